@@ -1,0 +1,85 @@
+/**
+ * The Deno adapter: environment to config, config to store, store to app, app to `Deno.serve`.
+ * @module
+ */
+import { createApp, type GatewayApp } from "../../core/app.ts";
+import { type Env, parseConfig } from "../../core/config.ts";
+import { createMemoryStore } from "../../core/store/memory_store.ts";
+import type { Store } from "../../core/store/store.ts";
+import { createKvStore } from "./kv_store.ts";
+import { denoLiveBridge } from "./live_bridge.ts";
+import { resolveSecretKey } from "./secret_key.ts";
+
+/** Options of {@linkcode startServer}. */
+export interface StartOptions {
+  /** fetch for upstream calls (tests may inject one; default global fetch). */
+  fetch?: typeof fetch;
+  /** Clock (epoch ms). */
+  now?: () => number;
+  /** Called once listening, with the bound address. */
+  onListen?: (addr: Deno.NetAddr) => void;
+  /** How often the snapshot checks the store for changes, ms (default 250). */
+  syncIntervalMs?: number;
+}
+
+/** A running Deno server. */
+export interface RunningServer {
+  /** The app behind it. */
+  gateway: GatewayApp;
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  /** Stops serving and closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the proxy on Deno.
+ * @param env Environment variables.
+ * @param options Injected I/O and callbacks.
+ * @returns The running server.
+ * @throws {Error} On invalid configuration.
+ */
+export async function startServer(env: Env, options: StartOptions = {}): Promise<RunningServer> {
+  const parsed = parseConfig(env);
+  const { secret, generatedAt } = await resolveSecretKey(parsed, env);
+  const config = { ...parsed, secretKey: secret };
+  const store = await openStore(config.store, config.kvPath, env);
+  const gateway = await createApp({
+    config,
+    store,
+    liveBridge: denoLiveBridge,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  if (generatedAt) {
+    gateway.logger.log("warn", "SECRET_KEY is not set: generated one for this machine", {
+      file: generatedAt,
+      hint: "set SECRET_KEY in production; keys stored under this secret need it to be decrypted",
+    });
+  }
+  const interval = setInterval(() => void gateway.registry.sync(), options.syncIntervalMs ?? 250);
+  const server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    onListen: (addr) => options.onListen?.(addr),
+  }, gateway.fetch);
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return {
+    gateway,
+    url: `http://${host}:${addr.port}`,
+    async close() {
+      clearInterval(interval);
+      await server.shutdown();
+      await store.close();
+    },
+  };
+}
+
+async function openStore(kind: "kv" | "memory", kvPath: string, env: Env): Promise<Store> {
+  if (kind === "memory") return createMemoryStore();
+  if (env.DENO_DEPLOYMENT_ID) return createKvStore(await Deno.openKv());
+  const dir = kvPath.includes("/") ? kvPath.slice(0, kvPath.lastIndexOf("/")) : "";
+  if (dir) await Deno.mkdir(dir, { recursive: true });
+  return createKvStore(await Deno.openKv(kvPath));
+}

@@ -1,0 +1,140 @@
+/**
+ * The runtime-agnostic application: every platform adapter builds one with {@linkcode createApp}
+ * and hands its `fetch` to the platform's server.
+ * @module
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import type { Config } from "./config.ts";
+import { HttpError } from "./errors.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createProxyHandler, type LiveBridge } from "./proxy/proxy_handler.ts";
+import { createRegistry, type Registry } from "./registry.ts";
+import { createRoundRobin } from "./rotation.ts";
+import { createCipher } from "./secrets.ts";
+import { importSecrets } from "./seed.ts";
+import type { Store } from "./store/store.ts";
+import { VERSION } from "./version.ts";
+
+/** Options of {@linkcode createApp}. */
+export interface AppOptions {
+  /** Validated configuration; `secretKey` must be set. */
+  config: Config;
+  /** Store backend. */
+  store: Store;
+  /** fetch used for upstream calls (default: the global one). */
+  fetch?: typeof fetch;
+  /** Clock, epoch ms (default `Date.now`). */
+  now?: () => number;
+  /** Logger (default: JSON lines at `config.logLevel`). */
+  logger?: Logger;
+  /** Platform WebSocket relay for the Live API. */
+  liveBridge?: LiveBridge;
+}
+
+/** A built application. */
+export interface GatewayApp {
+  /** The Hono app, for mounting or testing. */
+  app: Hono;
+  /** Handles one request: all a platform needs. */
+  fetch: (request: Request) => Response | Promise<Response>;
+  /** The in-memory snapshot (adapters start its refresh timer). */
+  registry: Registry;
+  /** Logger in use. */
+  logger: Logger;
+}
+
+/** Headers browser clients may read from proxied responses. */
+const EXPOSED_HEADERS = [
+  "x-goog-upload-url",
+  "x-goog-upload-status",
+  "x-goog-upload-chunk-granularity",
+  "x-goog-upload-control-url",
+  "x-goog-upload-size-received",
+  "retry-after",
+  "content-disposition",
+];
+
+/**
+ * Builds the application: imports the configured secrets, loads the snapshot and wires routes.
+ * @param options Configuration, store and injected I/O.
+ * @returns The app, ready to serve.
+ * @throws {Error} When `config.secretKey` is missing.
+ * @example
+ * ```ts
+ * const { fetch } = await createApp({ config, store: createMemoryStore() });
+ * Deno.serve(fetch);
+ * ```
+ */
+export async function createApp(options: AppOptions): Promise<GatewayApp> {
+  const { config, store } = options;
+  const now = options.now ?? Date.now;
+  if (!config.secretKey) throw new Error("SECRET_KEY is required to encrypt keys at rest");
+  const cipher = await createCipher(config.secretKey);
+  const secrets = { current: (): Iterable<string> => config.geminiKeys };
+  const logger = options.logger ?? createLogger({
+    level: config.logLevel,
+    now,
+    secrets: () => secrets.current(),
+  });
+
+  await importSecrets(store, {
+    keys: config.geminiKeys,
+    tokens: config.proxyTokens,
+    cipher,
+    now,
+  });
+  const registry = await createRegistry(store, {
+    cipher,
+    now,
+    onError: (error) => logger.log("warn", "store refresh failed", { error }),
+  });
+  secrets.current = () => registry.secrets;
+
+  const proxy = createProxyHandler({
+    config,
+    registry,
+    store,
+    pickKey: createRoundRobin(registry),
+    fetch: options.fetch ?? globalThis.fetch,
+    now,
+    logger,
+    liveBridge: options.liveBridge,
+  });
+
+  const app = new Hono();
+  app.onError((error, c) => {
+    if (error instanceof HttpError) {
+      if (error.code >= 500) logger.log("error", error.message, { path: c.req.path, error });
+      return error.toResponse();
+    }
+    logger.log("error", "unhandled error", { path: c.req.path, error });
+    return new HttpError(500, "Internal proxy error").toResponse();
+  });
+  app.notFound(() => new HttpError(404, "Not found").toResponse());
+
+  app.get("/healthz", async (c) => {
+    const started = now();
+    let storeOk = true;
+    try {
+      await store.ping();
+    } catch {
+      storeOk = false;
+    }
+    return c.json({
+      status: storeOk && !registry.degraded ? "ok" : "degraded",
+      version: VERSION,
+      store: { kind: store.kind, ok: storeOk, latencyMs: now() - started },
+      keys: { total: registry.keys.length, enabled: registry.enabledKeys.length },
+      ...(config.region ? { region: config.region } : {}),
+    });
+  });
+
+  app.use(
+    "*",
+    cors({ origin: "*", exposeHeaders: EXPOSED_HEADERS, maxAge: 86400 }),
+  );
+  app.all("*", (c) => proxy(c.req.raw));
+
+  return { app, fetch: app.fetch, registry, logger };
+}

@@ -1,0 +1,41 @@
+import { HttpError } from "./errors.ts";
+import type { Registry } from "./registry.ts";
+import { sha256Hex } from "./secrets.ts";
+import type { TokenRecord } from "./store/store.ts";
+
+/**
+ * Checks a client's proxy token against the in-memory table.
+ * @param registry The snapshot holding token hashes.
+ * @param credential The presented token, or null.
+ * @param now Current time (epoch ms), for expiry.
+ * @returns The token's record.
+ * @throws {HttpError} 401 for a missing or unknown token, 403 for a disabled or expired one.
+ */
+export async function authenticate(
+  registry: Registry,
+  credential: string | null,
+  now: number,
+): Promise<TokenRecord> {
+  if (!credential) {
+    throw new HttpError(
+      401,
+      "Missing proxy token: send it as the x-goog-api-key header, the key query parameter or an Authorization Bearer token",
+      { reason: "PROXY_TOKEN_MISSING" },
+    );
+  }
+  const token = registry.tokenByHash(await sha256Hex(credential));
+  if (!token) {
+    throw new HttpError(401, "Proxy token is not valid", { reason: "PROXY_TOKEN_INVALID" });
+  }
+  if (!token.enabled) {
+    throw new HttpError(403, `Proxy token "${token.name}" is disabled`, {
+      reason: "PROXY_TOKEN_DISABLED",
+    });
+  }
+  if (token.expiresAt !== undefined && token.expiresAt <= now) {
+    throw new HttpError(403, `Proxy token "${token.name}" has expired`, {
+      reason: "PROXY_TOKEN_EXPIRED",
+    });
+  }
+  return token;
+}

@@ -1,0 +1,130 @@
+/**
+ * Configuration from environment variables, parsed once with zod at start-up.
+ * @module
+ */
+import { z } from "zod";
+
+/** Default upstream: Google's Generative Language API. */
+export const DEFAULT_UPSTREAM_URL = "https://generativelanguage.googleapis.com";
+
+const secretList = z.string().default("").transform((text) => splitSecrets(text));
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: integer(0, 65535).default(8000),
+  UPSTREAM_URL: z.url({ protocol: /^https?$/ }).default(DEFAULT_UPSTREAM_URL)
+    .transform((url) => url.replace(/\/+$/, "")),
+  CF_AIG_TOKEN: z.string().min(1).optional(),
+  GEMINI_API_KEYS: secretList,
+  PROXY_TOKENS: secretList,
+  ADMIN_PASSWORD: z.string().min(8).optional(),
+  SECRET_KEY: z.string().min(16).optional(),
+  STORE: z.enum(["kv", "memory"]).default("kv"),
+  KV_PATH: z.string().min(1).default("./data/gemini-proxy.kv"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  MAX_BODY_BYTES: integer(1024, 2 ** 40).default(2 * 1024 ** 3),
+  MAX_HEADER_BYTES: integer(1024, 1024 ** 2).default(32 * 1024),
+  UPSTREAM_TIMEOUT_MS: integer(1000, 3_600_000).default(600_000),
+  DENO_REGION: z.string().optional(),
+});
+
+/** Raw environment: variable name to value. */
+export type Env = Record<string, string | undefined>;
+
+/** The validated configuration the app is built from. */
+export interface Config {
+  /** Interface to listen on. */
+  host: string;
+  /** Port to listen on. */
+  port: number;
+  /** Upstream base URL without a trailing slash (Google, or a Cloudflare AI Gateway URL). */
+  upstreamUrl: string;
+  /** Sent as `cf-aig-authorization: Bearer ...` when set. */
+  cfAigToken: string | undefined;
+  /** Gemini keys imported at start-up, de-duplicated. */
+  geminiKeys: string[];
+  /** Proxy tokens imported at start-up, de-duplicated. */
+  proxyTokens: string[];
+  /** Admin console password; the console stays closed without it. */
+  adminPassword: string | undefined;
+  /** Secret for key encryption and session signing. */
+  secretKey: string | undefined;
+  /** Store backend. */
+  store: "kv" | "memory";
+  /** Local Deno KV file. */
+  kvPath: string;
+  /** Log verbosity. */
+  logLevel: "debug" | "info" | "warn" | "error";
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Largest total request header size accepted, in bytes. */
+  maxHeaderBytes: number;
+  /** How long to wait for upstream response headers, in ms. */
+  upstreamTimeoutMs: number;
+  /** Region serving requests, when the platform tells. */
+  region: string | undefined;
+}
+
+/**
+ * Parses and validates the environment.
+ * @param env Variables, e.g. `Deno.env.toObject()`.
+ * @returns The configuration.
+ * @throws {Error} Naming each bad variable and what is wrong with it.
+ * @example
+ * ```ts
+ * const config = parseConfig({ PORT: "8080", GEMINI_API_KEYS: "AIza...,AIza..." });
+ * ```
+ */
+export function parseConfig(env: Env): Config {
+  const cleaned: Env = {};
+  for (const name of Object.keys(schema.shape)) {
+    const value = env[name]?.trim();
+    if (value) cleaned[name] = value;
+  }
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "environment");
+      const got = cleaned[name];
+      const shown = got === undefined
+        ? ""
+        : isSecretName(name)
+        ? " (value hidden)"
+        : ` (got "${got}")`;
+      return `  ${name}: ${issue.message}${shown}`;
+    });
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const v = result.data;
+  return {
+    host: v.HOST,
+    port: v.PORT,
+    upstreamUrl: v.UPSTREAM_URL,
+    cfAigToken: v.CF_AIG_TOKEN,
+    geminiKeys: v.GEMINI_API_KEYS,
+    proxyTokens: v.PROXY_TOKENS,
+    adminPassword: v.ADMIN_PASSWORD,
+    secretKey: v.SECRET_KEY,
+    store: v.STORE,
+    kvPath: v.KV_PATH,
+    logLevel: v.LOG_LEVEL,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    maxHeaderBytes: v.MAX_HEADER_BYTES,
+    upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_MS,
+    region: v.DENO_REGION,
+  };
+}
+
+/**
+ * Splits a list of secrets separated by commas, spaces or newlines, dropping empties and
+ * duplicates while keeping the first occurrence's order.
+ * @param text The raw list.
+ */
+export function splitSecrets(text: string): string[] {
+  return [...new Set(text.split(/[\s,;]+/).filter((s) => s.length > 0))];
+}
+
+function isSecretName(name: string): boolean {
+  return /KEY|TOKEN|PASSWORD/.test(name);
+}

@@ -1,0 +1,51 @@
+import { assertEquals } from "../../tests/assert.ts";
+import { classifyRoute } from "./route.ts";
+
+const q = (s = "") => new URLSearchParams(s);
+
+Deno.test("classifyRoute() reads model and method from native paths", () => {
+  const route = classifyRoute(
+    "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+    q("alt=sse"),
+  );
+  assertEquals(route?.kind, "native");
+  assertEquals(route?.model, "gemini-2.5-flash");
+  assertEquals(route?.method, "streamGenerateContent");
+  assertEquals(route?.stream, true);
+  assertEquals(classifyRoute("/v1/models/gemini-2.5-pro:countTokens", q())?.method, "countTokens");
+  assertEquals(classifyRoute("/v1alpha/models", q())?.model, null);
+});
+
+Deno.test("classifyRoute() lists resources named in the path", () => {
+  assertEquals(classifyRoute("/v1beta/files/abc", q())?.resources, ["files/abc"]);
+  assertEquals(classifyRoute("/v1beta/cachedContents/x1", q())?.resources, ["cachedContents/x1"]);
+  assertEquals(classifyRoute("/v1beta/batches/b1:cancel", q())?.resources, ["batches/b1"]);
+  assertEquals(
+    classifyRoute("/v1beta/models/veo-3/operations/op1", q())?.resources,
+    ["models/veo-3/operations/op1"],
+  );
+  assertEquals(classifyRoute("/v1beta/tunedModels/t1:generateContent", q())?.model, "t1");
+});
+
+Deno.test("classifyRoute() tells OpenAI, upload, upload chunk and Live routes apart", () => {
+  assertEquals(classifyRoute("/v1beta/openai/chat/completions", q())?.kind, "openai");
+  assertEquals(classifyRoute("/v1beta/openai/chat/completions", q())?.method, "chat/completions");
+  assertEquals(classifyRoute("/upload/v1beta/files", q())?.kind, "upload");
+  const chunk = classifyRoute("/upload/v1beta/files", q("upload_id=U1&upload_protocol=resumable"));
+  assertEquals([chunk?.kind, chunk?.uploadId], ["upload_chunk", "U1"]);
+  const live = classifyRoute(
+    "//ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent",
+    q("key=x"),
+  );
+  assertEquals([live?.kind, live?.path.startsWith("/ws/"), live?.version], [
+    "live",
+    true,
+    "v1beta",
+  ]);
+});
+
+Deno.test("classifyRoute() rejects paths outside the Gemini API", () => {
+  for (const path of ["/", "/admin", "/v2/models", "/upload/x", "/ws/other", "/healthz"]) {
+    assertEquals(classifyRoute(path, q()), null, path);
+  }
+});

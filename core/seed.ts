@@ -1,0 +1,70 @@
+/**
+ * Imports the keys and tokens given in the environment into the store, idempotently.
+ * @module
+ */
+import { type Cipher, maskSecret, sha256Hex } from "./secrets.ts";
+import type { Store } from "./store/store.ts";
+
+/** What {@linkcode importSecrets} did. */
+export interface ImportResult {
+  /** Keys newly added. */
+  keysAdded: number;
+  /** Tokens newly added. */
+  tokensAdded: number;
+}
+
+/** Options of {@linkcode importSecrets}. */
+export interface ImportOptions {
+  /** Gemini keys to add. */
+  keys: readonly string[];
+  /** Proxy tokens to add (stored hashed, with no limits). */
+  tokens: readonly string[];
+  /** Encrypts keys before they are stored. */
+  cipher: Cipher;
+  /** Clock (epoch ms). */
+  now: () => number;
+}
+
+/**
+ * The stored id of a Gemini key: a prefix of its SHA-256, so the same key is never stored twice.
+ * @param key The key value.
+ */
+export async function keyId(key: string): Promise<string> {
+  return "k_" + (await sha256Hex(`key:${key}`)).slice(0, 16);
+}
+
+/**
+ * Adds keys and tokens that are not stored yet; existing ones are left as they are (a key an
+ * admin disabled stays disabled across restarts).
+ * @param store Target store.
+ * @param options Secrets, cipher and clock.
+ */
+export async function importSecrets(store: Store, options: ImportOptions): Promise<ImportResult> {
+  let keysAdded = 0;
+  let tokensAdded = 0;
+  for (const key of options.keys) {
+    const added = await store.addKey({
+      id: await keyId(key),
+      sealed: await options.cipher.encrypt(key),
+      masked: maskSecret(key),
+      enabled: true,
+      source: "env",
+      createdAt: options.now(),
+    });
+    if (added) keysAdded++;
+  }
+  for (const [index, token] of options.tokens.entries()) {
+    const hash = await sha256Hex(token);
+    const added = await store.addToken({
+      id: "t_" + hash.slice(0, 12),
+      name: `env token ${index + 1}`,
+      hash,
+      masked: maskSecret(token),
+      enabled: true,
+      source: "env",
+      createdAt: options.now(),
+    });
+    if (added) tokensAdded++;
+  }
+  return { keysAdded, tokensAdded };
+}

@@ -1,0 +1,7 @@
+import { runStoreContract } from "../../tests/store_contract.ts";
+import { createMemoryStore } from "./memory_store.ts";
+
+runStoreContract("memory", () => {
+  const clock = { now: 1_700_000_000_000 };
+  return Promise.resolve({ store: createMemoryStore({ now: () => clock.now }), clock });
+});
