@@ -7,10 +7,13 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { Config } from "./config.ts";
 import { HttpError } from "./errors.ts";
-import { createLogger, type Logger } from "./logger.ts";
+import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { createProxyHandler, type LiveBridge } from "./proxy/proxy_handler.ts";
 import { createRegistry, type Registry } from "./registry.ts";
-import { createRoundRobin } from "./rotation.ts";
+import { createAffinity } from "./affinity.ts";
+import { createKeyPool, type KeyPool } from "./key_pool.ts";
+import { createPoolSync, type PoolSync } from "./pool_sync.ts";
+import { validateKeys, type ValidationResult } from "./revalidate.ts";
 import { createCipher } from "./secrets.ts";
 import { importSecrets } from "./seed.ts";
 import type { Store } from "./store/store.ts";
@@ -26,10 +29,12 @@ export interface AppOptions {
   fetch?: typeof fetch;
   /** Clock, epoch ms (default `Date.now`). */
   now?: () => number;
-  /** Logger (default: JSON lines at `config.logLevel`). */
-  logger?: Logger;
+  /** Receives log lines, already redacted (default: the console). */
+  logSink?: (level: LogLevel, line: string) => void;
   /** Platform WebSocket relay for the Live API. */
   liveBridge?: LiveBridge;
+  /** Waits (default: `setTimeout`); tests inject one that moves their clock. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** A built application. */
@@ -38,10 +43,18 @@ export interface GatewayApp {
   app: Hono;
   /** Handles one request: all a platform needs. */
   fetch: (request: Request) => Response | Promise<Response>;
-  /** The in-memory snapshot (adapters start its refresh timer). */
+  /** The in-memory snapshot of keys and tokens. */
   registry: Registry;
+  /** Rotation state. */
+  pool: KeyPool;
+  /** Background writer of rotation state. */
+  poolSync: PoolSync;
   /** Logger in use. */
   logger: Logger;
+  /** Shares state with the store: adapters call it on a timer (a few times a second). */
+  sync(): Promise<void>;
+  /** Re-validates disabled keys and re-enables those Google accepts again. */
+  revalidateDisabled(): Promise<ValidationResult[]>;
 }
 
 /** Headers browser clients may read from proxied responses. */
@@ -72,10 +85,11 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   if (!config.secretKey) throw new Error("SECRET_KEY is required to encrypt keys at rest");
   const cipher = await createCipher(config.secretKey);
   const secrets = { current: (): Iterable<string> => config.geminiKeys };
-  const logger = options.logger ?? createLogger({
+  const logger = createLogger({
     level: config.logLevel,
     now,
     secrets: () => secrets.current(),
+    ...(options.logSink ? { sink: options.logSink } : {}),
   });
 
   await importSecrets(store, {
@@ -91,16 +105,26 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   });
   secrets.current = () => registry.secrets;
 
+  const pool = createKeyPool(registry, {
+    now,
+    strategy: () => config.strategy,
+    limits: () => config.keyLimits,
+  });
+  const poolSync = createPoolSync({ store, pool, registry, now, logger });
+  const upstreamFetch = options.fetch ?? globalThis.fetch;
   const proxy = createProxyHandler({
     config,
     registry,
-    store,
-    pickKey: createRoundRobin(registry),
-    fetch: options.fetch ?? globalThis.fetch,
+    pool,
+    poolSync,
+    affinity: createAffinity(store, now),
+    fetch: upstreamFetch,
     now,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     logger,
     liveBridge: options.liveBridge,
   });
+  await poolSync.sync();
 
   const app = new Hono();
   app.onError((error, c) => {
@@ -136,5 +160,24 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   );
   app.all("*", (c) => proxy(c.req.raw));
 
-  return { app, fetch: app.fetch, registry, logger };
+  return {
+    app,
+    fetch: app.fetch,
+    registry,
+    pool,
+    poolSync,
+    logger,
+    async sync() {
+      await Promise.all([registry.sync(), poolSync.sync()]);
+    },
+    revalidateDisabled() {
+      const disabled = registry.keys.filter((k) => !k.record.enabled).map((k) => k.id);
+      return validateKeys(disabled, registry, store, {
+        upstreamUrl: config.upstreamUrl,
+        cfAigToken: config.cfAigToken,
+        fetch: upstreamFetch,
+        now,
+      });
+    },
+  };
 }

@@ -7,6 +7,15 @@ import { z } from "zod";
 /** Default upstream: Google's Generative Language API. */
 export const DEFAULT_UPSTREAM_URL = "https://generativelanguage.googleapis.com";
 
+const keyLimitsSchema = z.record(
+  z.string(),
+  z.object({
+    rpm: z.number().int().positive().optional(),
+    rpd: z.number().int().positive().optional(),
+  })
+    .strict(),
+);
+
 const secretList = z.string().default("").transform((text) => splitSecrets(text));
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -23,10 +32,29 @@ const schema = z.object({
   STORE: z.enum(["kv", "memory"]).default("kv"),
   KV_PATH: z.string().min(1).default("./data/gemini-proxy.kv"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  MAX_BODY_BYTES: integer(1024, 2 ** 40).default(2 * 1024 ** 3),
+  MAX_BODY_BYTES: integer(1024, 2 ** 40).default(256 * 1024 ** 2),
+  MAX_BUFFERED_BYTES: integer(0, 2 ** 31).default(16 * 1024 ** 2),
   MAX_HEADER_BYTES: integer(1024, 1024 ** 2).default(32 * 1024),
   UPSTREAM_TIMEOUT_MS: integer(1000, 3_600_000).default(600_000),
   DENO_REGION: z.string().optional(),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional().transform((u) => u?.replace(/\/+$/, "")),
+  ROTATION_STRATEGY: z.enum(["round_robin", "least_used", "weighted"]).default("round_robin"),
+  MAX_ATTEMPTS: integer(1, 20).default(3),
+  WAIT_WHEN_EXHAUSTED_MS: integer(0, 600_000).default(0),
+  DEFAULT_COOLDOWN_MS: integer(1000, 3_600_000).default(60_000),
+  RETRY_BACKOFF_MS: integer(0, 60_000).default(100),
+  KEY_LIMITS: z.string().default("{}").transform((text, ctx) => {
+    try {
+      return keyLimitsSchema.parse(JSON.parse(text));
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        message: 'must be JSON such as {"gemini-2.5-flash":{"rpm":10,"rpd":250},"*":{"rpm":60}}',
+      });
+      return z.NEVER;
+    }
+  }),
+  REVALIDATE_INTERVAL_MS: integer(0, 7 * 24 * 3_600_000).default(3_600_000),
 });
 
 /** Raw environment: variable name to value. */
@@ -58,12 +86,30 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Largest request body buffered so it can be replayed on another key, in bytes. */
+  maxBufferedBytes: number;
   /** Largest total request header size accepted, in bytes. */
   maxHeaderBytes: number;
   /** How long to wait for upstream response headers, in ms. */
   upstreamTimeoutMs: number;
   /** Region serving requests, when the platform tells. */
   region: string | undefined;
+  /** Public base URL of the proxy, for rewritten upload URLs (default: from the request). */
+  publicUrl: string | undefined;
+  /** Key selection strategy. */
+  strategy: "round_robin" | "least_used" | "weighted";
+  /** Distinct keys tried for one request before the error reaches the client. */
+  maxAttempts: number;
+  /** When every key is cooling, wait up to this long for one to free up (0: answer 429 at once). */
+  waitWhenExhaustedMs: number;
+  /** Cooldown after a per-minute 429 that says nothing about when to retry. */
+  defaultCooldownMs: number;
+  /** Pause before retrying a 5xx on another key. */
+  retryBackoffMs: number;
+  /** Default proactive per-model caps for every key (or project). */
+  keyLimits: Record<string, { rpm?: number; rpd?: number }>;
+  /** How often disabled keys are re-validated (0: never on a schedule). */
+  revalidateIntervalMs: number;
 }
 
 /**
@@ -110,9 +156,18 @@ export function parseConfig(env: Env): Config {
     kvPath: v.KV_PATH,
     logLevel: v.LOG_LEVEL,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    maxBufferedBytes: v.MAX_BUFFERED_BYTES,
     maxHeaderBytes: v.MAX_HEADER_BYTES,
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_MS,
     region: v.DENO_REGION,
+    publicUrl: v.PUBLIC_URL,
+    strategy: v.ROTATION_STRATEGY,
+    maxAttempts: v.MAX_ATTEMPTS,
+    waitWhenExhaustedMs: v.WAIT_WHEN_EXHAUSTED_MS,
+    defaultCooldownMs: v.DEFAULT_COOLDOWN_MS,
+    retryBackoffMs: v.RETRY_BACKOFF_MS,
+    keyLimits: stripUndefined(v.KEY_LIMITS),
+    revalidateIntervalMs: v.REVALIDATE_INTERVAL_MS,
   };
 }
 
@@ -123,6 +178,19 @@ export function parseConfig(env: Env): Config {
  */
 export function splitSecrets(text: string): string[] {
   return [...new Set(text.split(/[\s,;]+/).filter((s) => s.length > 0))];
+}
+
+function stripUndefined(
+  limits: Record<string, { rpm?: number | undefined; rpd?: number | undefined }>,
+): Record<string, { rpm?: number; rpd?: number }> {
+  const out: Record<string, { rpm?: number; rpd?: number }> = {};
+  for (const [model, l] of Object.entries(limits)) {
+    out[model] = {
+      ...(l.rpm !== undefined ? { rpm: l.rpm } : {}),
+      ...(l.rpd !== undefined ? { rpd: l.rpd } : {}),
+    };
+  }
+  return out;
 }
 
 function isSecretName(name: string): boolean {

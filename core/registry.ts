@@ -49,6 +49,8 @@ export interface Registry {
   readonly checkedAt: number;
   /** Whether the last version check failed. */
   readonly degraded: boolean;
+  /** Replaces one key's record in the snapshot at once (the store is updated separately). */
+  patchKey(record: KeyRecord): void;
   /** Reloads everything now. */
   reload(): Promise<void>;
   /** Checks the store version and reloads when it changed. Never throws. */
@@ -151,6 +153,14 @@ export async function createRegistry(store: Store, options: RegistryOptions): Pr
     },
     get degraded() {
       return degraded;
+    },
+    patchKey(record) {
+      const current = keysById.get(record.id);
+      if (!current) return;
+      const next = { ...current, record };
+      keys = keys.map((k) => k.id === record.id ? next : k);
+      enabledKeys = keys.filter((k) => k.record.enabled);
+      keysById.set(record.id, next);
     },
     reload: load,
     sync,

@@ -76,6 +76,29 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
       assertEquals((await store.listKeys()).length, 1);
     }));
 
+  Deno.test(`${name} store: setKeyEnabled flips only the state and keeps the reason`, () =>
+    withStore(async ({ store }) => {
+      await store.addKey(key("a", 1, { project: "p1", weight: 3 }));
+      const v0 = await store.version();
+      const disabled = await store.setKeyEnabled("a", false, "API_KEY_INVALID", 42);
+      assertEquals(disabled?.enabled, false);
+      assertNotEquals(await store.version(), v0);
+      const [stored] = await store.listKeys();
+      assertEquals(
+        [
+          stored?.enabled,
+          stored?.disabledReason,
+          stored?.disabledAt,
+          stored?.project,
+          stored?.weight,
+        ],
+        [false, "API_KEY_INVALID", 42, "p1", 3],
+      );
+      const enabled = await store.setKeyEnabled("a", true);
+      assertEquals([enabled?.enabled, enabled?.disabledReason], [true, undefined]);
+      assertEquals(await store.setKeyEnabled("missing", false, "x"), null);
+    }));
+
   Deno.test(`${name} store: deleteKey removes a key once`, () =>
     withStore(async ({ store }) => {
       await store.addKey(key("a", 1));
@@ -134,6 +157,75 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
       assertEquals(await store.getAffinity("files/abc"), "k1");
       clock.now += 2_000;
       assertEquals(await store.getAffinity("files/abc"), null);
+    }));
+
+  Deno.test(`${name} store: cooldowns keep the later end, expire, and bump their version`, () =>
+    withStore(async ({ store, clock }) => {
+      const v0 = await store.cooldownVersion();
+      const until = clock.now + 30_000;
+      await store.setCooldown({ scope: "k:a", model: "gemini-2.5-flash", until, reason: "rpm" });
+      const v1 = await store.cooldownVersion();
+      assertNotEquals(v1, v0);
+      await store.setCooldown({
+        scope: "k:a",
+        model: "gemini-2.5-flash",
+        until: until - 10_000,
+        reason: "rpm",
+      });
+      await store.setCooldown({
+        scope: "p:proj",
+        model: "*",
+        until: clock.now + 5_000,
+        reason: "x",
+      });
+      const listed = await store.listCooldowns();
+      assertEquals(
+        listed.map((c) => [c.scope, c.model, c.until]).sort(),
+        [["k:a", "gemini-2.5-flash", until], ["p:proj", "*", clock.now + 5_000]].sort(),
+      );
+      clock.now += 6_000;
+      assertEquals((await store.listCooldowns()).map((c) => c.scope), ["k:a"]);
+      clock.now += 30_000;
+      assertEquals(await store.listCooldowns(), []);
+    }));
+
+  Deno.test(`${name} store: key usage sums per minute and Pacific day, concurrently`, () =>
+    withStore(async ({ store, clock }) => {
+      const at = clock.now;
+      await Promise.all(Array.from({ length: 25 }, () =>
+        store.addKeyUsage([
+          { keyId: "a", model: "m1", requests: 1, tokens: 10, at },
+          { keyId: "b", model: "m1", requests: 2, tokens: 0, at },
+        ])));
+      const totals = (await store.readKeyUsage(at)).sort((x, y) => x.keyId.localeCompare(y.keyId));
+      assertEquals(totals, [
+        { keyId: "a", model: "m1", minute: 25, day: 25, minuteTokens: 250, dayTokens: 250 },
+        { keyId: "b", model: "m1", minute: 50, day: 50, minuteTokens: 0, dayTokens: 0 },
+      ]);
+      const nextMinute = at + 60_000;
+      await store.addKeyUsage([{
+        keyId: "a",
+        model: "m1",
+        requests: 1,
+        tokens: 1,
+        at: nextMinute,
+      }]);
+      const later = (await store.readKeyUsage(nextMinute)).find((t) => t.keyId === "a");
+      assertEquals([later?.minute, later?.day], [1, 26]);
+    }));
+
+  Deno.test(`${name} store: key states merge last-used and last-error facts`, () =>
+    withStore(async ({ store }) => {
+      await store.putKeyStates([{ keyId: "a", lastUsedAt: 5 }]);
+      await store.putKeyStates([{
+        keyId: "a",
+        lastError: { at: 6, status: 429, errorClass: "quota_minute", reason: "rpm" },
+      }]);
+      assertEquals(await store.listKeyStates(), [{
+        keyId: "a",
+        lastUsedAt: 5,
+        lastError: { at: 6, status: 429, errorClass: "quota_minute", reason: "rpm" },
+      }]);
     }));
 
   Deno.test(`${name} store: ping answers while the store is open`, () =>

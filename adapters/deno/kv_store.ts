@@ -1,6 +1,21 @@
-import type { KeyRecord, Store, TokenRecord } from "../../core/store/store.ts";
+import { pacificDay } from "../../core/pacific_time.ts";
+import { withEnabled } from "../../core/store/memory_store.ts";
+import type {
+  CooldownRecord,
+  KeyRecord,
+  KeyStateRecord,
+  KeyUsageTotal,
+  Store,
+  TokenRecord,
+} from "../../core/store/store.ts";
 
 const VERSION_KEY: Deno.KvKey = ["meta", "version"];
+const COOLDOWN_VERSION_KEY: Deno.KvKey = ["meta", "cooldowns"];
+/** Minute counters are kept a little longer than their window, day counters about a month. */
+const MINUTE_RETENTION_MS = 10 * 60_000;
+const DAY_RETENTION_MS = 35 * 24 * 3600_000;
+/** Deno KV allows at most this many mutations in one atomic commit. */
+const MAX_MUTATIONS = 1000;
 
 /** Options of {@linkcode createKvStore}. */
 export interface KvStoreOptions {
@@ -23,6 +38,27 @@ export interface KvStoreOptions {
  */
 export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
+  let prunedAt = 0;
+  /** Drops counter windows that have ended, at most once a minute. */
+  async function pruneUsage(): Promise<void> {
+    const t = now();
+    if (t - prunedAt < 60_000) return;
+    prunedAt = t;
+    const oldMinute = `m${Math.floor((t - MINUTE_RETENTION_MS) / 60_000)}`;
+    const oldDay = `d${pacificDay(t - DAY_RETENTION_MS)}`;
+    for (const [start, end] of [["m", oldMinute], ["d", oldDay]]) {
+      const op = kv.atomic();
+      let n = 0;
+      for await (
+        const entry of kv.list({ start: ["usage", start!], end: ["usage", end!] }, { limit: 500 })
+      ) {
+        op.delete(entry.key);
+        n++;
+      }
+      if (n > 0) await op.commit();
+    }
+  }
+
   async function list<T extends { createdAt: number; id: string }>(prefix: string): Promise<T[]> {
     const out: T[] = [];
     for await (const entry of kv.list<T>({ prefix: [prefix] })) out.push(entry.value);
@@ -65,6 +101,17 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
     listKeys: () => list<KeyRecord>("keys"),
     addKey: (record) => insert("keys", record),
     updateKey: (record) => replace("keys", record),
+    async setKeyEnabled(id, enabled, reason, at) {
+      const key = ["keys", id];
+      for (;;) {
+        const current = await kv.get<KeyRecord>(key);
+        if (current.value === null) return null;
+        const next = withEnabled(current.value, enabled, reason, at ?? now());
+        const result = await kv.atomic().check(current).set(key, next).sum(VERSION_KEY, 1n)
+          .commit();
+        if (result.ok) return next;
+      }
+    },
     deleteKey: (id) => remove("keys", id),
     listTokens: () => list<TokenRecord>("tokens"),
     addToken: (record) => insert("tokens", record),
@@ -73,6 +120,97 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
     async version() {
       const entry = await kv.get(VERSION_KEY);
       return entry.versionstamp ?? "0";
+    },
+    async setCooldown(cooldown) {
+      const key = ["cooldowns", cooldown.scope, cooldown.model];
+      const ttl = Math.max(1000, cooldown.until - now());
+      for (;;) {
+        const current = await kv.get<CooldownRecord>(key);
+        if (current.value && current.value.until >= cooldown.until && current.value.until > now()) {
+          return;
+        }
+        const result = await kv.atomic().check(current)
+          .set(key, cooldown, { expireIn: ttl })
+          .sum(COOLDOWN_VERSION_KEY, 1n)
+          .commit();
+        if (result.ok) return;
+      }
+    },
+    async listCooldowns() {
+      const t = now();
+      const out: CooldownRecord[] = [];
+      for await (const entry of kv.list<CooldownRecord>({ prefix: ["cooldowns"] })) {
+        if (entry.value.until > t) out.push(entry.value);
+      }
+      return out;
+    },
+    async cooldownVersion() {
+      return (await kv.get(COOLDOWN_VERSION_KEY)).versionstamp ?? "0";
+    },
+    async addKeyUsage(deltas) {
+      const sums = new Map<string, { key: Deno.KvKey; value: bigint }>();
+      for (const d of deltas) {
+        const [minute, day] = usageWindows(d.at);
+        for (
+          const [window, kind, value] of [
+            [minute, "r", d.requests],
+            [minute, "t", d.tokens],
+            [day, "r", d.requests],
+            [day, "t", d.tokens],
+          ] as const
+        ) {
+          if (value <= 0) continue;
+          const key: Deno.KvKey = ["usage", window, d.keyId, d.model, kind];
+          const id = JSON.stringify(key);
+          const entry = sums.get(id);
+          if (entry) entry.value += BigInt(Math.round(value));
+          else sums.set(id, { key, value: BigInt(Math.round(value)) });
+        }
+      }
+      const all = [...sums.values()];
+      for (let i = 0; i < all.length; i += MAX_MUTATIONS) {
+        const op = kv.atomic();
+        for (const { key, value } of all.slice(i, i + MAX_MUTATIONS)) {
+          op.sum(key, value);
+        }
+        await op.commit();
+      }
+      await pruneUsage();
+    },
+    async readKeyUsage(at) {
+      const [minute, day] = usageWindows(at);
+      const totals = new Map<string, KeyUsageTotal>();
+      for (const window of [minute, day]) {
+        for await (const entry of kv.list<Deno.KvU64>({ prefix: ["usage", window] })) {
+          const [, , keyId, model, kind] = entry.key as [string, string, string, string, string];
+          const id = `${keyId}\u0000${model}`;
+          const total = totals.get(id) ??
+            { keyId, model, minute: 0, day: 0, minuteTokens: 0, dayTokens: 0 };
+          const value = Number(entry.value.value);
+          if (window === minute) total[kind === "r" ? "minute" : "minuteTokens"] += value;
+          else total[kind === "r" ? "day" : "dayTokens"] += value;
+          totals.set(id, total);
+        }
+      }
+      return [...totals.values()];
+    },
+    async putKeyStates(states) {
+      for (let i = 0; i < states.length; i += 10) {
+        const batch = states.slice(i, i + 10);
+        const current = await kv.getMany<KeyStateRecord[]>(batch.map((s) => ["keystate", s.keyId]));
+        const op = kv.atomic();
+        batch.forEach((state, j) => {
+          op.set(["keystate", state.keyId], { ...current[j]?.value, ...state });
+        });
+        await op.commit();
+      }
+    },
+    async listKeyStates() {
+      const out: KeyStateRecord[] = [];
+      for await (const entry of kv.list<KeyStateRecord>({ prefix: ["keystate"] })) {
+        out.push(entry.value);
+      }
+      return out;
     },
     async putAffinity(resource, keyId, ttlMs) {
       const value = { keyId, until: now() + ttlMs };
@@ -91,4 +229,9 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
       return Promise.resolve();
     },
   };
+}
+
+/** The minute and Pacific-day window names containing a moment. */
+function usageWindows(at: number): [string, string] {
+  return [`m${Math.floor(at / 60_000)}`, `d${pacificDay(at)}`];
 }

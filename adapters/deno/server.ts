@@ -4,6 +4,7 @@
  */
 import { createApp, type GatewayApp } from "../../core/app.ts";
 import { type Env, parseConfig } from "../../core/config.ts";
+import type { LogLevel } from "../../core/logger.ts";
 import { createMemoryStore } from "../../core/store/memory_store.ts";
 import type { Store } from "../../core/store/store.ts";
 import { createKvStore } from "./kv_store.ts";
@@ -18,6 +19,8 @@ export interface StartOptions {
   now?: () => number;
   /** Called once listening, with the bound address. */
   onListen?: (addr: Deno.NetAddr) => void;
+  /** Receives every log line (default: the console). */
+  logSink?: (level: LogLevel, line: string) => void;
   /** How often the snapshot checks the store for changes, ms (default 250). */
   syncIntervalMs?: number;
 }
@@ -50,6 +53,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     liveBridge: denoLiveBridge,
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.logSink ? { logSink: options.logSink } : {}),
   });
   if (generatedAt) {
     gateway.logger.log("warn", "SECRET_KEY is not set: generated one for this machine", {
@@ -57,7 +61,10 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
       hint: "set SECRET_KEY in production; keys stored under this secret need it to be decrypted",
     });
   }
-  const interval = setInterval(() => void gateway.registry.sync(), options.syncIntervalMs ?? 250);
+  const interval = setInterval(() => void gateway.sync(), options.syncIntervalMs ?? 250);
+  const revalidation = config.revalidateIntervalMs > 0
+    ? setInterval(() => void gateway.revalidateDisabled(), config.revalidateIntervalMs)
+    : undefined;
   const server = Deno.serve({
     hostname: config.host,
     port: config.port,
@@ -70,7 +77,10 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     url: `http://${host}:${addr.port}`,
     async close() {
       clearInterval(interval);
+      clearInterval(revalidation);
       await server.shutdown();
+      await gateway.sync();
+      await gateway.poolSync.settled();
       await store.close();
     },
   };

@@ -1,20 +1,22 @@
 /**
- * The proxy itself: authenticate the client, swap in a real key, forward, and relay the answer
- * without buffering.
+ * The proxy itself: authenticate the client, pick a key, forward, fail over to another key while
+ * nothing has reached the client, and relay the answer without buffering.
  * @module
  */
+import { type Affinity, createdResources, resourcesInBody } from "../affinity.ts";
 import { authenticate } from "../auth.ts";
+import { classifyFailure, classifyUpstream, type Verdict } from "../classify.ts";
 import type { Config } from "../config.ts";
-import { HttpError } from "../errors.ts";
+import { HttpError, retryInfo } from "../errors.ts";
+import type { KeyPool } from "../key_pool.ts";
 import type { Logger } from "../logger.ts";
+import type { PoolSync } from "../pool_sync.ts";
 import type { ActiveKey, Registry } from "../registry.ts";
-import type { KeyPicker } from "../rotation.ts";
-import type { Store } from "../store/store.ts";
 import { clientCredential, upstreamSearch } from "./credentials.ts";
 import { clientHeaders, headerBytes, upstreamHeaders } from "./headers.ts";
+import { prepareBody, type PreparedBody } from "./request_body.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
-import { limitBody } from "./body_limit.ts";
-import { recordUploadFile, rewriteUploadUrl } from "./uploads.ts";
+import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
 
 /** Relays a Live API WebSocket: given the client's upgrade request and the upstream URL. */
 export type LiveBridge = (request: Request, upstreamUrl: string) => Response;
@@ -25,21 +27,32 @@ export interface ProxyDeps {
   config: Config;
   /** In-memory keys and tokens. */
   registry: Registry;
-  /** Store, for resource affinity. */
-  store: Store;
-  /** Key selection. */
-  pickKey: KeyPicker;
+  /** Rotation state. */
+  pool: KeyPool;
+  /** Background writer of rotation state. */
+  poolSync: PoolSync;
+  /** Resource-to-key pins. */
+  affinity: Affinity;
   /** The fetch used for upstream calls. */
   fetch: typeof fetch;
   /** Clock (epoch ms). */
   now: () => number;
+  /** Waits (backoff, waiting for a key to free up). */
+  sleep: (ms: number) => Promise<void>;
   /** Logger. */
   logger: Logger;
   /** Platform WebSocket relay, when the platform has one. */
   liveBridge?: LiveBridge | undefined;
-  /** Public origin of the proxy for rewritten upload URLs (default: from the request). */
-  publicUrl?: string | undefined;
 }
+
+/** POST methods whose answer names a resource owned by the key's project. */
+const CREATING = new Set(["batchGenerateContent", "predictLongRunning", "asyncBatchEmbedContent"]);
+/** Largest upstream error body read to classify it. */
+const MAX_ERROR_BYTES = 1024 * 1024;
+
+type Attempt =
+  | { kind: "response"; response: Response }
+  | { kind: "failed"; verdict: Verdict; error: HttpError };
 
 /**
  * Creates the handler for every Gemini API path.
@@ -47,7 +60,7 @@ export interface ProxyDeps {
  * @returns A function from a client request to the response relayed from upstream.
  */
 export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promise<Response> {
-  const { config, registry, store, logger } = deps;
+  const { config, registry, pool, poolSync, affinity, logger } = deps;
 
   return async function proxyHandler(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -65,17 +78,128 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     registry.touch();
 
     const credential = clientCredential(request.headers, url.searchParams);
-    const key = await chooseKey(route, credential);
+    let pinned: { key: ActiveKey; resource: string } | null = null;
+    if (route.kind === "upload_chunk" && route.uploadId) {
+      // The upload id is upstream's credential for the session; the proxy only serves sessions it
+      // started for an authenticated client.
+      const resource = `upload:${route.uploadId}`;
+      pinned = await pinnedKey(resource, `Upload session "${route.uploadId}"`, true);
+      if (credential) await authenticate(registry, credential, deps.now());
+    } else {
+      await authenticate(registry, credential, deps.now());
+    }
 
-    if (route.kind === "live") return relayLive(request, url, route, key);
+    if (route.kind === "live") return relayLive(request, url, route);
+
+    const body = await prepareBody(request, {
+      maxBodyBytes: config.maxBodyBytes,
+      maxBufferedBytes: config.maxBufferedBytes,
+      requireJson: route.kind === "openai" && request.method === "POST" &&
+        !(request.headers.get("content-type") ?? "").startsWith("multipart/"),
+    });
+    const model = route.model ?? modelOf(body.json);
+    pinned ??= await pinnedByResources(route, body);
 
     const target = config.upstreamUrl + route.path + upstreamSearch(url.search);
+    const tried = new Set<string>();
+    let last: Attempt | null = null;
+    for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
+      const key = pinned?.key ?? await nextKey(model, tried, last);
+      if (!key) break;
+      tried.add(key.id);
+      poolSync.countUse(key, model);
+      last = await send(request, route, target, key, body);
+      if (last.kind === "response") {
+        const { response } = last;
+        if (response.status < 400) return relay(request, url, route, key, response);
+        const text = await readBounded(response);
+        const verdict = classifyUpstream(response.status, text, {
+          now: deps.now(),
+          defaultCooldownMs: config.defaultCooldownMs,
+        });
+        poolSync.noteError(key, model, response.status, verdict);
+        last = { kind: "response", response: rebuild(response, text) };
+        if (verdict.action === "pass" || !body.replayable || pinned) return last.response;
+        logger.log("info", "failing over", {
+          key: key.record.masked,
+          status: response.status,
+          errorClass: verdict.errorClass,
+          attempt,
+        });
+        if (verdict.action === "retry") await deps.sleep(config.retryBackoffMs * attempt);
+      } else {
+        if (request.signal.aborted) throw last.error;
+        poolSync.noteError(key, model, last.error.code, last.verdict);
+        if (!body.replayable || pinned) throw last.error;
+        await deps.sleep(config.retryBackoffMs * attempt);
+      }
+    }
+    if (last === null) throw exhausted(model);
+    if (last.kind === "failed") throw last.error;
+    // Every attempt ended in a key-related error: when no key is left for the model, say when
+    // one frees up rather than relaying one key's 429.
+    if (last.response.status === 429 && pool.pick(model).key === null) {
+      await last.response.body?.cancel();
+      throw exhausted(model);
+    }
+    return last.response;
+  };
+
+  /** The next key to try, waiting for one to free up when configured to. */
+  async function nextKey(
+    model: string | null,
+    tried: ReadonlySet<string>,
+    last: Attempt | null,
+  ): Promise<ActiveKey | null> {
+    let pick = pool.pick(model, tried);
+    if (pick.key) return pick.key;
+    if (last !== null) return null;
+    if (registry.keys.length === 0) {
+      throw new HttpError(
+        503,
+        "No Gemini API key is configured: set GEMINI_API_KEYS or add keys in the admin console",
+      );
+    }
+    if (registry.enabledKeys.length === 0) {
+      throw new HttpError(503, "No Gemini API key is available: every key is disabled");
+    }
+    const wait = pick.earliest === null ? Infinity : pick.earliest - deps.now();
+    if (wait > 0 && wait <= config.waitWhenExhaustedMs) {
+      await deps.sleep(wait);
+      pick = pool.pick(model, tried);
+      if (pick.key) return pick.key;
+    }
+    throw exhausted(model);
+  }
+
+  function exhausted(model: string | null): HttpError {
+    const { earliest } = pool.pick(model);
+    const seconds = earliest ? Math.max(1, Math.ceil((earliest - deps.now()) / 1000)) : 60;
+    return new HttpError(
+      429,
+      `Every Gemini API key is resting for ${
+        model ? `model "${model}"` : "this request"
+      }: retry in ${seconds}s`,
+      {
+        reason: "ALL_KEYS_COOLING",
+        details: [retryInfo(seconds)],
+        headers: { "retry-after": String(seconds) },
+      },
+    );
+  }
+
+  async function send(
+    request: Request,
+    route: ProxyRoute,
+    target: string,
+    key: ActiveKey,
+    body: PreparedBody,
+  ): Promise<Attempt> {
     const headers = upstreamHeaders(request.headers, {
       apiKey: key.value,
       bearer: route.kind === "openai",
       cfAigToken: config.cfAigToken,
     });
-    const limited = request.body ? limitBody(request.body, config.maxBodyBytes) : null;
     // Linked to the client only until headers arrive: after that, relaying the body cancels the
     // upstream read when the client goes away.
     const abort = new AbortController();
@@ -88,41 +212,67 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         ),
       config.upstreamTimeoutMs,
     );
-    let upstream: Response;
     try {
-      upstream = await deps.fetch(target, {
+      const response = await deps.fetch(target, {
         method: request.method,
         headers,
-        body: limited?.body ?? null,
+        body: body.body,
         redirect: "manual",
         signal: abort.signal,
         // @ts-ignore: `duplex` is required by fetch for streamed request bodies but missing from lib.dom.
         duplex: "half",
       });
+      return { kind: "response", response };
     } catch (cause) {
-      if (limited?.exceeded()) {
+      if (body.exceeded()) {
         throw new HttpError(413, `Request body exceeds ${config.maxBodyBytes} bytes`, { cause });
       }
-      if (abort.signal.reason instanceof HttpError) throw abort.signal.reason;
-      throw new HttpError(502, "Upstream is unreachable", { cause });
+      const reason = abort.signal.reason;
+      if (reason instanceof HttpError) {
+        return { kind: "failed", verdict: classifyFailure(reason.code === 504), error: reason };
+      }
+      return {
+        kind: "failed",
+        verdict: classifyFailure(false),
+        error: new HttpError(502, "Upstream is unreachable", { cause }),
+      };
     } finally {
       clearTimeout(timer);
       request.signal.removeEventListener("abort", onClientAbort);
     }
+  }
 
-    const responseHeaders = clientHeaders(upstream.headers);
+  async function relay(
+    request: Request,
+    url: URL,
+    route: ProxyRoute,
+    key: ActiveKey,
+    upstream: Response,
+  ): Promise<Response> {
+    const headers = clientHeaders(upstream.headers);
     if (route.kind === "upload" || route.kind === "upload_chunk") {
-      await rewriteUploadUrl(responseHeaders, {
-        store,
-        keyId: key.id,
+      const uploadId = await rewriteUploadUrl(headers, {
         upstreamUrl: config.upstreamUrl,
-        publicOrigin: deps.publicUrl ?? publicOrigin(request, url),
+        publicOrigin: config.publicUrl ?? publicOrigin(request, url),
       });
-      if (responseHeaders.get("x-goog-upload-status") === "final" && upstream.ok) {
-        const text = await upstream.text();
-        await recordUploadFile(text, store, key.id);
-        return new Response(text, { status: upstream.status, headers: responseHeaders });
+      if (uploadId) await affinity.remember(`upload:${uploadId}`, key.id, UPLOAD_SESSION_TTL_MS);
+    }
+    const creates = request.method === "POST" && route.kind !== "openai" && (
+      headers.get("x-goog-upload-status") === "final" ||
+      (route.kind === "upload" && headers.get("x-goog-upload-status") === null) ||
+      CREATING.has(route.method) ||
+      /\/(cachedContents|tunedModels|corpora)$/.test(route.path)
+    );
+    if (creates && upstream.ok) {
+      const text = await upstream.text();
+      try {
+        for (const name of createdResources(JSON.parse(text))) {
+          await affinity.remember(name, key.id);
+        }
+      } catch {
+        // Not JSON: nothing to pin; the body is relayed as it came.
       }
+      return new Response(text, { status: upstream.status, headers });
     }
     if (logger.enabled("debug")) {
       logger.log("debug", "proxied", {
@@ -135,59 +285,107 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     return new Response(upstream.body, {
       status: upstream.status,
       statusText: upstream.statusText,
-      headers: responseHeaders,
+      headers,
     });
-  };
-
-  async function chooseKey(route: ProxyRoute, credential: string | null): Promise<ActiveKey> {
-    if (route.kind === "upload_chunk" && route.uploadId) {
-      // The upload id is the session's credential upstream; the proxy only knows sessions it
-      // started for an authenticated client.
-      const owner = await store.getAffinity(`upload:${route.uploadId}`);
-      if (owner === null) {
-        throw new HttpError(404, `Upload session "${route.uploadId}" is unknown or expired`);
-      }
-      if (credential) await authenticate(registry, credential, deps.now());
-      const key = registry.keyById(owner);
-      if (!key || !key.record.enabled) {
-        throw new HttpError(
-          409,
-          `Upload session "${route.uploadId}" belongs to a key that is no longer available`,
-          {
-            status: "FAILED_PRECONDITION",
-          },
-        );
-      }
-      return key;
-    }
-    await authenticate(registry, credential, deps.now());
-    const key = deps.pickKey(route.model);
-    if (!key) {
-      throw new HttpError(
-        503,
-        registry.keys.length === 0
-          ? "No Gemini API key is configured: set GEMINI_API_KEYS or add keys in the admin console"
-          : "No Gemini API key is available: every key is disabled",
-        { status: "UNAVAILABLE" },
-      );
-    }
-    return key;
   }
 
-  function relayLive(request: Request, url: URL, route: ProxyRoute, key: ActiveKey): Response {
+  async function pinnedByResources(
+    route: ProxyRoute,
+    body: PreparedBody,
+  ): Promise<{ key: ActiveKey; resource: string } | null> {
+    const names = [...route.resources];
+    if (body.text) names.push(...resourcesInBody(body.text));
+    for (const name of names) {
+      const found = await pinnedKey(name, `Resource "${name}"`, false);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  async function pinnedKey(
+    resource: string,
+    label: string,
+    required: boolean,
+  ): Promise<{ key: ActiveKey; resource: string } | null> {
+    const owner = await affinity.lookup(resource);
+    if (owner === null) {
+      if (required) throw new HttpError(404, `${label} is unknown or expired`);
+      return null;
+    }
+    const key = registry.keyById(owner);
+    if (!key || !key.record.enabled) {
+      throw new HttpError(
+        400,
+        `${label} belongs to a Gemini API key that is ${key ? "disabled" : "no longer configured"}`,
+        { status: "FAILED_PRECONDITION", reason: "RESOURCE_KEY_UNAVAILABLE" },
+      );
+    }
+    return { key, resource };
+  }
+
+  function relayLive(request: Request, url: URL, route: ProxyRoute): Response {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(400, "The Live API needs a WebSocket upgrade request");
     }
     if (!deps.liveBridge) {
-      throw new HttpError(501, "This deployment cannot relay WebSockets", {
-        status: "UNIMPLEMENTED",
-      });
+      throw new HttpError(501, "This deployment cannot relay WebSockets");
     }
+    const key = pool.pick(route.model).key;
+    if (!key) throw exhausted(route.model);
+    poolSync.countUse(key, route.model);
     const params = new URLSearchParams(url.search);
     params.set("key", key.value);
     const wsBase = config.upstreamUrl.replace(/^http/, "ws");
     return deps.liveBridge(request, `${wsBase}${route.path}?${params}`);
   }
+}
+
+/** The model named in an OpenAI-style body, without the `models/` prefix. */
+function modelOf(json: unknown): string | null {
+  const model = (json as { model?: unknown } | undefined)?.model;
+  return typeof model === "string" ? model.replace(/^models\//, "") : null;
+}
+
+/** Reads an error body up to a bound; the rest is dropped. */
+async function readBounded(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.byteLength;
+      if (total > MAX_ERROR_BYTES) {
+        await reader.cancel();
+        break;
+      }
+    }
+  } catch {
+    // A body cut short still tells what it can.
+  }
+  return new TextDecoder().decode(concat(chunks, total));
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk.subarray(0, Math.min(chunk.byteLength, total - offset)), offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** The response again, with its body already read as text. */
+function rebuild(response: Response, text: string): Response {
+  return new Response(text, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: clientHeaders(response.headers),
+  });
 }
 
 function publicOrigin(request: Request, url: URL): string {

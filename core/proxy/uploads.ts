@@ -1,21 +1,14 @@
 /**
  * Resumable uploads through the proxy: the upload URL upstream hands out is rewritten to point
- * back at the proxy, and the session is pinned to the key that started it.
+ * back at the proxy, so the session's chunks come back through it.
  * @module
  */
-import type { Store } from "../store/store.ts";
 
 /** How long an upload session stays pinned to its key (upstream sessions last about a week). */
 export const UPLOAD_SESSION_TTL_MS = 7 * 24 * 3600_000;
-/** How long a file stays pinned to its key (files are kept 48 hours upstream). */
-export const FILE_TTL_MS = 49 * 3600_000;
 
 /** Options of {@linkcode rewriteUploadUrl}. */
 export interface RewriteOptions {
-  /** Store for the session-to-key record. */
-  store: Store;
-  /** The key that started the session. */
-  keyId: string;
   /** The configured upstream base URL. */
   upstreamUrl: string;
   /** The proxy's public origin, e.g. `https://proxy.example.com`. */
@@ -23,22 +16,19 @@ export interface RewriteOptions {
 }
 
 /**
- * Rewrites `x-goog-upload-url` in place to the proxy's origin and records the session's key.
+ * Rewrites `x-goog-upload-url` in place to the proxy's origin.
  * @param headers Response headers to the client.
- * @param options Store, key and origins.
+ * @param options Origins.
+ * @returns The session's upload id, when the header carried one.
  */
-export async function rewriteUploadUrl(headers: Headers, options: RewriteOptions): Promise<void> {
+export function rewriteUploadUrl(headers: Headers, options: RewriteOptions): string | null {
   const location = headers.get("x-goog-upload-url");
-  if (!location) return;
+  if (!location) return null;
   let upstream: URL;
   try {
     upstream = new URL(location);
   } catch {
-    return;
-  }
-  const uploadId = upstream.searchParams.get("upload_id");
-  if (uploadId) {
-    await options.store.putAffinity(`upload:${uploadId}`, options.keyId, UPLOAD_SESSION_TTL_MS);
+    return null;
   }
   // A gateway upstream (Cloudflare AI Gateway) puts its own prefix before the API path.
   const prefix = new URL(options.upstreamUrl).pathname.replace(/\/+$/, "");
@@ -46,21 +36,5 @@ export async function rewriteUploadUrl(headers: Headers, options: RewriteOptions
     ? upstream.pathname.slice(prefix.length)
     : upstream.pathname;
   headers.set("x-goog-upload-url", options.publicOrigin + path + upstream.search);
-}
-
-/**
- * Pins the file named in a finished upload's JSON to the key that uploaded it.
- * @param text The final upload response body.
- * @param store Store for the record.
- * @param keyId Uploading key.
- */
-export async function recordUploadFile(text: string, store: Store, keyId: string): Promise<void> {
-  try {
-    const name = (JSON.parse(text) as { file?: { name?: unknown } }).file?.name;
-    if (typeof name === "string" && name.startsWith("files/")) {
-      await store.putAffinity(name, keyId, FILE_TTL_MS);
-    }
-  } catch {
-    // Not JSON: nothing to pin; the body is relayed as it came.
-  }
+  return upstream.searchParams.get("upload_id");
 }

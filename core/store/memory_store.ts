@@ -1,4 +1,12 @@
-import type { KeyRecord, Store, TokenRecord } from "./store.ts";
+import { pacificDay } from "../pacific_time.ts";
+import type {
+  CooldownRecord,
+  KeyRecord,
+  KeyStateRecord,
+  KeyUsageTotal,
+  Store,
+  TokenRecord,
+} from "./store.ts";
 
 /** Options of {@linkcode createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -16,7 +24,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const keys = new Map<string, KeyRecord>();
   const tokens = new Map<string, TokenRecord>();
   const affinity = new Map<string, { keyId: string; until: number }>();
+  const cooldowns = new Map<string, CooldownRecord>();
+  const usage = new Map<string, number>();
+  const states = new Map<string, KeyStateRecord>();
   let version = 0;
+  let cooldownVersion = 0;
 
   function insert<T extends { id: string }>(map: Map<string, T>, record: T): boolean {
     if (map.has(record.id)) return false;
@@ -41,12 +53,68 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     listKeys: () => Promise.resolve(sorted(keys)),
     addKey: (record) => Promise.resolve(insert(keys, record)),
     updateKey: (record) => Promise.resolve(replace(keys, record)),
+    setKeyEnabled(id, enabled, reason, at) {
+      const current = keys.get(id);
+      if (!current) return Promise.resolve(null);
+      const next = withEnabled(current, enabled, reason, at ?? now());
+      keys.set(id, next);
+      version++;
+      return Promise.resolve(structuredClone(next));
+    },
     deleteKey: (id) => Promise.resolve(remove(keys, id)),
     listTokens: () => Promise.resolve(sorted(tokens)),
     addToken: (record) => Promise.resolve(insert(tokens, record)),
     updateToken: (record) => Promise.resolve(replace(tokens, record)),
     deleteToken: (id) => Promise.resolve(remove(tokens, id)),
     version: () => Promise.resolve(String(version)),
+    setCooldown(cooldown) {
+      const id = `${cooldown.scope}\u0000${cooldown.model}`;
+      const existing = cooldowns.get(id);
+      if (!existing || existing.until < cooldown.until || existing.until <= now()) {
+        cooldowns.set(id, { ...cooldown });
+        cooldownVersion++;
+      }
+      return Promise.resolve();
+    },
+    listCooldowns() {
+      const t = now();
+      return Promise.resolve(
+        [...cooldowns.values()].filter((c) => c.until > t).map((c) => ({ ...c })),
+      );
+    },
+    cooldownVersion: () => Promise.resolve(String(cooldownVersion)),
+    addKeyUsage(deltas) {
+      for (const d of deltas) {
+        for (const window of usageWindows(d.at)) {
+          const base = `${window}\u0000${d.keyId}\u0000${d.model}`;
+          usage.set(`${base}\u0000r`, (usage.get(`${base}\u0000r`) ?? 0) + d.requests);
+          usage.set(`${base}\u0000t`, (usage.get(`${base}\u0000t`) ?? 0) + d.tokens);
+        }
+      }
+      return Promise.resolve();
+    },
+    readKeyUsage(at) {
+      const [minute, day] = usageWindows(at);
+      const totals = new Map<string, KeyUsageTotal>();
+      for (const [id, value] of usage) {
+        const [window, keyId = "", model = "", kind] = id.split("\u0000");
+        if (window !== minute && window !== day) continue;
+        const key = `${keyId}\u0000${model}`;
+        const total = totals.get(key) ??
+          { keyId, model, minute: 0, day: 0, minuteTokens: 0, dayTokens: 0 };
+        if (window === minute) total[kind === "r" ? "minute" : "minuteTokens"] += value;
+        else total[kind === "r" ? "day" : "dayTokens"] += value;
+        totals.set(key, total);
+      }
+      return Promise.resolve([...totals.values()]);
+    },
+    putKeyStates(list) {
+      for (const state of list) {
+        states.set(state.keyId, { ...states.get(state.keyId), ...state });
+      }
+      return Promise.resolve();
+    },
+    listKeyStates: () => Promise.resolve([...states.values()].map((s) => ({ ...s }))),
     putAffinity(resource, keyId, ttlMs) {
       affinity.set(resource, { keyId, until: now() + ttlMs });
       return Promise.resolve();
@@ -65,4 +133,31 @@ function sorted<T extends { id: string; createdAt: number }>(map: Map<string, T>
   return [...map.values()]
     .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
     .map((record) => structuredClone(record));
+}
+
+/**
+ * A key record with its enabled flag changed; disabling keeps the reason and time.
+ * @param record Current record.
+ * @param enabled New state.
+ * @param reason Why it was disabled.
+ * @param at When (epoch ms).
+ */
+export function withEnabled(
+  record: KeyRecord,
+  enabled: boolean,
+  reason: string | undefined,
+  at: number,
+): KeyRecord {
+  const { disabledReason: _r, disabledAt: _a, ...rest } = record;
+  return enabled ? { ...rest, enabled: true } : {
+    ...rest,
+    enabled: false,
+    disabledReason: reason ?? "disabled",
+    disabledAt: at,
+  };
+}
+
+/** The minute and Pacific-day window names containing a moment. */
+function usageWindows(at: number): [string, string] {
+  return [`m${Math.floor(at / 60_000)}`, `d${pacificDay(at)}`];
 }

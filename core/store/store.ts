@@ -25,6 +25,8 @@ export interface KeyRecord {
   project?: string;
   /** Relative weight for weighted selection (default 1). */
   weight?: number;
+  /** Proactive per-model caps for this key (its project's when labelled). */
+  limits?: Record<string, { rpm?: number; rpd?: number }>;
   /** Where the key came from. */
   source: "env" | "admin";
   /** Creation time (epoch ms). */
@@ -53,6 +55,58 @@ export interface TokenRecord {
   models?: string[];
 }
 
+/** A cooldown as stored: a key (`k:<id>`) or project (`p:<name>`) rests for a model. */
+export interface CooldownRecord {
+  /** `k:<keyId>` or `p:<project>`. */
+  scope: string;
+  /** Model id, or `*`. */
+  model: string;
+  /** Epoch ms when it ends. */
+  until: number;
+  /** Why. */
+  reason: string;
+}
+
+/** Requests and tokens to add to a key's counters. */
+export interface KeyUsageDelta {
+  /** Key id. */
+  keyId: string;
+  /** Model id, or `*`. */
+  model: string;
+  /** Requests to add. */
+  requests: number;
+  /** Tokens to add. */
+  tokens: number;
+  /** When they happened (epoch ms), choosing the windows. */
+  at: number;
+}
+
+/** A key's counters in the windows containing a moment. */
+export interface KeyUsageTotal {
+  /** Key id. */
+  keyId: string;
+  /** Model id, or `*`. */
+  model: string;
+  /** Requests in the minute. */
+  minute: number;
+  /** Requests in the Pacific day. */
+  day: number;
+  /** Tokens in the minute. */
+  minuteTokens: number;
+  /** Tokens in the Pacific day. */
+  dayTokens: number;
+}
+
+/** What happened to a key lately; written in the background, never on the hot path. */
+export interface KeyStateRecord {
+  /** Key id. */
+  keyId: string;
+  /** Last time a request went out with it (epoch ms). */
+  lastUsedAt?: number;
+  /** The last error it got. */
+  lastError?: { at: number; status: number; errorClass: string; reason: string };
+}
+
 /** Storage backend. Every method may be called concurrently from many requests. */
 export interface Store {
   /** Backend name for health output: `memory`, `kv`, `supabase`. */
@@ -63,6 +117,16 @@ export interface Store {
   addKey(record: KeyRecord): Promise<boolean>;
   /** Replaces a stored key. @returns false when no key has that id. */
   updateKey(record: KeyRecord): Promise<boolean>;
+  /**
+   * Enables or disables a key atomically, leaving its other fields as they are.
+   * @returns The updated record, or null when no key has that id.
+   */
+  setKeyEnabled(
+    id: string,
+    enabled: boolean,
+    reason?: string,
+    at?: number,
+  ): Promise<KeyRecord | null>;
   /** Deletes a key. @returns true when it existed. */
   deleteKey(id: string): Promise<boolean>;
   /** All tokens, in creation order. */
@@ -78,6 +142,20 @@ export interface Store {
    * Cheap enough to poll every few hundred milliseconds.
    */
   version(): Promise<string>;
+  /** Stores a cooldown until it ends (a later end wins over an earlier one). */
+  setCooldown(cooldown: CooldownRecord): Promise<void>;
+  /** Cooldowns that have not ended. */
+  listCooldowns(): Promise<CooldownRecord[]>;
+  /** Changes whenever a cooldown is set, from any process. */
+  cooldownVersion(): Promise<string>;
+  /** Adds to keys' request and token counters atomically (minute and Pacific-day windows). */
+  addKeyUsage(deltas: KeyUsageDelta[]): Promise<void>;
+  /** Every key's counters for the windows containing `at`. */
+  readKeyUsage(at: number): Promise<KeyUsageTotal[]>;
+  /** Merges last-used and last-error facts into keys' state records. */
+  putKeyStates(states: KeyStateRecord[]): Promise<void>;
+  /** All keys' state records. */
+  listKeyStates(): Promise<KeyStateRecord[]>;
   /** Records which key owns a resource (file, upload session, cache, batch) for `ttlMs`. */
   putAffinity(resource: string, keyId: string, ttlMs: number): Promise<void>;
   /** The key id owning a resource, or null when unknown or expired. */

@@ -1,0 +1,255 @@
+/**
+ * Rotation state held in memory: cooldowns per key (or project) and model, request counts per
+ * window, and the selection strategies. Every read is synchronous so that picking a key never
+ * waits on the store; the store is told about changes in the background.
+ * @module
+ */
+import type { ActiveKey, Registry } from "./registry.ts";
+import { pacificDay } from "./pacific_time.ts";
+
+/** Selection strategy names. */
+export type Strategy = "round_robin" | "least_used" | "weighted";
+
+/** A per-model cap on a key (or its project, when labelled). */
+export interface KeyLimit {
+  /** Requests per minute. */
+  rpm?: number;
+  /** Requests per Pacific day. */
+  rpd?: number;
+}
+
+/** Limits by model id; `*` applies to every model without its own entry. */
+export type KeyLimits = Record<string, KeyLimit>;
+
+/** A cooldown: a key or project may not serve a model until a moment. */
+export interface Cooldown {
+  /** `k:<keyId>` or `p:<project>`. */
+  scope: string;
+  /** Model id, or `*` for every model. */
+  model: string;
+  /** Epoch ms when it ends. */
+  until: number;
+  /** Why (quotaId or reason). */
+  reason: string;
+}
+
+/** The outcome of {@linkcode KeyPool.pick}. */
+export type Pick =
+  | { key: ActiveKey; earliest?: undefined }
+  | { key: null; earliest: number | null };
+
+/** Options of {@linkcode createKeyPool}. */
+export interface KeyPoolOptions {
+  /** Clock (epoch ms). */
+  now: () => number;
+  /** Current strategy (read on every pick, so settings apply at once). */
+  strategy: () => Strategy;
+  /** Default proactive limits by model, applied to keys without their own. */
+  limits?: () => KeyLimits;
+  /** Random source in [0, 1) (default `Math.random`). */
+  random?: () => number;
+}
+
+/** Rotation state and selection. */
+export interface KeyPool {
+  /**
+   * Picks a key that may serve `model`, skipping disabled, cooling, capped and excluded keys.
+   * @returns The key, or null with the earliest moment a key frees up (null if none will).
+   */
+  pick(model: string | null, exclude?: ReadonlySet<string>): Pick;
+  /** Epoch ms until which the key may not serve the model (0 when free). */
+  coolingUntil(key: ActiveKey, model: string | null): number;
+  /** Records a cooldown learnt here or from another process. */
+  applyCooldown(cooldown: Cooldown): void;
+  /** The scope a key's cooldowns apply to: its project when labelled, else itself. */
+  scopeOf(key: ActiveKey): string;
+  /** Active cooldowns (expired ones are dropped). */
+  cooldowns(): Cooldown[];
+  /** Counts a request sent with a key for a model. */
+  countRequest(key: ActiveKey, model: string | null): void;
+  /** Replaces counts with totals read from the store (all processes), for the current windows. */
+  mergeCounts(totals: UsageTotal[]): void;
+  /** Requests counted for a key and model in the current minute and Pacific day. */
+  counts(keyId: string, model: string | null): { minute: number; day: number };
+}
+
+/** Requests of one key and model in the current windows, as summed in the store. */
+export interface UsageTotal {
+  /** Key id. */
+  keyId: string;
+  /** Model id (`*` when the request named none). */
+  model: string;
+  /** Requests this minute. */
+  minute: number;
+  /** Requests this Pacific day. */
+  day: number;
+}
+
+interface Counter {
+  minuteBucket: number;
+  minute: number;
+  day: string;
+  dayCount: number;
+}
+
+/**
+ * Creates the rotation state for a registry's keys.
+ * @param registry Source of keys.
+ * @param options Clock, strategy and limits.
+ */
+export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyPool {
+  const random = options.random ?? Math.random;
+  const cooling = new Map<string, Cooldown>();
+  const counters = new Map<string, Counter>();
+  let cursor = 0;
+  let weightsFor: readonly ActiveKey[] | null = null;
+  let prefix: number[] = [];
+
+  function scopeOf(key: ActiveKey): string {
+    return key.record.project ? `p:${key.record.project}` : `k:${key.id}`;
+  }
+  function coolingUntil(key: ActiveKey, model: string | null): number {
+    const now = options.now();
+    const scope = scopeOf(key);
+    let until = 0;
+    for (const m of model ? [model, "*"] : ["*"]) {
+      const c = cooling.get(`${scope}\u0000${m}`);
+      if (c && c.until > now && c.until > until) until = c.until;
+    }
+    return until;
+  }
+  function counter(keyId: string, model: string | null): Counter {
+    const id = `${keyId}\u0000${model ?? "*"}`;
+    const now = options.now();
+    const bucket = Math.floor(now / 60_000);
+    let c = counters.get(id);
+    if (!c) {
+      c = { minuteBucket: bucket, minute: 0, day: pacificDay(now), dayCount: 0 };
+      counters.set(id, c);
+    }
+    if (c.minuteBucket !== bucket) {
+      c.minuteBucket = bucket;
+      c.minute = 0;
+      const day = pacificDay(now);
+      if (day !== c.day) {
+        c.day = day;
+        c.dayCount = 0;
+      }
+    }
+    return c;
+  }
+  function limitFor(key: ActiveKey, model: string | null): KeyLimit | undefined {
+    const own = key.record.limits;
+    const defaults = options.limits?.();
+    const m = model ?? "*";
+    return own?.[m] ?? own?.["*"] ?? defaults?.[m] ?? defaults?.["*"];
+  }
+  function capped(key: ActiveKey, model: string | null): boolean {
+    const limit = limitFor(key, model);
+    if (!limit) return false;
+    const c = counter(key.id, model);
+    return (limit.rpm !== undefined && c.minute >= limit.rpm) ||
+      (limit.rpd !== undefined && c.dayCount >= limit.rpd);
+  }
+  function usable(key: ActiveKey, model: string | null, exclude?: ReadonlySet<string>): boolean {
+    return !exclude?.has(key.id) && coolingUntil(key, model) === 0 && !capped(key, model);
+  }
+  function earliestFree(keys: readonly ActiveKey[], model: string | null): number | null {
+    let earliest: number | null = null;
+    for (const key of keys) {
+      const until = coolingUntil(key, model);
+      const limit = limitFor(key, model);
+      let free = until;
+      if (limit && capped(key, model)) {
+        const c = counter(key.id, model);
+        free = Math.max(
+          free,
+          limit.rpm !== undefined && c.minute >= limit.rpm
+            ? (c.minuteBucket + 1) * 60_000
+            : Number.POSITIVE_INFINITY,
+        );
+      }
+      if (Number.isFinite(free) && (earliest === null || free < earliest)) earliest = free;
+    }
+    return earliest;
+  }
+  function scanFrom(
+    start: number,
+    keys: readonly ActiveKey[],
+    model: string | null,
+    exclude?: ReadonlySet<string>,
+  ): number {
+    for (let i = 0; i < keys.length; i++) {
+      const index = (start + i) % keys.length;
+      if (usable(keys[index]!, model, exclude)) return index;
+    }
+    return -1;
+  }
+
+  return {
+    scopeOf,
+    coolingUntil,
+    pick(model, exclude) {
+      const keys = registry.enabledKeys;
+      if (keys.length === 0) return { key: null, earliest: null };
+      const strategy = options.strategy();
+      let index = -1;
+      if (strategy === "least_used" && keys.length > 2) {
+        // Two random choices, the less used wins: near-optimal balance at constant cost.
+        const a = scanFrom(Math.floor(random() * keys.length), keys, model, exclude);
+        const b = scanFrom(Math.floor(random() * keys.length), keys, model, exclude);
+        if (a >= 0 && b >= 0) {
+          index = counter(keys[a]!.id, model).minute <= counter(keys[b]!.id, model).minute ? a : b;
+        } else index = a >= 0 ? a : b;
+      } else if (strategy === "weighted") {
+        if (weightsFor !== keys) {
+          prefix = [];
+          let total = 0;
+          for (const key of keys) prefix.push(total += Math.max(0, key.record.weight ?? 1));
+          weightsFor = keys;
+        }
+        const total = prefix.at(-1) ?? 0;
+        const target = random() * total;
+        let lo = 0;
+        let hi = prefix.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (prefix[mid]! > target) hi = mid;
+          else lo = mid + 1;
+        }
+        index = scanFrom(lo, keys, model, exclude);
+      } else {
+        index = scanFrom(cursor % keys.length, keys, model, exclude);
+        if (index >= 0) cursor = (index + 1) % keys.length;
+      }
+      if (index < 0) return { key: null, earliest: earliestFree(keys, model) };
+      return { key: keys[index]! };
+    },
+    applyCooldown(cooldown) {
+      const id = `${cooldown.scope}\u0000${cooldown.model}`;
+      const existing = cooling.get(id);
+      if (!existing || existing.until < cooldown.until) cooling.set(id, cooldown);
+    },
+    cooldowns() {
+      const now = options.now();
+      for (const [id, c] of cooling) if (c.until <= now) cooling.delete(id);
+      return [...cooling.values()];
+    },
+    countRequest(key, model) {
+      const c = counter(key.id, model);
+      c.minute++;
+      c.dayCount++;
+    },
+    mergeCounts(totals) {
+      for (const t of totals) {
+        const c = counter(t.keyId, t.model === "*" ? null : t.model);
+        c.minute = Math.max(c.minute, t.minute);
+        c.dayCount = Math.max(c.dayCount, t.day);
+      }
+    },
+    counts(keyId, model) {
+      const c = counter(keyId, model);
+      return { minute: c.minute, day: c.dayCount };
+    },
+  };
+}

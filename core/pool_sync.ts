@@ -1,0 +1,134 @@
+/**
+ * Keeps rotation state shared between processes without touching the hot path: request counts,
+ * cooldowns, disabled keys and last-used/last-error facts are queued in memory and written to the
+ * store in batches; other processes' cooldowns and counts are read back on each sync.
+ * @module
+ */
+import type { Verdict } from "./classify.ts";
+import type { KeyPool } from "./key_pool.ts";
+import type { Logger } from "./logger.ts";
+import type { ActiveKey, Registry } from "./registry.ts";
+import { withEnabled } from "./store/memory_store.ts";
+import type { CooldownRecord, KeyStateRecord, KeyUsageDelta, Store } from "./store/store.ts";
+
+/** Options of {@linkcode createPoolSync}. */
+export interface PoolSyncOptions {
+  /** Backing store. */
+  store: Store;
+  /** In-memory rotation state. */
+  pool: KeyPool;
+  /** In-memory key snapshot. */
+  registry: Registry;
+  /** Clock (epoch ms). */
+  now: () => number;
+  /** Logger for failed writes. */
+  logger: Logger;
+}
+
+/** The queue between the hot path and the store. */
+export interface PoolSync {
+  /** Counts a request sent with a key (memory now, store on the next sync). */
+  countUse(key: ActiveKey, model: string | null): void;
+  /** Adds tokens a finished response used. */
+  addTokens(key: ActiveKey, model: string | null, tokens: number): void;
+  /** Records an upstream error and applies its verdict (cooldown or disable) at once in memory. */
+  noteError(key: ActiveKey, model: string | null, status: number, verdict: Verdict): void;
+  /** Writes queued facts and reads other processes' cooldowns and counts. Never throws. */
+  sync(): Promise<void>;
+  /** Resolves when writes started so far have finished. */
+  settled(): Promise<void>;
+}
+
+/**
+ * Creates the queue.
+ * @param options Store, pool, registry, clock and logger.
+ */
+export function createPoolSync(options: PoolSyncOptions): PoolSync {
+  const { store, pool, registry, now, logger } = options;
+  let deltas = new Map<string, KeyUsageDelta>();
+  let states = new Map<string, KeyStateRecord>();
+  const inFlight = new Set<Promise<unknown>>();
+  let cooldownVersion = "";
+  let syncing: Promise<void> | null = null;
+
+  function track(promise: Promise<unknown>, what: string): void {
+    const p = promise.catch((error) =>
+      logger.log("warn", `store write failed: ${what}`, { error })
+    );
+    inFlight.add(p);
+    p.finally(() => inFlight.delete(p));
+  }
+  function delta(key: ActiveKey, model: string | null): KeyUsageDelta {
+    const id = `${key.id}\u0000${model ?? "*"}`;
+    let d = deltas.get(id);
+    if (!d) {
+      d = { keyId: key.id, model: model ?? "*", requests: 0, tokens: 0, at: now() };
+      deltas.set(id, d);
+    }
+    return d;
+  }
+  function state(keyId: string): KeyStateRecord {
+    let s = states.get(keyId);
+    if (!s) states.set(keyId, s = { keyId });
+    return s;
+  }
+
+  async function run(): Promise<void> {
+    const batch = [...deltas.values()];
+    const stateBatch = [...states.values()];
+    deltas = new Map();
+    states = new Map();
+    try {
+      if (batch.length) await store.addKeyUsage(batch);
+      if (stateBatch.length) await store.putKeyStates(stateBatch);
+      const version = await store.cooldownVersion();
+      if (version !== cooldownVersion) {
+        for (const c of await store.listCooldowns()) pool.applyCooldown(c);
+        cooldownVersion = version;
+      }
+      pool.mergeCounts(await store.readKeyUsage(now()));
+    } catch (error) {
+      logger.log("warn", "rotation state sync failed", { error });
+    }
+  }
+
+  return {
+    countUse(key, model) {
+      pool.countRequest(key, model);
+      delta(key, model).requests++;
+      state(key.id).lastUsedAt = now();
+    },
+    addTokens(key, model, tokens) {
+      if (tokens > 0) delta(key, model).tokens += tokens;
+    },
+    noteError(key, model, status, verdict) {
+      state(key.id).lastError = {
+        at: now(),
+        status,
+        errorClass: verdict.errorClass,
+        reason: verdict.reason,
+      };
+      if (verdict.action === "cooldown" && verdict.until !== undefined) {
+        const cooldown: CooldownRecord = {
+          scope: pool.scopeOf(key),
+          model: verdict.model ?? model ?? "*",
+          until: verdict.until,
+          reason: verdict.reason,
+        };
+        pool.applyCooldown(cooldown);
+        track(store.setCooldown(cooldown), "cooldown");
+      } else if (verdict.action === "disable") {
+        registry.patchKey(withEnabled(key.record, false, verdict.reason, now()));
+        track(store.setKeyEnabled(key.id, false, verdict.reason, now()), "disable key");
+        logger.log("warn", "key disabled", { key: key.record.masked, reason: verdict.reason });
+      }
+    },
+    sync() {
+      syncing ??= run().finally(() => syncing = null);
+      return syncing;
+    },
+    async settled() {
+      while (inFlight.size) await Promise.all(inFlight);
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Reading a client's request body for the proxy: streamed through when large, buffered when small
+ * enough to replay on another key or when the proxy must look inside (OpenAI routes).
+ * @module
+ */
+import { HttpError } from "../errors.ts";
+import { limitBody } from "./body_limit.ts";
+
+/** The body as the proxy will send it upstream. */
+export interface PreparedBody {
+  /** What to hand to fetch: bytes when buffered, a stream otherwise. */
+  body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null;
+  /** Whether the body can be sent again (buffered or empty). */
+  replayable: boolean;
+  /** Parsed JSON, when the body was buffered and is JSON (OpenAI routes). */
+  json: unknown;
+  /** The body as text, when buffered and JSON. */
+  text: string | null;
+  /** True once a streamed body has passed its limit. */
+  exceeded(): boolean;
+}
+
+/** Options of {@linkcode prepareBody}. */
+export interface PrepareOptions {
+  /** Largest body accepted at all. */
+  maxBodyBytes: number;
+  /** Largest body buffered for replay; larger ones are streamed. */
+  maxBufferedBytes: number;
+  /** Parse and require JSON (OpenAI routes): invalid JSON is refused with a 400 envelope. */
+  requireJson: boolean;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Prepares the request body for forwarding.
+ * @param request The client request.
+ * @param options Limits and whether JSON is required.
+ * @returns The prepared body.
+ * @throws {HttpError} 413 when the body is over the limit, 400 for invalid required JSON.
+ */
+export async function prepareBody(
+  request: Request,
+  options: PrepareOptions,
+): Promise<PreparedBody> {
+  if (!request.body) {
+    return {
+      body: null,
+      replayable: true,
+      json: undefined,
+      text: null,
+      exceeded: () => false,
+    };
+  }
+  const declared = request.headers.get("content-length");
+  const length = declared === null ? null : Number(declared);
+  const small = length !== null && Number.isFinite(length) && length <= options.maxBufferedBytes;
+  if (!small && !options.requireJson) {
+    const limited = limitBody(request.body, options.maxBodyBytes);
+    return {
+      body: limited.body,
+      replayable: false,
+      json: undefined,
+      text: null,
+      exceeded: limited.exceeded,
+    };
+  }
+  const bytes = await readAll(
+    request.body,
+    options.requireJson ? options.maxBodyBytes : options.maxBufferedBytes,
+  );
+  let json: unknown = undefined;
+  let text: string | null = null;
+  const type = request.headers.get("content-type") ?? "";
+  if (options.requireJson || type.includes("json") || type === "") {
+    text = decoder.decode(bytes);
+  }
+  if (options.requireJson) {
+    try {
+      json = bytes.byteLength ? JSON.parse(text ?? "") : undefined;
+    } catch (cause) {
+      const detail = cause instanceof SyntaxError ? `: ${cause.message}` : "";
+      throw new HttpError(400, `Invalid JSON payload received${detail}`, { cause });
+    }
+  }
+  return { body: bytes, replayable: true, json, text, exceeded: () => false };
+}
+
+async function readAll(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > limit) {
+      throw new HttpError(413, `Request body exceeds ${limit} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
