@@ -154,9 +154,14 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
   function usable(key: ActiveKey, model: string | null, exclude?: ReadonlySet<string>): boolean {
     return !exclude?.has(key.id) && coolingUntil(key, model) === 0 && !capped(key, model);
   }
-  function earliestFree(keys: readonly ActiveKey[], model: string | null): number | null {
+  function earliestFree(
+    keys: readonly ActiveKey[],
+    model: string | null,
+    exclude?: ReadonlySet<string>,
+  ): number | null {
     let earliest: number | null = null;
     for (const key of keys) {
+      if (exclude?.has(key.id)) continue;
       const until = coolingUntil(key, model);
       const limit = limitFor(key, model);
       let free = until;
@@ -197,7 +202,8 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
       if (strategy === "least_used" && keys.length > 2) {
         // Two random choices, the less used wins: near-optimal balance at constant cost.
         const a = scanFrom(Math.floor(random() * keys.length), keys, model, exclude);
-        const b = scanFrom(Math.floor(random() * keys.length), keys, model, exclude);
+        const offset = 1 + Math.floor(random() * (keys.length - 1));
+        const b = a < 0 ? -1 : scanFrom((a + offset) % keys.length, keys, model, exclude);
         if (a >= 0 && b >= 0) {
           index = counter(keys[a]!.id, model).minute <= counter(keys[b]!.id, model).minute ? a : b;
         } else index = a >= 0 ? a : b;
@@ -222,7 +228,7 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
         index = scanFrom(cursor % keys.length, keys, model, exclude);
         if (index >= 0) cursor = (index + 1) % keys.length;
       }
-      if (index < 0) return { key: null, earliest: earliestFree(keys, model) };
+      if (index < 0) return { key: null, earliest: earliestFree(keys, model, exclude) };
       return { key: keys[index]! };
     },
     applyCooldown(cooldown) {

@@ -11,6 +11,10 @@ import type { ActiveKey, Registry } from "./registry.ts";
 import { withEnabled } from "./store/memory_store.ts";
 import type { CooldownRecord, KeyStateRecord, KeyUsageDelta, Store } from "./store/store.ts";
 
+/** Transient failures in a row, while other keys succeed, before a key is rested. */
+const UNHEALTHY_STREAK = 5;
+const UNHEALTHY_COOLDOWN_MS = 60_000;
+
 /** Options of {@linkcode createPoolSync}. */
 export interface PoolSyncOptions {
   /** Backing store. */
@@ -31,6 +35,8 @@ export interface PoolSync {
   countUse(key: ActiveKey, model: string | null): void;
   /** Adds tokens a finished response used. */
   addTokens(key: ActiveKey, model: string | null, tokens: number): void;
+  /** Records a successful answer (resets the key's failure streak). */
+  noteSuccess(key: ActiveKey): void;
   /** Records an upstream error and applies its verdict (cooldown or disable) at once in memory. */
   noteError(key: ActiveKey, model: string | null, status: number, verdict: Verdict): void;
   /** Writes queued facts and reads other processes' cooldowns and counts. Never throws. */
@@ -49,6 +55,9 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
   let states = new Map<string, KeyStateRecord>();
   const inFlight = new Set<Promise<unknown>>();
   let cooldownVersion = "";
+  /** Consecutive transient failures per key, and when the streak began. */
+  const streaks = new Map<string, { count: number; successesBefore: number }>();
+  let successes = 0;
   let syncing: Promise<void> | null = null;
 
   function track(promise: Promise<unknown>, what: string): void {
@@ -101,7 +110,27 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
     addTokens(key, model, tokens) {
       if (tokens > 0) delta(key, model).tokens += tokens;
     },
+    noteSuccess(key) {
+      streaks.delete(key.id);
+      successes++;
+    },
     noteError(key, model, status, verdict) {
+      if (verdict.action === "retry") {
+        const streak = streaks.get(key.id) ?? { count: 0, successesBefore: successes };
+        streak.count++;
+        streaks.set(key.id, streak);
+        // Transient errors are not the key's fault, unless it keeps failing while others succeed.
+        if (streak.count >= UNHEALTHY_STREAK && successes > streak.successesBefore) {
+          streaks.delete(key.id);
+          verdict = {
+            ...verdict,
+            action: "cooldown",
+            until: now() + UNHEALTHY_COOLDOWN_MS,
+            reason: `UNHEALTHY_${verdict.reason}`,
+          };
+          model = null;
+        }
+      }
       state(key.id).lastError = {
         at: now(),
         status,

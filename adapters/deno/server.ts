@@ -19,6 +19,8 @@ export interface StartOptions {
   now?: () => number;
   /** Called once listening, with the bound address. */
   onListen?: (addr: Deno.NetAddr) => void;
+  /** Waits (backoff; waiting for a key to free up). Tests inject one that moves their clock. */
+  sleep?: (ms: number) => Promise<void>;
   /** Receives every log line (default: the console). */
   logSink?: (level: LogLevel, line: string) => void;
   /** How often the snapshot checks the store for changes, ms (default 250). */
@@ -46,7 +48,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const parsed = parseConfig(env);
   const { secret, generatedAt } = await resolveSecretKey(parsed, env);
   const config = { ...parsed, secretKey: secret };
-  const store = await openStore(config.store, config.kvPath, env);
+  const store = await openStore(config.store, config.kvPath, env, options.now ?? Date.now);
   const gateway = await createApp({
     config,
     store,
@@ -54,6 +56,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.logSink ? { logSink: options.logSink } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
   });
   if (generatedAt) {
     gateway.logger.log("warn", "SECRET_KEY is not set: generated one for this machine", {
@@ -86,10 +89,15 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   };
 }
 
-async function openStore(kind: "kv" | "memory", kvPath: string, env: Env): Promise<Store> {
-  if (kind === "memory") return createMemoryStore();
-  if (env.DENO_DEPLOYMENT_ID) return createKvStore(await Deno.openKv());
+async function openStore(
+  kind: "kv" | "memory",
+  kvPath: string,
+  env: Env,
+  now: () => number,
+): Promise<Store> {
+  if (kind === "memory") return createMemoryStore({ now });
+  if (env.DENO_DEPLOYMENT_ID) return createKvStore(await Deno.openKv(), { now });
   const dir = kvPath.includes("/") ? kvPath.slice(0, kvPath.lastIndexOf("/")) : "";
   if (dir) await Deno.mkdir(dir, { recursive: true });
-  return createKvStore(await Deno.openKv(kvPath));
+  return createKvStore(await Deno.openKv(kvPath), { now });
 }

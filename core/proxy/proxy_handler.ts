@@ -17,6 +17,7 @@ import { clientHeaders, headerBytes, upstreamHeaders } from "./headers.ts";
 import { prepareBody, type PreparedBody } from "./request_body.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
+import { usageTap } from "../usage.ts";
 
 /** Relays a Live API WebSocket: given the client's upgrade request and the upstream URL. */
 export type LiveBridge = (request: Request, upstreamUrl: string) => Response;
@@ -111,7 +112,10 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       last = await send(request, route, target, key, body);
       if (last.kind === "response") {
         const { response } = last;
-        if (response.status < 400) return relay(request, url, route, key, response);
+        if (response.status < 400) {
+          poolSync.noteSuccess(key);
+          return relay(request, url, route, key, response, model);
+        }
         const text = await readBounded(response);
         const verdict = classifyUpstream(response.status, text, {
           now: deps.now(),
@@ -248,6 +252,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     route: ProxyRoute,
     key: ActiveKey,
     upstream: Response,
+    model: string | null,
   ): Promise<Response> {
     const headers = clientHeaders(upstream.headers);
     if (route.kind === "upload" || route.kind === "upload_chunk") {
@@ -282,7 +287,15 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         key: key.record.masked,
       });
     }
-    return new Response(upstream.body, {
+    const type = headers.get("content-type") ?? "";
+    const body = upstream.body && (type.includes("json") || type.includes("event-stream"))
+      ? upstream.body.pipeThrough(
+        usageTap(route.kind === "openai" ? "openai" : "native", (result) => {
+          if (result.usage) poolSync.addTokens(key, model, result.usage.total);
+        }),
+      )
+      : upstream.body;
+    return new Response(body, {
       status: upstream.status,
       statusText: upstream.statusText,
       headers,

@@ -1,0 +1,100 @@
+import { assert, assertEquals } from "../tests/assert.ts";
+import { createKeyPool, type KeyPool, type Strategy } from "./key_pool.ts";
+import type { ActiveKey, Registry } from "./registry.ts";
+import type { KeyRecord } from "./store/store.ts";
+
+function registryOf(records: Partial<KeyRecord>[]): Registry {
+  const keys: ActiveKey[] = records.map((r, i) => ({
+    id: r.id ?? `k${i}`,
+    value: `AIzaFAKE-TEST-${i}`,
+    record: {
+      id: r.id ?? `k${i}`,
+      sealed: "",
+      masked: "",
+      enabled: true,
+      source: "env",
+      createdAt: i,
+      ...r,
+    },
+  }));
+  return { keys, enabledKeys: keys.filter((k) => k.record.enabled) } as unknown as Registry;
+}
+
+function pool(
+  records: Partial<KeyRecord>[],
+  strategy: Strategy,
+  clock = { now: 0 },
+  random = Math.random,
+): KeyPool {
+  return createKeyPool(registryOf(records), {
+    now: () => clock.now,
+    strategy: () => strategy,
+    random,
+  });
+}
+
+Deno.test("pick() walks keys in order under round_robin", () => {
+  const p = pool([{}, {}, {}], "round_robin");
+  assertEquals([1, 2, 3, 4].map(() => p.pick("m").key?.id), ["k0", "k1", "k2", "k0"]);
+});
+
+Deno.test("pick() skips keys cooling for the model but not for other models", () => {
+  const clock = { now: 1000 };
+  const p = pool([{}, {}], "round_robin", clock);
+  p.applyCooldown({ scope: "k:k0", model: "m", until: 5000, reason: "rpm" });
+  assertEquals([1, 2, 3].map(() => p.pick("m").key?.id), ["k1", "k1", "k1"]);
+  assert(["k0", "k1"].includes(p.pick("other").key!.id));
+  clock.now = 5000;
+  assertEquals([1, 2].map(() => p.pick("m").key?.id).sort(), ["k0", "k1"]);
+});
+
+Deno.test("pick() applies a project's cooldown to every key of the project", () => {
+  const p = pool([{ project: "a" }, { project: "a" }, { project: "b" }], "round_robin");
+  p.applyCooldown({ scope: "p:a", model: "m", until: 10_000, reason: "rpm" });
+  assertEquals([1, 2, 3].map(() => p.pick("m").key?.id), ["k2", "k2", "k2"]);
+});
+
+Deno.test("pick() reports the earliest moment a key frees up when none is usable", () => {
+  const p = pool([{}, {}], "round_robin");
+  p.applyCooldown({ scope: "k:k0", model: "*", until: 9000, reason: "x" });
+  p.applyCooldown({ scope: "k:k1", model: "m", until: 7000, reason: "x" });
+  assertEquals(p.pick("m"), { key: null, earliest: 9000 - 2000 });
+});
+
+Deno.test("pick() never returns an excluded or disabled key", () => {
+  const p = pool([{}, { enabled: false }, {}], "round_robin");
+  assertEquals(p.pick("m", new Set(["k0"])).key?.id, "k2");
+  assertEquals(p.pick("m", new Set(["k0", "k2"])), { key: null, earliest: null });
+});
+
+Deno.test("weighted picks follow weights", () => {
+  let seed = 1;
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const p = pool([{ weight: 1 }, { weight: 3 }], "weighted", { now: 0 }, random);
+  const counts = { k0: 0, k1: 0 } as Record<string, number>;
+  for (let i = 0; i < 4000; i++) counts[p.pick("m").key!.id]!++;
+  assert(counts.k1! / counts.k0! > 2.6 && counts.k1! / counts.k0! < 3.4, JSON.stringify(counts));
+});
+
+Deno.test("least_used prefers the key with fewer requests this minute", () => {
+  const p = pool([{}, {}, {}], "least_used");
+  const heavy = p.pick("m").key!;
+  for (let i = 0; i < 50; i++) p.countRequest(heavy, "m");
+  for (let i = 0; i < 30; i++) assert(p.pick("m").key!.id !== heavy.id, "the busy key loses");
+});
+
+Deno.test("per-minute caps reset with the next minute; per-day caps with the Pacific day", () => {
+  const clock = { now: Date.parse("2026-01-15T20:00:10Z") };
+  const p = pool([{ limits: { m: { rpm: 2, rpd: 3 } } }], "round_robin", clock);
+  const use = () => {
+    const k = p.pick("m").key;
+    if (k) p.countRequest(k, "m");
+    return k?.id ?? null;
+  };
+  assertEquals([use(), use(), use()], ["k0", "k0", null]);
+  assertEquals(p.pick("m").earliest, Date.parse("2026-01-15T20:01:00Z"));
+  clock.now += 60_000;
+  assertEquals([use(), use()], ["k0", null]);
+  clock.now = Date.parse("2026-01-16T08:00:05Z");
+  assertEquals(use(), "k0");
+});

@@ -1,0 +1,185 @@
+/**
+ * Reads token usage from responses as they stream past, without holding or delaying a chunk.
+ *
+ * Gemini repeats `usageMetadata` with cumulative counts in every streamed chunk, and the OpenAI
+ * layer sends `usage` once near the end, so the last object seen is the final count. Only the
+ * bytes from the latest usage marker onwards are kept, so memory stays small whatever the length
+ * of the stream.
+ * @module
+ */
+
+/** Token counts of one response. */
+export interface Usage {
+  /** Prompt tokens (including cached ones). */
+  prompt: number;
+  /** Output tokens. */
+  candidates: number;
+  /** Thinking tokens. */
+  thoughts: number;
+  /** Tokens read from a cached content. */
+  cached: number;
+  /** Tokens of tool-use prompts. */
+  toolUse: number;
+  /** Total as upstream reports it. */
+  total: number;
+}
+
+/** What the tap saw when the body ended. */
+export interface TapResult {
+  /** Final usage, when the response carried any. */
+  usage: Usage | null;
+  /** Last finish reason seen (`STOP`, `MAX_TOKENS`, `stop`...). */
+  finishReason: string | null;
+  /** Bytes relayed. */
+  bytes: number;
+  /** An error object appeared in the body after the status line said success. */
+  midStreamError: boolean;
+  /** The body ended because the client went away or the upstream broke. */
+  aborted: boolean;
+}
+
+const MARKERS = { native: '"usageMetadata"', openai: '"usage"' } as const;
+const FINISH = {
+  native: /"finishReason"\s*:\s*"([A-Z_]+)"/g,
+  openai: /"finish_reason"\s*:\s*"([a-z_]+)"/g,
+} as const;
+const ERROR = /"error"\s*:\s*\{\s*"code"\s*:/;
+const KEEP = 64;
+const MAX_PENDING = 256 * 1024;
+
+/**
+ * A pass-through stream that reports usage when the body ends.
+ * @param flavour `native` (usageMetadata) or `openai` (usage).
+ * @param onDone Called once, when the body ends, errors or is cancelled.
+ * @returns A TransformStream to pipe the response body through.
+ */
+export function usageTap(
+  flavour: "native" | "openai",
+  onDone: (result: TapResult) => void,
+): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  const marker = MARKERS[flavour];
+  let pending = "";
+  let usage: Usage | null = null;
+  let finishReason: string | null = null;
+  let bytes = 0;
+  let midStreamError = false;
+  let reported = false;
+
+  function report(aborted: boolean): void {
+    if (reported) return;
+    reported = true;
+    onDone({ usage, finishReason, bytes, midStreamError, aborted });
+  }
+  function scan(text: string): void {
+    const finish = FINISH[flavour];
+    finish.lastIndex = 0;
+    for (const match of (pending.slice(-KEEP) + text).matchAll(finish)) finishReason = match[1]!;
+    if (!midStreamError && ERROR.test(pending.slice(-KEEP) + text)) midStreamError = true;
+    pending += text;
+    for (;;) {
+      const at = pending.indexOf(marker);
+      if (at < 0) {
+        pending = pending.slice(-KEEP);
+        return;
+      }
+      const object = balancedObject(pending, at + marker.length);
+      if (object === null) {
+        pending = pending.slice(at);
+        if (pending.length > MAX_PENDING) pending = pending.slice(-KEEP);
+        return;
+      }
+      const parsed = parseUsage(object.text, flavour);
+      if (parsed) usage = parsed;
+      pending = pending.slice(object.end);
+    }
+  }
+
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      controller.enqueue(chunk);
+      bytes += chunk.byteLength;
+      scan(decoder.decode(chunk, { stream: true }));
+    },
+    flush() {
+      scan(decoder.decode());
+      report(false);
+    },
+    cancel() {
+      report(true);
+    },
+  });
+}
+
+/**
+ * Parses usage from a complete (non-streamed) body.
+ * @param text The body.
+ * @param flavour `native` or `openai`.
+ */
+export function usageOf(text: string, flavour: "native" | "openai"): Usage | null {
+  const marker = MARKERS[flavour];
+  const at = text.lastIndexOf(marker);
+  if (at < 0) return null;
+  const object = balancedObject(text, at + marker.length);
+  return object ? parseUsage(object.text, flavour) : null;
+}
+
+/** The JSON object starting after `from` (past a colon), or null when not complete yet. */
+function balancedObject(text: string, from: number): { text: string; end: number } | null {
+  let i = from;
+  while (i < text.length && text[i] !== "{") {
+    if (text[i] !== ":" && text[i] !== " " && text[i] !== "\n" && text[i] !== "\r") return null;
+    i++;
+  }
+  if (i >= text.length) return null;
+  const start = i;
+  let depth = 0;
+  let inString = false;
+  for (; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{") depth++;
+    else if (c === "}" && --depth === 0) return { text: text.slice(start, i + 1), end: i + 1 };
+  }
+  return null;
+}
+
+function parseUsage(json: string, flavour: "native" | "openai"): Usage | null {
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const n = (k: string) => (typeof value[k] === "number" ? value[k] as number : 0);
+  if (flavour === "openai") {
+    const details = value.completion_tokens_details as Record<string, number> | undefined;
+    const promptDetails = value.prompt_tokens_details as Record<string, number> | undefined;
+    const prompt = n("prompt_tokens");
+    const completion = n("completion_tokens");
+    const thoughts = details?.reasoning_tokens ?? 0;
+    return {
+      prompt,
+      candidates: completion - thoughts,
+      thoughts,
+      cached: promptDetails?.cached_tokens ?? 0,
+      toolUse: 0,
+      total: n("total_tokens") || prompt + completion,
+    };
+  }
+  const prompt = n("promptTokenCount");
+  const candidates = n("candidatesTokenCount");
+  const thoughts = n("thoughtsTokenCount");
+  const toolUse = n("toolUsePromptTokenCount");
+  return {
+    prompt,
+    candidates,
+    thoughts,
+    cached: n("cachedContentTokenCount"),
+    toolUse,
+    total: n("totalTokenCount") || prompt + candidates + thoughts + toolUse,
+  };
+}
