@@ -11,6 +11,7 @@ import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { createProxyHandler, type LiveBridge } from "./proxy/proxy_handler.ts";
 import { createRegistry, type Registry } from "./registry.ts";
 import { createAffinity } from "./affinity.ts";
+import { createAdminApi } from "./admin/admin_api.ts";
 import { createKeyPool, type KeyPool } from "./key_pool.ts";
 import { createPoolSync, type PoolSync } from "./pool_sync.ts";
 import { validateKeys, type ValidationResult } from "./revalidate.ts";
@@ -153,6 +154,21 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
       ...(config.region ? { region: config.region } : {}),
     });
   });
+
+  app.route(
+    "/admin/api",
+    createAdminApi({
+      config,
+      store,
+      registry,
+      pool,
+      poolSync,
+      cipher,
+      now,
+      fetch: upstreamFetch,
+      logger,
+    }),
+  );
 
   app.use(
     "*",

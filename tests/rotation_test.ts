@@ -9,7 +9,6 @@ import {
   fakeKeys,
   generate,
   type Harness,
-  SECRET,
   startChildProxy,
   startHarness,
   TOKEN,

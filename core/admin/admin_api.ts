@@ -1,0 +1,21 @@
+/**
+ * The admin JSON API under `/admin/api`: each area (tokens, keys, logs, stats) lives in its own
+ * module and is mounted here behind {@linkcode adminAuth}.
+ * @module
+ */
+import { Hono } from "hono";
+import { adminAuth } from "./admin_auth.ts";
+import type { AdminContext } from "./context.ts";
+import { keyRoutes } from "./keys_api.ts";
+
+/**
+ * Builds the admin API.
+ * @param ctx Shared state.
+ * @returns A Hono app to mount at `/admin/api`.
+ */
+export function createAdminApi(ctx: AdminContext): Hono {
+  const api = new Hono();
+  api.use("*", adminAuth(ctx.config.adminPassword));
+  api.route("/keys", keyRoutes(ctx));
+  return api;
+}

@@ -1,0 +1,33 @@
+/**
+ * What admin API route modules receive: the app's state and I/O, never a platform global.
+ * @module
+ */
+import type { Config } from "../config.ts";
+import type { KeyPool } from "../key_pool.ts";
+import type { Logger } from "../logger.ts";
+import type { PoolSync } from "../pool_sync.ts";
+import type { Registry } from "../registry.ts";
+import type { Cipher } from "../secrets.ts";
+import type { Store } from "../store/store.ts";
+
+/** Shared state handed to every admin route module. */
+export interface AdminContext {
+  /** Validated configuration. */
+  config: Config;
+  /** Store backend. */
+  store: Store;
+  /** In-memory keys and tokens (call `reload()` after a change for read-your-writes). */
+  registry: Registry;
+  /** Rotation state. */
+  pool: KeyPool;
+  /** Background writer of rotation state. */
+  poolSync: PoolSync;
+  /** Encrypts keys before they are stored. */
+  cipher: Cipher;
+  /** Clock (epoch ms). */
+  now: () => number;
+  /** fetch for upstream calls (key validation). */
+  fetch: typeof fetch;
+  /** Logger. */
+  logger: Logger;
+}

@@ -1,0 +1,154 @@
+/**
+ * Admin API for Gemini keys: list (masked), add, enable/disable, edit labels, validate, delete.
+ * @module
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { HttpError } from "../errors.ts";
+import { validateKeys } from "../revalidate.ts";
+import { maskSecret } from "../secrets.ts";
+import { keyId } from "../seed.ts";
+import { splitSecrets } from "../config.ts";
+import type { AdminContext } from "./context.ts";
+import { parseJson } from "./validate.ts";
+
+const addSchema = z.object({
+  keys: z.union([z.string(), z.array(z.string())]),
+  project: z.string().min(1).max(200).optional(),
+});
+const patchSchema = z.object({
+  enabled: z.boolean().optional(),
+  project: z.string().max(200).nullable().optional(),
+  weight: z.number().min(0).max(1000).optional(),
+  limits: z.record(
+    z.string(),
+    z.object({
+      rpm: z.number().int().positive().optional(),
+      rpd: z.number().int().positive().optional(),
+    }),
+  ).nullable().optional(),
+}).strict();
+
+/**
+ * Routes for `/admin/api/keys`. Responses never carry a key's value, only its masked form.
+ * @param ctx Shared state.
+ */
+export function keyRoutes(ctx: AdminContext): Hono {
+  const api = new Hono();
+
+  api.get("/", async (c) => {
+    const states = new Map((await ctx.store.listKeyStates()).map((s) => [s.keyId, s]));
+    const now = ctx.now();
+    return c.json({
+      keys: ctx.registry.keys.map((key) => {
+        const { sealed: _sealed, ...record } = key.record;
+        const cooldowns = ctx.pool.cooldowns()
+          .filter((cd) => cd.scope === ctx.pool.scopeOf(key))
+          .map((cd) => ({
+            model: cd.model,
+            until: cd.until,
+            seconds: Math.ceil((cd.until - now) / 1000),
+            reason: cd.reason,
+          }));
+        return {
+          ...record,
+          status: statusOf(record.enabled, cooldowns.length),
+          cooldowns,
+          ...states.get(key.id),
+        };
+      }),
+    });
+  });
+
+  api.post("/", async (c) => {
+    const input = await parseJson(c.req.raw, addSchema);
+    const values = typeof input.keys === "string"
+      ? splitSecrets(input.keys)
+      : [...new Set(input.keys.map((k) => k.trim()).filter(Boolean))];
+    if (values.length === 0) throw new HttpError(400, "No key given");
+    const added: string[] = [];
+    const existing: string[] = [];
+    for (const value of values) {
+      if (!/^[\w.\-]{20,200}$/.test(value)) {
+        throw new HttpError(
+          400,
+          `Value "${maskSecret(value)}" does not look like a Gemini API key`,
+        );
+      }
+      const id = await keyId(value);
+      const ok = await ctx.store.addKey({
+        id,
+        sealed: await ctx.cipher.encrypt(value),
+        masked: maskSecret(value),
+        enabled: true,
+        source: "admin",
+        createdAt: ctx.now(),
+        ...(input.project ? { project: input.project } : {}),
+      });
+      (ok ? added : existing).push(id);
+    }
+    await ctx.registry.reload();
+    return c.json({ added, existing }, added.length ? 201 : 200);
+  });
+
+  api.patch("/:id", async (c) => {
+    const id = c.req.param("id");
+    const patch = await parseJson(c.req.raw, patchSchema);
+    const current = ctx.registry.keyById(id);
+    if (!current) throw new HttpError(404, `Key "${id}" not found`);
+    let record = { ...current.record };
+    if (patch.enabled !== undefined && patch.enabled !== record.enabled) {
+      const updated = await ctx.store.setKeyEnabled(
+        id,
+        patch.enabled,
+        "disabled by admin",
+        ctx.now(),
+      );
+      if (!updated) throw new HttpError(404, `Key "${id}" not found`);
+      record = updated;
+    }
+    if (patch.project !== undefined || patch.weight !== undefined || patch.limits !== undefined) {
+      const next = { ...record };
+      if (patch.project !== undefined) {
+        if (patch.project) next.project = patch.project;
+        else delete next.project;
+      }
+      if (patch.limits !== undefined) {
+        if (patch.limits) next.limits = patch.limits;
+        else delete next.limits;
+      }
+      if (patch.weight !== undefined) next.weight = patch.weight;
+      if (!await ctx.store.updateKey(next)) throw new HttpError(404, `Key "${id}" not found`);
+      record = next;
+    }
+    await ctx.registry.reload();
+    const { sealed: _sealed, ...shown } = ctx.registry.keyById(id)?.record ?? record;
+    return c.json(shown);
+  });
+
+  api.post("/:id/validate", async (c) => {
+    const id = c.req.param("id");
+    if (!ctx.registry.keyById(id)) throw new HttpError(404, `Key "${id}" not found`);
+    const [result] = await validateKeys([id], ctx.registry, ctx.store, {
+      upstreamUrl: ctx.config.upstreamUrl,
+      cfAigToken: ctx.config.cfAigToken,
+      fetch: ctx.fetch,
+      now: ctx.now,
+    });
+    return c.json(result);
+  });
+
+  api.delete("/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!await ctx.store.deleteKey(id)) throw new HttpError(404, `Key "${id}" not found`);
+    await ctx.registry.reload();
+    return c.json({ deleted: id });
+  });
+
+  return api;
+}
+
+function statusOf(enabled: boolean, cooling: number): "enabled" | "cooling" | "disabled" {
+  if (!enabled) return "disabled";
+  return cooling > 0 ? "cooling" : "enabled";
+}

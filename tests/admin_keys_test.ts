@@ -1,0 +1,87 @@
+import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
+import { fakeKeys, startHarness } from "./harness.ts";
+
+const ADMIN = "admin-password-for-tests";
+const auth = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
+
+Deno.test("admin keys API lists masked keys, adds, disables, validates and deletes", async () => {
+  const h = await startHarness({ env: { ADMIN_PASSWORD: ADMIN } });
+  try {
+    const api = `${h.proxy.url}/admin/api/keys`;
+    const list = await fetch(api, { headers: auth });
+    const text = await list.text();
+    for (const key of fakeKeys(3)) assertNotIncludes(text, key);
+    assertEquals(JSON.parse(text).keys.length, 3);
+    assertNotIncludes(text, "sealed");
+
+    const extra = "AIzaFAKE-TEST-key-added-by-admin-000001";
+    const added = await fetch(api, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ keys: `${extra}\n${extra}`, project: "p1" }),
+    });
+    assertEquals(added.status, 201);
+    const { added: [id] } = await added.json();
+    const again = await fetch(api, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ keys: [extra] }),
+    });
+    assertEquals((await again.json()).existing, [id]);
+
+    const patched = await fetch(`${api}/${id}`, {
+      method: "PATCH",
+      headers: auth,
+      body: JSON.stringify({ enabled: false, weight: 2 }),
+    });
+    const record = await patched.json();
+    assertEquals([record.enabled, record.weight, record.project, record.disabledReason], [
+      false,
+      2,
+      "p1",
+      "disabled by admin",
+    ]);
+    assertEquals(h.proxy.gateway.registry.enabledKeys.length, 3);
+
+    const validated =
+      await (await fetch(`${api}/${id}/validate`, { method: "POST", headers: auth })).json();
+    assertEquals([validated.valid, validated.reenabled], [true, true]);
+    assertEquals(h.proxy.gateway.registry.enabledKeys.length, 4);
+
+    const bad = await fetch(`${api}/${id}`, {
+      method: "PATCH",
+      headers: auth,
+      body: JSON.stringify({ weight: "heavy" }),
+    });
+    assertEquals(bad.status, 400);
+    assertEquals((await bad.json()).error.status, "INVALID_ARGUMENT");
+
+    const deleted = await fetch(`${api}/${id}`, { method: "DELETE", headers: auth });
+    assertEquals(deleted.status, 200);
+    await deleted.body?.cancel();
+    assertEquals(h.proxy.gateway.registry.keys.length, 3);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("admin API refuses a wrong password and stays closed without ADMIN_PASSWORD", async () => {
+  const h = await startHarness({ env: { ADMIN_PASSWORD: ADMIN } });
+  try {
+    const wrong = await fetch(`${h.proxy.url}/admin/api/keys`, {
+      headers: { authorization: "Bearer nope" },
+    });
+    assertEquals(wrong.status, 401);
+    await wrong.body?.cancel();
+  } finally {
+    await h.close();
+  }
+  const closed = await startHarness();
+  try {
+    const response = await fetch(`${closed.proxy.url}/admin/api/keys`, { headers: auth });
+    assertEquals(response.status, 403);
+    assert((await response.json()).error.message.includes("ADMIN_PASSWORD"));
+  } finally {
+    await closed.close();
+  }
+});
