@@ -12,10 +12,13 @@ import { createProxyHandler, type LiveBridge } from "./proxy/proxy_handler.ts";
 import { createRegistry, type Registry } from "./registry.ts";
 import { createAffinity } from "./affinity.ts";
 import { createAdminApi } from "./admin/admin_api.ts";
+import { createLogWriter, type LogWriter } from "./logs/log_writer.ts";
+import { createMetrics } from "./metrics.ts";
 import { createKeyPool, type KeyPool } from "./key_pool.ts";
+import { createTokenQuota } from "./tokens/token_quota.ts";
 import { createPoolSync, type PoolSync } from "./pool_sync.ts";
 import { validateKeys, type ValidationResult } from "./revalidate.ts";
-import { createCipher } from "./secrets.ts";
+import { createCipher, timingSafeEqual } from "./secrets.ts";
 import { importSecrets } from "./seed.ts";
 import type { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
@@ -34,6 +37,8 @@ export interface AppOptions {
   logSink?: (level: LogLevel, line: string) => void;
   /** Platform WebSocket relay for the Live API. */
   liveBridge?: LiveBridge;
+  /** Hands background work to the platform (Cloudflare's `ctx.waitUntil`). */
+  waitUntil?: (promise: Promise<unknown>) => void;
   /** Waits (default: `setTimeout`); tests inject one that moves their clock. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -52,6 +57,8 @@ export interface GatewayApp {
   poolSync: PoolSync;
   /** Logger in use. */
   logger: Logger;
+  /** The request log queue. */
+  logs: LogWriter;
   /** Shares state with the store: adapters call it on a timer (a few times a second). */
   sync(): Promise<void>;
   /** Re-validates disabled keys and re-enables those Google accepts again. */
@@ -77,7 +84,7 @@ const EXPOSED_HEADERS = [
  * @example
  * ```ts
  * const { fetch } = await createApp({ config, store: createMemoryStore() });
- * Deno.serve(fetch);
+ * // hand `fetch` to the platform server, e.g. a Deno or Workers entry
  * ```
  */
 export async function createApp(options: AppOptions): Promise<GatewayApp> {
@@ -106,12 +113,21 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   });
   secrets.current = () => registry.secrets;
 
+  const logs = createLogWriter({
+    store,
+    retentionMs: config.logRetentionMs,
+    maxQueue: config.logQueueMax,
+    logger,
+    ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
+  });
+  const metrics = createMetrics();
   const pool = createKeyPool(registry, {
     now,
     strategy: () => config.strategy,
     limits: () => config.keyLimits,
   });
   const poolSync = createPoolSync({ store, pool, registry, now, logger });
+  const tokenQuota = createTokenQuota({ store, now, logger });
   const upstreamFetch = options.fetch ?? globalThis.fetch;
   const proxy = createProxyHandler({
     config,
@@ -119,11 +135,16 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     pool,
     poolSync,
     affinity: createAffinity(store, now),
+    tokens: tokenQuota,
     fetch: upstreamFetch,
     now,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     logger,
     liveBridge: options.liveBridge,
+    onFinish(record) {
+      metrics.observe(record);
+      logs.push(record);
+    },
   });
   await poolSync.sync();
 
@@ -151,6 +172,12 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
       version: VERSION,
       store: { kind: store.kind, ok: storeOk, latencyMs: now() - started },
       keys: { total: registry.keys.length, enabled: registry.enabledKeys.length },
+      logs: {
+        queued: logs.depth,
+        dropped: logs.dropped,
+        written: logs.written,
+        failing: logs.failing,
+      },
       ...(config.region ? { region: config.region } : {}),
     });
   });
@@ -158,6 +185,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   app.route(
     "/admin/api",
     createAdminApi({
+      logs,
       config,
       store,
       registry,
@@ -169,6 +197,17 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
       logger,
     }),
   );
+
+  app.get("/metrics", (c) => {
+    if (config.metricsToken) {
+      const given = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1] ?? "";
+      if (!timingSafeEqual(given, config.metricsToken)) {
+        throw new HttpError(401, "Metrics need the METRICS_TOKEN bearer token");
+      }
+    }
+    const text = metrics.render({ registry, pool, logs, now: now(), region: config.region });
+    return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
 
   app.use(
     "*",
@@ -183,8 +222,9 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     pool,
     poolSync,
     logger,
+    logs,
     async sync() {
-      await Promise.all([registry.sync(), poolSync.sync()]);
+      await Promise.all([registry.sync(), poolSync.sync(), logs.flush(), tokenQuota.sync()]);
     },
     revalidateDisabled() {
       const disabled = registry.keys.filter((k) => !k.record.enabled).map((k) => k.id);

@@ -55,6 +55,10 @@ const schema = z.object({
     }
   }),
   REVALIDATE_INTERVAL_MS: integer(0, 7 * 24 * 3_600_000).default(3_600_000),
+  LOG_BODIES: z.enum(["none", "errors", "all"]).default("none"),
+  LOG_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
+  LOG_QUEUE_MAX: integer(100, 10_000_000).default(50_000),
+  METRICS_TOKEN: z.string().min(8).optional(),
 });
 
 /** Raw environment: variable name to value. */
@@ -110,11 +114,19 @@ export interface Config {
   keyLimits: Record<string, { rpm?: number; rpd?: number }>;
   /** How often disabled keys are re-validated (0: never on a schedule). */
   revalidateIntervalMs: number;
+  /** Which request and response bodies go into logs. */
+  logBodies: "none" | "errors" | "all";
+  /** How long request logs are kept, ms. */
+  logRetentionMs: number;
+  /** Most log records held in memory before new ones are dropped (and counted). */
+  logQueueMax: number;
+  /** Bearer token required by `/metrics`, when set. */
+  metricsToken: string | undefined;
 }
 
 /**
  * Parses and validates the environment.
- * @param env Variables, e.g. `Deno.env.toObject()`.
+ * @param env Variables, e.g. the whole process environment.
  * @returns The configuration.
  * @throws {Error} Naming each bad variable and what is wrong with it.
  * @example
@@ -168,6 +180,10 @@ export function parseConfig(env: Env): Config {
     retryBackoffMs: v.RETRY_BACKOFF_MS,
     keyLimits: stripUndefined(v.KEY_LIMITS),
     revalidateIntervalMs: v.REVALIDATE_INTERVAL_MS,
+    logBodies: v.LOG_BODIES,
+    logRetentionMs: v.LOG_RETENTION_DAYS * 86_400_000,
+    logQueueMax: v.LOG_QUEUE_MAX,
+    metricsToken: v.METRICS_TOKEN,
   };
 }
 

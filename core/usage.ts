@@ -36,6 +36,16 @@ export interface TapResult {
   midStreamError: boolean;
   /** The body ended because the client went away or the upstream broke. */
   aborted: boolean;
+  /** The first characters of the body, when capture was asked for. */
+  captured: string | null;
+}
+
+/** Options of {@linkcode usageTap}. */
+export interface TapOptions {
+  /** Look for usage in the bytes (JSON and SSE bodies); false only counts bytes. Default true. */
+  scan?: boolean;
+  /** Keep the first this many characters of the body (for body logging). Default 0. */
+  capture?: number;
 }
 
 const MARKERS = { native: '"usageMetadata"', openai: '"usage"' } as const;
@@ -51,12 +61,17 @@ const MAX_PENDING = 256 * 1024;
  * A pass-through stream that reports usage when the body ends.
  * @param flavour `native` (usageMetadata) or `openai` (usage).
  * @param onDone Called once, when the body ends, errors or is cancelled.
+ * @param options Whether to scan, and how much of the body to capture.
  * @returns A TransformStream to pipe the response body through.
  */
 export function usageTap(
   flavour: "native" | "openai",
   onDone: (result: TapResult) => void,
+  options: TapOptions = {},
 ): TransformStream<Uint8Array, Uint8Array> {
+  const scanning = options.scan ?? true;
+  const capture = options.capture ?? 0;
+  let captured = "";
   const decoder = new TextDecoder();
   const marker = MARKERS[flavour];
   let pending = "";
@@ -69,7 +84,14 @@ export function usageTap(
   function report(aborted: boolean): void {
     if (reported) return;
     reported = true;
-    onDone({ usage, finishReason, bytes, midStreamError, aborted });
+    onDone({
+      usage,
+      finishReason,
+      bytes,
+      midStreamError,
+      aborted,
+      captured: capture > 0 ? captured : null,
+    });
   }
   function scan(text: string): void {
     const finish = FINISH[flavour];
@@ -99,10 +121,13 @@ export function usageTap(
     transform(chunk, controller) {
       controller.enqueue(chunk);
       bytes += chunk.byteLength;
-      scan(decoder.decode(chunk, { stream: true }));
+      if (!scanning) return;
+      const text = decoder.decode(chunk, { stream: true });
+      if (captured.length < capture) captured += text.slice(0, capture - captured.length);
+      scan(text);
     },
     flush() {
-      scan(decoder.decode());
+      if (scanning) scan(decoder.decode());
       report(false);
     },
     cancel() {

@@ -5,6 +5,8 @@
  */
 import { assert, assertEquals, assertNotEquals } from "./assert.ts";
 import type { KeyRecord, Store, TokenRecord } from "../core/store/store.ts";
+import type { LogRecord } from "../core/logs/log_record.ts";
+import { idAt } from "../core/logs/log_filter.ts";
 
 /** A fresh store plus a clock the test can move, and cleanup. */
 export interface ContractTarget {
@@ -34,6 +36,36 @@ function token(id: string, createdAt: number): TokenRecord {
     enabled: true,
     source: "admin",
     createdAt,
+  };
+}
+
+function log(id: string, time: number, extra: Partial<LogRecord> = {}): LogRecord {
+  return {
+    id,
+    time,
+    httpMethod: "POST",
+    path: "/v1beta/models/m:generateContent",
+    tokenId: "t1",
+    tokenName: "app",
+    model: "m",
+    method: "generateContent",
+    flavour: "native",
+    stream: false,
+    status: 200,
+    errorClass: null,
+    attempts: [],
+    keyId: "k1",
+    keyMasked: "AIza...TEST",
+    ttfbMs: 5,
+    durationMs: 9,
+    bytesIn: 10,
+    bytesOut: 20,
+    usage: null,
+    finishReason: "STOP",
+    truncated: false,
+    region: null,
+    userAgent: null,
+    ...extra,
   };
 }
 
@@ -226,6 +258,170 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
         lastUsedAt: 5,
         lastError: { at: 6, status: 429, errorClass: "quota_minute", reason: "rpm" },
       }]);
+    }));
+
+  Deno.test(`${name} store: logs list newest first with filters and cursor pages`, () =>
+    withStore(async ({ store }) => {
+      const records = Array.from(
+        { length: 25 },
+        (_, i) =>
+          log(`${idAt(1000 + i)}00ab`, 1000 + i, {
+            status: i % 5 === 0 ? 429 : 200,
+            errorClass: i % 5 === 0 ? "quota_minute" : null,
+            model: i % 2 ? "a" : "b",
+            stream: i % 3 === 0,
+          }),
+      );
+      await store.insertLogs(records.slice(0, 10), [], 60_000);
+      await store.insertLogs(records.slice(10), [], 60_000);
+      const first = await store.listLogs({}, 10);
+      assertEquals(first.logs.map((l) => l.time), Array.from({ length: 10 }, (_, i) => 1024 - i));
+      assert(first.cursor);
+      const second = await store.listLogs({}, 10, first.cursor);
+      assertEquals(second.logs[0]?.time, 1014);
+      const third = await store.listLogs({}, 10, second.cursor);
+      assertEquals([third.logs.length, third.cursor], [5, null]);
+      const errors = await store.listLogs({ status: "4xx" }, 100);
+      assertEquals(errors.logs.map((l) => l.time), [1020, 1015, 1010, 1005, 1000]);
+      assertEquals(
+        (await store.listLogs({ errorClass: "quota_minute", model: "b" }, 100)).logs.length,
+        3,
+      );
+      assertEquals(
+        (await store.listLogs({ stream: true, from: 1010, to: 1020 }, 100)).logs.map((l) => l.time),
+        [1018, 1015, 1012],
+      );
+      assertEquals((await store.getLog(records[3]!.id))?.time, 1003);
+      assertEquals(await store.getLog("missing"), null);
+    }));
+
+  Deno.test(`${name} store: aggregates sum per bucket and dimensions and read by range`, () =>
+    withStore(async ({ store, clock }) => {
+      const hour = Math.floor(clock.now / 3_600_000) * 3_600_000 - 2 * 3_600_000;
+      const delta = (at: number, field: string, value: number, model = "m") => ({
+        bucket: hour + at,
+        granularity: "h" as const,
+        keyId: "k1",
+        model,
+        tokenId: "t1",
+        field,
+        value,
+      });
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          store.insertLogs([], [
+            delta(3_600_000, "requests", 1),
+            delta(3_600_000, "tokens:total", 7),
+          ], 60_000)),
+      );
+      await store.insertLogs(
+        [],
+        [delta(7_200_000, "requests", 2, "n"), delta(0, "requests", 5)],
+        60_000,
+      );
+      const rows = await store.readAggregates("h", hour + 3_600_000, hour + 10_800_000);
+      const byModel = Object.fromEntries(
+        rows.map((r) => [`${r.bucket - hour}:${r.model}`, r.fields]),
+      );
+      assertEquals(byModel, {
+        "3600000:m": { requests: 10, "tokens:total": 70 },
+        "7200000:n": { requests: 2 },
+      });
+      assertEquals(await store.readAggregates("m", hour, hour + 10_800_000), []);
+    }));
+
+  Deno.test(`${name} store: named counters add up`, () =>
+    withStore(async ({ store }) => {
+      assertEquals(await store.readCounter("logs_dropped"), 0);
+      await Promise.all([store.addCounter("logs_dropped", 2), store.addCounter("logs_dropped", 3)]);
+      assertEquals(await store.readCounter("logs_dropped"), 5);
+    }));
+
+  // Token quotas
+
+  Deno.test(`${name} store: 100 concurrent token charges with rpm 10 admit exactly 10`, () =>
+    withStore(async ({ store, clock }) => {
+      const at = clock.now;
+      const results = await Promise.all(
+        Array.from({ length: 100 }, () => store.chargeTokenRequest("t1", { rpm: 10 }, at)),
+      );
+      assertEquals(results.filter((r) => r.ok).length, 10);
+      const nextMinute = (Math.floor(at / 60_000) + 1) * 60_000;
+      for (const r of results.filter((r) => !r.ok)) {
+        assertEquals(r, { ok: false, limit: "rpm", retryAt: nextMinute });
+      }
+      assertEquals((await store.chargeTokenRequest("t2", { rpm: 10 }, at)).ok, true);
+      assertEquals((await store.chargeTokenRequest("t1", { rpm: 10 }, nextMinute)).ok, true);
+      const usage = await store.readTokenUsage("t1", nextMinute);
+      assertEquals([usage.minuteRequests, usage.dayRequests], [1, 11]);
+    }));
+
+  Deno.test(`${name} store: rpd refuses until Pacific midnight, across minutes`, () =>
+    withStore(async ({ store, clock }) => {
+      const limits = { rpm: 100, rpd: 3 };
+      for (let i = 0; i < 3; i++) {
+        assert((await store.chargeTokenRequest("t", limits, clock.now + i * 60_000)).ok);
+      }
+      const refused = await store.chargeTokenRequest("t", limits, clock.now + 5 * 60_000);
+      assertEquals(refused.ok ? null : refused.limit, "rpd");
+      assert(!refused.ok && refused.retryAt > clock.now + 5 * 60_000);
+      assert((await store.chargeTokenRequest("t", limits, refused.ok ? 0 : refused.retryAt)).ok);
+    }));
+
+  Deno.test(`${name} store: token usage adds up and tpd refuses once reached`, () =>
+    withStore(async ({ store, clock }) => {
+      const at = clock.now;
+      assert((await store.chargeTokenRequest("t", { tpd: 1000 }, at)).ok);
+      await Promise.all(Array.from({ length: 10 }, () =>
+        store.addTokenUsage([
+          { tokenId: "t", requests: 0, tokens: 60, at },
+          { tokenId: "u", requests: 1, tokens: 5, at },
+        ])));
+      assert((await store.chargeTokenRequest("t", { tpd: 1000 }, at)).ok, "600 of 1000");
+      await store.addTokenUsage([{ tokenId: "t", requests: 0, tokens: 400, at }]);
+      const refused = await store.chargeTokenRequest("t", { tpd: 1000 }, at);
+      assertEquals(refused.ok ? null : refused.limit, "tpd");
+      assertEquals(await store.readTokenUsage("t", at), {
+        minuteRequests: 2,
+        dayRequests: 2,
+        dayTokens: 1000,
+        monthRequests: 2,
+        monthTokens: 1000,
+      });
+      assertEquals(await store.readTokenUsage("u", at), {
+        minuteRequests: 10,
+        dayRequests: 10,
+        dayTokens: 50,
+        monthRequests: 10,
+        monthTokens: 50,
+      });
+      const tomorrow = at + 24 * 3_600_000;
+      assertEquals(await store.readTokenUsage("t", tomorrow), {
+        minuteRequests: 0,
+        dayRequests: 0,
+        dayTokens: 0,
+        monthRequests: 2,
+        monthTokens: 1000,
+      });
+      assert((await store.chargeTokenRequest("t", { tpd: 1000 }, tomorrow)).ok);
+      assertEquals((await store.readTokenUsage("nobody", at)).monthTokens, 0);
+    }));
+
+  Deno.test(`${name} store: counting sets lastUsedAt and never changes the version`, () =>
+    withStore(async ({ store, clock }) => {
+      await store.addToken(token("t1", 1));
+      await store.addToken(token("t2", 2));
+      const v0 = await store.version();
+      await store.chargeTokenRequest("t1", { rpm: 5 }, clock.now);
+      await store.addTokenUsage([{ tokenId: "t2", requests: 2, tokens: 9, at: clock.now + 7 }]);
+      await store.addTokenUsage([{ tokenId: "t2", requests: 1, tokens: 0, at: clock.now + 3 }]);
+      await store.addTokenUsage([{ tokenId: "t1", requests: 0, tokens: 9, at: clock.now + 9 }]);
+      assertEquals(await store.version(), v0);
+      const listed = await store.listTokens();
+      assertEquals(listed.map((t) => [t.id, t.lastUsedAt]), [
+        ["t1", clock.now],
+        ["t2", clock.now + 7],
+      ]);
     }));
 
   Deno.test(`${name} store: ping answers while the store is open`, () =>

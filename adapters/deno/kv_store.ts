@@ -1,6 +1,10 @@
 import { pacificDay } from "../../core/pacific_time.ts";
 import { withEnabled } from "../../core/store/memory_store.ts";
+import { createKvTokenCounters } from "./kv_token_counters.ts";
+import { idAt, matchesLog } from "../../core/logs/log_filter.ts";
+import type { LogRecord } from "../../core/logs/log_record.ts";
 import type {
+  AggregateRow,
   CooldownRecord,
   KeyRecord,
   KeyStateRecord,
@@ -16,6 +20,16 @@ const MINUTE_RETENTION_MS = 10 * 60_000;
 const DAY_RETENTION_MS = 35 * 24 * 3600_000;
 /** Deno KV allows at most this many mutations in one atomic commit. */
 const MAX_MUTATIONS = 1000;
+/** Stay well under Deno KV's 800 KB total mutation size per commit. */
+const MAX_BATCH_BYTES = 512 * 1024;
+/** How long aggregate buckets are kept, by granularity. */
+const AGGREGATE_RETENTION_MS = {
+  m: 2 * 24 * 3600_000,
+  h: 40 * 24 * 3600_000,
+  d: 400 * 24 * 3600_000,
+};
+/** Most log records scanned for one filtered page before returning a cursor. */
+const MAX_SCAN = 20_000;
 
 /** Options of {@linkcode createKvStore}. */
 export interface KvStoreOptions {
@@ -38,6 +52,29 @@ export interface KvStoreOptions {
  */
 export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
+  const tokenCounters = createKvTokenCounters(kv, now);
+  let aggregatesPrunedAt = 0;
+  /** Drops aggregate buckets past their retention, at most once a minute. */
+  async function pruneAggregates(): Promise<void> {
+    const t = now();
+    if (t - aggregatesPrunedAt < 60_000) return;
+    aggregatesPrunedAt = t;
+    for (const granularity of ["m", "h", "d"] as const) {
+      const end = t - AGGREGATE_RETENTION_MS[granularity];
+      const op = kv.atomic();
+      let n = 0;
+      for await (
+        const entry of kv.list({ start: ["agg", granularity, 0], end: ["agg", granularity, end] }, {
+          limit: 500,
+        })
+      ) {
+        op.delete(entry.key);
+        n++;
+      }
+      if (n > 0) await op.commit();
+    }
+  }
+
   let prunedAt = 0;
   /** Drops counter windows that have ended, at most once a minute. */
   async function pruneUsage(): Promise<void> {
@@ -113,7 +150,7 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
       }
     },
     deleteKey: (id) => remove("keys", id),
-    listTokens: () => list<TokenRecord>("tokens"),
+    listTokens: async () => tokenCounters.withLastUsed(await list<TokenRecord>("tokens")),
     addToken: (record) => insert("tokens", record),
     updateToken: (record) => replace("tokens", record),
     deleteToken: (id) => remove("tokens", id),
@@ -212,6 +249,85 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
       }
       return out;
     },
+    async insertLogs(records, deltas, retentionMs) {
+      let op = kv.atomic();
+      let mutations = 0;
+      let bytes = 0;
+      async function push(size: number, add: (op: Deno.AtomicOperation) => void): Promise<void> {
+        if (mutations + 1 > MAX_MUTATIONS || bytes + size > MAX_BATCH_BYTES) {
+          await commitOrThrow(op);
+          op = kv.atomic();
+          mutations = 0;
+          bytes = 0;
+        }
+        add(op);
+        mutations++;
+        bytes += size;
+      }
+      for (const record of records) {
+        const size = JSON.stringify(record).length + 64;
+        await push(size, (o) => o.set(["logs", record.id], record, { expireIn: retentionMs }));
+      }
+      for (const d of deltas) {
+        const key = ["agg", d.granularity, d.bucket, d.keyId, d.model, d.tokenId, d.field];
+        await push(128, (o) => o.sum(key, BigInt(Math.max(0, Math.round(d.value)))));
+      }
+      if (mutations > 0) await commitOrThrow(op);
+      await pruneAggregates();
+    },
+    async listLogs(filter, limit, cursor) {
+      const out: LogRecord[] = [];
+      const selector: Deno.KvListSelector = {
+        start: ["logs", filter.from !== undefined ? idAt(filter.from) : ""],
+        end: ["logs", cursor ?? (filter.to !== undefined ? idAt(filter.to) : "\uffff")],
+      };
+      let scanned = 0;
+      let last: string | null = null;
+      for await (const entry of kv.list<LogRecord>(selector, { reverse: true, batchSize: 500 })) {
+        scanned++;
+        last = entry.value.id;
+        if (matchesLog(entry.value, filter)) {
+          out.push(entry.value);
+          if (out.length === limit) return { logs: out, cursor: entry.value.id };
+        }
+        if (scanned >= MAX_SCAN) return { logs: out, cursor: last };
+      }
+      return { logs: out, cursor: null };
+    },
+    async getLog(id) {
+      return (await kv.get<LogRecord>(["logs", id])).value;
+    },
+    async readAggregates(granularity, from, to) {
+      const rows = new Map<string, AggregateRow>();
+      const selector = { start: ["agg", granularity, from], end: ["agg", granularity, to] };
+      for await (const entry of kv.list<Deno.KvU64>(selector, { batchSize: 1000 })) {
+        const [, , bucket, keyId, model, tokenId, field] = entry.key as [
+          string,
+          string,
+          number,
+          string,
+          string,
+          string,
+          string,
+        ];
+        const id = `${bucket}\u0000${keyId}\u0000${model}\u0000${tokenId}`;
+        let row = rows.get(id);
+        if (!row) rows.set(id, row = { bucket, keyId, model, tokenId, fields: {} });
+        row.fields[field] = Number(entry.value.value);
+      }
+      return [...rows.values()];
+    },
+    async addCounter(name, value) {
+      await kv.atomic().sum(["counter", name], BigInt(Math.max(0, Math.round(value)))).commit();
+    },
+    async readCounter(name) {
+      const entry = await kv.get<Deno.KvU64>(["counter", name]);
+      return entry.value ? Number(entry.value.value) : 0;
+    },
+    // Token quotas
+    chargeTokenRequest: tokenCounters.chargeTokenRequest,
+    addTokenUsage: tokenCounters.addTokenUsage,
+    readTokenUsage: tokenCounters.readTokenUsage,
     async putAffinity(resource, keyId, ttlMs) {
       const value = { keyId, until: now() + ttlMs };
       await kv.set(["affinity", resource], value, { expireIn: ttlMs });
@@ -234,4 +350,9 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
 /** The minute and Pacific-day window names containing a moment. */
 function usageWindows(at: number): [string, string] {
   return [`m${Math.floor(at / 60_000)}`, `d${pacificDay(at)}`];
+}
+
+async function commitOrThrow(op: Deno.AtomicOperation): Promise<void> {
+  const result = await op.commit();
+  if (!result.ok) throw new Error("Deno KV refused a log batch");
 }

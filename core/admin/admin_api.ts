@@ -7,6 +7,8 @@ import { Hono } from "hono";
 import { adminAuth } from "./admin_auth.ts";
 import type { AdminContext } from "./context.ts";
 import { keyRoutes } from "./keys_api.ts";
+import { tokenRoutes } from "./tokens_api.ts";
+import { logRoutes } from "./logs_api.ts";
 
 /**
  * Builds the admin API.
@@ -17,5 +19,7 @@ export function createAdminApi(ctx: AdminContext): Hono {
   const api = new Hono();
   api.use("*", adminAuth(ctx.config.adminPassword));
   api.route("/keys", keyRoutes(ctx));
+  api.route("/tokens", tokenRoutes(ctx));
+  api.route("/", logRoutes(ctx));
   return api;
 }

@@ -5,6 +5,7 @@
 import type { Config } from "../config.ts";
 import type { KeyPool } from "../key_pool.ts";
 import type { Logger } from "../logger.ts";
+import type { LogWriter } from "../logs/log_writer.ts";
 import type { PoolSync } from "../pool_sync.ts";
 import type { Registry } from "../registry.ts";
 import type { Cipher } from "../secrets.ts";
@@ -30,4 +31,6 @@ export interface AdminContext {
   fetch: typeof fetch;
   /** Logger. */
   logger: Logger;
+  /** Request log queue (live tail). */
+  logs: LogWriter;
 }

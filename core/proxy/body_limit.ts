@@ -4,6 +4,8 @@ export interface LimitedBody {
   body: ReadableStream<Uint8Array>;
   /** Whether the limit was hit. */
   exceeded(): boolean;
+  /** Bytes passed so far. */
+  bytes(): number;
 }
 
 /**
@@ -28,5 +30,5 @@ export function limitBody(body: ReadableStream<Uint8Array>, limit: number): Limi
       },
     }),
   );
-  return { body: counted, exceeded: () => over };
+  return { body: counted, exceeded: () => over, bytes: () => seen };
 }

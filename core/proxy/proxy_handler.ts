@@ -17,7 +17,11 @@ import { clientHeaders, headerBytes, upstreamHeaders } from "./headers.ts";
 import { prepareBody, type PreparedBody } from "./request_body.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
-import { usageTap } from "../usage.ts";
+import { type TapResult, usageTap } from "../usage.ts";
+import { type LogRecord, requestId } from "../logs/log_record.ts";
+import { redact } from "../secrets.ts";
+import type { TokenRecord } from "../store/store.ts";
+import type { TokenQuota } from "../tokens/token_quota.ts";
 
 /** Relays a Live API WebSocket: given the client's upgrade request and the upstream URL. */
 export type LiveBridge = (request: Request, upstreamUrl: string) => Response;
@@ -34,6 +38,8 @@ export interface ProxyDeps {
   poolSync: PoolSync;
   /** Resource-to-key pins. */
   affinity: Affinity;
+  /** Proxy tokens' allow-lists and limits. */
+  tokens: TokenQuota;
   /** The fetch used for upstream calls. */
   fetch: typeof fetch;
   /** Clock (epoch ms). */
@@ -44,10 +50,14 @@ export interface ProxyDeps {
   logger: Logger;
   /** Platform WebSocket relay, when the platform has one. */
   liveBridge?: LiveBridge | undefined;
+  /** Receives every request's log record once the response has ended. */
+  onFinish?: (record: LogRecord) => void;
 }
 
 /** POST methods whose answer names a resource owned by the key's project. */
 const CREATING = new Set(["batchGenerateContent", "predictLongRunning", "asyncBatchEmbedContent"]);
+/** Longest request or response body kept in a log record, in characters. */
+const LOG_BODY_LIMIT = 8192;
 /** Largest upstream error body read to classify it. */
 const MAX_ERROR_BYTES = 1024 * 1024;
 
@@ -62,6 +72,7 @@ type Attempt =
  */
 export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promise<Response> {
   const { config, registry, pool, poolSync, affinity, logger } = deps;
+  const finished = new WeakSet<LogRecord>();
 
   return async function proxyHandler(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -69,6 +80,95 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     if (!route) {
       throw new HttpError(404, `Path "${url.pathname}" is not part of the Gemini API`);
     }
+    const ex = newRecord(request, route);
+    try {
+      const response = await handle(request, url, route, ex);
+      setHeader(response, "x-request-id", ex.id);
+      return response;
+    } catch (error) {
+      const httpError = error instanceof HttpError
+        ? error
+        : new HttpError(500, "Internal proxy error", { cause: error });
+      if (httpError.code >= 500) {
+        logger.log("error", httpError.message, {
+          path: route.path,
+          error: httpError.cause ?? error,
+        });
+      }
+      ex.status = httpError.code;
+      ex.errorClass ??= proxyErrorClass(httpError);
+      const response = httpError.toResponse();
+      if (config.logBodies !== "none") ex.responseBody = clip(JSON.stringify(httpError.toJSON()));
+      finish(ex, { bytes: JSON.stringify(httpError.toJSON(), null, 2).length });
+      setHeader(response, "x-request-id", ex.id);
+      return response;
+    }
+  };
+
+  function newRecord(request: Request, route: ProxyRoute): LogRecord {
+    const time = deps.now();
+    return {
+      id: requestId(time),
+      time,
+      httpMethod: request.method,
+      path: route.path,
+      tokenId: null,
+      tokenName: null,
+      model: route.model,
+      method: route.method,
+      flavour: route.kind === "upload_chunk" ? "upload" : route.kind,
+      stream: route.stream,
+      status: 0,
+      errorClass: null,
+      attempts: [],
+      keyId: null,
+      keyMasked: null,
+      ttfbMs: null,
+      durationMs: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      usage: null,
+      finishReason: null,
+      truncated: false,
+      region: config.region ?? null,
+      userAgent: request.headers.get("user-agent"),
+    };
+  }
+
+  /** Completes a record and hands it on, once. */
+  function finish(ex: LogRecord, result: Partial<TapResult>): void {
+    if (finished.has(ex)) return;
+    finished.add(ex);
+    ex.durationMs = deps.now() - ex.time;
+    ex.bytesOut = result.bytes ?? 0;
+    if (result.usage) ex.usage = result.usage;
+    if (result.finishReason) ex.finishReason = result.finishReason;
+    if (result.midStreamError) ex.errorClass ??= "mid_stream_error";
+    if (result.aborted) ex.errorClass ??= "client_cancelled";
+    ex.truncated = Boolean(
+      result.midStreamError || result.aborted ||
+        (ex.stream && ex.status < 400 && result.finishReason === null),
+    );
+    try {
+      deps.onFinish?.(ex);
+    } catch (error) {
+      logger.log("warn", "log hook failed", { error });
+    }
+  }
+
+  function clip(text: string): string {
+    const bounded = text.length > LOG_BODY_LIMIT
+      ? text.slice(0, LOG_BODY_LIMIT) + `... [${text.length - LOG_BODY_LIMIT} more characters]`
+      : text;
+    return redact(bounded, registry.secrets);
+  }
+
+  async function handle(
+    request: Request,
+    url: URL,
+    route: ProxyRoute,
+    ex: LogRecord,
+  ): Promise<Response> {
     if (headerBytes(request.headers) > config.maxHeaderBytes) {
       throw new HttpError(431, `Request headers exceed ${config.maxHeaderBytes} bytes`);
     }
@@ -80,17 +180,24 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
 
     const credential = clientCredential(request.headers, url.searchParams);
     let pinned: { key: ActiveKey; resource: string } | null = null;
+    let token: TokenRecord | null = null;
     if (route.kind === "upload_chunk" && route.uploadId) {
       // The upload id is upstream's credential for the session; the proxy only serves sessions it
       // started for an authenticated client.
       const resource = `upload:${route.uploadId}`;
       pinned = await pinnedKey(resource, `Upload session "${route.uploadId}"`, true);
-      if (credential) await authenticate(registry, credential, deps.now());
+      if (credential) noteToken(ex, token = await authenticate(registry, credential, deps.now()));
     } else {
-      await authenticate(registry, credential, deps.now());
+      noteToken(ex, token = await authenticate(registry, credential, deps.now()));
     }
 
-    if (route.kind === "live") return relayLive(request, url, route);
+    if (route.kind === "live") {
+      if (token) await deps.tokens.admit(token, { model: null, kind: route.kind });
+      const response = relayLive(request, url, route, ex);
+      ex.status = 101;
+      finish(ex, {});
+      return response;
+    }
 
     const body = await prepareBody(request, {
       maxBodyBytes: config.maxBodyBytes,
@@ -99,6 +206,11 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         !(request.headers.get("content-type") ?? "").startsWith("multipart/"),
     });
     const model = route.model ?? modelOf(body.json);
+    ex.model = model;
+    ex.bytesIn = body.bytes();
+    if ((body.json as { stream?: unknown } | undefined)?.stream === true) ex.stream = true;
+    if (config.logBodies === "all" && body.text) ex.requestBody = clip(body.text);
+    if (token) await deps.tokens.admit(token, { model, kind: route.kind });
     pinned ??= await pinnedByResources(route, body);
 
     const target = config.upstreamUrl + route.path + upstreamSearch(url.search);
@@ -109,21 +221,37 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       if (!key) break;
       tried.add(key.id);
       poolSync.countUse(key, model);
+      const started = deps.now();
       last = await send(request, route, target, key, body);
+      ex.keyId = key.id;
+      ex.keyMasked = key.record.masked;
+      const attemptRecord = {
+        keyId: key.id,
+        keyMasked: key.record.masked,
+        status: last.kind === "response" ? last.response.status : 0,
+        errorClass: last.kind === "failed" ? last.verdict.errorClass : null,
+        durationMs: deps.now() - started,
+      };
+      ex.attempts.push(attemptRecord);
       if (last.kind === "response") {
         const { response } = last;
+        ex.ttfbMs = deps.now() - ex.time;
         if (response.status < 400) {
           poolSync.noteSuccess(key);
-          return relay(request, url, route, key, response, model);
+          ex.status = response.status;
+          return relay(request, url, route, key, response, model, ex, token);
         }
         const text = await readBounded(response);
         const verdict = classifyUpstream(response.status, text, {
           now: deps.now(),
           defaultCooldownMs: config.defaultCooldownMs,
         });
+        attemptRecord.errorClass = verdict.errorClass;
         poolSync.noteError(key, model, response.status, verdict);
         last = { kind: "response", response: rebuild(response, text) };
-        if (verdict.action === "pass" || !body.replayable || pinned) return last.response;
+        if (verdict.action === "pass" || !body.replayable || pinned) {
+          return finishError(ex, last.response, text, verdict.errorClass);
+        }
         logger.log("info", "failing over", {
           key: key.record.masked,
           status: response.status,
@@ -132,6 +260,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         });
         if (verdict.action === "retry") await deps.sleep(config.retryBackoffMs * attempt);
       } else {
+        ex.errorClass = last.verdict.errorClass;
         if (request.signal.aborted) throw last.error;
         poolSync.noteError(key, model, last.error.code, last.verdict);
         if (!body.replayable || pinned) throw last.error;
@@ -140,14 +269,39 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     }
     if (last === null) throw exhausted(model);
     if (last.kind === "failed") throw last.error;
+    const lastClass = ex.attempts.at(-1)?.errorClass ?? null;
     // Every attempt ended in a key-related error: when no key is left for the model, say when
     // one frees up rather than relaying one key's 429.
     if (last.response.status === 429 && pool.pick(model).key === null) {
       await last.response.body?.cancel();
+      ex.errorClass = lastClass;
       throw exhausted(model);
     }
-    return last.response;
-  };
+    const text = await last.response.text();
+    return finishError(ex, rebuild(last.response, text), text, lastClass);
+  }
+
+  function noteToken(ex: LogRecord, token: { id: string; name: string }): void {
+    ex.tokenId = token.id;
+    ex.tokenName = token.name;
+  }
+
+  /** Logs an upstream error answered to the client; its body is already read. */
+  function finishError(
+    ex: LogRecord,
+    response: Response,
+    text: string,
+    errorClass: string | null,
+  ): Response {
+    ex.status = response.status;
+    ex.errorClass = errorClass;
+    if (config.logBodies !== "none") {
+      ex.responseBody = clip(text);
+      if (ex.requestBody === undefined && ex.bytesIn > 0) ex.requestBody = "(body not kept)";
+    }
+    finish(ex, { bytes: new TextEncoder().encode(text).byteLength });
+    return response;
+  }
 
   /** The next key to try, waiting for one to free up when configured to. */
   async function nextKey(
@@ -253,6 +407,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     key: ActiveKey,
     upstream: Response,
     model: string | null,
+    ex: LogRecord,
+    token: TokenRecord | null,
   ): Promise<Response> {
     const headers = clientHeaders(upstream.headers);
     if (route.kind === "upload" || route.kind === "upload_chunk") {
@@ -277,6 +433,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       } catch {
         // Not JSON: nothing to pin; the body is relayed as it came.
       }
+      if (config.logBodies === "all") ex.responseBody = clip(text);
+      finish(ex, { bytes: new TextEncoder().encode(text).byteLength, usage: null });
       return new Response(text, { status: upstream.status, headers });
     }
     if (logger.enabled("debug")) {
@@ -288,13 +446,17 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       });
     }
     const type = headers.get("content-type") ?? "";
-    const body = upstream.body && (type.includes("json") || type.includes("event-stream"))
-      ? upstream.body.pipeThrough(
-        usageTap(route.kind === "openai" ? "openai" : "native", (result) => {
-          if (result.usage) poolSync.addTokens(key, model, result.usage.total);
-        }),
-      )
-      : upstream.body;
+    if (type.includes("event-stream")) ex.stream = true;
+    const scan = type.includes("json") || type.includes("event-stream");
+    if (!upstream.body) finish(ex, {});
+    const body = upstream.body?.pipeThrough(
+      usageTap(route.kind === "openai" ? "openai" : "native", (result) => {
+        if (result.usage) poolSync.addTokens(key, model, result.usage.total);
+        if (token) deps.tokens.charge(token, result.usage);
+        if (result.captured !== null) ex.responseBody = clip(result.captured);
+        finish(ex, result);
+      }, { scan, capture: config.logBodies === "all" ? LOG_BODY_LIMIT : 0 }),
+    ) ?? null;
     return new Response(body, {
       status: upstream.status,
       statusText: upstream.statusText,
@@ -336,7 +498,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     return { key, resource };
   }
 
-  function relayLive(request: Request, url: URL, route: ProxyRoute): Response {
+  function relayLive(request: Request, url: URL, route: ProxyRoute, ex: LogRecord): Response {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(400, "The Live API needs a WebSocket upgrade request");
     }
@@ -346,6 +508,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     const key = pool.pick(route.model).key;
     if (!key) throw exhausted(route.model);
     poolSync.countUse(key, route.model);
+    ex.keyId = key.id;
+    ex.keyMasked = key.record.masked;
     const params = new URLSearchParams(url.search);
     params.set("key", key.value);
     const wsBase = config.upstreamUrl.replace(/^http/, "ws");
@@ -408,4 +572,28 @@ function publicOrigin(request: Request, url: URL): string {
     return `${proto === "http" ? "http" : "https"}://${host}`;
   }
   return url.origin;
+}
+
+/** Sets a header on a response whose headers may be immutable (a WebSocket upgrade). */
+function setHeader(response: Response, name: string, value: string): void {
+  try {
+    response.headers.set(name, value);
+  } catch {
+    // Immutable headers: the id is still in the log.
+  }
+}
+
+/** The error class of an answer the proxy gave itself. */
+function proxyErrorClass(error: HttpError): string {
+  const reason = error.details.find((d) => d["@type"].endsWith("ErrorInfo"))?.reason;
+  if (reason === "ALL_KEYS_COOLING") return "keys_exhausted";
+  if (typeof reason === "string" && reason.startsWith("PROXY_TOKEN")) return "auth";
+  if (typeof reason === "string" && reason.startsWith("TOKEN_")) return "token_quota";
+  if (error.code === 413 || error.code === 431) return "too_large";
+  if (error.code === 499) return "client_cancelled";
+  if (error.code === 504) return "timeout";
+  if (error.code === 502) return "network";
+  if (error.code === 503) return "no_keys";
+  if (error.code === 401 || error.code === 403) return "auth";
+  return error.code >= 500 ? "internal" : "client_error";
 }

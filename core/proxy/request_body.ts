@@ -18,6 +18,8 @@ export interface PreparedBody {
   text: string | null;
   /** True once a streamed body has passed its limit. */
   exceeded(): boolean;
+  /** Bytes of body read so far (all of it once sent). */
+  bytes(): number;
 }
 
 /** Options of {@linkcode prepareBody}. */
@@ -50,6 +52,7 @@ export async function prepareBody(
       json: undefined,
       text: null,
       exceeded: () => false,
+      bytes: () => 0,
     };
   }
   const declared = request.headers.get("content-length");
@@ -63,6 +66,7 @@ export async function prepareBody(
       json: undefined,
       text: null,
       exceeded: limited.exceeded,
+      bytes: limited.bytes,
     };
   }
   const bytes = await readAll(
@@ -83,7 +87,14 @@ export async function prepareBody(
       throw new HttpError(400, `Invalid JSON payload received${detail}`, { cause });
     }
   }
-  return { body: bytes, replayable: true, json, text, exceeded: () => false };
+  return {
+    body: bytes,
+    replayable: true,
+    json,
+    text,
+    exceeded: () => false,
+    bytes: () => bytes.byteLength,
+  };
 }
 
 async function readAll(

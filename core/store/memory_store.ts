@@ -1,5 +1,9 @@
 import { pacificDay } from "../pacific_time.ts";
+import { createMemoryTokenCounters } from "./memory_token_counters.ts";
+import { matchesLog } from "../logs/log_filter.ts";
+import type { LogRecord } from "../logs/log_record.ts";
 import type {
+  AggregateRow,
   CooldownRecord,
   KeyRecord,
   KeyStateRecord,
@@ -27,6 +31,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const cooldowns = new Map<string, CooldownRecord>();
   const usage = new Map<string, number>();
   const states = new Map<string, KeyStateRecord>();
+  const tokenCounters = createMemoryTokenCounters(now);
+  const logs: { record: LogRecord; until: number }[] = [];
+  const aggregates = new Map<string, AggregateRow>();
+  const counters = new Map<string, number>();
   let version = 0;
   let cooldownVersion = 0;
 
@@ -62,7 +70,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return Promise.resolve(structuredClone(next));
     },
     deleteKey: (id) => Promise.resolve(remove(keys, id)),
-    listTokens: () => Promise.resolve(sorted(tokens)),
+    listTokens: () => Promise.resolve(tokenCounters.withLastUsed(sorted(tokens))),
     addToken: (record) => Promise.resolve(insert(tokens, record)),
     updateToken: (record) => Promise.resolve(replace(tokens, record)),
     deleteToken: (id) => Promise.resolve(remove(tokens, id)),
@@ -115,6 +123,65 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return Promise.resolve();
     },
     listKeyStates: () => Promise.resolve([...states.values()].map((s) => ({ ...s }))),
+    insertLogs(records, deltas, retentionMs) {
+      const until = now() + retentionMs;
+      for (const record of records) logs.push({ record: structuredClone(record), until });
+      logs.sort((a, b) => a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0);
+      for (const d of deltas) {
+        const id = [d.granularity, d.bucket, d.keyId, d.model, d.tokenId].join("\u0000");
+        let row = aggregates.get(id);
+        if (!row) {
+          row = {
+            bucket: d.bucket,
+            keyId: d.keyId,
+            model: d.model,
+            tokenId: d.tokenId,
+            fields: {},
+          };
+          aggregates.set(id, row);
+        }
+        row.fields[d.field] = (row.fields[d.field] ?? 0) + d.value;
+      }
+      return Promise.resolve();
+    },
+    listLogs(filter, limit, cursor) {
+      const t = now();
+      const out: LogRecord[] = [];
+      let next: string | null = null;
+      for (let i = logs.length - 1; i >= 0; i--) {
+        const { record, until } = logs[i]!;
+        if (until <= t || (cursor && record.id >= cursor)) continue;
+        if (!matchesLog(record, filter)) continue;
+        if (out.length === limit) {
+          next = out.at(-1)!.id;
+          break;
+        }
+        out.push(structuredClone(record));
+      }
+      return Promise.resolve({ logs: out, cursor: next });
+    },
+    getLog(id) {
+      const entry = logs.find((l) => l.record.id === id && l.until > now());
+      return Promise.resolve(entry ? structuredClone(entry.record) : null);
+    },
+    readAggregates(granularity, from, to) {
+      const out: AggregateRow[] = [];
+      for (const [id, row] of aggregates) {
+        if (id.startsWith(`${granularity}\u0000`) && row.bucket >= from && row.bucket < to) {
+          out.push(structuredClone(row));
+        }
+      }
+      return Promise.resolve(out.sort((a, b) => a.bucket - b.bucket));
+    },
+    addCounter(name, value) {
+      counters.set(name, (counters.get(name) ?? 0) + value);
+      return Promise.resolve();
+    },
+    readCounter: (name) => Promise.resolve(counters.get(name) ?? 0),
+    // Token quotas
+    chargeTokenRequest: tokenCounters.chargeTokenRequest,
+    addTokenUsage: tokenCounters.addTokenUsage,
+    readTokenUsage: tokenCounters.readTokenUsage,
     putAffinity(resource, keyId, ttlMs) {
       affinity.set(resource, { keyId, until: now() + ttlMs });
       return Promise.resolve();

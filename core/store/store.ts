@@ -6,6 +6,7 @@
  * tokens only hashed.
  * @module
  */
+import type { LogRecord } from "../logs/log_record.ts";
 
 /** A Gemini API key as stored: the value is sealed with the app's cipher, never clear. */
 export interface KeyRecord {
@@ -51,8 +52,12 @@ export interface TokenRecord {
   createdAt: number;
   /** Expiry (epoch ms), when set. */
   expiresAt?: number;
-  /** Model allow-list (glob patterns), when set. */
+  /** Model allow-list (glob patterns such as `gemini-2.5-*`); when set, only matching models. */
   models?: string[];
+  /** Request and token limits; none set means unlimited. */
+  limits?: TokenLimits;
+  /** Last time a request was admitted with the token (epoch ms), merged in by `listTokens`. */
+  lastUsedAt?: number;
 }
 
 /** A cooldown as stored: a key (`k:<id>`) or project (`p:<name>`) rests for a model. */
@@ -107,6 +112,116 @@ export interface KeyStateRecord {
   lastError?: { at: number; status: number; errorClass: string; reason: string };
 }
 
+// Request logs and aggregates
+
+/** Filters for listing logs. */
+export interface LogFilter {
+  /** Earliest time (epoch ms), inclusive. */
+  from?: number;
+  /** Latest time (epoch ms), exclusive. */
+  to?: number;
+  /** Exact status, or a class such as `4xx`/`5xx`. */
+  status?: string;
+  /** Error class. */
+  errorClass?: string;
+  /** Model id. */
+  model?: string;
+  /** Key id. */
+  keyId?: string;
+  /** Token id. */
+  tokenId?: string;
+  /** Streams only (true) or non-streams only (false). */
+  stream?: boolean;
+  /** Request id prefix. */
+  idPrefix?: string;
+}
+
+/** A page of logs, newest first. */
+export interface LogPage {
+  /** Records. */
+  logs: LogRecord[];
+  /** Pass back to get the next (older) page; null at the end. */
+  cursor: string | null;
+}
+
+/** A counter increment for the aggregates: a bucket of a granularity, its dimensions and field. */
+export interface AggregateDelta {
+  /** `m` minute, `h` hour, `d` day (UTC buckets). */
+  granularity: "m" | "h" | "d";
+  /** Bucket start (epoch ms). */
+  bucket: number;
+  /** Key id (`-` when none). */
+  keyId: string;
+  /** Model (`-` when none). */
+  model: string;
+  /** Token id (`-` when none). */
+  tokenId: string;
+  /** Counter name: `requests`, `errors:<class>`, `tokens:<kind>`, `latency:<le>`, `failovers`. */
+  field: string;
+  /** Amount to add. */
+  value: number;
+}
+
+/** Summed counters of one bucket and dimension tuple. */
+export interface AggregateRow {
+  /** Bucket start (epoch ms). */
+  bucket: number;
+  /** Key id. */
+  keyId: string;
+  /** Model. */
+  model: string;
+  /** Token id. */
+  tokenId: string;
+  /** Counters by field name. */
+  fields: Record<string, number>;
+}
+
+// Token quotas
+
+/** Optional limits of a proxy token; request limits are exact, token limits charged afterwards. */
+export interface TokenLimits {
+  /** Requests per minute (fixed clock minute). */
+  rpm?: number;
+  /** Requests per Pacific day (resets at midnight America/Los_Angeles, as Gemini's quotas). */
+  rpd?: number;
+  /** Tokens (prompt + candidates + thoughts) per Pacific day, charged when responses finish. */
+  tpd?: number;
+}
+
+/** The limit that refused a request. */
+export type TokenLimitName = "rpm" | "rpd" | "tpd";
+
+/** Outcome of {@linkcode Store.chargeTokenRequest}. */
+export type TokenChargeResult =
+  | { ok: true }
+  | { ok: false; limit: TokenLimitName; retryAt: number };
+
+/** Requests and tokens to add to a proxy token's counters. */
+export interface TokenUsageDelta {
+  /** Token id. */
+  tokenId: string;
+  /** Requests to add (those not already counted by a charge). */
+  requests: number;
+  /** Tokens to add. */
+  tokens: number;
+  /** When they happened (epoch ms), choosing the windows. */
+  at: number;
+}
+
+/** A proxy token's counters in the windows containing a moment. */
+export interface TokenUsage {
+  /** Requests in the clock minute. */
+  minuteRequests: number;
+  /** Requests in the Pacific day. */
+  dayRequests: number;
+  /** Tokens in the Pacific day. */
+  dayTokens: number;
+  /** Requests in the Pacific calendar month. */
+  monthRequests: number;
+  /** Tokens in the Pacific calendar month. */
+  monthTokens: number;
+}
+
 /** Storage backend. Every method may be called concurrently from many requests. */
 export interface Store {
   /** Backend name for health output: `memory`, `kv`, `supabase`. */
@@ -129,7 +244,7 @@ export interface Store {
   ): Promise<KeyRecord | null>;
   /** Deletes a key. @returns true when it existed. */
   deleteKey(id: string): Promise<boolean>;
-  /** All tokens, in creation order. */
+  /** All tokens, in creation order, with `lastUsedAt` from the token counters. */
   listTokens(): Promise<TokenRecord[]>;
   /** Inserts the token unless one with the same id exists. @returns true when inserted. */
   addToken(record: TokenRecord): Promise<boolean>;
@@ -156,6 +271,43 @@ export interface Store {
   putKeyStates(states: KeyStateRecord[]): Promise<void>;
   /** All keys' state records. */
   listKeyStates(): Promise<KeyStateRecord[]>;
+  /**
+   * Stores log records and adds aggregate counters, atomically per batch where the backend can.
+   * @param logs Records to keep for `retentionMs`.
+   * @param deltas Counter increments (already coalesced).
+   * @param retentionMs How long records are kept.
+   */
+  insertLogs(logs: LogRecord[], deltas: AggregateDelta[], retentionMs: number): Promise<void>;
+  /** Logs matching a filter, newest first. */
+  listLogs(filter: LogFilter, limit: number, cursor?: string | null): Promise<LogPage>;
+  /** One log record, or null. */
+  getLog(id: string): Promise<LogRecord | null>;
+  /** Aggregate rows of a granularity with `from <= bucket < to`. */
+  readAggregates(granularity: "m" | "h" | "d", from: number, to: number): Promise<AggregateRow[]>;
+  /** Adds to a named process-independent counter (e.g. dropped logs). */
+  addCounter(name: string, value: number): Promise<void>;
+  /** Reads a named counter. */
+  readCounter(name: string): Promise<number>;
+  // Token quotas: counters per proxy token in clock-minute, Pacific-day and Pacific-month
+  // windows. None of these change `version()`: counting never makes processes reload snapshots.
+  /**
+   * Admits one request for a token if its limits allow it, atomically: the check and the count
+   * are one step, so concurrent charges from any number of processes never exceed a request
+   * limit. Refuses when the day's tokens already reached `tpd`, the minute's requests `rpm`, or the
+   * day's requests `rpd`; an admitted request counts in every window and sets `lastUsedAt`.
+   * @param tokenId Token id.
+   * @param limits The token's limits (at least one set).
+   * @param at The request's time (epoch ms), choosing the windows.
+   * @returns `{ ok: true }`, or the refusing limit and when its window ends (epoch ms).
+   */
+  chargeTokenRequest(tokenId: string, limits: TokenLimits, at: number): Promise<TokenChargeResult>;
+  /**
+   * Adds requests and tokens to tokens' counters (a delta with requests also advances
+   * `lastUsedAt` to its `at` when later).
+   */
+  addTokenUsage(deltas: TokenUsageDelta[]): Promise<void>;
+  /** A token's counters for the windows containing `at` (zeros when it has none). */
+  readTokenUsage(tokenId: string, at: number): Promise<TokenUsage>;
   /** Records which key owns a resource (file, upload session, cache, batch) for `ttlMs`. */
   putAffinity(resource: string, keyId: string, ttlMs: number): Promise<void>;
   /** The key id owning a resource, or null when unknown or expired. */

@@ -1,0 +1,124 @@
+/**
+ * Admin API for request logs and usage statistics: filtered, paginated logs; one log in full;
+ * time series from the aggregates; and a live tail as server-sent events.
+ * @module
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { HttpError } from "../errors.ts";
+import { buildStats, granularityFor } from "../logs/aggregates.ts";
+import type { LogFilter } from "../store/store.ts";
+import type { AdminContext } from "./context.ts";
+
+const RANGES: Record<string, number> = {
+  "1h": 3_600_000,
+  "24h": 86_400_000,
+  "7d": 7 * 86_400_000,
+  "30d": 30 * 86_400_000,
+};
+
+const logQuery = z.object({
+  from: z.coerce.number().int().nonnegative().optional(),
+  to: z.coerce.number().int().positive().optional(),
+  status: z.string().regex(/^(\d{3}|[1-5]xx)$/i).optional(),
+  errorClass: z.string().max(64).optional(),
+  model: z.string().max(200).optional(),
+  keyId: z.string().max(64).optional(),
+  tokenId: z.string().max(64).optional(),
+  stream: z.enum(["true", "false"]).optional(),
+  q: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(64).optional(),
+});
+
+const statsQuery = z.object({
+  range: z.enum(["1h", "24h", "7d", "30d"]).default("24h"),
+  from: z.coerce.number().int().nonnegative().optional(),
+  to: z.coerce.number().int().positive().optional(),
+  group: z.enum(["none", "model", "keyId", "tokenId"]).default("none"),
+});
+
+/**
+ * Routes for `/admin/api/logs` and `/admin/api/stats`.
+ * @param ctx Shared state.
+ */
+export function logRoutes(ctx: AdminContext): Hono {
+  const api = new Hono();
+
+  api.get("/logs", async (c) => {
+    const q = parseQuery(logQuery, c.req.query());
+    const filter: LogFilter = {};
+    if (q.from !== undefined) filter.from = q.from;
+    if (q.to !== undefined) filter.to = q.to;
+    if (q.status) filter.status = q.status.toLowerCase();
+    if (q.errorClass) filter.errorClass = q.errorClass;
+    if (q.model) filter.model = q.model;
+    if (q.keyId) filter.keyId = q.keyId;
+    if (q.tokenId) filter.tokenId = q.tokenId;
+    if (q.stream) filter.stream = q.stream === "true";
+    if (q.q) filter.idPrefix = q.q;
+    return c.json(await ctx.store.listLogs(filter, q.limit, q.cursor ?? null));
+  });
+
+  api.get("/logs/tail", (c) => {
+    const encoder = new TextEncoder();
+    let unsubscribe = () => {};
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(": tail started\n\n"));
+        unsubscribe = ctx.logs.subscribe((record) => {
+          controller.enqueue(encoder.encode(`data: ${JSON.stringify(record)}\n\n`));
+        });
+        // Keeps proxies between the browser and the console from closing an idle stream.
+        heartbeat = setInterval(() => controller.enqueue(encoder.encode(": ping\n\n")), 15_000);
+      },
+      cancel() {
+        unsubscribe();
+        clearInterval(heartbeat);
+      },
+    });
+    c.req.raw.signal.addEventListener("abort", () => {
+      unsubscribe();
+      clearInterval(heartbeat);
+    });
+    return new Response(body, {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-store" },
+    });
+  });
+
+  api.get("/logs/:id", async (c) => {
+    const id = c.req.param("id");
+    const record = await ctx.store.getLog(id);
+    if (!record) throw new HttpError(404, `Log "${id}" not found`);
+    return c.json(record);
+  });
+
+  api.get("/stats", async (c) => {
+    const q = parseQuery(statsQuery, c.req.query());
+    const to = q.to ?? ctx.now() + 1;
+    const from = q.from ?? to - RANGES[q.range]!;
+    if (from >= to) throw new HttpError(400, `Invalid range: "from" must be before "to"`);
+    const granularity = granularityFor(to - from);
+    const started = ctx.now();
+    const rows = await ctx.store.readAggregates(granularity, alignDown(from, granularity), to);
+    const stats = buildStats(rows, { from, to, granularity, groupBy: q.group });
+    return c.json({ ...stats, from, to, queryMs: ctx.now() - started });
+  });
+
+  return api;
+}
+
+function alignDown(t: number, granularity: "m" | "h" | "d"): number {
+  const size = granularity === "m" ? 60_000 : granularity === "h" ? 3_600_000 : 86_400_000;
+  return Math.floor(t / size) * size;
+}
+
+function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
+  const result = schema.safeParse(query);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new HttpError(400, `Invalid "${issue?.path.join(".")}": ${issue?.message}`);
+  }
+  return result.data;
+}

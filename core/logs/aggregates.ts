@@ -1,0 +1,207 @@
+/**
+ * Aggregate counters derived from log records, and time series assembled from them.
+ *
+ * Each request adds to counters per minute, hour and day bucket x key x model x token, so the
+ * dashboard reads a few hundred rows for any range instead of scanning raw logs.
+ * @module
+ */
+import type { AggregateDelta, AggregateRow } from "../store/store.ts";
+import type { LogRecord } from "./log_record.ts";
+
+/** Upper bounds of the latency histogram buckets, ms (the last is +Inf). */
+export const LATENCY_BOUNDS_MS = [25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
+const GRANULARITY_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const TOKEN_KINDS = ["prompt", "candidates", "thoughts", "cached", "toolUse", "total"] as const;
+
+/**
+ * The counter increments one record contributes, for every granularity.
+ * @param record A finished request's log record.
+ */
+export function deltasOf(record: LogRecord): AggregateDelta[] {
+  const fields: [string, number][] = [["requests", 1]];
+  if (record.errorClass) fields.push([`errors:${record.errorClass}`, 1]);
+  if (record.usage) {
+    for (const kind of TOKEN_KINDS) {
+      if (record.usage[kind] > 0) fields.push([`tokens:${kind}`, record.usage[kind]]);
+    }
+  }
+  fields.push([`latency:${latencyBucket(record.durationMs)}`, 1]);
+  if (record.attempts.length > 1) fields.push(["failovers", record.attempts.length - 1]);
+  const out: AggregateDelta[] = [];
+  for (const granularity of ["m", "h", "d"] as const) {
+    const size = GRANULARITY_MS[granularity];
+    const bucket = Math.floor(record.time / size) * size;
+    for (const [field, value] of fields) {
+      out.push({
+        granularity,
+        bucket,
+        keyId: record.keyId ?? "-",
+        model: record.model ?? "-",
+        tokenId: record.tokenId ?? "-",
+        field,
+        value,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Merges increments of the same counter.
+ * @param deltas Increments from many records.
+ */
+export function coalesce(deltas: AggregateDelta[]): AggregateDelta[] {
+  const merged = new Map<string, AggregateDelta>();
+  for (const d of deltas) {
+    const id =
+      `${d.granularity}\u0000${d.bucket}\u0000${d.keyId}\u0000${d.model}\u0000${d.tokenId}\u0000${d.field}`;
+    const existing = merged.get(id);
+    if (existing) existing.value += d.value;
+    else merged.set(id, { ...d });
+  }
+  return [...merged.values()];
+}
+
+/** The histogram bucket label (`le`) for a latency. */
+export function latencyBucket(ms: number): string {
+  for (const bound of LATENCY_BOUNDS_MS) if (ms <= bound) return String(bound);
+  return "inf";
+}
+
+/** Granularity suited to a range: minutes up to 3 h, hours up to 3 days, days beyond. */
+export function granularityFor(rangeMs: number): "m" | "h" | "d" {
+  if (rangeMs <= 3 * 3_600_000) return "m";
+  if (rangeMs <= 3 * 86_400_000) return "h";
+  return "d";
+}
+
+/** One group's series over the buckets of a range. */
+export interface Series {
+  /** The group's value (model, key id, token id) or `all`. */
+  group: string;
+  requests: number[];
+  errors: number[];
+  tokens: number[];
+  failovers: number[];
+  /** Latency percentiles (ms, upper bucket bound; null when no request). */
+  p50: (number | null)[];
+  p95: (number | null)[];
+  p99: (number | null)[];
+}
+
+/** A stats answer. */
+export interface Stats {
+  /** Bucket granularity used. */
+  granularity: "m" | "h" | "d";
+  /** Bucket start times. */
+  buckets: number[];
+  /** One series per group. */
+  series: Series[];
+  /** Totals over the range: requests, errors by class, tokens by kind, failovers. */
+  totals: {
+    requests: number;
+    failovers: number;
+    errors: Record<string, number>;
+    tokens: Record<string, number>;
+  };
+}
+
+/** Options of {@linkcode buildStats}. */
+export interface StatsOptions {
+  /** Range start (epoch ms). */
+  from: number;
+  /** Range end (epoch ms). */
+  to: number;
+  /** Granularity of `rows`. */
+  granularity: "m" | "h" | "d";
+  /** Dimension to group by. */
+  groupBy: "none" | "model" | "keyId" | "tokenId";
+}
+
+/**
+ * Assembles time series from aggregate rows.
+ * @param rows Rows read from the store.
+ * @param options Range, granularity and grouping.
+ */
+export function buildStats(rows: AggregateRow[], options: StatsOptions): Stats {
+  const size = GRANULARITY_MS[options.granularity];
+  const first = Math.floor(options.from / size) * size;
+  const buckets: number[] = [];
+  for (let t = first; t < options.to; t += size) buckets.push(t);
+  const index = new Map(buckets.map((b, i) => [b, i]));
+  const groups = new Map<string, { series: Series; histograms: Map<string, number>[] }>();
+  const totals: Stats["totals"] = { requests: 0, failovers: 0, errors: {}, tokens: {} };
+  for (const row of rows) {
+    const i = index.get(row.bucket);
+    if (i === undefined) continue;
+    const name = options.groupBy === "none" ? "all" : row[options.groupBy];
+    let group = groups.get(name);
+    if (!group) {
+      const zeros = () => buckets.map(() => 0);
+      group = {
+        series: {
+          group: name,
+          requests: zeros(),
+          errors: zeros(),
+          tokens: zeros(),
+          failovers: zeros(),
+          p50: [],
+          p95: [],
+          p99: [],
+        },
+        histograms: buckets.map(() => new Map()),
+      };
+      groups.set(name, group);
+    }
+    const s = group.series;
+    for (const [field, value] of Object.entries(row.fields)) {
+      if (field === "requests") {
+        s.requests[i]! += value;
+        totals.requests += value;
+      } else if (field === "failovers") {
+        s.failovers[i]! += value;
+        totals.failovers += value;
+      } else if (field.startsWith("errors:")) {
+        s.errors[i]! += value;
+        const cls = field.slice(7);
+        totals.errors[cls] = (totals.errors[cls] ?? 0) + value;
+      } else if (field.startsWith("tokens:")) {
+        const kind = field.slice(7);
+        if (kind === "total") s.tokens[i]! += value;
+        totals.tokens[kind] = (totals.tokens[kind] ?? 0) + value;
+      } else if (field.startsWith("latency:")) {
+        const h = group.histograms[i]!;
+        h.set(field.slice(8), (h.get(field.slice(8)) ?? 0) + value);
+      }
+    }
+  }
+  for (const { series, histograms } of groups.values()) {
+    series.p50 = histograms.map((h) => percentile(h, 0.5));
+    series.p95 = histograms.map((h) => percentile(h, 0.95));
+    series.p99 = histograms.map((h) => percentile(h, 0.99));
+  }
+  return {
+    granularity: options.granularity,
+    buckets,
+    series: [...groups.values()].map((g) => g.series),
+    totals,
+  };
+}
+
+/**
+ * A percentile from histogram counts, as the upper bound of the bucket holding it.
+ * @param histogram Counts by bucket label.
+ * @param q Quantile in (0, 1].
+ */
+export function percentile(histogram: Map<string, number>, q: number): number | null {
+  let total = 0;
+  for (const n of histogram.values()) total += n;
+  if (total === 0) return null;
+  const rank = q * total;
+  let seen = 0;
+  for (const bound of [...LATENCY_BOUNDS_MS.map(String), "inf"]) {
+    seen += histogram.get(bound) ?? 0;
+    if (seen >= rank) return bound === "inf" ? Infinity : Number(bound);
+  }
+  return Infinity;
+}

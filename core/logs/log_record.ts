@@ -1,0 +1,88 @@
+/**
+ * The record kept for every proxied request.
+ * @module
+ */
+import type { Usage } from "../usage.ts";
+
+/** One try of a request on one key. */
+export interface AttemptRecord {
+  /** Key id. */
+  keyId: string;
+  /** Masked key. */
+  keyMasked: string;
+  /** Upstream status (0 when no answer came). */
+  status: number;
+  /** Error class, when the try failed. */
+  errorClass: string | null;
+  /** Time until upstream headers (or failure), ms. */
+  durationMs: number;
+}
+
+/** A request log record. Never holds a secret: keys are masked, tokens named by id and name. */
+export interface LogRecord {
+  /** Request id, time-ordered; also sent to the client as `x-request-id`. */
+  id: string;
+  /** Start time (epoch ms). */
+  time: number;
+  /** HTTP method. */
+  httpMethod: string;
+  /** Path as sent upstream (no query). */
+  path: string;
+  /** Client token id and name, once authenticated. */
+  tokenId: string | null;
+  tokenName: string | null;
+  /** Model, when the request names one. */
+  model: string | null;
+  /** API method: `generateContent`, `streamGenerateContent`, `chat/completions`, `upload`... */
+  method: string;
+  /** `native`, `openai`, `upload`, `live`. */
+  flavour: string;
+  /** Whether the response was a stream. */
+  stream: boolean;
+  /** Final status sent to the client. */
+  status: number;
+  /** Class of the final error, when there was one. */
+  errorClass: string | null;
+  /** Every try, in order. */
+  attempts: AttemptRecord[];
+  /** The key that produced the final answer. */
+  keyId: string | null;
+  keyMasked: string | null;
+  /** Time from start until upstream response headers, ms. */
+  ttfbMs: number | null;
+  /** Time from start until the last byte went to the client, ms. */
+  durationMs: number;
+  /** Request body bytes. */
+  bytesIn: number;
+  /** Response body bytes. */
+  bytesOut: number;
+  /** Token usage from usageMetadata / OpenAI usage. */
+  usage: Usage | null;
+  /** Last finish reason seen. */
+  finishReason: string | null;
+  /** A stream that ended without a finish reason or with an error after success began. */
+  truncated: boolean;
+  /** Region serving the request. */
+  region: string | null;
+  /** Client user agent. */
+  userAgent: string | null;
+  /** Redacted, truncated request body (LOG_BODIES). */
+  requestBody?: string;
+  /** Redacted, truncated response body (LOG_BODIES). */
+  responseBody?: string;
+}
+
+let sequence = 0;
+
+/**
+ * A request id that sorts by time: 9 base-36 characters of milliseconds, a per-process sequence,
+ * and random characters.
+ * @param now Epoch ms.
+ */
+export function requestId(now: number): string {
+  sequence = (sequence + 1) % 1296;
+  const random = crypto.getRandomValues(new Uint8Array(6));
+  let tail = "";
+  for (const b of random) tail += (b % 36).toString(36);
+  return now.toString(36).padStart(9, "0") + sequence.toString(36).padStart(2, "0") + tail;
+}

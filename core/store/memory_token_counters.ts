@@ -1,0 +1,104 @@
+/**
+ * Proxy-token counters of the memory store, kept apart from `memory_store.ts` so the quota
+ * logic reads in one place.
+ * @module
+ */
+import {
+  judgeCharge,
+  type TokenWindows,
+  tokenWindows,
+  windowExpired,
+} from "../tokens/token_limits.ts";
+import type { Store, TokenRecord, TokenUsage } from "./store.ts";
+
+/** The token-quota methods of a {@linkcode Store}, plus the `lastUsedAt` merge for listing. */
+export interface MemoryTokenCounters
+  extends Pick<Store, "chargeTokenRequest" | "addTokenUsage" | "readTokenUsage"> {
+  /** The records with `lastUsedAt` from the counters (a later time than the record's wins). */
+  withLastUsed(records: TokenRecord[]): TokenRecord[];
+}
+
+/**
+ * Creates in-memory token counters. Every method completes in one synchronous step, so charges
+ * are exact under any concurrency within the process.
+ * @param now Clock (epoch ms), for pruning old windows.
+ */
+export function createMemoryTokenCounters(now: () => number): MemoryTokenCounters {
+  const counters = new Map<string, number>();
+  const lastUsed = new Map<string, number>();
+  let prunedAt = 0;
+
+  function name(window: string, tokenId: string, kind: "r" | "t"): string {
+    return `${window}\u0000${tokenId}\u0000${kind}`;
+  }
+  function read(window: string, tokenId: string, kind: "r" | "t"): number {
+    return counters.get(name(window, tokenId, kind)) ?? 0;
+  }
+  function add(windows: TokenWindows, tokenId: string, kind: "r" | "t", value: number): void {
+    for (const window of [windows.minute, windows.day, windows.month]) {
+      const id = name(window, tokenId, kind);
+      counters.set(id, (counters.get(id) ?? 0) + value);
+    }
+  }
+  function seen(tokenId: string, at: number): void {
+    lastUsed.set(tokenId, Math.max(lastUsed.get(tokenId) ?? 0, at));
+  }
+  function prune(): void {
+    const t = now();
+    if (t - prunedAt < 60_000) return;
+    prunedAt = t;
+    for (const id of counters.keys()) {
+      if (windowExpired(id.slice(0, id.indexOf("\u0000")), t)) counters.delete(id);
+    }
+  }
+
+  return {
+    chargeTokenRequest(tokenId, limits, at) {
+      const w = tokenWindows(at);
+      const result = judgeCharge(
+        {
+          minuteRequests: read(w.minute, tokenId, "r"),
+          dayRequests: read(w.day, tokenId, "r"),
+          dayTokens: read(w.day, tokenId, "t"),
+        },
+        limits,
+        at,
+      );
+      if (result.ok) {
+        add(w, tokenId, "r", 1);
+        seen(tokenId, at);
+      }
+      prune();
+      return Promise.resolve(result);
+    },
+    addTokenUsage(deltas) {
+      for (const d of deltas) {
+        const w = tokenWindows(d.at);
+        if (d.requests > 0) {
+          add(w, d.tokenId, "r", d.requests);
+          seen(d.tokenId, d.at);
+        }
+        if (d.tokens > 0) add(w, d.tokenId, "t", Math.round(d.tokens));
+      }
+      prune();
+      return Promise.resolve();
+    },
+    readTokenUsage(tokenId, at) {
+      const w = tokenWindows(at);
+      const usage: TokenUsage = {
+        minuteRequests: read(w.minute, tokenId, "r"),
+        dayRequests: read(w.day, tokenId, "r"),
+        dayTokens: read(w.day, tokenId, "t"),
+        monthRequests: read(w.month, tokenId, "r"),
+        monthTokens: read(w.month, tokenId, "t"),
+      };
+      return Promise.resolve(usage);
+    },
+    withLastUsed(records) {
+      return records.map((record) => {
+        const at = Math.max(record.lastUsedAt ?? 0, lastUsed.get(record.id) ?? 0);
+        return at > 0 ? { ...record, lastUsedAt: at } : record;
+      });
+    },
+  };
+}

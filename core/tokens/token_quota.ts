@@ -1,0 +1,205 @@
+/**
+ * Enforces proxy tokens' model allow-lists and limits on the hot path, and charges their usage.
+ *
+ * A token without limits never waits on the store: its requests and tokens are counted in
+ * memory and written in batches by {@linkcode TokenQuota.sync}. A token with limits pays one
+ * atomic store round trip per request ({@linkcode Store.chargeTokenRequest}), which keeps request
+ * limits exact across processes. Tokens are charged when a response ends; for a token with a
+ * daily token limit that write starts at once, and its next request waits for it, so a response
+ * that crosses the limit is the last one served.
+ * @module
+ */
+import { HttpError, retryInfo } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { ProxyRoute } from "../proxy/route.ts";
+import type {
+  Store,
+  TokenLimitName,
+  TokenLimits,
+  TokenRecord,
+  TokenUsageDelta,
+} from "../store/store.ts";
+import type { Usage } from "../usage.ts";
+import { allowsEveryModel, modelAllowed } from "./glob.ts";
+import { activeLimits } from "./token_limits.ts";
+
+/** Options of {@linkcode createTokenQuota}. */
+export interface TokenQuotaOptions {
+  /** Backing store. */
+  store: Store;
+  /** Clock (epoch ms). */
+  now: () => number;
+  /** Logger for failed background writes. */
+  logger: Logger;
+}
+
+/** What {@linkcode TokenQuota.admit} needs to know about a request. */
+export interface AdmitRequest {
+  /** Model the request uses, when known. */
+  model: string | null;
+  /** Route kind: upload chunks are not counted, the Live API cannot be model-checked. */
+  kind: ProxyRoute["kind"];
+}
+
+/** The gate between authenticated tokens and upstream. */
+export interface TokenQuota {
+  /**
+   * Admits a request for a token or throws the Google-style error the client should get.
+   * @throws {HttpError} 403 when the model is not allowed, 429 with Retry-After over a limit,
+   * 503 when a limited token's counters cannot be reached.
+   */
+  admit(token: TokenRecord, request: AdmitRequest): Promise<void>;
+  /** Charges a finished response's tokens (prompt + candidates + thoughts). Never throws. */
+  charge(token: TokenRecord, usage: Usage | null): void;
+  /** Writes counts queued in memory. Never throws. */
+  sync(): Promise<void>;
+}
+
+/** Wording of each limit in messages and QuotaFailure details. */
+const LIMIT_TEXT: Record<TokenLimitName, { unit: string; quotaId: string }> = {
+  rpm: { unit: "requests per minute", quotaId: "ProxyTokenRequestsPerMinute" },
+  rpd: { unit: "requests per day", quotaId: "ProxyTokenRequestsPerDay" },
+  tpd: { unit: "tokens per day", quotaId: "ProxyTokenTokensPerDay" },
+};
+
+/**
+ * Creates the gate.
+ * @param options Store, clock and logger.
+ * @returns The gate; call its `sync` on the adapter's timer.
+ */
+export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
+  const { store, now, logger } = options;
+  /** Counts waiting for the next sync, by token and minute. */
+  let queued = new Map<string, TokenUsageDelta>();
+  /** Token-usage writes in flight for tokens with a daily token limit, by token id. */
+  const writing = new Map<string, Promise<void>>();
+  let flushing: Promise<void> | null = null;
+
+  function queue(tokenId: string, requests: number, tokens: number, at: number): void {
+    const id = `${tokenId}\u0000${Math.floor(at / 60_000)}`;
+    const delta = queued.get(id);
+    if (delta) {
+      delta.requests += requests;
+      delta.tokens += tokens;
+      delta.at = Math.max(delta.at, at);
+    } else queued.set(id, { tokenId, requests, tokens, at });
+  }
+
+  function writeNow(delta: TokenUsageDelta): void {
+    const previous = writing.get(delta.tokenId) ?? Promise.resolve();
+    const write: Promise<void> = previous
+      .then(() => store.addTokenUsage([delta]))
+      .catch((error) => {
+        logger.log("warn", "token usage write failed: queued for the next sync", { error });
+        queue(delta.tokenId, delta.requests, delta.tokens, delta.at);
+      })
+      .finally(() => {
+        if (writing.get(delta.tokenId) === write) writing.delete(delta.tokenId);
+      });
+    writing.set(delta.tokenId, write);
+  }
+
+  async function flush(): Promise<void> {
+    const batch = [...queued.values()];
+    queued = new Map();
+    if (batch.length === 0) return;
+    try {
+      await store.addTokenUsage(batch);
+    } catch (error) {
+      logger.log("warn", "token usage sync failed: will retry", { error });
+      for (const d of batch) queue(d.tokenId, d.requests, d.tokens, d.at);
+    }
+  }
+
+  return {
+    async admit(token, request) {
+      const { model, kind } = request;
+      if (token.models !== undefined) {
+        if (kind === "live" && !allowsEveryModel(token.models)) {
+          throw new HttpError(
+            403,
+            `Proxy token "${token.name}" has a model allow-list, and the Live API names its model inside the socket where the proxy cannot check it`,
+            { reason: "PROXY_TOKEN_MODEL_NOT_ALLOWED" },
+          );
+        }
+        if (model !== null && !modelAllowed(token.models, model)) {
+          throw new HttpError(403, `Proxy token "${token.name}" may not use model "${model}"`, {
+            reason: "PROXY_TOKEN_MODEL_NOT_ALLOWED",
+          });
+        }
+      }
+      // Chunks of an upload session belong to the request that started it.
+      if (kind === "upload_chunk") return;
+      const at = now();
+      const limits = activeLimits(token.limits);
+      if (limits === null) {
+        queue(token.id, 1, 0, at);
+        return;
+      }
+      const pending = writing.get(token.id);
+      if (pending) await pending;
+      let result;
+      try {
+        result = await store.chargeTokenRequest(token.id, limits, at);
+      } catch (cause) {
+        throw new HttpError(503, "Proxy token limits cannot be checked: the store is unreachable", {
+          cause,
+          reason: "TOKEN_QUOTA_UNAVAILABLE",
+        });
+      }
+      if (!result.ok) throw overLimit(token, limits, result.limit, result.retryAt - at);
+    },
+    charge(token, usage) {
+      if (!usage) return;
+      const tokens = usage.prompt + usage.candidates + usage.thoughts;
+      if (tokens <= 0) return;
+      const at = now();
+      if (token.limits?.tpd !== undefined) writeNow({ tokenId: token.id, requests: 0, tokens, at });
+      else queue(token.id, 0, tokens, at);
+    },
+    async sync() {
+      flushing ??= flush().finally(() => flushing = null);
+      await flushing;
+      await Promise.all(writing.values());
+    },
+  };
+}
+
+/**
+ * The 429 a client gets over a limit: Google's RESOURCE_EXHAUSTED with ErrorInfo, QuotaFailure
+ * and RetryInfo details and a Retry-After header.
+ * @param token The token.
+ * @param limits Its limits.
+ * @param limit The refusing limit.
+ * @param waitMs Time until the window ends.
+ */
+export function overLimit(
+  token: TokenRecord,
+  limits: TokenLimits,
+  limit: TokenLimitName,
+  waitMs: number,
+): HttpError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  const { unit, quotaId } = LIMIT_TEXT[limit];
+  const value = limits[limit] ?? 0;
+  return new HttpError(
+    429,
+    `Proxy token "${token.name}" reached its limit of ${value} ${unit}: retry in ${seconds}s`,
+    {
+      reason: `TOKEN_${limit.toUpperCase()}_EXCEEDED`,
+      details: [
+        {
+          "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+          violations: [{
+            subject: `proxy token ${token.id}`,
+            description: `Limit of ${value} ${unit}`,
+            quotaId,
+            quotaValue: String(value),
+          }],
+        },
+        retryInfo(seconds),
+      ],
+      headers: { "retry-after": String(seconds) },
+    },
+  );
+}

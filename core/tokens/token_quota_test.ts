@@ -1,0 +1,129 @@
+import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { HttpError } from "../errors.ts";
+import { createLogger } from "../logger.ts";
+import { createMemoryStore } from "../store/memory_store.ts";
+import type { Store, TokenRecord } from "../store/store.ts";
+import type { Usage } from "../usage.ts";
+import { createTokenQuota } from "./token_quota.ts";
+
+const AT = Date.parse("2026-01-15T20:00:00Z");
+
+function token(extra: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    id: "t1",
+    name: "app",
+    hash: "h",
+    masked: "gp-...x",
+    enabled: true,
+    source: "admin",
+    createdAt: 0,
+    ...extra,
+  };
+}
+
+function usage(prompt: number, candidates: number, thoughts = 0): Usage {
+  return { prompt, candidates, thoughts, cached: 0, toolUse: 7, total: 0 };
+}
+
+/** A memory store that records which methods were called. */
+function spiedStore(): { store: Store; calls: string[] } {
+  const calls: string[] = [];
+  const inner = createMemoryStore({ now: () => AT });
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls.push(String(property));
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { store, calls };
+}
+
+function gate(store: Store, clock = { now: AT }) {
+  return createTokenQuota({
+    store,
+    now: () => clock.now,
+    logger: createLogger({ sink: () => {} }),
+  });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<HttpError> {
+  const error = await assertRejects(() => promise);
+  assert(error instanceof HttpError, String(error));
+  return error;
+}
+
+Deno.test("admit() never calls the store for a token without limits; sync() writes its counts", async () => {
+  const { store, calls } = spiedStore();
+  const quota = gate(store);
+  const unlimited = token();
+  for (let i = 0; i < 5; i++) await quota.admit(unlimited, { model: "m", kind: "native" });
+  quota.charge(unlimited, usage(10, 20, 5));
+  assertEquals(calls, []);
+  await quota.sync();
+  assertEquals(calls, ["addTokenUsage"]);
+  const counted = await store.readTokenUsage("t1", AT);
+  assertEquals([counted.dayRequests, counted.dayTokens], [5, 35], "prompt + candidates + thoughts");
+});
+
+Deno.test("admit() refuses a model outside the allow-list, naming it, with no store call", async () => {
+  const { store, calls } = spiedStore();
+  const quota = gate(store);
+  const limited = token({ models: ["gemini-2.5-*"], limits: { rpm: 1 } });
+  const error = await refusal(quota.admit(limited, { model: "gemini-2.0-flash", kind: "native" }));
+  assertEquals([error.code, error.status], [403, "PERMISSION_DENIED"]);
+  assertEquals(error.message, 'Proxy token "app" may not use model "gemini-2.0-flash"');
+  assertEquals(calls, []);
+  await quota.admit(limited, { model: null, kind: "native" });
+  const live = await refusal(quota.admit(limited, { model: null, kind: "live" }));
+  assertEquals(live.code, 403);
+  await quota.admit(token({ models: ["*"] }), { model: null, kind: "live" });
+});
+
+Deno.test("admit() answers 429 with Retry-After and RetryInfo over a request limit", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  const clock = { now: AT + 15_000 };
+  const quota = gate(store, clock);
+  const limited = token({ limits: { rpm: 2 } });
+  await quota.admit(limited, { model: "m", kind: "native" });
+  await quota.admit(limited, { model: "m", kind: "native" });
+  await quota.admit(limited, { model: null, kind: "upload_chunk" });
+  const error = await refusal(quota.admit(limited, { model: "m", kind: "native" }));
+  assertEquals([error.code, error.status, error.headers["retry-after"]], [
+    429,
+    "RESOURCE_EXHAUSTED",
+    "45",
+  ]);
+  assertEquals(
+    error.message,
+    'Proxy token "app" reached its limit of 2 requests per minute: retry in 45s',
+  );
+  const types = error.details.map((d) => d["@type"].split(".").at(-1));
+  assertEquals(types, ["ErrorInfo", "QuotaFailure", "RetryInfo"]);
+  assertEquals(error.details[2]?.retryDelay, "45s");
+});
+
+Deno.test("charge() of a tpd token is written before its next admission is decided", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  const quota = gate(store);
+  const limited = token({ limits: { tpd: 100 } });
+  await quota.admit(limited, { model: "m", kind: "native" });
+  quota.charge(limited, usage(60, 40));
+  // No sync in between: the next admission waits for the write itself.
+  const error = await refusal(quota.admit(limited, { model: "m", kind: "native" }));
+  assertEquals([error.code, error.details[0]?.reason], [429, "TOKEN_TPD_EXCEEDED"]);
+});
+
+Deno.test("admit() fails closed with 503 when a limited token's counters are unreachable", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  store.chargeTokenRequest = () => Promise.reject(new Error("down"));
+  const quota = gate(store);
+  const error = await refusal(
+    quota.admit(token({ limits: { rpd: 5 } }), { model: null, kind: "native" }),
+  );
+  assertEquals([error.code, error.status], [503, "UNAVAILABLE"]);
+  await quota.admit(token(), { model: null, kind: "native" });
+});
