@@ -424,6 +424,17 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
       ]);
     }));
 
+  Deno.test(`${name} store: settings are replaced whole and bump the version`, () =>
+    withStore(async ({ store }) => {
+      assertEquals(await store.getSettings(), {});
+      const v0 = await store.version();
+      await store.putSettings({ rotationStrategy: "weighted", maxAttempts: 4 });
+      assertEquals(await store.getSettings(), { rotationStrategy: "weighted", maxAttempts: 4 });
+      assertNotEquals(await store.version(), v0);
+      await store.putSettings({ logBodies: "errors" });
+      assertEquals(await store.getSettings(), { logBodies: "errors" });
+    }));
+
   Deno.test(`${name} store: ping answers while the store is open`, () =>
     withStore(async ({ store }) => {
       await store.ping();

@@ -328,6 +328,12 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
     chargeTokenRequest: tokenCounters.chargeTokenRequest,
     addTokenUsage: tokenCounters.addTokenUsage,
     readTokenUsage: tokenCounters.readTokenUsage,
+    async getSettings() {
+      return (await kv.get<Record<string, unknown>>(["settings"])).value ?? {};
+    },
+    async putSettings(settings) {
+      await kv.atomic().set(["settings"], settings).sum(VERSION_KEY, 1n).commit();
+    },
     async putAffinity(resource, keyId, ttlMs) {
       const value = { keyId, until: now() + ttlMs };
       await kv.set(["affinity", resource], value, { expireIn: ttlMs });

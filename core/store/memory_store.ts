@@ -35,6 +35,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const logs: { record: LogRecord; until: number }[] = [];
   const aggregates = new Map<string, AggregateRow>();
   const counters = new Map<string, number>();
+  let settings: Record<string, unknown> = {};
   let version = 0;
   let cooldownVersion = 0;
 
@@ -182,6 +183,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     chargeTokenRequest: tokenCounters.chargeTokenRequest,
     addTokenUsage: tokenCounters.addTokenUsage,
     readTokenUsage: tokenCounters.readTokenUsage,
+    getSettings: () => Promise.resolve(structuredClone(settings)),
+    putSettings(next) {
+      settings = structuredClone(next);
+      version++;
+      return Promise.resolve();
+    },
     putAffinity(resource, keyId, ttlMs) {
       affinity.set(resource, { keyId, until: now() + ttlMs });
       return Promise.resolve();

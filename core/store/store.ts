@@ -308,6 +308,10 @@ export interface Store {
   addTokenUsage(deltas: TokenUsageDelta[]): Promise<void>;
   /** A token's counters for the windows containing `at` (zeros when it has none). */
   readTokenUsage(tokenId: string, at: number): Promise<TokenUsage>;
+  /** Settings saved from the admin console (a flat JSON object); `{}` when none. */
+  getSettings(): Promise<Record<string, unknown>>;
+  /** Replaces the saved settings; bumps {@linkcode Store.version} so every process reloads. */
+  putSettings(settings: Record<string, unknown>): Promise<void>;
   /** Records which key owns a resource (file, upload session, cache, batch) for `ttlMs`. */
   putAffinity(resource: string, keyId: string, ttlMs: number): Promise<void>;
   /** The key id owning a resource, or null when unknown or expired. */
