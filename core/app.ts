@@ -9,9 +9,16 @@ import type { Config } from "./config.ts";
 import { HttpError } from "./errors.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { createProxyHandler, type LiveBridge } from "./proxy/proxy_handler.ts";
+import { createRegionalRelay } from "./proxy/regional_relay.ts";
 import { createRegistry, type Registry } from "./registry.ts";
 import { createAffinity } from "./affinity.ts";
 import { createAdminApi } from "./admin/admin_api.ts";
+import { mountConsole } from "./admin/console.ts";
+import type { AdminContext } from "./admin/context.ts";
+import { createSessions } from "./admin/session.ts";
+import { createSettings, liveConfig } from "./settings.ts";
+import type { SiteAssets } from "./web/types.ts";
+import { manifest } from "../routes/_manifest.gen.ts";
 import { createLogWriter, type LogWriter } from "./logs/log_writer.ts";
 import { createMetrics } from "./metrics.ts";
 import { createKeyPool, type KeyPool } from "./key_pool.ts";
@@ -19,7 +26,7 @@ import { createTokenQuota } from "./tokens/token_quota.ts";
 import { createPoolSync, type PoolSync } from "./pool_sync.ts";
 import { validateKeys, type ValidationResult } from "./revalidate.ts";
 import { createCipher, timingSafeEqual } from "./secrets.ts";
-import { importSecrets } from "./seed.ts";
+import { importSecrets, resealKeys } from "./seed.ts";
 import type { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
 
@@ -41,6 +48,13 @@ export interface AppOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Waits (default: `setTimeout`); tests inject one that moves their clock. */
   sleep?: (ms: number) => Promise<void>;
+  /** The admin console's built browser assets (`deno task build`); null serves pages without them. */
+  assets?: SiteAssets | null;
+  /**
+   * The region serving one request, for platforms that tell per request (Cloudflare's
+   * `request.cf.colo`); `config.region` is used when it gives none.
+   */
+  regionOf?: (request: Request) => string | null | undefined;
 }
 
 /** A built application. */
@@ -88,7 +102,10 @@ const EXPOSED_HEADERS = [
  * ```
  */
 export async function createApp(options: AppOptions): Promise<GatewayApp> {
-  const { config, store } = options;
+  const { store } = options;
+  // Runtime settings (strategy, attempts, upstream...) saved from the console, read live.
+  const settings = await createSettings(store, options.config);
+  const config = liveConfig(options.config, settings);
   const now = options.now ?? Date.now;
   if (!config.secretKey) throw new Error("SECRET_KEY is required to encrypt keys at rest");
   const cipher = await createCipher(config.secretKey);
@@ -100,6 +117,10 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     ...(options.logSink ? { sink: options.logSink } : {}),
   });
 
+  if (config.secretKeyPrevious) {
+    const result = await resealKeys(store, cipher, await createCipher(config.secretKeyPrevious));
+    logger.log("info", "re-sealed keys under the new SECRET_KEY", result);
+  }
   await importSecrets(store, {
     keys: config.geminiKeys,
     tokens: config.proxyTokens,
@@ -115,7 +136,9 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
 
   const logs = createLogWriter({
     store,
-    retentionMs: config.logRetentionMs,
+    get retentionMs() {
+      return config.logRetentionMs;
+    },
     maxQueue: config.logQueueMax,
     logger,
     ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
@@ -141,6 +164,8 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     logger,
     liveBridge: options.liveBridge,
+    regionOf: options.regionOf,
+    relay: createRegionalRelay({ config, fetch: upstreamFetch, now, logger }),
     onFinish(record) {
       metrics.observe(record);
       logs.push(record);
@@ -161,14 +186,20 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
 
   app.get("/healthz", async (c) => {
     const started = now();
+    const region = options.regionOf?.(c.req.raw) ?? config.region;
     let storeOk = true;
     try {
-      await store.ping();
+      // A hanging store must not hang the health check.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        store.ping(),
+        new Promise((_, reject) => timer = setTimeout(() => reject(new Error("timeout")), 2000)),
+      ]).finally(() => clearTimeout(timer));
     } catch {
       storeOk = false;
     }
     return c.json({
-      status: storeOk && !registry.degraded ? "ok" : "degraded",
+      status: storeOk && !registry.degraded && !logs.failing ? "ok" : "degraded",
       version: VERSION,
       store: { kind: store.kind, ok: storeOk, latencyMs: now() - started },
       keys: { total: registry.keys.length, enabled: registry.enabledKeys.length },
@@ -178,25 +209,41 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
         written: logs.written,
         failing: logs.failing,
       },
-      ...(config.region ? { region: config.region } : {}),
+      ...(region ? { region } : {}),
+      ...(region && config.blockedColos.includes(region.toUpperCase())
+        ? { regionBlocked: true }
+        : {}),
     });
   });
 
-  app.route(
-    "/admin/api",
-    createAdminApi({
-      logs,
-      config,
-      store,
-      registry,
-      pool,
-      poolSync,
-      cipher,
-      now,
-      fetch: upstreamFetch,
-      logger,
-    }),
-  );
+  const sessions = config.adminPassword
+    ? await createSessions({ secret: config.secretKey, password: config.adminPassword, now })
+    : null;
+  const admin: AdminContext = {
+    logs,
+    config,
+    store,
+    registry,
+    pool,
+    poolSync,
+    cipher,
+    now,
+    fetch: upstreamFetch,
+    logger,
+    settings,
+    ...(sessions ? { sessions } : {}),
+  };
+  const adminApi = createAdminApi(admin);
+  app.route("/admin/api", adminApi);
+  // The console's pages and assets: registered before the proxy's catch-all below.
+  mountConsole(app, {
+    admin,
+    api: adminApi,
+    settings,
+    sessions,
+    manifest,
+    assets: options.assets ?? null,
+  });
 
   app.get("/metrics", (c) => {
     if (config.metricsToken) {
@@ -205,7 +252,8 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
         throw new HttpError(401, "Metrics need the METRICS_TOKEN bearer token");
       }
     }
-    const text = metrics.render({ registry, pool, logs, now: now(), region: config.region });
+    const region = options.regionOf?.(c.req.raw) ?? config.region;
+    const text = metrics.render({ registry, pool, logs, now: now(), region });
     return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 
@@ -224,7 +272,13 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     logger,
     logs,
     async sync() {
-      await Promise.all([registry.sync(), poolSync.sync(), logs.flush(), tokenQuota.sync()]);
+      await Promise.all([
+        registry.sync(),
+        poolSync.sync(),
+        logs.flush(),
+        tokenQuota.sync(),
+        settings.sync(),
+      ]);
     },
     revalidateDisabled() {
       const disabled = registry.keys.filter((k) => !k.record.enabled).map((k) => k.id);

@@ -2,7 +2,8 @@
  * Configuration from environment variables, parsed once with zod at start-up.
  * @module
  */
-import { z } from "zod";
+// A namespace import lets bundlers drop the parts of zod never used (the Worker bundle).
+import * as z from "zod";
 
 /** Default upstream: Google's Generative Language API. */
 export const DEFAULT_UPSTREAM_URL = "https://generativelanguage.googleapis.com";
@@ -29,13 +30,18 @@ const schema = z.object({
   PROXY_TOKENS: secretList,
   ADMIN_PASSWORD: z.string().min(8).optional(),
   SECRET_KEY: z.string().min(16).optional(),
-  STORE: z.enum(["kv", "memory"]).default("kv"),
+  SECRET_KEY_PREVIOUS: z.string().min(16).optional(),
+  STORE: z.enum(["kv", "memory", "supabase"]).default("kv"),
   KV_PATH: z.string().min(1).default("./data/gemini-proxy.kv"),
+  SUPABASE_URL: z.url({ protocol: /^https?$/ }).optional()
+    .transform((u) => u?.replace(/\/+$/, "")),
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(20).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   MAX_BODY_BYTES: integer(1024, 2 ** 40).default(256 * 1024 ** 2),
   MAX_BUFFERED_BYTES: integer(0, 2 ** 31).default(16 * 1024 ** 2),
   MAX_HEADER_BYTES: integer(1024, 1024 ** 2).default(32 * 1024),
   UPSTREAM_TIMEOUT_MS: integer(1000, 3_600_000).default(600_000),
+  BODY_TIMEOUT_MS: integer(100, 3_600_000).default(60_000),
   DENO_REGION: z.string().optional(),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional().transform((u) => u?.replace(/\/+$/, "")),
   ROTATION_STRATEGY: z.enum(["round_robin", "least_used", "weighted"]).default("round_robin"),
@@ -59,6 +65,20 @@ const schema = z.object({
   LOG_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   LOG_QUEUE_MAX: integer(100, 10_000_000).default(50_000),
   METRICS_TOKEN: z.string().min(8).optional(),
+  FALLBACK_PROXY_URLS: z.string().default("").transform((text, ctx) => {
+    const urls = text.split(/[\s,]+/).filter(Boolean).map((u) => u.replace(/\/+$/, ""));
+    const bad = urls.find((u) => !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(u));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: "custom", message: `must be http(s) base URLs; "${bad}" is not one` });
+    }
+    return urls;
+  }),
+  BLOCKED_COLOS: z.string().default("HKG").transform((text) =>
+    text.toLowerCase() === "none"
+      ? []
+      : text.split(/[\s,]+/).filter(Boolean).map((c) => c.toUpperCase())
+  ),
+  RELAY_SECRET: z.string().min(16).optional(),
 });
 
 /** Raw environment: variable name to value. */
@@ -82,8 +102,14 @@ export interface Config {
   adminPassword: string | undefined;
   /** Secret for key encryption and session signing. */
   secretKey: string | undefined;
+  /** The secret keys were sealed with before a rotation; they are re-sealed at start-up. */
+  secretKeyPrevious: string | undefined;
   /** Store backend. */
-  store: "kv" | "memory";
+  store: "kv" | "memory" | "supabase";
+  /** Supabase project URL (`STORE=supabase`). */
+  supabaseUrl: string | undefined;
+  /** Supabase service role key (`STORE=supabase`); reaches the store's tables and functions. */
+  supabaseServiceRoleKey: string | undefined;
   /** Local Deno KV file. */
   kvPath: string;
   /** Log verbosity. */
@@ -96,6 +122,8 @@ export interface Config {
   maxHeaderBytes: number;
   /** How long to wait for upstream response headers, in ms. */
   upstreamTimeoutMs: number;
+  /** How long to wait for a buffered request body to arrive, in ms. */
+  bodyTimeoutMs: number;
   /** Region serving requests, when the platform tells. */
   region: string | undefined;
   /** Public base URL of the proxy, for rewritten upload URLs (default: from the request). */
@@ -122,6 +150,14 @@ export interface Config {
   logQueueMax: number;
   /** Bearer token required by `/metrics`, when set. */
   metricsToken: string | undefined;
+  /** Variables explicitly set in the environment: they win over settings saved in the console. */
+  forced: string[];
+  /** Other Gemini Proxy deployments a request refused for its location is relayed to, once. */
+  fallbackProxyUrls: string[];
+  /** Serving regions (Cloudflare colos) whose requests go straight to a fallback. */
+  blockedColos: string[];
+  /** Secret shared between deployments that relay to each other. */
+  relaySecret: string | undefined;
 }
 
 /**
@@ -155,6 +191,21 @@ export function parseConfig(env: Env): Config {
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const v = result.data;
+  if (v.STORE === "supabase") {
+    // SECRET_KEY too: every process sharing the project (Edge Function, console) must decrypt
+    // the same keys, so a secret generated on one machine will not do.
+    const missing = ["SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "SECRET_KEY"]
+      .filter((name) => !cleaned[name]);
+    if (missing.length > 0) {
+      const lines = missing.map((name) => `  ${name}: is required when STORE is supabase`);
+      throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+    }
+  }
+  if (v.FALLBACK_PROXY_URLS.length > 0 && !v.RELAY_SECRET) {
+    throw new Error(
+      "Invalid configuration:\n  RELAY_SECRET: is required when FALLBACK_PROXY_URLS is set",
+    );
+  }
   return {
     host: v.HOST,
     port: v.PORT,
@@ -164,13 +215,17 @@ export function parseConfig(env: Env): Config {
     proxyTokens: v.PROXY_TOKENS,
     adminPassword: v.ADMIN_PASSWORD,
     secretKey: v.SECRET_KEY,
+    secretKeyPrevious: v.SECRET_KEY_PREVIOUS,
     store: v.STORE,
     kvPath: v.KV_PATH,
+    supabaseUrl: v.SUPABASE_URL,
+    supabaseServiceRoleKey: v.SUPABASE_SERVICE_ROLE_KEY,
     logLevel: v.LOG_LEVEL,
     maxBodyBytes: v.MAX_BODY_BYTES,
     maxBufferedBytes: v.MAX_BUFFERED_BYTES,
     maxHeaderBytes: v.MAX_HEADER_BYTES,
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_MS,
+    bodyTimeoutMs: v.BODY_TIMEOUT_MS,
     region: v.DENO_REGION,
     publicUrl: v.PUBLIC_URL,
     strategy: v.ROTATION_STRATEGY,
@@ -184,6 +239,10 @@ export function parseConfig(env: Env): Config {
     logRetentionMs: v.LOG_RETENTION_DAYS * 86_400_000,
     logQueueMax: v.LOG_QUEUE_MAX,
     metricsToken: v.METRICS_TOKEN,
+    forced: Object.keys(cleaned),
+    fallbackProxyUrls: v.FALLBACK_PROXY_URLS,
+    blockedColos: v.BLOCKED_COLOS,
+    relaySecret: v.RELAY_SECRET,
   };
 }
 
@@ -210,5 +269,5 @@ function stripUndefined(
 }
 
 function isSecretName(name: string): boolean {
-  return /KEY|TOKEN|PASSWORD/.test(name);
+  return /KEY|TOKEN|PASSWORD|SECRET/.test(name);
 }

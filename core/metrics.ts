@@ -34,6 +34,8 @@ export function createMetrics(): Metrics {
   const tokens = new Map<string, number>();
   const latency = new Map<string, number[]>();
   const latencySum = new Map<string, number>();
+  const regions = new Map<string, number>();
+  const relays = new Map<string, number>();
   let failovers = 0;
 
   function add(map: Map<string, number>, labels: string, value: number): void {
@@ -51,6 +53,11 @@ export function createMetrics(): Metrics {
         }
       }
       if (record.attempts.length > 1) failovers += record.attempts.length - 1;
+      if (record.region) add(regions, labels({ region: record.region }), 1);
+      if (record.relayReason) {
+        const outcome = record.relayedTo ? "relayed" : "unreachable";
+        add(relays, labels({ reason: record.relayReason, outcome }), 1);
+      }
       if (record.ttfbMs !== null) {
         const l = labels({ model });
         const counts = latency.get(l) ?? SECONDS.map(() => 0).concat(0);
@@ -80,6 +87,13 @@ export function createMetrics(): Metrics {
         "gemini_proxy_tokens_total",
         "Tokens reported by upstream usage metadata, by kind and model.",
         tokens,
+      );
+      counter(out, "gemini_proxy_region_requests_total", "Requests by serving region.", regions);
+      counter(
+        out,
+        "gemini_proxy_relays_total",
+        "Requests relayed to a fallback deployment (regional failover), by reason and outcome.",
+        relays,
       );
       out.push("# HELP gemini_proxy_failovers_total Extra attempts on another key.");
       out.push("# TYPE gemini_proxy_failovers_total counter");

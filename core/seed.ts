@@ -68,3 +68,35 @@ export async function importSecrets(store: Store, options: ImportOptions): Promi
   }
   return { keysAdded, tokensAdded };
 }
+
+/**
+ * Re-seals keys stored under a previous `SECRET_KEY` with the current one (secret rotation).
+ * Keys already readable with the current secret are left alone.
+ * @param store The store.
+ * @param current Cipher of the new secret.
+ * @param previous Cipher of the old secret.
+ * @returns How many keys were re-sealed, and how many neither secret can open.
+ */
+export async function resealKeys(
+  store: Store,
+  current: Cipher,
+  previous: Cipher,
+): Promise<{ resealed: number; unreadable: number }> {
+  let resealed = 0;
+  let unreadable = 0;
+  for (const record of await store.listKeys()) {
+    try {
+      await current.decrypt(record.sealed);
+      continue;
+    } catch {
+      // Not sealed with the current secret: try the previous one.
+    }
+    try {
+      const plain = await previous.decrypt(record.sealed);
+      if (await store.updateKey({ ...record, sealed: await current.encrypt(plain) })) resealed++;
+    } catch {
+      unreadable++;
+    }
+  }
+  return { resealed, unreadable };
+}

@@ -9,6 +9,7 @@ import type { AdminContext } from "./context.ts";
 import { keyRoutes } from "./keys_api.ts";
 import { tokenRoutes } from "./tokens_api.ts";
 import { logRoutes } from "./logs_api.ts";
+import { settingsRoutes } from "./settings_api.ts";
 
 /**
  * Builds the admin API.
@@ -17,9 +18,10 @@ import { logRoutes } from "./logs_api.ts";
  */
 export function createAdminApi(ctx: AdminContext): Hono {
   const api = new Hono();
-  api.use("*", adminAuth(ctx.config.adminPassword));
+  api.use("*", adminAuth(ctx.config.adminPassword, { sessions: ctx.sessions }));
   api.route("/keys", keyRoutes(ctx));
   api.route("/tokens", tokenRoutes(ctx));
+  if (ctx.settings) api.route("/settings", settingsRoutes({ ...ctx, settings: ctx.settings }));
   api.route("/", logRoutes(ctx));
   return api;
 }

@@ -10,6 +10,8 @@ import type { PoolSync } from "../pool_sync.ts";
 import type { Registry } from "../registry.ts";
 import type { Cipher } from "../secrets.ts";
 import type { Store } from "../store/store.ts";
+import type { Settings } from "../settings.ts";
+import type { Sessions } from "./session.ts";
 
 /** Shared state handed to every admin route module. */
 export interface AdminContext {
@@ -33,4 +35,8 @@ export interface AdminContext {
   logger: Logger;
   /** Request log queue (live tail). */
   logs: LogWriter;
+  /** Console sessions, accepted by the API besides the Bearer password. */
+  sessions?: Sessions;
+  /** Runtime settings (served under `/settings`). */
+  settings?: Settings;
 }

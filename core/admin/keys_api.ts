@@ -3,12 +3,13 @@
  * @module
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { HttpError } from "../errors.ts";
 import { validateKeys } from "../revalidate.ts";
 import { maskSecret } from "../secrets.ts";
 import { keyId } from "../seed.ts";
 import { splitSecrets } from "../config.ts";
+import type { KeyUsageTotal } from "../store/store.ts";
 import type { AdminContext } from "./context.ts";
 import { parseJson } from "./validate.ts";
 
@@ -39,6 +40,7 @@ export function keyRoutes(ctx: AdminContext): Hono {
   api.get("/", async (c) => {
     const states = new Map((await ctx.store.listKeyStates()).map((s) => [s.keyId, s]));
     const now = ctx.now();
+    const today = usageToday(await ctx.store.readKeyUsage(now));
     return c.json({
       keys: ctx.registry.keys.map((key) => {
         const { sealed: _sealed, ...record } = key.record;
@@ -54,6 +56,7 @@ export function keyRoutes(ctx: AdminContext): Hono {
           ...record,
           status: statusOf(record.enabled, cooldowns.length),
           cooldowns,
+          usageToday: today.get(key.id) ?? { requests: 0, tokens: 0 },
           ...states.get(key.id),
         };
       }),
@@ -146,6 +149,18 @@ export function keyRoutes(ctx: AdminContext): Hono {
   });
 
   return api;
+}
+
+/** Requests and tokens per key in the current Pacific day, summed over models. */
+function usageToday(totals: KeyUsageTotal[]): Map<string, { requests: number; tokens: number }> {
+  const out = new Map<string, { requests: number; tokens: number }>();
+  for (const t of totals) {
+    const sum = out.get(t.keyId) ?? { requests: 0, tokens: 0 };
+    sum.requests += t.day;
+    sum.tokens += t.dayTokens;
+    out.set(t.keyId, sum);
+  }
+  return out;
 }
 
 function statusOf(enabled: boolean, cooling: number): "enabled" | "cooling" | "disabled" {

@@ -4,7 +4,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { HttpError } from "../errors.ts";
 import { buildStats, granularityFor } from "../logs/aggregates.ts";
 import type { LogFilter } from "../store/store.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { HttpError } from "../errors.ts";
 import type { TokenLimits, TokenRecord, TokenUsage } from "../store/store.ts";
 import { PATTERN_SHAPE } from "../tokens/glob.ts";

@@ -66,6 +66,15 @@ export interface LogRecord {
   region: string | null;
   /** Client user agent. */
   userAgent: string | null;
+  /**
+   * Regional failover: the fallback deployment (origin) this request was relayed to, or null when
+   * a relay was tried and no fallback could be reached. Absent when no relay was tried.
+   */
+  relayedTo?: string | null;
+  /** Why the request was relayed: upstream refused the location, or the colo is blocked. */
+  relayReason?: "location" | "blocked_colo";
+  /** Region of the deployment that relayed this request here, when it arrived as a relay. */
+  relayedFrom?: string;
   /** Redacted, truncated request body (LOG_BODIES). */
   requestBody?: string;
   /** Redacted, truncated response body (LOG_BODIES). */

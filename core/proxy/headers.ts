@@ -32,6 +32,7 @@ const DROP_TO_UPSTREAM = new Set([
   "accept-encoding",
   "cf-aig-authorization",
   "x-gemini-proxy-hop",
+  "x-gemini-proxy-relay",
 ]);
 
 /** Options of {@linkcode upstreamHeaders}. */

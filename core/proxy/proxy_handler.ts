@@ -17,6 +17,7 @@ import { clientHeaders, headerBytes, upstreamHeaders } from "./headers.ts";
 import { prepareBody, type PreparedBody } from "./request_body.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
+import type { RegionalRelay, RelayCaller, RelayReason } from "./regional_relay.ts";
 import { type TapResult, usageTap } from "../usage.ts";
 import { type LogRecord, requestId } from "../logs/log_record.ts";
 import { redact } from "../secrets.ts";
@@ -50,12 +51,18 @@ export interface ProxyDeps {
   logger: Logger;
   /** Platform WebSocket relay, when the platform has one. */
   liveBridge?: LiveBridge | undefined;
+  /** The region serving one request (Cloudflare's colo), when the platform tells per request. */
+  regionOf?: ((request: Request) => string | null | undefined) | undefined;
+  /** Regional failover to other deployments (`FALLBACK_PROXY_URLS`). */
+  relay?: RegionalRelay | undefined;
   /** Receives every request's log record once the response has ended. */
   onFinish?: (record: LogRecord) => void;
 }
 
 /** POST methods whose answer names a resource owned by the key's project. */
 const CREATING = new Set(["batchGenerateContent", "predictLongRunning", "asyncBatchEmbedContent"]);
+/** HTTP methods the Gemini API uses. */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 /** Longest request or response body kept in a log record, in characters. */
 const LOG_BODY_LIMIT = 8192;
 /** Largest upstream error body read to classify it. */
@@ -130,7 +137,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       usage: null,
       finishReason: null,
       truncated: false,
-      region: config.region ?? null,
+      region: deps.regionOf?.(request) ?? config.region ?? null,
       userAgent: request.headers.get("user-agent"),
     };
   }
@@ -169,6 +176,17 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     route: ProxyRoute,
     ex: LogRecord,
   ): Promise<Response> {
+    if (!METHODS.has(request.method)) {
+      throw new HttpError(405, `Method "${request.method}" is not supported`, {
+        headers: { allow: [...METHODS].join(", ") },
+      });
+    }
+    if (/%2f|%5c|%2e%2e|\\/i.test(request.url.slice(url.origin.length).split("?")[0] ?? "")) {
+      throw new HttpError(
+        400,
+        "Encoded slashes, backslashes and dot segments are not allowed in paths",
+      );
+    }
     if (headerBytes(request.headers) > config.maxHeaderBytes) {
       throw new HttpError(431, `Request headers exceed ${config.maxHeaderBytes} bytes`);
     }
@@ -181,14 +199,17 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     const credential = clientCredential(request.headers, url.searchParams);
     let pinned: { key: ActiveKey; resource: string } | null = null;
     let token: TokenRecord | null = null;
+    let relayed: RelayCaller | null = null;
     if (route.kind === "upload_chunk" && route.uploadId) {
       // The upload id is upstream's credential for the session; the proxy only serves sessions it
       // started for an authenticated client.
       const resource = `upload:${route.uploadId}`;
       pinned = await pinnedKey(resource, `Upload session "${route.uploadId}"`, true);
       if (credential) noteToken(ex, token = await authenticate(registry, credential, deps.now()));
-    } else {
+    } else if (!(relayed = await deps.relay?.accept(request, route.path, url.search) ?? null)) {
       noteToken(ex, token = await authenticate(registry, credential, deps.now()));
+    } else {
+      ex.relayedFrom = relayed.from;
     }
 
     if (route.kind === "live") {
@@ -201,7 +222,9 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
 
     const body = await prepareBody(request, {
       maxBodyBytes: config.maxBodyBytes,
-      maxBufferedBytes: config.maxBufferedBytes,
+      // A relay's body is signed: it is read whole to be checked before anything is sent.
+      maxBufferedBytes: relayed ? config.maxBodyBytes : config.maxBufferedBytes,
+      bodyTimeoutMs: config.bodyTimeoutMs,
       requireJson: route.kind === "openai" && request.method === "POST" &&
         !(request.headers.get("content-type") ?? "").startsWith("multipart/"),
     });
@@ -212,6 +235,11 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     if (config.logBodies === "all" && body.text) ex.requestBody = clip(body.text);
     if (token) await deps.tokens.admit(token, { model, kind: route.kind });
     pinned ??= await pinnedByResources(route, body);
+    if (relayed) await relayed.checkBody(body.body instanceof Uint8Array ? body.body : null);
+    if (deps.relay?.blocked(ex.region)) {
+      const answer = await relayOut(request, url, route, body, ex, token, "blocked_colo");
+      if (answer) return answer;
+    }
 
     const target = config.upstreamUrl + route.path + upstreamSearch(url.search);
     const tried = new Set<string>();
@@ -241,7 +269,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
           ex.status = response.status;
           return relay(request, url, route, key, response, model, ex, token);
         }
-        const text = await readBounded(response);
+        // Google does not echo keys in errors; masking the one used makes sure of it.
+        const text = redact(await readBounded(response), [key.value]);
         const verdict = classifyUpstream(response.status, text, {
           now: deps.now(),
           defaultCooldownMs: config.defaultCooldownMs,
@@ -249,6 +278,10 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         attemptRecord.errorClass = verdict.errorClass;
         poolSync.noteError(key, model, response.status, verdict);
         last = { kind: "response", response: rebuild(response, text) };
+        if (verdict.errorClass === "location") {
+          const answer = await relayOut(request, url, route, body, ex, token, "location");
+          if (answer) return answer;
+        }
         if (verdict.action === "pass" || !body.replayable || pinned) {
           return finishError(ex, last.response, text, verdict.errorClass);
         }
@@ -460,6 +493,55 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     return new Response(body, {
       status: upstream.status,
       statusText: upstream.statusText,
+      headers,
+    });
+  }
+
+  /** Regional failover: sends the request once to a fallback deployment and relays its answer. */
+  async function relayOut(
+    request: Request,
+    url: URL,
+    route: ProxyRoute,
+    body: PreparedBody,
+    ex: LogRecord,
+    token: TokenRecord | null,
+    reason: RelayReason,
+  ): Promise<Response | null> {
+    if (!deps.relay?.mayRelay(request, body.replayable) || ex.relayedTo !== undefined) return null;
+    const answer = await deps.relay.forward(request, {
+      path: route.path,
+      search: upstreamSearch(url.search),
+      body: body.body instanceof Uint8Array ? body.body : null,
+      region: ex.region,
+      reason,
+    });
+    ex.relayedTo = answer?.target ?? null;
+    ex.relayReason = reason;
+    if (!answer) return null;
+    const { response } = answer;
+    ex.ttfbMs = deps.now() - ex.time;
+    ex.keyId = ex.keyMasked = null;
+    if (response.status >= 400) {
+      const text = await readBounded(response);
+      const { errorClass } = classifyUpstream(response.status, text, { now: deps.now() });
+      return finishError(ex, rebuild(response, text), text, errorClass);
+    }
+    ex.status = response.status;
+    const headers = clientHeaders(response.headers);
+    const type = headers.get("content-type") ?? "";
+    if (type.includes("event-stream")) ex.stream = true;
+    if (!response.body) finish(ex, {});
+    const tap = usageTap(route.kind === "openai" ? "openai" : "native", (result) => {
+      if (token) deps.tokens.charge(token, result.usage);
+      if (result.captured !== null) ex.responseBody = clip(result.captured);
+      finish(ex, result);
+    }, {
+      scan: type.includes("json") || type.includes("event-stream"),
+      capture: config.logBodies === "all" ? LOG_BODY_LIMIT : 0,
+    });
+    return new Response(response.body?.pipeThrough(tap) ?? null, {
+      status: response.status,
+      statusText: response.statusText,
       headers,
     });
   }

@@ -30,9 +30,14 @@ export interface PrepareOptions {
   maxBufferedBytes: number;
   /** Parse and require JSON (OpenAI routes): invalid JSON is refused with a 400 envelope. */
   requireJson: boolean;
+  /** Longest wait for a buffered body to arrive, ms (default 60 s). */
+  bodyTimeoutMs?: number;
 }
 
+/** Deepest JSON nesting accepted in bodies the proxy parses (Google's own limit is about 100). */
+const MAX_JSON_DEPTH = 100;
 const decoder = new TextDecoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Prepares the request body for forwarding.
@@ -72,18 +77,33 @@ export async function prepareBody(
   const bytes = await readAll(
     request.body,
     options.requireJson ? options.maxBodyBytes : options.maxBufferedBytes,
+    options.bodyTimeoutMs ?? 60_000,
   );
   let json: unknown = undefined;
   let text: string | null = null;
   const type = request.headers.get("content-type") ?? "";
-  if (options.requireJson || type.includes("json") || type === "") {
+  if (options.requireJson) {
+    try {
+      text = strictDecoder.decode(bytes);
+    } catch (cause) {
+      throw new HttpError(400, "Invalid JSON payload received: the body is not valid UTF-8", {
+        cause,
+      });
+    }
+  } else if (type.includes("json") || type === "") {
     text = decoder.decode(bytes);
   }
   if (options.requireJson) {
+    if (text && nestingDepth(text) > MAX_JSON_DEPTH) {
+      throw new HttpError(
+        400,
+        `Invalid JSON payload received: nested deeper than ${MAX_JSON_DEPTH} levels`,
+      );
+    }
     try {
       json = bytes.byteLength ? JSON.parse(text ?? "") : undefined;
     } catch (cause) {
-      const detail = cause instanceof SyntaxError ? `: ${cause.message}` : "";
+      const detail = cause instanceof SyntaxError ? `: ${cause.message}` : ": nested too deeply";
       throw new HttpError(400, `Invalid JSON payload received${detail}`, { cause });
     }
   }
@@ -100,15 +120,34 @@ export async function prepareBody(
 async function readAll(
   body: ReadableStream<Uint8Array>,
   limit: number,
+  timeoutMs: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > limit) {
-      throw new HttpError(413, `Request body exceeds ${limit} bytes`);
+  const reader = body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // A client trickling its body must not hold a connection and a buffer forever.
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HttpError(408, `Request body was not received within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    for (;;) {
+      const { value, done } = await Promise.race([reader.read(), expired]);
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        throw new HttpError(413, `Request body exceeds ${limit} bytes`);
+      }
+      chunks.push(value);
     }
-    chunks.push(chunk);
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
   const out = new Uint8Array(total);
   let offset = 0;
@@ -117,4 +156,22 @@ async function readAll(
     offset += chunk.byteLength;
   }
   return out;
+}
+
+/** The deepest bracket nesting in JSON text, ignoring brackets inside strings. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) max = depth;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return max;
 }

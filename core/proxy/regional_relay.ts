@@ -1,0 +1,307 @@
+/**
+ * Regional failover between deployments.
+ *
+ * Gemini refuses some regions ("User location is not supported"), and a Cloudflare colo such as
+ * HKG may serve users whose requests Google then refuses. When upstream answers that, or the
+ * deployment knows it runs in a blocked colo, the request is relayed once to another Gemini Proxy
+ * deployment (`FALLBACK_PROXY_URLS`), which answers it with its own keys.
+ *
+ * Between deployments the client's token is never forwarded: the relaying deployment has already
+ * authenticated the client and applied its limits, and signs the request with the shared
+ * `RELAY_SECRET` (HMAC-SHA256 over time, origin region, method, path, query and the SHA-256 of the
+ * body). The receiving deployment verifies the signature in constant time and serves the request as
+ * a trusted service caller. A relayed request carries a hop header and is never relayed again, so
+ * loops are impossible.
+ * @module
+ */
+import type { Config } from "../config.ts";
+import { HttpError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { timingSafeEqual } from "../secrets.ts";
+
+/** Marks a request that arrived as a relay: such a request is never relayed again. */
+export const HOP_HEADER = "x-gemini-proxy-hop";
+/** Carries the relaying deployment's signature: `v1;t=<ms>;from=<region>;body=<sha256>;sig=<hmac>`. */
+export const RELAY_HEADER = "x-gemini-proxy-relay";
+/** Largest clock difference accepted between two deployments, ms. */
+const MAX_SKEW_MS = 5 * 60_000;
+/** How long a fallback that could not be reached is passed over, ms. */
+const DOWN_FOR_MS = 30_000;
+
+/** Client headers never relayed: credentials, addresses, hop-by-hop and our own markers. */
+const NOT_RELAYED = new Set([
+  "authorization",
+  "x-goog-api-key",
+  "cookie",
+  "origin",
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-real-ip",
+  "accept-encoding",
+  "connection",
+  "keep-alive",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "content-length",
+  HOP_HEADER,
+  RELAY_HEADER,
+]);
+
+/** Why a request was relayed. */
+export type RelayReason = "location" | "blocked_colo";
+
+/** A verified incoming relay. */
+export interface RelayCaller {
+  /** Region of the deployment that relayed the request. */
+  from: string;
+  /** Checks that the body is the one that was signed. @throws {HttpError} 400 when it is not. */
+  checkBody(body: Uint8Array | null): Promise<void>;
+}
+
+/** What {@linkcode RegionalRelay.forward} sends. */
+export interface ForwardOptions {
+  /** Gemini API path, as the proxy would send it upstream. */
+  path: string;
+  /** Query string without the client's `key`, with its `?`, or empty. */
+  search: string;
+  /** The buffered body (relays need a replayable body). */
+  body: Uint8Array<ArrayBuffer> | null;
+  /** Region of this deployment (sent along, signed). */
+  region: string | null;
+  /** Why the request is relayed (logged). */
+  reason: RelayReason;
+}
+
+/** A fallback's answer. */
+export interface Relayed {
+  /** The fallback deployment's response, body unread. */
+  response: Response;
+  /** Origin of the fallback deployment it came from. */
+  target: string;
+}
+
+/** Regional failover, as the proxy handler uses it. */
+export interface RegionalRelay {
+  /** Whether requests served in `region` should go straight to a fallback. */
+  blocked(region: string | null): boolean;
+  /**
+   * Whether this request may be relayed: fallbacks are configured, it did not arrive through a
+   * relay (no hop header), and its body can be sent again.
+   */
+  mayRelay(request: Request, replayable: boolean): boolean;
+  /**
+   * Verifies an incoming relay.
+   * @returns null when the request is not a relay.
+   * @throws {HttpError} 401 when it claims to be one and the signature is missing, stale or wrong.
+   */
+  accept(request: Request, path: string, search: string): Promise<RelayCaller | null>;
+  /**
+   * Sends the request, once, to a fallback deployment.
+   * @returns The answer, or null when no fallback could be reached.
+   */
+  forward(request: Request, options: ForwardOptions): Promise<Relayed | null>;
+}
+
+/** Options of {@linkcode createRegionalRelay}. */
+export interface RegionalRelayOptions {
+  /** Fallbacks, blocked colos, the shared secret and the header timeout. */
+  config: Pick<Config, "fallbackProxyUrls" | "blockedColos" | "relaySecret" | "upstreamTimeoutMs">;
+  /** fetch used to reach fallbacks. */
+  fetch: typeof fetch;
+  /** Clock (epoch ms). */
+  now: () => number;
+  /** Logger. */
+  logger: Logger;
+}
+
+/**
+ * Creates the relay.
+ * @param options Configuration, fetch, clock and logger.
+ * @returns The relay the proxy handler consults.
+ * @example
+ * ```ts
+ * const relay = createRegionalRelay({ config, fetch, now: Date.now, logger });
+ * if (relay.blocked("HKG") && relay.mayRelay(request, true)) await relay.forward(request, opts);
+ * ```
+ */
+export function createRegionalRelay(options: RegionalRelayOptions): RegionalRelay {
+  const { config, logger } = options;
+  const blockedColos = new Set(config.blockedColos.map((c) => c.toUpperCase()));
+  const downUntil = new Map<string, number>();
+  let hmacKey: Promise<CryptoKey> | null = null;
+
+  function sign(payload: string): Promise<string> {
+    hmacKey ??= crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(config.relaySecret ?? ""),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    return hmacKey.then(async (key) =>
+      base64url(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(payload)))
+    );
+  }
+
+  function pickFallback(): string | null {
+    const now = options.now();
+    const up = config.fallbackProxyUrls.find((url) => (downUntil.get(url) ?? 0) <= now);
+    return up ?? config.fallbackProxyUrls[0] ?? null;
+  }
+
+  return {
+    blocked(region) {
+      return region !== null && blockedColos.has(region.toUpperCase());
+    },
+    mayRelay(request, replayable) {
+      return replayable && config.fallbackProxyUrls.length > 0 &&
+        config.relaySecret !== undefined &&
+        !request.headers.has(HOP_HEADER);
+    },
+    async accept(request, path, search) {
+      const header = request.headers.get(RELAY_HEADER);
+      if (header === null) return null;
+      if (!config.relaySecret) {
+        throw new HttpError(
+          401,
+          "This deployment does not accept relays: RELAY_SECRET is not set",
+          {
+            reason: "RELAY_NOT_ACCEPTED",
+          },
+        );
+      }
+      const fields = parseRelayHeader(header);
+      const t = Number(fields?.t);
+      if (!fields || !Number.isFinite(t) || Math.abs(options.now() - t) > MAX_SKEW_MS) {
+        throw new HttpError(401, "Relay signature is missing, malformed or expired", {
+          reason: "RELAY_SIGNATURE_INVALID",
+        });
+      }
+      const expected = await sign(
+        payloadOf(fields.t!, fields.from!, request.method, path, search, fields.body!),
+      );
+      if (!timingSafeEqual(fields.sig!, expected)) {
+        throw new HttpError(401, "Relay signature does not match", {
+          reason: "RELAY_SIGNATURE_INVALID",
+        });
+      }
+      return {
+        from: fields.from!,
+        async checkBody(body) {
+          if (!timingSafeEqual(await sha256(body), fields.body!)) {
+            throw new HttpError(400, "Relayed body does not match its signature", {
+              reason: "RELAY_BODY_MISMATCH",
+            });
+          }
+        },
+      };
+    },
+    async forward(request, forward) {
+      const base = pickFallback();
+      if (!base) return null;
+      const target = new URL(base + forward.path + forward.search);
+      const from = regionLabel(forward.region);
+      const t = String(options.now());
+      const bodyHash = await sha256(forward.body);
+      const sig = await sign(
+        payloadOf(t, from, request.method, forward.path, target.search, bodyHash),
+      );
+      const headers = relayHeaders(request.headers);
+      headers.set(HOP_HEADER, "1");
+      headers.set(RELAY_HEADER, `v1;t=${t};from=${from};body=${bodyHash};sig=${sig}`);
+      // Linked to the client only until headers arrive; the body is then relayed as a stream,
+      // whose cancellation reaches the fallback when the client leaves.
+      const abort = new AbortController();
+      const onClientAbort = () => abort.abort();
+      request.signal.addEventListener("abort", onClientAbort, { once: true });
+      const timer = setTimeout(() => abort.abort(), config.upstreamTimeoutMs);
+      try {
+        const response = await options.fetch(target, {
+          method: request.method,
+          headers,
+          body: forward.body,
+          redirect: "manual",
+          signal: abort.signal,
+        });
+        downUntil.delete(base);
+        logger.log("info", "relayed to a fallback deployment", {
+          target: target.origin,
+          reason: forward.reason,
+          status: response.status,
+        });
+        return { response, target: target.origin };
+      } catch (error) {
+        if (!request.signal.aborted) downUntil.set(base, options.now() + DOWN_FOR_MS);
+        logger.log("warn", "fallback deployment unreachable", {
+          target: target.origin,
+          reason: forward.reason,
+          error,
+        });
+        return null;
+      } finally {
+        clearTimeout(timer);
+        request.signal.removeEventListener("abort", onClientAbort);
+      }
+    },
+  };
+}
+
+/**
+ * The headers relayed to a fallback: the client's, less credentials, addresses and hop-by-hop
+ * headers.
+ * @param incoming Client request headers.
+ */
+export function relayHeaders(incoming: Headers): Headers {
+  const out = new Headers();
+  for (const [name, value] of incoming) {
+    if (NOT_RELAYED.has(name) || name.startsWith("cf-") || name.startsWith("sec-")) continue;
+    out.set(name, value);
+  }
+  return out;
+}
+
+function payloadOf(
+  t: string,
+  from: string,
+  method: string,
+  path: string,
+  search: string,
+  bodyHash: string,
+): string {
+  return ["v1", t, from, method.toUpperCase(), path, search, bodyHash].join("\n");
+}
+
+function parseRelayHeader(header: string): Record<string, string> | null {
+  const [version, ...parts] = header.split(";").map((p) => p.trim());
+  if (version !== "v1") return null;
+  const fields: Record<string, string> = {};
+  for (const part of parts) {
+    const eq = part.indexOf("=");
+    if (eq > 0) fields[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  const complete = ["t", "from", "body", "sig"].every((name) => fields[name]);
+  return complete ? fields : null;
+}
+
+/** A region name safe to put in a header. */
+function regionLabel(region: string | null): string {
+  return region && /^[\w.-]{1,64}$/.test(region) ? region : "unknown";
+}
+
+async function sha256(body: Uint8Array<ArrayBuffer> | Uint8Array | null): Promise<string> {
+  const bytes = body ?? new Uint8Array(0);
+  return base64url(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+}
+
+function base64url(buffer: ArrayBuffer): string {
+  let binary = "";
+  for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}

@@ -1,0 +1,265 @@
+/**
+ * Hostile input: every case gets a clear answer, the process keeps serving, the upstream host
+ * never changes and no key leaks.
+ */
+import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
+import { fakeKeys, type Harness, startHarness, TOKEN } from "./harness.ts";
+
+const KEYS = fakeKeys(3);
+
+/** Sends raw bytes on a fresh connection and returns the status and body of the answer. */
+async function raw(
+  h: Harness,
+  request: string | Uint8Array,
+): Promise<{ status: number; text: string }> {
+  const port = Number(new URL(h.proxy.url).port);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(typeof request === "string" ? new TextEncoder().encode(request) : request);
+    const buf = new Uint8Array(65536);
+    let text = "";
+    const decoder = new TextDecoder();
+    const deadline = setTimeout(() => conn.close(), 5000);
+    try {
+      for (;;) {
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) break;
+        text += decoder.decode(buf.subarray(0, n), { stream: true });
+        const end = text.indexOf("\r\n\r\n");
+        const length = Number(text.match(/\r\ncontent-length: (\d+)/i)?.[1] ?? NaN);
+        // The server may keep the connection open after answering early: stop at the body's end.
+        if (end >= 0 && text.length - end - 4 >= length) break;
+      }
+    } finally {
+      clearTimeout(deadline);
+    }
+    const status = Number(text.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0);
+    return { status, text };
+  } finally {
+    try {
+      conn.close();
+    } catch { /* already closed by the server */ }
+  }
+}
+
+function get(path: string, extra = ""): string {
+  return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-goog-api-key: ${TOKEN}\r\n${extra}Connection: close\r\n\r\n`;
+}
+
+async function assertHealthy(h: Harness): Promise<void> {
+  const response = await fetch(`${h.proxy.url}/healthz`);
+  assertEquals(response.status, 200);
+  await response.body?.cancel();
+}
+
+function assertEnvelope(text: string, status: number): void {
+  const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+  const parsed = JSON.parse(
+    body.includes("{") ? body.slice(body.indexOf("{"), body.lastIndexOf("}") + 1) : "{}",
+  );
+  assertEquals(parsed.error?.code, status, body);
+  assert(typeof parsed.error.message === "string" && parsed.error.status);
+}
+
+function assertNoLeak(h: Harness, text: string): void {
+  for (const key of KEYS) assertNotIncludes(text, key);
+  for (const r of h.fake.requests) {
+    assert(r.headers.host?.startsWith("127.0.0.1:"), "upstream host never changes");
+  }
+}
+
+async function withHarness(
+  fn: (h: Harness) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const h = await startHarness({ keys: KEYS, env });
+  try {
+    await fn(h);
+    await assertHealthy(h);
+    for (const line of h.logs) for (const key of KEYS) assertNotIncludes(line, key);
+  } finally {
+    await h.close();
+  }
+}
+
+Deno.test("path traversal and encoded separators are refused without reaching upstream", () =>
+  withHarness(async (h) => {
+    const cases: [string, number][] = [
+      // URL parsing turns %2e%2e into a dot segment: what is left is not an API path.
+      ["/v1beta/%2e%2e/%2e%2e/admin/api/keys", 404],
+      ["/v1beta/models%2f..%2f..%2fadmin", 400],
+      ["/v1beta/models%5c..%5cx", 400],
+      ["/v1beta/../admin/api/keys", 404],
+      ["/v1beta/../../etc/passwd", 404],
+    ];
+    for (const [path, status] of cases) {
+      const { status: got, text } = await raw(h, get(path));
+      assertEquals(got, status, path);
+      assertEnvelope(text, status);
+      assertNoLeak(h, text);
+    }
+    assertEquals(h.fake.requests.length, 0);
+  }));
+
+Deno.test("absolute URLs, '@' and '//' in paths never change the upstream host", () =>
+  withHarness(async (h) => {
+    for (
+      const path of [
+        "http://evil.example.com/v1beta/models",
+        "//evil.example.com/v1beta/models",
+        "/v1beta/models@evil.example.com/x",
+        "/v1beta//evil.example.com/models",
+      ]
+    ) {
+      const { status, text } = await raw(h, get(path));
+      assert(status >= 200 && status < 500, `${path}: ${status}`);
+      assertNoLeak(h, text);
+    }
+    for (const r of h.fake.requests) assertEquals(r.headers.host, new URL(h.fake.url).host);
+  }));
+
+Deno.test("unknown methods get 405 in Google's envelope", () =>
+  withHarness(async (h) => {
+    for (const method of ["FOO", "TRACE", "CONNECTX"]) {
+      const { status, text } = await raw(
+        h,
+        `${method} /v1beta/models HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\nConnection: close\r\n\r\n`,
+      );
+      assert(status === 405 || status === 400, `${method}: ${status}`);
+      if (status === 405) assertEnvelope(text, 405);
+    }
+    assertEquals(h.fake.requests.length, 0);
+  }));
+
+Deno.test("CRLF injection, huge and duplicate headers are refused and the server keeps serving", () =>
+  withHarness(async (h) => {
+    const crlf = await raw(h, get("/v1beta/models", "X-Bad: a\rInjected: b\r\n"));
+    assertEquals(crlf.status, 400);
+    const huge = await raw(h, get("/v1beta/models", `X-Big: ${"a".repeat(40_000)}\r\n`));
+    assertEquals(huge.status, 431);
+    assertEnvelope(huge.text, 431);
+    const enormous = await raw(h, get("/v1beta/models", `X-Big: ${"a".repeat(500_000)}\r\n`));
+    assert(
+      enormous.status === 431 || enormous.status === 400 || enormous.status === 0,
+      `got ${enormous.status}`,
+    );
+    const many = await raw(
+      h,
+      get("/v1beta/models", Array.from({ length: 150 }, (_, i) => `X-H${i}: v\r\n`).join("")),
+    );
+    assert(many.status === 200 || many.status === 431 || many.status === 400, `got ${many.status}`);
+    const dup = await raw(h, get("/v1beta/models", "x-goog-api-key: gp-other\r\n"));
+    assertEquals(dup.status, 401);
+    assertEnvelope(dup.text, 401);
+  }));
+
+Deno.test("malformed, deeply nested and non-UTF-8 JSON get a 400 envelope", () =>
+  withHarness(async (h) => {
+    const bodies: (string | Uint8Array<ArrayBuffer>)[] = [
+      "{",
+      '{"model": "gemini-2.5-flash", "messages": [',
+      "[".repeat(200_000) + "]".repeat(200_000),
+      new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
+      "",
+    ];
+    for (const body of bodies) {
+      const response = await fetch(`${h.proxy.url}/v1beta/openai/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body,
+      });
+      const text = await response.text();
+      if (body === "") {
+        assert(response.status < 500, `empty body: ${response.status}`);
+        continue;
+      }
+      assertEquals(response.status, 400, text.slice(0, 200));
+      assertEquals(JSON.parse(text).error.status, "INVALID_ARGUMENT");
+    }
+    assertEquals(h.fake.requests.filter((r) => r.path.includes("openai")).length, 1);
+  }));
+
+Deno.test("bodies over the limit get 413 without the rest being read", () =>
+  withHarness(async (h) => {
+    const declared = await raw(
+      h,
+      `POST /v1beta/models/gemini-2.5-flash:generateContent HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\nContent-Length: 999999999\r\nConnection: close\r\n\r\n{`,
+    );
+    assertEquals(declared.status, 413);
+    assertEnvelope(declared.text, 413);
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 65536;
+        if (pulled > 64 * 1024 * 1024) return controller.close();
+        controller.enqueue(new Uint8Array(65536));
+      },
+    });
+    const streamed = await fetch(`${h.proxy.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": TOKEN },
+      body: endless,
+      // @ts-ignore: fetch needs `duplex` for a streamed body.
+      duplex: "half",
+    }).catch(() => null);
+    if (streamed) {
+      assertEquals(streamed.status, 413);
+      await streamed.body?.cancel();
+    }
+    assert(pulled < 16 * 1024 * 1024, `read ${pulled} bytes past a 1 MiB limit`);
+  }, { MAX_BODY_BYTES: String(1024 * 1024) }));
+
+Deno.test("a body that trickles in too slowly gets 408", () =>
+  withHarness(async (h) => {
+    const port = Number(new URL(h.proxy.url).port);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const head =
+      `POST /v1beta/openai/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{"model":`;
+    await conn.write(new TextEncoder().encode(head));
+    const buf = new Uint8Array(4096);
+    const n = await conn.read(buf);
+    const text = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+    conn.close();
+    assert(text.startsWith("HTTP/1.1 408"), text.slice(0, 80));
+    assertEnvelope(text, 408);
+  }, { BODY_TIMEOUT_MS: "300" }));
+
+Deno.test("a token in every allowed place at once works; different tokens are refused", () =>
+  withHarness(async (h) => {
+    const same = await fetch(`${h.proxy.url}/v1beta/models?key=${TOKEN}`, {
+      headers: { "x-goog-api-key": TOKEN, authorization: `Bearer ${TOKEN}` },
+    });
+    assertEquals(same.status, 200);
+    await same.body?.cancel();
+    const upstream = h.fake.requests.at(-1)!;
+    assertEquals(upstream.search, "");
+    assertEquals(upstream.headers["authorization"], undefined);
+    const mixed = await fetch(`${h.proxy.url}/v1beta/models?key=gp-other`, {
+      headers: { "x-goog-api-key": TOKEN },
+    });
+    assertEquals(mixed.status, 400);
+    assertEquals((await mixed.json()).error.status, "INVALID_ARGUMENT");
+  }));
+
+Deno.test("SSRF: the key query, host headers and upload URLs never redirect upstream", () =>
+  withHarness(async (h) => {
+    const response = await fetch(`${h.proxy.url}/v1beta/models`, {
+      headers: {
+        "x-goog-api-key": TOKEN,
+        host: "evil.example.com",
+        "x-forwarded-host": "evil.example.com",
+      },
+    });
+    await response.body?.cancel();
+    const bogus = await fetch(
+      `${h.proxy.url}/upload/v1beta/files?upload_id=not-ours&upload_protocol=resumable`,
+      {
+        method: "POST",
+        headers: { "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },
+        body: "x",
+      },
+    );
+    assertEquals(bogus.status, 404, "unknown upload sessions are not forwarded");
+    await bogus.body?.cancel();
+    for (const r of h.fake.requests) assertEquals(r.headers.host, new URL(h.fake.url).host);
+  }));
