@@ -4,10 +4,10 @@
  * @module
  */
 import { Hono } from "hono";
-import { cors } from "hono/cors";
 import type { Config } from "./config.ts";
 import { HttpError } from "./errors.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
+import { allowOrigin, isApiUrl, isPreflight, preflight } from "./proxy/cors.ts";
 import { createProxyHandler, type LiveBridge } from "./proxy/proxy_handler.ts";
 import { createRegionalRelay } from "./proxy/regional_relay.ts";
 import { createRegistry, type Registry } from "./registry.ts";
@@ -73,22 +73,14 @@ export interface GatewayApp {
   logger: Logger;
   /** The request log queue. */
   logs: LogWriter;
-  /** Shares state with the store: adapters call it on a timer (a few times a second). */
-  sync(): Promise<void>;
+  /**
+   * Shares state with the store: adapters call it on a timer (a few times a second) or per
+   * request. Counters are written at most once a second unless `force` is set (shutdown, tests).
+   */
+  sync(force?: boolean): Promise<void>;
   /** Re-validates disabled keys and re-enables those Google accepts again. */
   revalidateDisabled(): Promise<ValidationResult[]>;
 }
-
-/** Headers browser clients may read from proxied responses. */
-const EXPOSED_HEADERS = [
-  "x-goog-upload-url",
-  "x-goog-upload-status",
-  "x-goog-upload-chunk-granularity",
-  "x-goog-upload-control-url",
-  "x-goog-upload-size-received",
-  "retry-after",
-  "content-disposition",
-];
 
 /**
  * Builds the application: imports the configured secrets, loads the snapshot and wires routes.
@@ -149,9 +141,20 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     strategy: () => config.strategy,
     limits: () => config.keyLimits,
   });
-  const poolSync = createPoolSync({ store, pool, registry, now, logger });
+  const poolSync = createPoolSync({
+    store,
+    pool,
+    registry,
+    now,
+    logger,
+    needsCounts: () =>
+      settings.current.strategy === "least_used" || Object.keys(config.keyLimits).length > 0 ||
+      registry.keys.some((k) => k.record.limits !== undefined),
+  });
   const tokenQuota = createTokenQuota({ store, now, logger });
-  const upstreamFetch = options.fetch ?? globalThis.fetch;
+  // Called as a method of other objects later: Workers' fetch throws "Illegal invocation" unless
+  // it is called with the global as `this`.
+  const upstreamFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const proxy = createProxyHandler({
     config,
     registry,
@@ -257,24 +260,34 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 
-  app.use(
-    "*",
-    cors({ origin: "*", exposeHeaders: EXPOSED_HEADERS, maxAge: 86400 }),
-  );
   app.all("*", (c) => proxy(c.req.raw));
+
+  /** Gemini API paths skip the router: the proxy is the hot path. */
+  async function serveApi(request: Request): Promise<Response> {
+    if (isPreflight(request)) return preflight(request);
+    try {
+      return allowOrigin(request, await proxy(request));
+    } catch (error) {
+      const httpError = error instanceof HttpError
+        ? error
+        : new HttpError(500, "Internal proxy error");
+      if (!(error instanceof HttpError)) logger.log("error", "unhandled error", { error });
+      return allowOrigin(request, httpError.toResponse());
+    }
+  }
 
   return {
     app,
-    fetch: app.fetch,
+    fetch: (request) => isApiUrl(request.url) ? serveApi(request) : app.fetch(request),
     registry,
     pool,
     poolSync,
     logger,
     logs,
-    async sync() {
+    async sync(force = false) {
       await Promise.all([
         registry.sync(),
-        poolSync.sync(),
+        poolSync.sync(force),
         logs.flush(),
         tokenQuota.sync(),
         settings.sync(),

@@ -23,7 +23,7 @@ export async function authenticate(
       { reason: "PROXY_TOKEN_MISSING" },
     );
   }
-  const token = registry.tokenByHash(await sha256Hex(credential));
+  const token = registry.tokenByHash(await hashOf(credential));
   if (!token) {
     throw new HttpError(401, "Proxy token is not valid", { reason: "PROXY_TOKEN_INVALID" });
   }
@@ -38,4 +38,18 @@ export async function authenticate(
     });
   }
   return token;
+}
+
+/** Hashes of recently seen credentials: hashing every request costs more than a map lookup. */
+const hashes = new Map<string, string>();
+const HASH_CACHE_LIMIT = 10_000;
+
+async function hashOf(credential: string): Promise<string> {
+  const cached = hashes.get(credential);
+  if (cached !== undefined) return cached;
+  const hash = await sha256Hex(credential);
+  // Bounded: a flood of random credentials cannot grow it without limit.
+  if (hashes.size >= HASH_CACHE_LIMIT) hashes.clear();
+  hashes.set(credential, hash);
+  return hash;
 }

@@ -99,33 +99,44 @@ interface Counter {
  */
 export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyPool {
   const random = options.random ?? Math.random;
-  const cooling = new Map<string, Cooldown>();
-  const counters = new Map<string, Counter>();
+  /** Cooldowns by model (`*` for all), then by scope: two small lookups per candidate. */
+  const cooling = new Map<string, Map<string, Cooldown>>();
+  /** Request counters by model, then by key id. */
+  const counters = new Map<string, Map<string, Counter>>();
+  const scopes = new WeakMap<ActiveKey["record"], string>();
   let cursor = 0;
   let weightsFor: readonly ActiveKey[] | null = null;
   let prefix: number[] = [];
 
   function scopeOf(key: ActiveKey): string {
-    return key.record.project ? `p:${key.record.project}` : `k:${key.id}`;
+    let scope = scopes.get(key.record);
+    if (scope === undefined) {
+      scope = key.record.project ? `p:${key.record.project}` : `k:${key.id}`;
+      scopes.set(key.record, scope);
+    }
+    return scope;
   }
   function coolingUntil(key: ActiveKey, model: string | null): number {
-    const now = options.now();
+    if (cooling.size === 0) return 0;
     const scope = scopeOf(key);
+    const now = options.now();
+    const forModel = model === null ? undefined : cooling.get(model)?.get(scope);
+    const forAll = cooling.get("*")?.get(scope);
     let until = 0;
-    for (const m of model ? [model, "*"] : ["*"]) {
-      const c = cooling.get(`${scope}\u0000${m}`);
-      if (c && c.until > now && c.until > until) until = c.until;
-    }
+    if (forModel && forModel.until > now) until = forModel.until;
+    if (forAll && forAll.until > now && forAll.until > until) until = forAll.until;
     return until;
   }
   function counter(keyId: string, model: string | null): Counter {
-    const id = `${keyId}\u0000${model ?? "*"}`;
+    const m = model ?? "*";
+    let byKey = counters.get(m);
+    if (!byKey) counters.set(m, byKey = new Map());
     const now = options.now();
     const bucket = Math.floor(now / 60_000);
-    let c = counters.get(id);
+    let c = byKey.get(keyId);
     if (!c) {
       c = { minuteBucket: bucket, minute: 0, day: pacificDay(now), dayCount: 0 };
-      counters.set(id, c);
+      byKey.set(keyId, c);
     }
     if (c.minuteBucket !== bucket) {
       c.minuteBucket = bucket;
@@ -232,14 +243,22 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
       return { key: keys[index]! };
     },
     applyCooldown(cooldown) {
-      const id = `${cooldown.scope}\u0000${cooldown.model}`;
-      const existing = cooling.get(id);
-      if (!existing || existing.until < cooldown.until) cooling.set(id, cooldown);
+      let byScope = cooling.get(cooldown.model);
+      if (!byScope) cooling.set(cooldown.model, byScope = new Map());
+      const existing = byScope.get(cooldown.scope);
+      if (!existing || existing.until < cooldown.until) byScope.set(cooldown.scope, cooldown);
     },
     cooldowns() {
       const now = options.now();
-      for (const [id, c] of cooling) if (c.until <= now) cooling.delete(id);
-      return [...cooling.values()];
+      const out: Cooldown[] = [];
+      for (const [model, byScope] of cooling) {
+        for (const [scope, c] of byScope) {
+          if (c.until <= now) byScope.delete(scope);
+          else out.push(c);
+        }
+        if (byScope.size === 0) cooling.delete(model);
+      }
+      return out;
     },
     countRequest(key, model) {
       const c = counter(key.id, model);

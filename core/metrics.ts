@@ -45,11 +45,24 @@ export function createMetrics(): Metrics {
   return {
     observe(record) {
       const model = record.model ?? "";
-      add(requests, labels({ status: String(record.status), model, flavour: record.flavour }), 1);
+      add(
+        requests,
+        cachedLabels(
+          `${record.status}|${model}|${record.flavour}`,
+          () => labels({ status: String(record.status), model, flavour: record.flavour }),
+        ),
+        1,
+      );
       if (record.errorClass) add(errors, labels({ class: record.errorClass }), 1);
       if (record.usage) {
         for (const kind of ["prompt", "candidates", "thoughts", "cached", "total"] as const) {
-          if (record.usage[kind] > 0) add(tokens, labels({ kind, model }), record.usage[kind]);
+          if (record.usage[kind] > 0) {
+            add(
+              tokens,
+              cachedLabels(`t|${kind}|${model}`, () => labels({ kind, model })),
+              record.usage[kind],
+            );
+          }
         }
       }
       if (record.attempts.length > 1) failovers += record.attempts.length - 1;
@@ -59,7 +72,7 @@ export function createMetrics(): Metrics {
         add(relays, labels({ reason: record.relayReason, outcome }), 1);
       }
       if (record.ttfbMs !== null) {
-        const l = labels({ model });
+        const l = cachedLabels(`m|${model}`, () => labels({ model }));
         const counts = latency.get(l) ?? SECONDS.map(() => 0).concat(0);
         const s = record.ttfbMs / 1000;
         const i = SECONDS.findIndex((bound) => s <= bound);
@@ -166,6 +179,18 @@ export function createMetrics(): Metrics {
       return out.join("\n") + "\n";
     },
   };
+}
+
+/** Label strings by a short key: building them per request costs more than looking them up. */
+const labelCache = new Map<string, string>();
+
+function cachedLabels(key: string, build: () => string): string {
+  let value = labelCache.get(key);
+  if (value === undefined) {
+    if (labelCache.size > 10_000) labelCache.clear();
+    labelCache.set(key, value = build());
+  }
+  return value;
 }
 
 function counter(out: string[], name: string, help: string, values: Map<string, number>): void {

@@ -15,6 +15,11 @@ import type { CooldownRecord, KeyStateRecord, KeyUsageDelta, Store } from "./sto
 const UNHEALTHY_STREAK = 5;
 const UNHEALTHY_COOLDOWN_MS = 60_000;
 
+/** How often counters and key states are written to the store. */
+const FLUSH_INTERVAL_MS = 1000;
+/** How often a key's last-used time is written. */
+const LAST_USED_INTERVAL_MS = 10_000;
+
 /** Options of {@linkcode createPoolSync}. */
 export interface PoolSyncOptions {
   /** Backing store. */
@@ -27,6 +32,8 @@ export interface PoolSyncOptions {
   now: () => number;
   /** Logger for failed writes. */
   logger: Logger;
+  /** Whether other processes' counts are needed (least_used, proactive caps); default true. */
+  needsCounts?: () => boolean;
 }
 
 /** The queue between the hot path and the store. */
@@ -39,8 +46,11 @@ export interface PoolSync {
   noteSuccess(key: ActiveKey): void;
   /** Records an upstream error and applies its verdict (cooldown or disable) at once in memory. */
   noteError(key: ActiveKey, model: string | null, status: number, verdict: Verdict): void;
-  /** Writes queued facts and reads other processes' cooldowns and counts. Never throws. */
-  sync(): Promise<void>;
+  /**
+   * Reads other processes' cooldowns; every second (or when `force`d) also writes queued counters
+   * and reads other processes' counts. Never throws.
+   */
+  sync(force?: boolean): Promise<void>;
   /** Resolves when writes started so far have finished. */
   settled(): Promise<void>;
 }
@@ -55,6 +65,8 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
   let states = new Map<string, KeyStateRecord>();
   const inFlight = new Set<Promise<unknown>>();
   let cooldownVersion = "";
+  let flushedAt = -Infinity;
+  const usedWritten = new Map<string, number>();
   /** Consecutive transient failures per key, and when the streak began. */
   const streaks = new Map<string, { count: number; successesBefore: number }>();
   let successes = 0;
@@ -82,20 +94,24 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
     return s;
   }
 
-  async function run(): Promise<void> {
-    const batch = [...deltas.values()];
-    const stateBatch = [...states.values()];
-    deltas = new Map();
-    states = new Map();
+  async function run(force: boolean): Promise<void> {
     try {
-      if (batch.length) await store.addKeyUsage(batch);
-      if (stateBatch.length) await store.putKeyStates(stateBatch);
+      // Cooldowns must reach every process quickly; counters can travel in larger batches.
       const version = await store.cooldownVersion();
       if (version !== cooldownVersion) {
         for (const c of await store.listCooldowns()) pool.applyCooldown(c);
         cooldownVersion = version;
       }
-      pool.mergeCounts(await store.readKeyUsage(now()));
+      if (!force && now() - flushedAt < FLUSH_INTERVAL_MS) return;
+      flushedAt = now();
+      const batch = [...deltas.values()];
+      const stateBatch = [...states.values()];
+      deltas = new Map();
+      states = new Map();
+      if (batch.length) await store.addKeyUsage(batch);
+      if (stateBatch.length) await store.putKeyStates(stateBatch);
+      // Other processes' counts matter only to strategies and caps that read them.
+      if (options.needsCounts?.() ?? true) pool.mergeCounts(await store.readKeyUsage(now()));
     } catch (error) {
       logger.log("warn", "rotation state sync failed", { error });
     }
@@ -105,7 +121,12 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
     countUse(key, model) {
       pool.countRequest(key, model);
       delta(key, model).requests++;
-      state(key.id).lastUsedAt = now();
+      const t = now();
+      // Last-used is informational: written at most every few seconds per key.
+      if (t - (usedWritten.get(key.id) ?? -Infinity) >= LAST_USED_INTERVAL_MS) {
+        usedWritten.set(key.id, t);
+        state(key.id).lastUsedAt = t;
+      }
     },
     addTokens(key, model, tokens) {
       if (tokens > 0) delta(key, model).tokens += tokens;
@@ -152,8 +173,8 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
         logger.log("warn", "key disabled", { key: key.record.masked, reason: verdict.reason });
       }
     },
-    sync() {
-      syncing ??= run().finally(() => syncing = null);
+    sync(force = false) {
+      syncing ??= run(force).finally(() => syncing = null);
       return syncing;
     },
     async settled() {

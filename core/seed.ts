@@ -5,6 +5,8 @@
 import { type Cipher, maskSecret, sha256Hex } from "./secrets.ts";
 import type { Store } from "./store/store.ts";
 
+const IMPORT_SLICE = 64;
+
 /** What {@linkcode importSecrets} did. */
 export interface ImportResult {
   /** Keys newly added. */
@@ -42,16 +44,23 @@ export async function keyId(key: string): Promise<string> {
 export async function importSecrets(store: Store, options: ImportOptions): Promise<ImportResult> {
   let keysAdded = 0;
   let tokensAdded = 0;
-  for (const key of options.keys) {
-    const added = await store.addKey({
-      id: await keyId(key),
-      sealed: await options.cipher.encrypt(key),
-      masked: maskSecret(key),
-      enabled: true,
-      source: "env",
-      createdAt: options.now(),
-    });
-    if (added) keysAdded++;
+  const started = options.now();
+  // In slices, so that thousands of keys import in seconds without flooding the store.
+  for (let i = 0; i < options.keys.length; i += IMPORT_SLICE) {
+    const results = await Promise.all(
+      options.keys.slice(i, i + IMPORT_SLICE).map(async (key, j) =>
+        store.addKey({
+          id: await keyId(key),
+          sealed: await options.cipher.encrypt(key),
+          masked: maskSecret(key),
+          enabled: true,
+          source: "env",
+          // Offsets keep the configured order, which round robin follows.
+          createdAt: started + i + j,
+        })
+      ),
+    );
+    keysAdded += results.filter(Boolean).length;
   }
   for (const [index, token] of options.tokens.entries()) {
     const hash = await sha256Hex(token);

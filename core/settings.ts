@@ -9,7 +9,7 @@
  * reads them through {@linkcode liveConfig}, so nothing on the hot path waits for the store.
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "./config.ts";
 import { HttpError } from "./errors.ts";
 import type { Store } from "./store/store.ts";

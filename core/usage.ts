@@ -208,3 +208,14 @@ function parseUsage(json: string, flavour: "native" | "openai"): Usage | null {
     total: n("totalTokenCount") || prompt + candidates + thoughts + toolUse,
   };
 }
+
+/**
+ * The last finish reason in a complete body.
+ * @param text The body.
+ * @param flavour `native` or `openai`.
+ */
+export function finishReasonOf(text: string, flavour: "native" | "openai"): string | null {
+  let reason: string | null = null;
+  for (const match of text.matchAll(FINISH[flavour])) reason = match[1]!;
+  return reason;
+}

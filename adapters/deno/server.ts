@@ -3,13 +3,17 @@
  * @module
  */
 import { createApp, type GatewayApp } from "../../core/app.ts";
-import { type Env, parseConfig } from "../../core/config.ts";
+import { type Config, type Env, parseConfig } from "../../core/config.ts";
 import type { LogLevel } from "../../core/logger.ts";
 import { createMemoryStore } from "../../core/store/memory_store.ts";
 import type { Store } from "../../core/store/store.ts";
 import { createKvStore } from "./kv_store.ts";
+import { createServiceClient } from "../supabase/supabase_client.ts";
+import { createSupabaseStore } from "../supabase/supabase_store.ts";
 import { denoLiveBridge } from "./live_bridge.ts";
 import { resolveSecretKey } from "./secret_key.ts";
+import { loadSiteAssets } from "./static_assets.ts";
+import type { SiteAssets } from "../../core/web/types.ts";
 
 /** Options of {@linkcode startServer}. */
 export interface StartOptions {
@@ -25,6 +29,8 @@ export interface StartOptions {
   logSink?: (level: LogLevel, line: string) => void;
   /** How often the snapshot checks the store for changes, ms (default 250). */
   syncIntervalMs?: number;
+  /** The console's built assets (default: `static/build/` of this checkout, when built). */
+  assets?: SiteAssets | null;
 }
 
 /** A running Deno server. */
@@ -48,16 +54,23 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const parsed = parseConfig(env);
   const { secret, generatedAt } = await resolveSecretKey(parsed, env);
   const config = { ...parsed, secretKey: secret };
-  const store = await openStore(config.store, config.kvPath, env, options.now ?? Date.now);
+  const store = await openStore(config, env, options.now ?? Date.now);
+  const assets = options.assets === undefined ? await loadSiteAssets() : options.assets;
   const gateway = await createApp({
     config,
     store,
     liveBridge: denoLiveBridge,
+    assets,
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.logSink ? { logSink: options.logSink } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
   });
+  if (!assets && config.adminPassword) {
+    gateway.logger.log("warn", "the admin console is not built: its pages have no scripts", {
+      hint: "run `deno task build`",
+    });
+  }
   if (generatedAt) {
     gateway.logger.log("warn", "SECRET_KEY is not set: generated one for this machine", {
       file: generatedAt,
@@ -82,20 +95,21 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
       clearInterval(interval);
       clearInterval(revalidation);
       await server.shutdown();
-      await gateway.sync();
+      await gateway.sync(true);
       await gateway.poolSync.settled();
       await store.close();
     },
   };
 }
 
-async function openStore(
-  kind: "kv" | "memory",
-  kvPath: string,
-  env: Env,
-  now: () => number,
-): Promise<Store> {
+async function openStore(config: Config, env: Env, now: () => number): Promise<Store> {
+  const { store: kind, kvPath } = config;
   if (kind === "memory") return createMemoryStore({ now });
+  if (kind === "supabase") {
+    // parseConfig made sure both are set.
+    const client = createServiceClient(config.supabaseUrl!, config.supabaseServiceRoleKey!);
+    return createSupabaseStore(client, { now });
+  }
   if (env.DENO_DEPLOYMENT_ID) return createKvStore(await Deno.openKv(), { now });
   const dir = kvPath.includes("/") ? kvPath.slice(0, kvPath.lastIndexOf("/")) : "";
   if (dir) await Deno.mkdir(dir, { recursive: true });

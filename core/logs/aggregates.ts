@@ -47,6 +47,55 @@ export function deltasOf(record: LogRecord): AggregateDelta[] {
 }
 
 /**
+ * The coalesced counter increments of a batch of records: records sharing a bucket, key, model
+ * and token are summed before any counter is built, so a batch costs a few map lookups per record.
+ * @param records Finished requests' log records.
+ */
+export function batchDeltas(records: LogRecord[]): AggregateDelta[] {
+  const groups = new Map<
+    string,
+    { dims: Omit<AggregateDelta, "field" | "value">; fields: Map<string, number> }
+  >();
+  for (const record of records) {
+    const keyId = record.keyId ?? "-";
+    const model = record.model ?? "-";
+    const tokenId = record.tokenId ?? "-";
+    const latency = `latency:${latencyBucket(record.durationMs)}`;
+    for (const granularity of ["m", "h", "d"] as const) {
+      const size = GRANULARITY_MS[granularity];
+      const bucket = Math.floor(record.time / size) * size;
+      const id = `${granularity}|${bucket}|${keyId}|${model}|${tokenId}`;
+      let group = groups.get(id);
+      if (!group) {
+        group = { dims: { granularity, bucket, keyId, model, tokenId }, fields: new Map() };
+        groups.set(id, group);
+      }
+      const f = group.fields;
+      f.set("requests", (f.get("requests") ?? 0) + 1);
+      if (record.errorClass) {
+        const name = `errors:${record.errorClass}`;
+        f.set(name, (f.get(name) ?? 0) + 1);
+      }
+      if (record.usage) {
+        for (const kind of TOKEN_KINDS) {
+          const value = record.usage[kind];
+          if (value > 0) f.set(`tokens:${kind}`, (f.get(`tokens:${kind}`) ?? 0) + value);
+        }
+      }
+      f.set(latency, (f.get(latency) ?? 0) + 1);
+      if (record.attempts.length > 1) {
+        f.set("failovers", (f.get("failovers") ?? 0) + record.attempts.length - 1);
+      }
+    }
+  }
+  const out: AggregateDelta[] = [];
+  for (const { dims, fields } of groups.values()) {
+    for (const [field, value] of fields) out.push({ ...dims, field, value });
+  }
+  return out;
+}
+
+/**
  * Merges increments of the same counter.
  * @param deltas Increments from many records.
  */

@@ -1,6 +1,14 @@
 import { assertEquals } from "../../tests/assert.ts";
 import type { AggregateRow } from "../store/store.ts";
-import { buildStats, coalesce, granularityFor, latencyBucket, percentile } from "./aggregates.ts";
+import {
+  batchDeltas,
+  buildStats,
+  coalesce,
+  deltasOf,
+  granularityFor,
+  latencyBucket,
+  percentile,
+} from "./aggregates.ts";
 
 Deno.test("latencyBucket() and percentile() agree on bucket bounds", () => {
   assertEquals([latencyBucket(3), latencyBucket(50), latencyBucket(51), latencyBucket(1e9)], [
@@ -73,4 +81,47 @@ Deno.test("coalesce() merges identical counters and buildStats() groups series",
     errors: { quota_minute: 1 },
     tokens: { total: 10 },
   });
+});
+
+Deno.test("batchDeltas() equals coalesce() over deltasOf() for a batch", () => {
+  const base = {
+    httpMethod: "POST",
+    path: "/p",
+    tokenName: "t",
+    method: "generateContent",
+    flavour: "native",
+    stream: false,
+    status: 200,
+    keyMasked: "k",
+    ttfbMs: 1,
+    bytesIn: 1,
+    bytesOut: 1,
+    finishReason: "STOP",
+    truncated: false,
+    region: null,
+    userAgent: null,
+  };
+  const records = [0, 1, 2, 3].map((i) => ({
+    ...base,
+    id: `r${i}`,
+    time: 1_700_000_000_000 + i * 40_000,
+    tokenId: i % 2 ? "t1" : "t2",
+    model: "m",
+    keyId: "k1",
+    errorClass: i === 3 ? "quota_minute" : null,
+    attempts: i === 2
+      ? [{ keyId: "a", keyMasked: "a", status: 429, errorClass: "quota_minute", durationMs: 1 }, {
+        keyId: "k1",
+        keyMasked: "k",
+        status: 200,
+        errorClass: null,
+        durationMs: 1,
+      }]
+      : [],
+    durationMs: 30 * (i + 1),
+    usage: { prompt: 1, candidates: i, thoughts: 0, cached: 0, toolUse: 0, total: 1 + i },
+  }));
+  const sort = (d: { granularity: string; bucket: number; tokenId: string; field: string }[]) =>
+    d.map((x) => JSON.stringify(x)).sort();
+  assertEquals(sort(batchDeltas(records)), sort(coalesce(records.flatMap(deltasOf))));
 });

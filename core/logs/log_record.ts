@@ -82,16 +82,19 @@ export interface LogRecord {
 }
 
 let sequence = 0;
-
+/** Random per process, so that ids from several processes do not collide (made on first use:
+ * Workers forbid random values at start-up). */
+let processTag = "";
 /**
  * A request id that sorts by time: 9 base-36 characters of milliseconds, a per-process sequence,
- * and random characters.
+ * and a random per-process tag.
  * @param now Epoch ms.
  */
 export function requestId(now: number): string {
-  sequence = (sequence + 1) % 1296;
-  const random = crypto.getRandomValues(new Uint8Array(6));
-  let tail = "";
-  for (const b of random) tail += (b % 36).toString(36);
-  return now.toString(36).padStart(9, "0") + sequence.toString(36).padStart(2, "0") + tail;
+  if (!processTag) {
+    processTag = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => (b % 36).toString(36))
+      .join("");
+  }
+  sequence = (sequence + 1) % 46_656;
+  return now.toString(36).padStart(9, "0") + sequence.toString(36).padStart(3, "0") + processTag;
 }

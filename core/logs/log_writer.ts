@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../logger.ts";
 import type { Store } from "../store/store.ts";
-import { coalesce, deltasOf } from "./aggregates.ts";
+import { batchDeltas } from "./aggregates.ts";
 import type { LogRecord } from "./log_record.ts";
 
 /** Options of {@linkcode createLogWriter}. */
@@ -66,7 +66,7 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
       try {
         await options.store.insertLogs(
           batch,
-          coalesce(batch.flatMap(deltasOf)),
+          batchDeltas(batch),
           options.retentionMs,
         );
         queue = queue.slice(batch.length);

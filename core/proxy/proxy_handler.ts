@@ -18,9 +18,10 @@ import { prepareBody, type PreparedBody } from "./request_body.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
 import type { RegionalRelay, RelayCaller, RelayReason } from "./regional_relay.ts";
-import { type TapResult, usageTap } from "../usage.ts";
+import { finishReasonOf, type TapResult, type Usage, usageOf, usageTap } from "../usage.ts";
 import { type LogRecord, requestId } from "../logs/log_record.ts";
 import { redact } from "../secrets.ts";
+import { deadline } from "../deadlines.ts";
 import type { TokenRecord } from "../store/store.ts";
 import type { TokenQuota } from "../tokens/token_quota.ts";
 
@@ -61,6 +62,9 @@ export interface ProxyDeps {
 
 /** POST methods whose answer names a resource owned by the key's project. */
 const CREATING = new Set(["batchGenerateContent", "predictLongRunning", "asyncBatchEmbedContent"]);
+/** Largest declared JSON answer read whole; larger ones stream through. */
+const MAX_WHOLE_BYTES = 32 * 1024 * 1024;
+const textDecoder = new TextDecoder();
 /** HTTP methods the Gemini API uses. */
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 /** Longest request or response body kept in a log record, in characters. */
@@ -396,13 +400,10 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     const abort = new AbortController();
     const onClientAbort = () => abort.abort(new HttpError(499, "Client closed the request"));
     request.signal.addEventListener("abort", onClientAbort, { once: true });
-    const timer = setTimeout(
-      () =>
-        abort.abort(
-          new HttpError(504, `Upstream did not answer within ${config.upstreamTimeoutMs} ms`),
-        ),
-      config.upstreamTimeoutMs,
-    );
+    const cancelDeadline = deadline(config.upstreamTimeoutMs, () =>
+      abort.abort(
+        new HttpError(504, `Upstream did not answer within ${config.upstreamTimeoutMs} ms`),
+      ));
     try {
       const response = await deps.fetch(target, {
         method: request.method,
@@ -428,7 +429,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         error: new HttpError(502, "Upstream is unreachable", { cause }),
       };
     } finally {
-      clearTimeout(timer);
+      cancelDeadline();
       request.signal.removeEventListener("abort", onClientAbort);
     }
   }
@@ -478,21 +479,73 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         key: key.record.masked,
       });
     }
+    return respond(ex, route, upstream, headers, (usage) => {
+      if (usage) poolSync.addTokens(key, model, usage.total);
+      if (token) deps.tokens.charge(token, usage);
+    });
+  }
+
+  /**
+   * Sends a successful upstream answer on. A whole JSON answer is read at once (the runtime's
+   * fastest path; upstream sends it in one go anyway); streams flow through the usage tap chunk
+   * by chunk. Either way the log record is completed when the last byte has passed.
+   */
+  async function respond(
+    ex: LogRecord,
+    route: ProxyRoute,
+    response: Response,
+    headers: Headers,
+    onUsage: (usage: Usage | null) => void,
+  ): Promise<Response> {
     const type = headers.get("content-type") ?? "";
     if (type.includes("event-stream")) ex.stream = true;
-    const scan = type.includes("json") || type.includes("event-stream");
-    if (!upstream.body) finish(ex, {});
-    const body = upstream.body?.pipeThrough(
-      usageTap(route.kind === "openai" ? "openai" : "native", (result) => {
-        if (result.usage) poolSync.addTokens(key, model, result.usage.total);
-        if (token) deps.tokens.charge(token, result.usage);
-        if (result.captured !== null) ex.responseBody = clip(result.captured);
-        finish(ex, result);
-      }, { scan, capture: config.logBodies === "all" ? LOG_BODY_LIMIT : 0 }),
-    ) ?? null;
-    return new Response(body, {
-      status: upstream.status,
-      statusText: upstream.statusText,
+    const flavour = route.kind === "openai" ? "openai" : "native";
+    if (!response.body) {
+      finish(ex, {});
+      return new Response(null, {
+        status: response.status,
+        statusText: response.statusText,
+        headers,
+      });
+    }
+    const length = Number(headers.get("content-length") ?? "0");
+    if (type.includes("json") && !ex.stream && !route.stream && length <= MAX_WHOLE_BYTES) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await response.bytes();
+      } catch (cause) {
+        throw new HttpError(502, "Upstream closed the connection before its answer was complete", {
+          cause,
+        });
+      }
+      const text = textDecoder.decode(bytes);
+      const usage = usageOf(text, flavour);
+      onUsage(usage);
+      if (config.logBodies === "all") ex.responseBody = clip(text);
+      finish(ex, {
+        bytes: bytes.byteLength,
+        usage,
+        finishReason: finishReasonOf(text, flavour),
+        midStreamError: false,
+        aborted: false,
+      });
+      return new Response(bytes as Uint8Array<ArrayBuffer>, {
+        status: response.status,
+        statusText: response.statusText,
+        headers,
+      });
+    }
+    const tap = usageTap(flavour, (result) => {
+      onUsage(result.usage);
+      if (result.captured !== null) ex.responseBody = clip(result.captured);
+      finish(ex, result);
+    }, {
+      scan: type.includes("json") || type.includes("event-stream"),
+      capture: config.logBodies === "all" ? LOG_BODY_LIMIT : 0,
+    });
+    return new Response(response.body.pipeThrough(tap), {
+      status: response.status,
+      statusText: response.statusText,
       headers,
     });
   }
@@ -507,7 +560,9 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     token: TokenRecord | null,
     reason: RelayReason,
   ): Promise<Response | null> {
-    if (!deps.relay?.mayRelay(request, body.replayable) || ex.relayedTo !== undefined) return null;
+    // An upload session lives with the deployment (and key) that started it: chunks stay here.
+    if (route.kind === "upload_chunk" || ex.relayedTo !== undefined) return null;
+    if (!deps.relay?.mayRelay(request, body.replayable)) return null;
     const answer = await deps.relay.forward(request, {
       path: route.path,
       search: upstreamSearch(url.search),
@@ -528,21 +583,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     }
     ex.status = response.status;
     const headers = clientHeaders(response.headers);
-    const type = headers.get("content-type") ?? "";
-    if (type.includes("event-stream")) ex.stream = true;
-    if (!response.body) finish(ex, {});
-    const tap = usageTap(route.kind === "openai" ? "openai" : "native", (result) => {
-      if (token) deps.tokens.charge(token, result.usage);
-      if (result.captured !== null) ex.responseBody = clip(result.captured);
-      finish(ex, result);
-    }, {
-      scan: type.includes("json") || type.includes("event-stream"),
-      capture: config.logBodies === "all" ? LOG_BODY_LIMIT : 0,
-    });
-    return new Response(response.body?.pipeThrough(tap) ?? null, {
-      status: response.status,
-      statusText: response.statusText,
-      headers,
+    return respond(ex, route, response, headers, (usage) => {
+      if (token) deps.tokens.charge(token, usage);
     });
   }
 

@@ -1,0 +1,242 @@
+/**
+ * The bundled Worker (built by the test with `deno task build:worker`'s code) in real workerd:
+ * the proxy contract suite with real SDK clients, configuration errors, region awareness and
+ * regional failover against a Deno deployment.
+ * @module
+ */
+import { GoogleGenAI } from "@google/genai";
+import { type RunningServer, startServer } from "../deno/server.ts";
+import { runProxyContract } from "../../tests/proxy_contract.ts";
+import {
+  assert,
+  assertEquals,
+  assertNotIncludes,
+  assertStringIncludes,
+} from "../../tests/assert.ts";
+import { startFakeUpstream } from "../../tests/fake_upstream.ts";
+import { fakeKeys, generate, SECRET, TOKEN } from "../../tests/harness.ts";
+import { ADMIN, adminLogs, RELAY, startRecordingHop } from "../../tests/_relay_helpers.ts";
+import { startWorker } from "./_workerd.ts";
+import { workerBundle } from "./_workerd.ts";
+import { gzipSize } from "./build.ts";
+
+runProxyContract("cloudflare worker", async (options) => {
+  const worker = await startWorker({
+    bindings: {
+      STORE: "memory",
+      SECRET_KEY: "test-secret-key-0123456789",
+      LOG_LEVEL: "debug",
+      UPSTREAM_URL: options.upstreamUrl,
+      GEMINI_API_KEYS: options.keys.join(","),
+      PROXY_TOKENS: options.tokens.join("\n"),
+      ...options.env,
+    },
+    colo: options.env?.DENO_REGION ?? "SJC",
+  });
+  return worker;
+});
+
+const [KEY_W, KEY_D] = fakeKeys(2) as [string, string];
+
+/** A Deno deployment that accepts relays. */
+function denoDeployment(upstreamUrl: string, env: Record<string, string> = {}) {
+  return startServer({
+    PORT: "0",
+    STORE: "memory",
+    SECRET_KEY: SECRET,
+    UPSTREAM_URL: upstreamUrl,
+    GEMINI_API_KEYS: KEY_D,
+    PROXY_TOKENS: TOKEN,
+    ADMIN_PASSWORD: ADMIN,
+    RELAY_SECRET: RELAY,
+    DENO_REGION: "us-east4",
+    LOG_LEVEL: "warn",
+    ...env,
+  }, { logSink: () => {}, syncIntervalMs: 20 });
+}
+
+function workerBindings(upstreamUrl: string, env: Record<string, string> = {}) {
+  return {
+    SECRET_KEY: SECRET,
+    UPSTREAM_URL: upstreamUrl,
+    GEMINI_API_KEYS: KEY_W,
+    PROXY_TOKENS: TOKEN,
+    ADMIN_PASSWORD: ADMIN,
+    RELAY_SECRET: RELAY,
+    RETRY_BACKOFF_MS: "0",
+    ...env,
+  };
+}
+
+Deno.test("cloudflare worker: the bundle is one module under 150 KB gzipped", async () => {
+  const bytes = await Deno.readFile(await workerBundle());
+  const gzipped = await gzipSize(bytes);
+  assert(gzipped < 150 * 1024, `bundle is ${gzipped} bytes gzipped`);
+});
+
+Deno.test("cloudflare worker: a missing SECRET_KEY answers 500 naming it, a bad secret is never echoed", async () => {
+  const worker = await startWorker({
+    bindings: { GEMINI_API_KEYS: KEY_W, PROXY_TOKENS: TOKEN, RELAY_SECRET: "short-relay" },
+  });
+  try {
+    const response = await fetch(`${worker.url}/v1beta/models`, {
+      headers: { "x-goog-api-key": TOKEN },
+    });
+    assertEquals(response.status, 500);
+    const { error } = await response.json();
+    assertEquals(error.status, "INTERNAL");
+    assertStringIncludes(error.message, "RELAY_SECRET");
+    assertNotIncludes(error.message, "short-relay");
+    const missing = await startWorker({ bindings: { GEMINI_API_KEYS: KEY_W, STORE: "kv" } });
+    try {
+      const body = await (await fetch(`${missing.url}/healthz`)).json();
+      assertStringIncludes(body.error.message, "SECRET_KEY: is required on Cloudflare Workers");
+      assertStringIncludes(body.error.message, "STORE");
+      assertNotIncludes(JSON.stringify(body), KEY_W);
+    } finally {
+      await missing.close();
+    }
+  } finally {
+    await worker.close();
+  }
+});
+
+Deno.test("cloudflare worker: the serving colo is in logs, /healthz and metrics", async () => {
+  const fake = await startFakeUpstream();
+  const worker = await startWorker({ bindings: workerBindings(fake.url), colo: "CDG" });
+  try {
+    const response = await generate(worker.url);
+    assertEquals(response.status, 200);
+    await response.body?.cancel();
+    const health = await (await fetch(`${worker.url}/healthz`)).json();
+    assertEquals([health.region, health.regionBlocked], ["CDG", undefined]);
+    const [record] = await adminLogs(worker.url);
+    assertEquals([record?.region, record?.status, record?.relayedTo], ["CDG", 200, undefined]);
+    const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+    assertStringIncludes(metrics, 'gemini_proxy_region_requests_total{region="CDG"} 1');
+    assertStringIncludes(metrics, 'gemini_proxy_info{region="CDG"} 1');
+  } finally {
+    await worker.close();
+    await fake.close();
+  }
+});
+
+Deno.test("cloudflare worker: refused for its location, it relays once to a Deno deployment and clients get 200", async () => {
+  const fake = await startFakeUpstream();
+  fake.failFor(KEY_W, { kind: "location" });
+  const deno = await denoDeployment(fake.url);
+  const hop = startRecordingHop(deno.url);
+  const worker = await startWorker({
+    bindings: workerBindings(fake.url, { FALLBACK_PROXY_URLS: hop.url }),
+    colo: "NRT",
+  });
+  try {
+    const ai = new GoogleGenAI({ apiKey: TOKEN, httpOptions: { baseUrl: worker.url } });
+    const reply = await ai.models.generateContent({
+      model: "gemini-2.5-flash",
+      contents: "from Tokyo",
+    });
+    assertEquals(reply.text, "Echo: from Tokyo");
+    const texts: string[] = [];
+    const stream = await ai.models.generateContentStream({
+      model: "gemini-2.5-flash",
+      contents: "stream from Tokyo",
+    });
+    for await (const chunk of stream) texts.push(chunk.text ?? "");
+    assert(texts.length >= 3, "streamed in chunks through both deployments");
+    assertEquals(hop.seen.length, 2, "each request relayed exactly once");
+    for (const seen of hop.seen) {
+      assertNotIncludes(JSON.stringify(seen.headers) + seen.search, TOKEN, "relayed request");
+      assertNotIncludes(JSON.stringify(seen.headers) + seen.search, KEY_W, "relayed request");
+      assertEquals(seen.headers["x-gemini-proxy-hop"], "1");
+    }
+    assertEquals(
+      fake.requests.map((r) => [r.key, r.responseStatus]),
+      [[KEY_W, 400], [KEY_D, 200], [KEY_W, 400], [KEY_D, 200]],
+    );
+    const workerLogs = await adminLogs(worker.url, (logs) => logs.length >= 2);
+    assertEquals(
+      workerLogs.map((l) => [l.region, l.relayedTo, l.relayReason, l.status]),
+      [["NRT", hop.url, "location", 200], ["NRT", hop.url, "location", 200]],
+    );
+    const denoLogs = await adminLogs(deno.url, (logs) => logs.length >= 2);
+    assertEquals(denoLogs.map((l) => [l.relayedFrom, l.region, l.status]), [
+      ["NRT", "us-east4", 200],
+      ["NRT", "us-east4", 200],
+    ]);
+  } finally {
+    await worker.close();
+    await deno.close();
+    await hop.close();
+    await fake.close();
+  }
+});
+
+Deno.test("cloudflare worker: in a blocked colo (HKG) it relays before trying upstream", async () => {
+  const fake = await startFakeUpstream();
+  const deno = await denoDeployment(fake.url);
+  const worker = await startWorker({
+    bindings: workerBindings(fake.url, { FALLBACK_PROXY_URLS: deno.url }),
+    colo: "HKG",
+  });
+  try {
+    const response = await generate(worker.url, "gemini-2.5-flash", "from Hong Kong");
+    assertEquals(response.status, 200);
+    assertStringIncludes(await response.text(), "Echo: from Hong Kong");
+    assertEquals(fake.requests.map((r) => r.key), [KEY_D], "the Worker's key never went upstream");
+    const health = await (await fetch(`${worker.url}/healthz`)).json();
+    assertEquals([health.region, health.regionBlocked], ["HKG", true]);
+    const [record] = await adminLogs(worker.url);
+    assertEquals([record?.relayReason, record?.relayedTo, record?.attempts.length], [
+      "blocked_colo",
+      new URL(deno.url).origin,
+      0,
+    ]);
+    const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+    assertStringIncludes(
+      metrics,
+      'gemini_proxy_relays_total{reason="blocked_colo",outcome="relayed"} 1',
+    );
+  } finally {
+    await worker.close();
+    await deno.close();
+    await fake.close();
+  }
+});
+
+Deno.test("cloudflare worker: a Worker and a Deno deployment falling back to each other relay once, and the client gets the location error", async () => {
+  const fake = await startFakeUpstream();
+  fake.failAll({ kind: "location" });
+  let workerUrl = "";
+  const toWorker = startRecordingHop(() => workerUrl);
+  const deno: RunningServer = await denoDeployment(fake.url, {
+    FALLBACK_PROXY_URLS: toWorker.url,
+  });
+  const toDeno = startRecordingHop(deno.url);
+  const worker = await startWorker({
+    bindings: workerBindings(fake.url, { FALLBACK_PROXY_URLS: toDeno.url }),
+  });
+  workerUrl = worker.url;
+  try {
+    for (const [first, hops] of [[worker.url, [1, 0]], [deno.url, [1, 1]]] as const) {
+      const response = await generate(first);
+      assertEquals(response.status, 400);
+      const { error } = await response.json();
+      assertEquals(error.status, "FAILED_PRECONDITION");
+      assertStringIncludes(error.message, "location is not supported");
+      assertEquals([toDeno.seen.length, toWorker.seen.length], [...hops] as number[]);
+    }
+    assertEquals(fake.requests.length, 4, "two upstream calls per client request, no more");
+    const workerLogs = await adminLogs(worker.url, (logs) => logs.length >= 2);
+    assertEquals(
+      workerLogs.map((l) => [l.relayedTo ?? null, l.relayedFrom ?? null, l.errorClass]).sort(),
+      [[toDeno.url, null, "location"], [null, "us-east4", "location"]].sort(),
+    );
+  } finally {
+    await worker.close();
+    await deno.close();
+    await toDeno.close();
+    await toWorker.close();
+    await fake.close();
+  }
+});

@@ -1,0 +1,57 @@
+/**
+ * Serves the console's built assets (`static/build/`, written by `deno task build`) from disk,
+ * keeping each file in memory after its first read.
+ * @module
+ */
+import type { AssetFile, SiteAssets } from "../../core/web/types.ts";
+
+const TYPES: Record<string, string> = {
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  svg: "image/svg+xml",
+  png: "image/png",
+  map: "application/json",
+};
+
+/**
+ * Loads the asset manifest of a build folder.
+ * @param dir The build folder (default `static/build/` of this checkout).
+ * @param basePath URL path the files are served under, e.g. `/admin/assets`.
+ * @returns The assets, or null when nothing was built yet.
+ */
+export async function loadSiteAssets(
+  dir: URL = new URL("../../static/build/", import.meta.url),
+  basePath = "/admin/assets",
+): Promise<SiteAssets | null> {
+  let manifest: { islands: Record<string, string>; styles: string[]; files: string[] };
+  try {
+    manifest = JSON.parse(await Deno.readTextFile(new URL("manifest.json", dir)));
+  } catch {
+    return null;
+  }
+  const known = new Set(manifest.files);
+  const cache = new Map<string, Promise<AssetFile | null>>();
+  const islands: Record<string, string> = {};
+  for (const [name, file] of Object.entries(manifest.islands)) {
+    islands[name] = `${basePath}/${file}`;
+  }
+  return {
+    islands,
+    styles: manifest.styles.map((file) => `${basePath}/${file}`),
+    get(file) {
+      if (!known.has(file)) return Promise.resolve(null);
+      let found = cache.get(file);
+      if (!found) {
+        found = Deno.readFile(new URL(file, dir)).then(
+          (body) => ({
+            body,
+            contentType: TYPES[file.slice(file.lastIndexOf(".") + 1)] ?? "application/octet-stream",
+          }),
+          () => null,
+        );
+        cache.set(file, found);
+      }
+      return found;
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.ts";
+import { startFakeUpstream } from "../../tests/fake_upstream.ts";
+import { createEdgeProxy, functionMount } from "./edge_function.ts";
+
+const TOKEN = "gp-TEST-edge-token-0001";
+const KEY = "AIzaFAKE-TEST-key-000000000000000000001";
+
+Deno.test("functionMount() strips the function path, with or without /functions/v1", () => {
+  assertEquals(functionMount("/functions/v1/proxy/v1beta/models"), {
+    publicPath: "/functions/v1/proxy",
+    rest: "/v1beta/models",
+  });
+  assertEquals(functionMount("/proxy/v1beta/models"), {
+    publicPath: "/functions/v1/proxy",
+    rest: "/v1beta/models",
+  });
+  assertEquals(functionMount("/gemini//ws/google.ai.x")?.rest, "//ws/google.ai.x");
+  assertEquals(functionMount("/proxy"), { publicPath: "/functions/v1/proxy", rest: "/" });
+  assertEquals(functionMount("/"), null);
+});
+
+Deno.test("createEdgeProxy() points upload URLs at the hosted function path when the runtime drops it", async () => {
+  const fake = await startFakeUpstream();
+  const proxy = createEdgeProxy({
+    STORE: "memory",
+    SUPABASE_URL: "https://abcd1234.supabase.co",
+    SECRET_KEY: "test-secret-key-0123456789",
+    UPSTREAM_URL: fake.url,
+    GEMINI_API_KEYS: KEY,
+    PROXY_TOKENS: TOKEN,
+  }, { logSink: () => {} });
+  try {
+    // As the hosted runtime hands it over: plain http, internal host, no /functions/v1.
+    const response = await proxy.fetch(
+      new Request("http://edge-runtime.internal/proxy/upload/v1beta/files", {
+        method: "POST",
+        headers: {
+          "x-goog-api-key": TOKEN,
+          "x-goog-upload-protocol": "resumable",
+          "x-goog-upload-command": "start",
+          "x-goog-upload-header-content-length": "5",
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ file: { displayName: "x" } }),
+      }),
+    );
+    await response.body?.cancel();
+    assertEquals(response.status, 200);
+    const location = response.headers.get("x-goog-upload-url") ?? "";
+    assert(
+      location.startsWith("https://abcd1234.supabase.co/functions/v1/proxy/upload/v1beta/files?"),
+      location,
+    );
+    assertStringIncludes(location, "upload_id=");
+  } finally {
+    await proxy.close();
+    await fake.close();
+  }
+});
+
+Deno.test("createEdgeProxy() answers 503 in Google's envelope when its configuration is incomplete", async () => {
+  const proxy = createEdgeProxy({ SUPABASE_URL: "https://abcd1234.supabase.co" }, {
+    logSink: () => {},
+  });
+  const originalError = console.error;
+  console.error = () => {};
+  try {
+    const response = await proxy.fetch(new Request("http://x/proxy/v1beta/models"));
+    assertEquals(response.status, 503);
+    const body = await response.json();
+    assertEquals(body.error.status, "UNAVAILABLE");
+    assertStringIncludes(body.error.message, "SUPABASE_SERVICE_ROLE_KEY: is required");
+    assertStringIncludes(body.error.message, "SECRET_KEY: is required");
+  } finally {
+    console.error = originalError;
+    await proxy.close();
+  }
+});

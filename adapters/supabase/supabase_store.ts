@@ -1,0 +1,272 @@
+/**
+ * A {@linkcode Store} on Supabase: PostgreSQL reached through supabase-js, with every operation
+ * a call to one of the `gp_*` SQL functions of `supabase/migrations/`. Each call is one
+ * transaction on the server, so what must be atomic is: a quota charge locks the token's counter
+ * rows before it reads them, a log batch and its aggregate counters commit together, a cooldown
+ * keeps the later end.
+ *
+ * The module uses no Deno API: it runs wherever supabase-js runs (Deno, Supabase Edge Functions,
+ * Cloudflare Workers), given a client that holds the service role key.
+ * @module
+ */
+import type { SupabaseClient } from "@supabase/supabase-js";
+import { pacificDay } from "../../core/pacific_time.ts";
+import { judgeCharge, tokenWindows } from "../../core/tokens/token_limits.ts";
+import type { LogRecord } from "../../core/logs/log_record.ts";
+import type {
+  AggregateRow,
+  CooldownRecord,
+  KeyRecord,
+  KeyStateRecord,
+  KeyUsageTotal,
+  Store,
+  TokenRecord,
+  TokenUsage,
+} from "../../core/store/store.ts";
+
+/** Options of {@linkcode createSupabaseStore}. */
+export interface SupabaseStoreOptions {
+  /** Clock (epoch ms) for windows and expiry (default `Date.now`). */
+  now?: () => number;
+}
+
+/** Largest log slice sent in one call (JSON characters), well under API gateway body limits. */
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** What `gp_charge_token` answers: the decision and the counts it was taken on. */
+interface ChargeRow {
+  ok: boolean;
+  minuteRequests: number;
+  dayRequests: number;
+  dayTokens: number;
+}
+
+/**
+ * Creates the store.
+ * @param client A supabase-js client created with the service role key (see
+ *   `createServiceClient`); `anon` and `authenticated` may not reach the tables.
+ * @param options Injected clock.
+ * @returns The store.
+ * @example
+ * ```ts
+ * const client = createServiceClient(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY);
+ * const store = createSupabaseStore(client);
+ * ```
+ */
+export function createSupabaseStore(
+  client: SupabaseClient,
+  options: SupabaseStoreOptions = {},
+): Store {
+  const now = options.now ?? Date.now;
+
+  async function call<T>(fn: string, args: Record<string, unknown> = {}): Promise<T> {
+    const { data, error } = await client.rpc(fn, jsonSafe(args) as Record<string, unknown>);
+    if (error) {
+      const code = error.code ? ` (${error.code})` : "";
+      throw new Error(`Supabase store: ${fn} failed: ${error.message}${code}`, { cause: error });
+    }
+    return data as T;
+  }
+
+  return {
+    kind: "supabase",
+    listKeys: () => call<KeyRecord[]>("gp_list_keys"),
+    addKey: (record) => call<boolean>("gp_add_key", { p_record: record }),
+    updateKey: (record) => call<boolean>("gp_update_key", { p_record: record }),
+    setKeyEnabled: (id, enabled, reason, at) =>
+      call<KeyRecord | null>("gp_set_key_enabled", {
+        p_id: id,
+        p_enabled: enabled,
+        p_reason: reason ?? null,
+        p_at: Math.floor(at ?? now()),
+      }),
+    deleteKey: (id) => call<boolean>("gp_delete_key", { p_id: id }),
+    listTokens: () => call<TokenRecord[]>("gp_list_tokens"),
+    addToken: (record) => call<boolean>("gp_add_token", { p_record: record }),
+    updateToken: (record) => call<boolean>("gp_update_token", { p_record: record }),
+    deleteToken: (id) => call<boolean>("gp_delete_token", { p_id: id }),
+    version: () => call<string>("gp_version"),
+    async setCooldown(cooldown) {
+      await call<boolean>("gp_set_cooldown", {
+        p_scope: cooldown.scope,
+        p_model: cooldown.model,
+        p_until: Math.ceil(cooldown.until),
+        p_reason: cooldown.reason,
+        p_now: Math.floor(now()),
+      });
+    },
+    listCooldowns: () => call<CooldownRecord[]>("gp_list_cooldowns", { p_now: Math.floor(now()) }),
+    cooldownVersion: () => call<string>("gp_cooldown_version"),
+    async addKeyUsage(deltas) {
+      const rows = deltas.flatMap((d) =>
+        usageWindows(d.at).map((period) => ({
+          period,
+          keyId: d.keyId,
+          model: d.model,
+          requests: Math.round(d.requests),
+          tokens: Math.round(d.tokens),
+        }))
+      );
+      if (rows.length > 0) await call<null>("gp_add_key_usage", { p_rows: rows });
+    },
+    readKeyUsage(at) {
+      const [minute, day] = usageWindows(at);
+      return call<KeyUsageTotal[]>("gp_read_key_usage", { p_minute: minute, p_day: day });
+    },
+    async putKeyStates(states) {
+      const merged = new Map<string, KeyStateRecord>();
+      for (const state of states) {
+        merged.set(state.keyId, { ...merged.get(state.keyId), ...state });
+      }
+      if (merged.size > 0) {
+        await call<null>("gp_put_key_states", { p_states: [...merged.values()] });
+      }
+    },
+    listKeyStates: () => call<KeyStateRecord[]>("gp_list_key_states"),
+    async insertLogs(logs, deltas, retentionMs) {
+      if (logs.length === 0 && deltas.length === 0) return;
+      const t = Math.floor(now());
+      // Large batches (bodies kept with LOG_BODIES) go in slices of a bounded request size; the
+      // counters travel with the last slice, and a batch retried after a failure skips the ids
+      // already stored, so nothing is counted twice.
+      const slices = sliceBySize(logs, MAX_REQUEST_BYTES);
+      for (const [i, slice] of slices.entries()) {
+        await call<null>("gp_insert_logs", {
+          p_logs: slice,
+          p_deltas: i === slices.length - 1 ? deltas : [],
+          p_expires_at: t + Math.round(retentionMs),
+          p_now: t,
+        });
+      }
+    },
+    async listLogs(filter, limit, cursor) {
+      const rows = await call<LogRecord[]>("gp_list_logs", {
+        p_filter: filter,
+        p_limit: limit + 1,
+        p_cursor: cursor ?? null,
+        p_now: Math.floor(now()),
+      });
+      if (rows.length <= limit) return { logs: rows, cursor: null };
+      const page = rows.slice(0, limit);
+      return { logs: page, cursor: page.at(-1)?.id ?? null };
+    },
+    getLog: (id) => call<LogRecord | null>("gp_get_log", { p_id: id, p_now: Math.floor(now()) }),
+    readAggregates: (granularity, from, to) =>
+      call<AggregateRow[]>("gp_read_aggregates", {
+        p_granularity: granularity,
+        p_from: Math.floor(from),
+        p_to: Math.ceil(to),
+      }),
+    async addCounter(name, value) {
+      await call<null>("gp_add_counter", { p_name: name, p_value: Math.max(0, Math.round(value)) });
+    },
+    async readCounter(name) {
+      return Number(await call<number>("gp_read_counter", { p_name: name }));
+    },
+    // Token quotas
+    async chargeTokenRequest(tokenId, limits, at) {
+      const w = tokenWindows(at);
+      const row = await call<ChargeRow>("gp_charge_token", {
+        p_token_id: tokenId,
+        p_minute: w.minute,
+        p_day: w.day,
+        p_month: w.month,
+        p_at: Math.floor(at),
+        p_rpm: limits.rpm,
+        p_rpd: limits.rpd,
+        p_tpd: limits.tpd,
+      });
+      if (row.ok) return { ok: true };
+      // The database refused on the counts it locked; the shared rules name the limit and when
+      // its window ends.
+      const result = judgeCharge(row, limits, at);
+      if (result.ok) throw new Error(`Supabase store: gp_charge_token refused ${tokenId} in error`);
+      return result;
+    },
+    async addTokenUsage(deltas) {
+      const rows = deltas.flatMap((d) => {
+        const w = tokenWindows(d.at);
+        return [w.minute, w.day, w.month].map((period) => ({
+          tokenId: d.tokenId,
+          period,
+          requests: Math.max(0, Math.round(d.requests)),
+          tokens: Math.max(0, Math.round(d.tokens)),
+        }));
+      });
+      const seen = deltas.filter((d) => d.requests > 0).map((d) => ({
+        tokenId: d.tokenId,
+        at: Math.floor(d.at),
+      }));
+      if (rows.length > 0) await call<null>("gp_add_token_usage", { p_rows: rows, p_seen: seen });
+    },
+    readTokenUsage(tokenId, at) {
+      const w = tokenWindows(at);
+      return call<TokenUsage>("gp_read_token_usage", {
+        p_token_id: tokenId,
+        p_minute: w.minute,
+        p_day: w.day,
+        p_month: w.month,
+      });
+    },
+    getSettings: () => call<Record<string, unknown>>("gp_get_settings"),
+    async putSettings(settings) {
+      await call<null>("gp_put_settings", { p_settings: settings });
+    },
+    async putAffinity(resource, keyId, ttlMs) {
+      await call<null>("gp_put_affinity", {
+        p_resource: resource,
+        p_key_id: keyId,
+        p_expires_at: Math.floor(now() + ttlMs),
+      });
+    },
+    getAffinity: (resource) =>
+      call<string | null>("gp_get_affinity", { p_resource: resource, p_now: Math.floor(now()) }),
+    async ping() {
+      await call<string>("gp_version");
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Splits records into slices whose JSON stays under `maxBytes` (a record larger than that goes
+ * alone); always at least one slice, possibly empty.
+ */
+function sliceBySize<T>(records: T[], maxBytes: number): T[][] {
+  const slices: T[][] = [[]];
+  let size = 0;
+  for (const record of records) {
+    const bytes = JSON.stringify(record).length;
+    if (size + bytes > maxBytes && slices.at(-1)!.length > 0) {
+      slices.push([]);
+      size = 0;
+    }
+    slices.at(-1)!.push(record);
+    size += bytes;
+  }
+  return slices;
+}
+
+/** The minute and Pacific-day window names containing a moment (as the KV store names them). */
+function usageWindows(at: number): [string, string] {
+  return [`m${Math.floor(at / 60_000)}`, `d${pacificDay(at)}`];
+}
+
+/**
+ * The value with every string made storable in `jsonb`, which refuses NUL characters and lone
+ * surrogates (both can reach a log record through a client's request body).
+ */
+function jsonSafe(value: unknown): unknown {
+  if (typeof value === "string") {
+    return value.includes("\u0000") || !value.isWellFormed()
+      ? value.toWellFormed().replaceAll("\u0000", "\uFFFD")
+      : value;
+  }
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[jsonSafe(key) as string] = jsonSafe(item);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,300 @@
+/**
+ * The phases of a run: all targets per upstream delay, key-pool scaling, and the optional soak.
+ * @module
+ */
+import {
+  busy,
+  firstLine,
+  fixed,
+  idleCpu,
+  measured,
+  pad,
+  runStreamClient,
+  tail,
+  verify,
+} from "./_measure.ts";
+import { type BenchOptions, CHUNK_DELAY_MS, MAIN_KEYS, STREAM_CHUNKS } from "./_options.ts";
+import { readMemory, resetPeak, type Server } from "./_process.ts";
+import type { BenchResults, ScaleCell, SoakResult } from "./_results.ts";
+import {
+  startBareProxy,
+  startGeminiProxy,
+  startGeminiProxyFromFile,
+  startPortkey,
+  startUpstream,
+  type UpstreamShape,
+} from "./_servers.ts";
+import {
+  buildRequest,
+  productionEnv,
+  type Route,
+  TARGET_LABELS,
+  type TargetEndpoint,
+  type TargetKind,
+} from "./_targets.ts";
+import { runWrk } from "./_wrk.ts";
+
+/** A target of one phase: where it is, what it is and which process to watch. */
+interface LiveTarget {
+  kind: TargetKind;
+  route: Route;
+  endpoint: TargetEndpoint;
+  /** The process under test (null for the upstream measured directly). */
+  server: Server | null;
+}
+
+/**
+ * Every target at every connection level, then the stream client, for one upstream delay.
+ * @param delayMs Upstream delay.
+ * @param options Flags.
+ * @param results Where figures go.
+ * @param kvDir Temp folder for KV files.
+ * @param withPortkey Whether Portkey is installed and wanted.
+ */
+export async function runDelayPhase(
+  delayMs: number,
+  options: BenchOptions,
+  results: BenchResults,
+  kvDir: string,
+  withPortkey: boolean,
+): Promise<void> {
+  console.log(`\n== upstream delay ${delayMs} ms ==`);
+  const started: Server[] = [];
+  try {
+    const upstream = await startUpstream(shape(delayMs));
+    started.push(upstream);
+    const bare = await startBareProxy(upstream.url);
+    started.push(bare);
+    const ours = await startGeminiProxy(
+      productionEnv({
+        upstreamUrl: upstream.url,
+        kvPath: `${kvDir}/delay-${delayMs}.kv`,
+        keys: MAIN_KEYS,
+      }),
+    );
+    started.push(ours);
+    let portkey: Server | null = null;
+    if (withPortkey) {
+      try {
+        portkey = await startPortkey();
+        started.push(portkey);
+      } catch (error) {
+        results.notes.push(`Portkey did not start (${delayMs} ms phase): ${firstLine(error)}`);
+      }
+    }
+
+    const targets: LiveTarget[] = [];
+    const add = (kind: TargetKind, route: Route, server: Server | null, url: string) =>
+      targets.push({ kind, route, server, endpoint: { kind, url, upstreamUrl: upstream.url } });
+    for (const route of ["native", "openai"] as const) {
+      add("direct", route, null, upstream.url);
+      add("bare", route, bare, bare.url);
+      add("ours", route, ours, ours.url);
+    }
+    if (portkey) add("portkey", "openai", portkey, portkey.url);
+    for (
+      const [target, server] of [["bare", bare], ["ours", ours], ["portkey", portkey]] as const
+    ) {
+      const rssMb = server ? readMemory(server.pid)?.rssMb : undefined;
+      if (rssMb !== undefined) results.idle.push({ delayMs, target, rssMb });
+    }
+
+    for (const target of [...targets]) {
+      const problem = await verify(buildRequest(target.endpoint, target.route, false));
+      if (!problem) continue;
+      if (target.kind !== "portkey") {
+        throw new Error(`${label(target)}: ${problem}\n--- its output ---\n${tail(target.server)}`);
+      }
+      results.notes.push(`Portkey answered wrongly, left out: ${problem}`);
+      targets.splice(targets.indexOf(target), 1);
+    }
+
+    for (const target of targets) {
+      await runWrk(buildRequest(target.endpoint, target.route, false), {
+        connections: 32,
+        seconds: options.warmupS,
+      });
+    }
+    // Concurrency outermost: the cells compared with each other run close together in time.
+    for (const connections of options.connections) {
+      for (const target of targets) {
+        const pid = target.server?.pid;
+        if (pid !== undefined && !resetPeak(pid)) results.peakPerCell = false;
+        const { value: wrk, foreignCpu } = await measured(() =>
+          runWrk(buildRequest(target.endpoint, target.route, false), {
+            connections,
+            seconds: options.durationS,
+          })
+        );
+        const memory = pid === undefined ? null : readMemory(pid);
+        results.cells.push({
+          delayMs,
+          route: target.route,
+          target: target.kind,
+          connections,
+          wrk,
+          peakMb: memory?.peakMb ?? null,
+          rssMb: memory?.rssMb ?? null,
+          foreignCpu,
+        });
+        console.log(
+          `${pad(label(target), 32)} c=${pad(String(connections), 4)}` +
+            `${fixed(wrk.rps, 0).padStart(8)} req/s  p50 ${fixed(wrk.p50Ms, 2)} ms` +
+            `  p99 ${fixed(wrk.p99Ms, 2)} ms` +
+            (memory ? `  peak ${fixed(memory.peakMb, 0)} MB` : "") +
+            (wrk.errors ? `  ERRORS ${wrk.errors}` : "") + busy(foreignCpu),
+        );
+      }
+    }
+
+    for (const target of targets) {
+      const { value: result, foreignCpu } = await measured(() =>
+        runStreamClient({
+          ...buildRequest(target.endpoint, target.route, true),
+          concurrency: options.streamConcurrency,
+          durationMs: options.streamMs,
+          expectedEvents: STREAM_CHUNKS,
+        })
+      );
+      results.streams.push({
+        delayMs,
+        route: target.route,
+        target: target.kind,
+        result,
+        foreignCpu,
+      });
+      console.log(
+        `${pad(label(target), 32)} stream: ${result.streams} streams, first chunk p50 ` +
+          `${fixed(result.ttfcP50Ms, 2)} ms p99 ${fixed(result.ttfcP99Ms, 2)} ms, gap p99 ` +
+          `${fixed(result.gapP99Ms, 2)} ms` + (result.errors ? `  ERRORS ${result.errors}` : "") +
+          busy(foreignCpu),
+      );
+    }
+  } finally {
+    for (const server of started.reverse()) await server.stop();
+  }
+}
+
+/**
+ * Throughput of Gemini Proxy with a small and a large key pool.
+ * @param options Flags.
+ * @param results Where figures go.
+ * @param kvDir Temp folder for KV files.
+ */
+export async function runScalingPhase(
+  options: BenchOptions,
+  results: BenchResults,
+  kvDir: string,
+): Promise<void> {
+  console.log(`\n== key pool: ${options.scaleKeys.join(" vs ")} keys ==`);
+  const upstream = await startUpstream(shape(0));
+  try {
+    const cells = options.scaleKeys.map((keys): ScaleCell => ({
+      keys,
+      startupMs: 0,
+      rounds: [],
+      foreignCpu: [],
+      peakMb: null,
+      idleCpuPct: null,
+    }));
+    // One proxy alive at a time (an idle proxy's background work would load the other's CPUs),
+    // in two alternating rounds so that drift over time hits both pool sizes alike.
+    for (let round = 0; round < 2; round++) {
+      for (const cell of cells) {
+        const t = performance.now();
+        const server = await startGeminiProxyFromFile(
+          productionEnv({
+            upstreamUrl: upstream.url,
+            kvPath: `${kvDir}/keys-${cell.keys}-${round}.kv`,
+            keys: cell.keys,
+          }),
+          `Gemini Proxy (${cell.keys} keys)`,
+        );
+        const startupMs = performance.now() - t;
+        try {
+          cell.startupMs = Math.max(cell.startupMs, startupMs);
+          const request = buildRequest(
+            { kind: "ours", url: server.url, upstreamUrl: upstream.url },
+            "native",
+            false,
+          );
+          const problem = await verify(request);
+          if (problem) {
+            throw new Error(`${server.name}: ${problem}\n--- its output ---\n${tail(server)}`);
+          }
+          await runWrk(request, { connections: 32, seconds: options.warmupS });
+          if (!resetPeak(server.pid)) results.peakPerCell = false;
+          const { value: wrk, foreignCpu } = await measured(() =>
+            runWrk(request, { connections: 32, seconds: options.durationS })
+          );
+          cell.rounds.push(wrk);
+          cell.foreignCpu.push(foreignCpu);
+          cell.peakMb = Math.max(cell.peakMb ?? 0, readMemory(server.pid)?.peakMb ?? 0);
+          if (round === 1) cell.idleCpuPct = await idleCpu(server.pid, 3000);
+          console.log(
+            `${pad(server.name, 32)} c=32  ${fixed(wrk.rps, 0).padStart(8)} req/s` +
+              ` (started in ${fixed(startupMs / 1000, 1)} s)` + busy(foreignCpu) +
+              (cell.idleCpuPct === null || round === 0
+                ? ""
+                : `, idle afterwards: ${fixed(cell.idleCpuPct, 0)}% of a core`),
+          );
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+    results.scaling = cells;
+  } finally {
+    await upstream.stop();
+  }
+}
+
+/**
+ * A long run of Gemini Proxy at 256 connections with its RSS sampled, for memory flatness.
+ * @param options Flags (`soakS`).
+ * @param kvDir Temp folder for KV files.
+ * @returns The samples.
+ */
+export async function runSoakPhase(options: BenchOptions, kvDir: string): Promise<SoakResult> {
+  const connections = 256;
+  console.log(`\n== soak: Gemini Proxy at ${connections} connections for ${options.soakS} s ==`);
+  const started: Server[] = [];
+  try {
+    const upstream = await startUpstream(shape(0));
+    started.push(upstream);
+    const ours = await startGeminiProxy(
+      productionEnv({ upstreamUrl: upstream.url, kvPath: `${kvDir}/soak.kv`, keys: MAIN_KEYS }),
+    );
+    started.push(ours);
+    const request = buildRequest(
+      { kind: "ours", url: ours.url, upstreamUrl: upstream.url },
+      "native",
+      false,
+    );
+    const samples: SoakResult["samples"] = [];
+    const t0 = performance.now();
+    const sample = () => {
+      const memory = readMemory(ours.pid);
+      if (memory) samples.push({ atS: (performance.now() - t0) / 1000, rssMb: memory.rssMb });
+    };
+    sample();
+    const timer = setInterval(sample, 10_000);
+    try {
+      const wrk = await runWrk(request, { connections, seconds: options.soakS });
+      sample();
+      return { seconds: options.soakS, connections, rps: wrk.rps, errors: wrk.errors, samples };
+    } finally {
+      clearInterval(timer);
+    }
+  } finally {
+    for (const server of started.reverse()) await server.stop();
+  }
+}
+
+function shape(delayMs: number): UpstreamShape {
+  return { delayMs, streamChunks: STREAM_CHUNKS, chunkDelayMs: CHUNK_DELAY_MS };
+}
+
+function label(target: LiveTarget): string {
+  return `${TARGET_LABELS[target.kind]} (${target.route})`;
+}

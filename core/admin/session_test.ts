@@ -1,0 +1,66 @@
+import { assert, assertEquals } from "../../tests/assert.ts";
+import { createSessions, readCookie, sessionCookie } from "./session.ts";
+
+const SECRET = "session-test-secret-0123456789";
+
+Deno.test("createSessions() issues a fresh id at every login and verifies its own cookies", async () => {
+  const clock = { now: 1_000_000 };
+  const sessions = await createSessions({ secret: SECRET, password: "pw-12345678", now: () => clock.now });
+  const a = await sessions.issue();
+  const b = await sessions.issue();
+  assert(a.session.id !== b.session.id);
+  assertEquals((await sessions.read(a.cookie))?.id, a.session.id);
+  assertEquals((await sessions.read(a.cookie))?.csrf, a.session.csrf);
+  assert(a.session.csrf !== b.session.csrf, "each session has its own CSRF token");
+});
+
+Deno.test("sessions.read() refuses forged, expired, revoked and foreign cookies", async () => {
+  const clock = { now: 1_000_000 };
+  const sessions = await createSessions({
+    secret: SECRET,
+    password: "pw-12345678",
+    now: () => clock.now,
+    ttlMs: 60_000,
+  });
+  const { cookie, session } = await sessions.issue();
+  const [id, expiry, signature] = cookie.split(".") as [string, string, string];
+  assertEquals(await sessions.read(`${id}.${(parseInt(expiry, 36) + 1e9).toString(36)}.${signature}`), null);
+  assertEquals(await sessions.read(`${id.replace(/^./, "x")}.${expiry}.${signature}`), null);
+  assertEquals(await sessions.read(undefined), null);
+  assertEquals(await sessions.read("garbage"), null);
+  const other = await createSessions({ secret: SECRET, password: "another-password", now: () => clock.now });
+  assertEquals(await other.read(cookie), null, "a new password ends every session");
+  clock.now += 60_000;
+  assertEquals(await sessions.read(cookie), null, "expired");
+  clock.now -= 1;
+  assert(await sessions.read(cookie));
+  sessions.revoke(session);
+  assertEquals(await sessions.read(cookie), null, "revoked");
+});
+
+Deno.test("sessions.checkCsrf() accepts only the session's own token", async () => {
+  const sessions = await createSessions({ secret: SECRET, password: "pw-12345678", now: Date.now });
+  const { session } = await sessions.issue();
+  assert(sessions.checkCsrf(session, session.csrf));
+  assert(!sessions.checkCsrf(session, session.csrf.slice(0, -1)));
+  assert(!sessions.checkCsrf(session, `${session.csrf}x`));
+  assert(!sessions.checkCsrf(session, ""));
+  assert(!sessions.checkCsrf(session, null));
+});
+
+Deno.test("sessionCookie() is HttpOnly and SameSite=Strict, and Secure unless on localhost", () => {
+  const local = sessionCookie("v", new Request("http://127.0.0.1:8000/admin/login"), 43_200);
+  assertEquals(local, "gp_admin=v; Path=/admin; Max-Age=43200; HttpOnly; SameSite=Strict");
+  const localhost = sessionCookie("v", new Request("http://localhost/admin/login"), 1);
+  assert(!localhost.includes("Secure"));
+  const remote = sessionCookie("v", new Request("https://proxy.example.com/admin/login"), 1);
+  assert(remote.endsWith("; Secure"), remote);
+  const cleared = sessionCookie("", new Request("https://proxy.example.com/admin/logout"), 0);
+  assert(cleared.includes("Max-Age=0"));
+});
+
+Deno.test("readCookie() finds one cookie among several", () => {
+  const request = new Request("http://x/", { headers: { cookie: "a=1; gp_admin=abc.def; b=2" } });
+  assertEquals(readCookie(request, "gp_admin"), "abc.def");
+  assertEquals(readCookie(request, "missing"), undefined);
+});

@@ -1,0 +1,133 @@
+/**
+ * A time-series chart drawn by uPlot in the browser (nothing is drawn on the server: the figure
+ * keeps its caption and a text summary for screen readers). Colors come from the page's CSS
+ * variables, so the chart follows light and dark mode, and it resizes with its container.
+ * @module
+ */
+import uPlot from "uplot";
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+
+/** One line of a chart. */
+export interface ChartSeries {
+  /** Legend label. */
+  label: string;
+  /** One value per x; null leaves a gap. */
+  values: (number | null)[];
+  /** CSS variable holding the color, e.g. `--c-1`. */
+  color: string;
+}
+
+/** Props of {@linkcode Chart}. */
+export interface ChartProps {
+  /** Stable id, also set as `data-chart` (tests look for it). */
+  id: string;
+  /** Caption. */
+  title: string;
+  /** Bucket start times, epoch ms. */
+  x: number[];
+  /** Lines. */
+  series: ChartSeries[];
+  /** Text summary read by screen readers. */
+  summary: string;
+  /** Height in px (default 200). */
+  height?: number;
+  /** Formats y values in the axis and legend. */
+  unit?: string;
+  /** Shown under the chart, inside the figure. */
+  children?: ComponentChildren;
+}
+
+/**
+ * A chart figure.
+ * @param props Data, caption and summary.
+ */
+export function Chart(props: ChartProps) {
+  const area = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const shape = props.series.map((s) => s.label).join("\u0000");
+  const data = [props.x.map((t) => t / 1000), ...props.series.map((s) => s.values)] as uPlot.AlignedData;
+  const latest = useRef(data);
+  latest.current = data;
+
+  useEffect(() => {
+    const el = area.current;
+    if (!el) return;
+    function build() {
+      plot.current?.destroy();
+      plot.current = new uPlot(options(el!, props), latest.current, el!);
+    }
+    build();
+    const resize = new ResizeObserver(() => {
+      plot.current?.setSize({ width: el.clientWidth, height: props.height ?? 200 });
+    });
+    resize.observe(el);
+    const scheme = matchMedia("(prefers-color-scheme: dark)");
+    scheme.addEventListener("change", build);
+    return () => {
+      resize.disconnect();
+      scheme.removeEventListener("change", build);
+      plot.current?.destroy();
+      plot.current = null;
+    };
+  }, [shape]);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [data]);
+
+  const sum = props.series[0]?.values.reduce<number>((a, v) => a + (v ?? 0), 0) ?? 0;
+  return (
+    <figure class="card" data-chart={props.id} data-sum={String(sum)}>
+      <figcaption>{props.title}</figcaption>
+      <div ref={area} class="chart-area" role="img" aria-label={props.summary} />
+      {props.children}
+    </figure>
+  );
+}
+
+function options(el: HTMLElement, props: ChartProps): uPlot.Options {
+  const css = getComputedStyle(el);
+  const color = (name: string) => css.getPropertyValue(name).trim() || "#888";
+  const axis: uPlot.Axis = {
+    stroke: color("--muted"),
+    grid: { stroke: color("--grid"), width: 1 },
+    ticks: { stroke: color("--grid"), width: 1 },
+    font: "12px system-ui, sans-serif",
+  };
+  const unit = props.unit ?? "";
+  return {
+    width: el.clientWidth || 400,
+    height: props.height ?? 200,
+    cursor: { drag: { x: false, y: false } },
+    legend: { live: true },
+    scales: { x: { time: true } },
+    axes: [
+      axis,
+      {
+        ...axis,
+        size: 52,
+        values: (_u, ticks) => ticks.map((v) => compactNumber(v) + unit),
+      },
+    ],
+    series: [
+      {},
+      ...props.series.map((s): uPlot.Series => ({
+        label: s.label,
+        stroke: color(s.color),
+        width: 2,
+        fill: color(s.color) + "22",
+        // Lone values would be invisible as lines: draw points when a series has few.
+        points: { show: (u, i) => (u.data[i] ?? []).filter((v) => v !== null && v !== 0).length <= 3, size: 6 },
+        spanGaps: false,
+        value: (_u, v) => v === null || v === undefined ? "–" : compactNumber(v) + unit,
+      })),
+    ],
+  };
+}
+
+function compactNumber(v: number): string {
+  if (Math.abs(v) >= 1e6) return `${+(v / 1e6).toFixed(1)}M`;
+  if (Math.abs(v) >= 1e3) return `${+(v / 1e3).toFixed(1)}K`;
+  return String(+v.toFixed(2));
+}

@@ -1,0 +1,138 @@
+/**
+ * One request log in full, with the timeline of its attempts. Rendered on the server only: this
+ * page ships no JavaScript.
+ * @module
+ */
+import type { ConsoleState } from "../../../core/admin/console.ts";
+import { HttpError } from "../../../core/errors.ts";
+import type { Handlers, PageProps } from "../../../core/web/types.ts";
+import { formatCount, formatMs, formatTime, statusClass } from "../../../islands/_shared/format.ts";
+import type { LogRecord } from "../../../islands/_shared/types.ts";
+import { PageTitle } from "../_components/page_title.tsx";
+
+export const handler: Handlers<ConsoleState> = {
+  async GET(ctx) {
+    const id = ctx.params.id ?? "";
+    if (!/^[0-9a-z]{1,64}$/.test(id)) return ctx.render(null, { status: 404 });
+    try {
+      return ctx.render(await ctx.state.deps.api<LogRecord>(`/logs/${id}`));
+    } catch (error) {
+      if (error instanceof HttpError && error.code === 404) return ctx.render(null, { status: 404 });
+      throw error;
+    }
+  },
+};
+
+/**
+ * A log record's facts, attempts and bodies.
+ * @param props The record, or null when there is none (yet).
+ */
+export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>) {
+  const log = props.data;
+  if (!log) {
+    return (
+      <>
+        <PageTitle title="Log not found" />
+        <p><a href="/admin/logs">← Logs</a></p>
+        <div class="card">
+          <h1>Log not found</h1>
+          <p>
+            No record has the id <code>{props.params.id}</code>. Records are written a moment after
+            the response ends: reload in a second if the request just finished.
+          </p>
+        </div>
+      </>
+    );
+  }
+  const longest = Math.max(1, ...log.attempts.map((a) => a.durationMs), log.durationMs);
+  const facts: [string, string][] = [
+    ["Time (UTC)", formatTime(log.time)],
+    ["Path", `${log.httpMethod} ${log.path}`],
+    ["Model", log.model ?? "–"],
+    ["API method", `${log.method} (${log.flavour})${log.stream ? ", stream" : ""}`],
+    ["Token", log.tokenName ? `${log.tokenName} (${log.tokenId})` : "–"],
+    ["Answered by key", log.keyMasked ?? "–"],
+    ["Time to upstream headers", formatMs(log.ttfbMs)],
+    ["Duration", formatMs(log.durationMs)],
+    ["Bytes in / out", `${formatCount(log.bytesIn)} / ${formatCount(log.bytesOut)}`],
+    ["Finish reason", log.finishReason ?? "–"],
+    ["Region", log.region ?? "–"],
+    ["User agent", log.userAgent ?? "–"],
+  ];
+  if (log.truncated) facts.push(["Truncated", "the stream ended early"]);
+  return (
+    <>
+      <PageTitle title={`Request ${log.id}`} />
+      <p><a href="/admin/logs">← Logs</a></p>
+      <div class="page-head">
+        <h1>
+          Request <span class="mono">{log.id}</span>
+        </h1>
+        <span class={`pill ${statusClass(log.status)}`}>
+          {log.status}
+          {log.errorClass ? ` · ${log.errorClass}` : ""}
+        </span>
+      </div>
+      <div class="grid-2">
+        <section class="card" aria-labelledby="facts">
+          <h2 id="facts">Request</h2>
+          <dl class="facts">
+            {facts.map(([name, value]) => [<dt key={`${name}-t`}>{name}</dt>, <dd key={`${name}-d`}>{value}</dd>])}
+          </dl>
+        </section>
+        <section class="card" aria-labelledby="attempts">
+          <h2 id="attempts">Attempts</h2>
+          <ol class="timeline">
+            {log.attempts.map((a, i) => (
+              <li key={i} class={a.errorClass || a.status >= 400 || a.status === 0 ? "bad" : "ok"}>
+                <strong>#{i + 1}</strong> <span class="mono">{a.keyMasked}</span>{" "}
+                <span class={`pill ${a.status ? statusClass(a.status) : "bad"}`}>{a.status || "no answer"}</span>
+                {a.errorClass && <span class="muted"> {a.errorClass}</span>} · {formatMs(a.durationMs)}
+                <div class="track">
+                  <span style={{ width: `${Math.max(2, (a.durationMs / longest) * 100)}%` }} />
+                </div>
+              </li>
+            ))}
+            <li class={log.status < 400 ? "ok" : "bad"}>
+              <strong>Answered {log.status}</strong> after {formatMs(log.durationMs)}
+              {log.attempts.length > 1 && ` (${log.attempts.length - 1} failover${log.attempts.length > 2 ? "s" : ""})`}
+            </li>
+          </ol>
+          {log.usage && (
+            <>
+              <h2 style={{ marginTop: "1rem" }}>Tokens</h2>
+              <dl class="facts">
+                <dt>Prompt</dt>
+                <dd>{formatCount(log.usage.prompt)}</dd>
+                <dt>Output</dt>
+                <dd>{formatCount(log.usage.candidates)}</dd>
+                <dt>Thinking</dt>
+                <dd>{formatCount(log.usage.thoughts)}</dd>
+                <dt>Cached</dt>
+                <dd>{formatCount(log.usage.cached)}</dd>
+                <dt>Total</dt>
+                <dd>{formatCount(log.usage.total)}</dd>
+              </dl>
+            </>
+          )}
+        </section>
+      </div>
+      {(log.requestBody || log.responseBody) && (
+        <section class="card" aria-label="Bodies">
+          {log.requestBody && (
+            <details>
+              <summary>Request body</summary>
+              <pre class="body">{log.requestBody}</pre>
+            </details>
+          )}
+          {log.responseBody && (
+            <details open>
+              <summary>Response body</summary>
+              <pre class="body">{log.responseBody}</pre>
+            </details>
+          )}
+        </section>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,191 @@
+/**
+ * The settings page: a plain form (no JavaScript). Values forced by environment variables are
+ * shown read-only; an empty field returns a setting to its default.
+ * @module
+ */
+import { settingsView } from "../../core/admin/settings_api.ts";
+import type { ConsoleState } from "../../core/admin/console.ts";
+import { HttpError } from "../../core/errors.ts";
+import { type SettingName, settingsPatchSchema, type SettingsPatch } from "../../core/settings.ts";
+import type { Handlers, PageProps } from "../../core/web/types.ts";
+import { PageTitle } from "./_components/page_title.tsx";
+
+/** What the page shows. */
+export interface SettingsData {
+  /** The settings as the admin API shows them. */
+  view: ReturnType<typeof settingsView>;
+  /** The last save worked. */
+  saved?: boolean;
+  /** Why the last save failed. */
+  error?: string;
+}
+
+interface FieldSpec {
+  name: SettingName;
+  label: string;
+  hint: string;
+  kind: "number" | "url" | "select";
+  options?: [string, string][];
+  min?: number;
+  max?: number;
+  step?: string;
+}
+
+const FIELDS: FieldSpec[] = [
+  {
+    name: "strategy",
+    label: "Rotation strategy",
+    hint: "How the next key is picked among those free to serve the model.",
+    kind: "select",
+    options: [["round_robin", "Round robin"], ["least_used", "Least used"], ["weighted", "Weighted"]],
+  },
+  {
+    name: "maxAttempts",
+    label: "Max attempts",
+    hint: "Distinct keys tried for one request before its error reaches the client (1 to 20).",
+    kind: "number",
+    min: 1,
+    max: 20,
+  },
+  {
+    name: "waitWhenExhaustedMs",
+    label: "Wait when exhausted (ms)",
+    hint: "When every key rests, wait up to this long for one to free up; 0 answers 429 at once.",
+    kind: "number",
+    min: 0,
+    max: 600000,
+  },
+  {
+    name: "upstreamUrl",
+    label: "Upstream URL",
+    hint: "Google's API, or a Cloudflare AI Gateway URL.",
+    kind: "url",
+  },
+  {
+    name: "logBodies",
+    label: "Log bodies",
+    hint: "Which request and response bodies request logs keep (8 KB at most, keys masked).",
+    kind: "select",
+    options: [["none", "None"], ["errors", "Errors only"], ["all", "All"]],
+  },
+  {
+    name: "logRetentionDays",
+    label: "Log retention (days)",
+    hint: "Records older than this expire.",
+    kind: "number",
+    min: 0.01,
+    max: 3650,
+    step: "any",
+  },
+];
+
+export const handler: Handlers<ConsoleState> = {
+  GET(ctx) {
+    const view = settingsView(ctx.state.deps.settings);
+    return ctx.render({ view, saved: ctx.url.searchParams.has("saved") } satisfies SettingsData);
+  },
+  async POST(ctx) {
+    const settings = ctx.state.deps.settings;
+    const form = await ctx.req.formData();
+    const patch: Record<string, unknown> = {};
+    for (const field of FIELDS) {
+      if (settings.forced[field.name]) continue;
+      const raw = String(form.get(field.name) ?? "").trim();
+      patch[field.name] = raw === "" ? null : field.kind === "number" ? Number(raw) : raw;
+    }
+    const parsed = settingsPatchSchema.safeParse(patch);
+    let error: string | undefined;
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = FIELDS.find((f) => f.name === issue?.path[0]);
+      error = `${field?.label ?? "A setting"}: ${issue?.message ?? "invalid value"}`;
+    } else {
+      try {
+        await settings.save(parsed.data as SettingsPatch);
+      } catch (e) {
+        if (!(e instanceof HttpError)) throw e;
+        error = e.message;
+      }
+    }
+    if (error) {
+      return ctx.render({ view: settingsView(settings), error } satisfies SettingsData, { status: 400 });
+    }
+    return ctx.redirect("/admin/settings?saved");
+  },
+};
+
+/**
+ * The settings form.
+ * @param props Settings and the outcome of the last save.
+ */
+export default function SettingsPage(props: PageProps<SettingsData, ConsoleState>) {
+  const { view, saved, error } = props.data;
+  const csrf = props.state.session?.csrf ?? "";
+  return (
+    <>
+      <PageTitle title="Settings" />
+      <div class="page-head">
+        <h1>Settings</h1>
+      </div>
+      {saved && <p class="notice ok" role="status">Saved. Every process sharing the store follows within a second.</p>}
+      {error && <p class="notice bad" role="alert">{error}</p>}
+      <form class="card" method="post" action="/admin/settings">
+        <input type="hidden" name="_csrf" value={csrf} />
+        {FIELDS.map((field) => <Field key={field.name} field={field} view={view} />)}
+        <button type="submit" class="btn primary">Save settings</button>
+      </form>
+      <p class="muted small">
+        Other options (keys, tokens, limits, timeouts) come from environment variables; see the README.
+      </p>
+    </>
+  );
+}
+
+function Field(props: { field: FieldSpec; view: SettingsData["view"] }) {
+  const { field, view } = props;
+  const id = `s-${field.name}`;
+  const forcedBy = view.forced[field.name];
+  const stored = view.stored[field.name];
+  const effective = String(view.effective[field.name]);
+  const fallback = String(view.defaults[field.name]);
+  const value = forcedBy ? effective : stored === undefined ? "" : String(stored);
+  const common = {
+    id,
+    name: field.name,
+    value,
+    placeholder: `default: ${fallback}`,
+    disabled: !!forcedBy,
+    "aria-describedby": `${id}-hint`,
+  };
+  return (
+    <div class="field" data-setting={field.name}>
+      <label for={id}>
+        {field.label} {forcedBy && <span class="pill warn">set by {forcedBy}</span>}
+      </label>
+      {field.kind === "select"
+        ? (
+          <select id={id} name={field.name} disabled={!!forcedBy} aria-describedby={`${id}-hint`}>
+            {!forcedBy && <option value="" selected={value === ""}>Default ({fallback})</option>}
+            {field.options!.map(([v, label]) => <option key={v} value={v} selected={value === v}>{label}</option>)}
+          </select>
+        )
+        : field.kind === "url"
+        ? <input type="url" {...common} />
+        : (
+          <input
+            type="number"
+            {...common}
+            {...(field.min !== undefined ? { min: field.min } : {})}
+            {...(field.max !== undefined ? { max: field.max } : {})}
+            {...(field.step ? { step: field.step } : {})}
+          />
+        )}
+      <span class="hint" id={`${id}-hint`}>
+        {field.hint}
+        {forcedBy
+          ? ` Forced by the environment variable ${forcedBy}: change it there.`
+          : ` In effect: ${effective}.`}
+      </span>
+    </div>
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * Shared set-up of the browser tests: headless Debian Chromium driven by playwright-core, the
+ * console's assets built once, and screenshot helpers.
+ * @module
+ */
+import { type Browser, chromium, type Page } from "playwright-core";
+import { buildConsole } from "../../adapters/deno/build.ts";
+
+/** Debian's Chromium (`apt-get install -y chromium`). */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Whether Chromium is installed; browser tests are skipped (with a message) when it is not. */
+export const HAS_CHROMIUM = await Deno.stat(CHROMIUM).then(() => true, () => false);
+if (!HAS_CHROMIUM) {
+  console.warn(
+    `Browser tests skipped: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`)`,
+  );
+}
+
+const ROOT = new URL("../../", import.meta.url);
+/** Where every run saves its screenshots (ignored by git). */
+export const SCREENSHOTS = new URL("test-results/screenshots/", ROOT);
+/** Screenshots the README shows, refreshed by runs with `UPDATE_SCREENSHOTS=1`. */
+export const DOC_SCREENSHOTS = new URL("docs/screenshots/", ROOT);
+
+/** Launches headless Chromium with the flags this environment needs. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** Builds the console's assets when `deno task build` has not (e.g. a bare `deno test`). */
+export async function ensureBuilt(): Promise<void> {
+  const built = await Deno.stat(new URL("static/build/manifest.json", ROOT)).then(
+    () => true,
+    () => false,
+  );
+  if (!built) await buildConsole();
+}
+
+/**
+ * Saves a full-page screenshot under `test-results/screenshots/`, and under `docs/screenshots/`
+ * too when `UPDATE_SCREENSHOTS=1` and `forDocs` is set.
+ * @param page The page.
+ * @param name File name without extension.
+ * @param forDocs Whether the README uses it.
+ */
+export async function screenshot(page: Page, name: string, forDocs = false): Promise<void> {
+  await Deno.mkdir(SCREENSHOTS, { recursive: true });
+  const bytes = await page.screenshot({ fullPage: true, animations: "disabled" });
+  await Deno.writeFile(new URL(`${name}.png`, SCREENSHOTS), bytes);
+  if (forDocs && Deno.env.get("UPDATE_SCREENSHOTS") === "1") {
+    await Deno.mkdir(DOC_SCREENSHOTS, { recursive: true });
+    await Deno.writeFile(new URL(`${name}.png`, DOC_SCREENSHOTS), bytes);
+  }
+}
+
+/**
+ * Waits until the page's islands have hydrated (they set `data-hydrated` on `<html>`).
+ * @param page The page.
+ */
+export async function hydrated(page: Page): Promise<void> {
+  await page.waitForSelector("html[data-hydrated]", { state: "attached" });
+}
