@@ -5,7 +5,7 @@
  */
 import { type Affinity, createdResources, resourcesInBody } from "../affinity.ts";
 import { authenticate } from "../auth.ts";
-import { classifyFailure, classifyUpstream, type Verdict } from "../classify.ts";
+import { classifyUpstream } from "../classify.ts";
 import type { Config } from "../config.ts";
 import { HttpError, retryInfo } from "../errors.ts";
 import type { KeyPool } from "../key_pool.ts";
@@ -13,15 +13,16 @@ import type { Logger } from "../logger.ts";
 import type { PoolSync } from "../pool_sync.ts";
 import type { ActiveKey, Registry } from "../registry.ts";
 import { clientCredential, upstreamSearch } from "./credentials.ts";
-import { clientHeaders, headerBytes, upstreamHeaders } from "./headers.ts";
+import { clientHeaders, headerBytes } from "./headers.ts";
 import { prepareBody, type PreparedBody } from "./request_body.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
 import type { RegionalRelay, RelayCaller, RelayReason } from "./regional_relay.ts";
-import { finishReasonOf, type TapResult, type Usage, usageOf, usageTap } from "../usage.ts";
-import { type LogRecord, requestId } from "../logs/log_record.ts";
+import type { LogRecord } from "../logs/log_record.ts";
 import { redact } from "../secrets.ts";
-import { deadline } from "../deadlines.ts";
+import { type Attempt, callUpstream, readBounded, rebuild } from "./upstream_call.ts";
+import { createRequestLog, noteToken, proxyErrorClass } from "./request_log.ts";
+import { respond } from "./respond.ts";
 import type { TokenRecord } from "../store/store.ts";
 import type { TokenQuota } from "../tokens/token_quota.ts";
 
@@ -62,19 +63,8 @@ export interface ProxyDeps {
 
 /** POST methods whose answer names a resource owned by the key's project. */
 const CREATING = new Set(["batchGenerateContent", "predictLongRunning", "asyncBatchEmbedContent"]);
-/** Largest declared JSON answer read whole; larger ones stream through. */
-const MAX_WHOLE_BYTES = 32 * 1024 * 1024;
-const textDecoder = new TextDecoder();
 /** HTTP methods the Gemini API uses. */
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
-/** Longest request or response body kept in a log record, in characters. */
-const LOG_BODY_LIMIT = 8192;
-/** Largest upstream error body read to classify it. */
-const MAX_ERROR_BYTES = 1024 * 1024;
-
-type Attempt =
-  | { kind: "response"; response: Response }
-  | { kind: "failed"; verdict: Verdict; error: HttpError };
 
 /**
  * Creates the handler for every Gemini API path.
@@ -83,7 +73,15 @@ type Attempt =
  */
 export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promise<Response> {
   const { config, registry, pool, poolSync, affinity, logger } = deps;
-  const finished = new WeakSet<LogRecord>();
+  const log = createRequestLog({
+    config,
+    registry,
+    now: deps.now,
+    logger,
+    regionOf: deps.regionOf,
+    onFinish: deps.onFinish,
+  });
+  const { finish, clip } = log;
 
   return async function proxyHandler(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -91,7 +89,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     if (!route) {
       throw new HttpError(404, `Path "${url.pathname}" is not part of the Gemini API`);
     }
-    const ex = newRecord(request, route);
+    const ex = log.begin(request, route);
     try {
       const response = await handle(request, url, route, ex);
       setHeader(response, "x-request-id", ex.id);
@@ -115,64 +113,6 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       return response;
     }
   };
-
-  function newRecord(request: Request, route: ProxyRoute): LogRecord {
-    const time = deps.now();
-    return {
-      id: requestId(time),
-      time,
-      httpMethod: request.method,
-      path: route.path,
-      tokenId: null,
-      tokenName: null,
-      model: route.model,
-      method: route.method,
-      flavour: route.kind === "upload_chunk" ? "upload" : route.kind,
-      stream: route.stream,
-      status: 0,
-      errorClass: null,
-      attempts: [],
-      keyId: null,
-      keyMasked: null,
-      ttfbMs: null,
-      durationMs: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      usage: null,
-      finishReason: null,
-      truncated: false,
-      region: deps.regionOf?.(request) ?? config.region ?? null,
-      userAgent: request.headers.get("user-agent"),
-    };
-  }
-
-  /** Completes a record and hands it on, once. */
-  function finish(ex: LogRecord, result: Partial<TapResult>): void {
-    if (finished.has(ex)) return;
-    finished.add(ex);
-    ex.durationMs = deps.now() - ex.time;
-    ex.bytesOut = result.bytes ?? 0;
-    if (result.usage) ex.usage = result.usage;
-    if (result.finishReason) ex.finishReason = result.finishReason;
-    if (result.midStreamError) ex.errorClass ??= "mid_stream_error";
-    if (result.aborted) ex.errorClass ??= "client_cancelled";
-    ex.truncated = Boolean(
-      result.midStreamError || result.aborted ||
-        (ex.stream && ex.status < 400 && result.finishReason === null),
-    );
-    try {
-      deps.onFinish?.(ex);
-    } catch (error) {
-      logger.log("warn", "log hook failed", { error });
-    }
-  }
-
-  function clip(text: string): string {
-    const bounded = text.length > LOG_BODY_LIMIT
-      ? text.slice(0, LOG_BODY_LIMIT) + `... [${text.length - LOG_BODY_LIMIT} more characters]`
-      : text;
-    return redact(bounded, registry.secrets);
-  }
 
   async function handle(
     request: Request,
@@ -254,7 +194,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       tried.add(key.id);
       poolSync.countUse(key, model);
       const started = deps.now();
-      last = await send(request, route, target, key, body);
+      last = await callUpstream(request, route, target, key, body, { config, fetch: deps.fetch });
       ex.keyId = key.id;
       ex.keyMasked = key.record.masked;
       const attemptRecord = {
@@ -318,11 +258,6 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     return finishError(ex, rebuild(last.response, text), text, lastClass);
   }
 
-  function noteToken(ex: LogRecord, token: { id: string; name: string }): void {
-    ex.tokenId = token.id;
-    ex.tokenName = token.name;
-  }
-
   /** Logs an upstream error answered to the client; its body is already read. */
   function finishError(
     ex: LogRecord,
@@ -383,57 +318,6 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     );
   }
 
-  async function send(
-    request: Request,
-    route: ProxyRoute,
-    target: string,
-    key: ActiveKey,
-    body: PreparedBody,
-  ): Promise<Attempt> {
-    const headers = upstreamHeaders(request.headers, {
-      apiKey: key.value,
-      bearer: route.kind === "openai",
-      cfAigToken: config.cfAigToken,
-    });
-    // Linked to the client only until headers arrive: after that, relaying the body cancels the
-    // upstream read when the client goes away.
-    const abort = new AbortController();
-    const onClientAbort = () => abort.abort(new HttpError(499, "Client closed the request"));
-    request.signal.addEventListener("abort", onClientAbort, { once: true });
-    const cancelDeadline = deadline(config.upstreamTimeoutMs, () =>
-      abort.abort(
-        new HttpError(504, `Upstream did not answer within ${config.upstreamTimeoutMs} ms`),
-      ));
-    try {
-      const response = await deps.fetch(target, {
-        method: request.method,
-        headers,
-        body: body.body,
-        redirect: "manual",
-        signal: abort.signal,
-        // @ts-ignore: `duplex` is required by fetch for streamed request bodies but missing from lib.dom.
-        duplex: "half",
-      });
-      return { kind: "response", response };
-    } catch (cause) {
-      if (body.exceeded()) {
-        throw new HttpError(413, `Request body exceeds ${config.maxBodyBytes} bytes`, { cause });
-      }
-      const reason = abort.signal.reason;
-      if (reason instanceof HttpError) {
-        return { kind: "failed", verdict: classifyFailure(reason.code === 504), error: reason };
-      }
-      return {
-        kind: "failed",
-        verdict: classifyFailure(false),
-        error: new HttpError(502, "Upstream is unreachable", { cause }),
-      };
-    } finally {
-      cancelDeadline();
-      request.signal.removeEventListener("abort", onClientAbort);
-    }
-  }
-
   async function relay(
     request: Request,
     url: URL,
@@ -479,74 +363,9 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         key: key.record.masked,
       });
     }
-    return respond(ex, route, upstream, headers, (usage) => {
+    return respond(log, config.logBodies, ex, route, upstream, headers, (usage) => {
       if (usage) poolSync.addTokens(key, model, usage.total);
       if (token) deps.tokens.charge(token, usage);
-    });
-  }
-
-  /**
-   * Sends a successful upstream answer on. A whole JSON answer is read at once (the runtime's
-   * fastest path; upstream sends it in one go anyway); streams flow through the usage tap chunk
-   * by chunk. Either way the log record is completed when the last byte has passed.
-   */
-  async function respond(
-    ex: LogRecord,
-    route: ProxyRoute,
-    response: Response,
-    headers: Headers,
-    onUsage: (usage: Usage | null) => void,
-  ): Promise<Response> {
-    const type = headers.get("content-type") ?? "";
-    if (type.includes("event-stream")) ex.stream = true;
-    const flavour = route.kind === "openai" ? "openai" : "native";
-    if (!response.body) {
-      finish(ex, {});
-      return new Response(null, {
-        status: response.status,
-        statusText: response.statusText,
-        headers,
-      });
-    }
-    const length = Number(headers.get("content-length") ?? "0");
-    if (type.includes("json") && !ex.stream && !route.stream && length <= MAX_WHOLE_BYTES) {
-      let bytes: Uint8Array;
-      try {
-        bytes = await response.bytes();
-      } catch (cause) {
-        throw new HttpError(502, "Upstream closed the connection before its answer was complete", {
-          cause,
-        });
-      }
-      const text = textDecoder.decode(bytes);
-      const usage = usageOf(text, flavour);
-      onUsage(usage);
-      if (config.logBodies === "all") ex.responseBody = clip(text);
-      finish(ex, {
-        bytes: bytes.byteLength,
-        usage,
-        finishReason: finishReasonOf(text, flavour),
-        midStreamError: false,
-        aborted: false,
-      });
-      return new Response(bytes as Uint8Array<ArrayBuffer>, {
-        status: response.status,
-        statusText: response.statusText,
-        headers,
-      });
-    }
-    const tap = usageTap(flavour, (result) => {
-      onUsage(result.usage);
-      if (result.captured !== null) ex.responseBody = clip(result.captured);
-      finish(ex, result);
-    }, {
-      scan: type.includes("json") || type.includes("event-stream"),
-      capture: config.logBodies === "all" ? LOG_BODY_LIMIT : 0,
-    });
-    return new Response(response.body.pipeThrough(tap), {
-      status: response.status,
-      statusText: response.statusText,
-      headers,
     });
   }
 
@@ -583,7 +402,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     }
     ex.status = response.status;
     const headers = clientHeaders(response.headers);
-    return respond(ex, route, response, headers, (usage) => {
+    return respond(log, config.logBodies, ex, route, response, headers, (usage) => {
       if (token) deps.tokens.charge(token, usage);
     });
   }
@@ -647,48 +466,6 @@ function modelOf(json: unknown): string | null {
   return typeof model === "string" ? model.replace(/^models\//, "") : null;
 }
 
-/** Reads an error body up to a bound; the rest is dropped. */
-async function readBounded(response: Response): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      total += value.byteLength;
-      if (total > MAX_ERROR_BYTES) {
-        await reader.cancel();
-        break;
-      }
-    }
-  } catch {
-    // A body cut short still tells what it can.
-  }
-  return new TextDecoder().decode(concat(chunks, total));
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk.subarray(0, Math.min(chunk.byteLength, total - offset)), offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
-/** The response again, with its body already read as text. */
-function rebuild(response: Response, text: string): Response {
-  return new Response(text, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: clientHeaders(response.headers),
-  });
-}
-
 function publicOrigin(request: Request, url: URL): string {
   const host = request.headers.get("x-forwarded-host");
   const proto = request.headers.get("x-forwarded-proto");
@@ -705,19 +482,4 @@ function setHeader(response: Response, name: string, value: string): void {
   } catch {
     // Immutable headers: the id is still in the log.
   }
-}
-
-/** The error class of an answer the proxy gave itself. */
-function proxyErrorClass(error: HttpError): string {
-  const reason = error.details.find((d) => d["@type"].endsWith("ErrorInfo"))?.reason;
-  if (reason === "ALL_KEYS_COOLING") return "keys_exhausted";
-  if (typeof reason === "string" && reason.startsWith("PROXY_TOKEN")) return "auth";
-  if (typeof reason === "string" && reason.startsWith("TOKEN_")) return "token_quota";
-  if (error.code === 413 || error.code === 431) return "too_large";
-  if (error.code === 499) return "client_cancelled";
-  if (error.code === 504) return "timeout";
-  if (error.code === 502) return "network";
-  if (error.code === 503) return "no_keys";
-  if (error.code === 401 || error.code === 403) return "auth";
-  return error.code >= 500 ? "internal" : "client_error";
 }

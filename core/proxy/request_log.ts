@@ -1,0 +1,131 @@
+/**
+ * Building a request's log record as the request goes: started when the route is known,
+ * completed once when the last byte has been sent, then handed to the log queue and metrics.
+ * @module
+ */
+import type { Config } from "../config.ts";
+import type { HttpError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { type LogRecord, requestId } from "../logs/log_record.ts";
+import type { Registry } from "../registry.ts";
+import { redact } from "../secrets.ts";
+import type { TapResult } from "../usage.ts";
+import type { ProxyRoute } from "./route.ts";
+
+/** Longest request or response body kept in a log record, in characters. */
+export const LOG_BODY_LIMIT = 8192;
+
+/** Options of {@linkcode createRequestLog}. */
+export interface RequestLogOptions {
+  config: Config;
+  registry: Registry;
+  now: () => number;
+  logger: Logger;
+  /** Region serving a request, when the platform tells (Cloudflare colo). */
+  regionOf?: ((request: Request) => string | null | undefined) | undefined;
+  /** Receives every completed record. */
+  onFinish?: ((record: LogRecord) => void) | undefined;
+}
+
+/** Starts, fills and completes log records. */
+export interface RequestLog {
+  /** A fresh record for a request on a route. */
+  begin(request: Request, route: ProxyRoute): LogRecord;
+  /** Completes a record and hands it on; later calls for the same record do nothing. */
+  finish(ex: LogRecord, result: Partial<TapResult>): void;
+  /** A body as kept in logs: bounded and with secrets masked. */
+  clip(text: string): string;
+}
+
+/**
+ * Creates the record builder.
+ * @param options Configuration, clock, logger and the hand-off.
+ */
+export function createRequestLog(options: RequestLogOptions): RequestLog {
+  const { config, registry, logger } = options;
+  const finished = new WeakSet<LogRecord>();
+  return {
+    begin(request, route) {
+      const time = options.now();
+      return {
+        id: requestId(time),
+        time,
+        httpMethod: request.method,
+        path: route.path,
+        tokenId: null,
+        tokenName: null,
+        model: route.model,
+        method: route.method,
+        flavour: route.kind === "upload_chunk" ? "upload" : route.kind,
+        stream: route.stream,
+        status: 0,
+        errorClass: null,
+        attempts: [],
+        keyId: null,
+        keyMasked: null,
+        ttfbMs: null,
+        durationMs: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+        usage: null,
+        finishReason: null,
+        truncated: false,
+        region: options.regionOf?.(request) ?? config.region ?? null,
+        userAgent: request.headers.get("user-agent"),
+      };
+    },
+    finish(ex, result) {
+      if (finished.has(ex)) return;
+      finished.add(ex);
+      ex.durationMs = options.now() - ex.time;
+      ex.bytesOut = result.bytes ?? 0;
+      if (result.usage) ex.usage = result.usage;
+      if (result.finishReason) ex.finishReason = result.finishReason;
+      if (result.midStreamError) ex.errorClass ??= "mid_stream_error";
+      if (result.aborted) ex.errorClass ??= "client_cancelled";
+      ex.truncated = Boolean(
+        result.midStreamError || result.aborted ||
+          (ex.stream && ex.status < 400 && result.finishReason === null),
+      );
+      try {
+        options.onFinish?.(ex);
+      } catch (error) {
+        logger.log("warn", "log hook failed", { error });
+      }
+    },
+    clip(text) {
+      const bounded = text.length > LOG_BODY_LIMIT
+        ? text.slice(0, LOG_BODY_LIMIT) + `... [${text.length - LOG_BODY_LIMIT} more characters]`
+        : text;
+      return redact(bounded, registry.secrets);
+    },
+  };
+}
+
+/**
+ * Notes the authenticated token on a record (id and name, never the secret).
+ * @param ex The record.
+ * @param token The token.
+ */
+export function noteToken(ex: LogRecord, token: { id: string; name: string }): void {
+  ex.tokenId = token.id;
+  ex.tokenName = token.name;
+}
+
+/**
+ * The error class of an answer the proxy gave itself.
+ * @param error The error answered.
+ */
+export function proxyErrorClass(error: HttpError): string {
+  const reason = error.details.find((d) => d["@type"].endsWith("ErrorInfo"))?.reason;
+  if (reason === "ALL_KEYS_COOLING") return "keys_exhausted";
+  if (typeof reason === "string" && reason.startsWith("PROXY_TOKEN")) return "auth";
+  if (typeof reason === "string" && reason.startsWith("TOKEN_")) return "token_quota";
+  if (error.code === 413 || error.code === 431) return "too_large";
+  if (error.code === 499) return "client_cancelled";
+  if (error.code === 504) return "timeout";
+  if (error.code === 502) return "network";
+  if (error.code === 503) return "no_keys";
+  if (error.code === 401 || error.code === 403) return "auth";
+  return error.code >= 500 ? "internal" : "client_error";
+}

@@ -1,0 +1,142 @@
+/**
+ * One try of a request on one key: the upstream call with its timeout and client-abort link, and
+ * the helpers that read an error answer so it can be classified and relayed.
+ * @module
+ */
+import { classifyFailure, type Verdict } from "../classify.ts";
+import type { Config } from "../config.ts";
+import { deadline } from "../deadlines.ts";
+import { HttpError } from "../errors.ts";
+import type { ActiveKey } from "../registry.ts";
+import { clientHeaders, upstreamHeaders } from "./headers.ts";
+import type { PreparedBody } from "./request_body.ts";
+import type { ProxyRoute } from "./route.ts";
+
+/** The outcome of one try: an answer (any status), or no answer at all. */
+export type Attempt =
+  | { kind: "response"; response: Response }
+  | { kind: "failed"; verdict: Verdict; error: HttpError };
+
+/** Largest upstream error body read to classify it. */
+const MAX_ERROR_BYTES = 1024 * 1024;
+
+/** What {@linkcode callUpstream} needs besides the request. */
+export interface CallOptions {
+  /** Configuration (timeouts, limits, gateway token). */
+  config: Config;
+  /** The fetch used for upstream calls. */
+  fetch: typeof fetch;
+}
+
+/**
+ * Sends the request upstream with a real key, waiting for response headers at most
+ * `UPSTREAM_TIMEOUT_MS`. A client that leaves before then cancels the call; after that, relaying
+ * the body cancels the upstream read when the client goes away.
+ * @param request The client request (for method, headers and abort signal).
+ * @param route Its route.
+ * @param target Full upstream URL.
+ * @param key The key to use.
+ * @param body The prepared body.
+ * @param options Configuration and fetch.
+ * @returns The attempt's outcome.
+ * @throws {HttpError} 413 when a streamed body passes the limit.
+ */
+export async function callUpstream(
+  request: Request,
+  route: ProxyRoute,
+  target: string,
+  key: ActiveKey,
+  body: PreparedBody,
+  options: CallOptions,
+): Promise<Attempt> {
+  const { config } = options;
+  const headers = upstreamHeaders(request.headers, {
+    apiKey: key.value,
+    bearer: route.kind === "openai",
+    cfAigToken: config.cfAigToken,
+  });
+  const abort = new AbortController();
+  const onClientAbort = () => abort.abort(new HttpError(499, "Client closed the request"));
+  request.signal.addEventListener("abort", onClientAbort, { once: true });
+  const cancelDeadline = deadline(config.upstreamTimeoutMs, () =>
+    abort.abort(
+      new HttpError(504, `Upstream did not answer within ${config.upstreamTimeoutMs} ms`),
+    ));
+  try {
+    const response = await options.fetch(target, {
+      method: request.method,
+      headers,
+      body: body.body,
+      redirect: "manual",
+      signal: abort.signal,
+      // @ts-ignore: `duplex` is required by fetch for streamed request bodies but missing from lib.dom.
+      duplex: "half",
+    });
+    return { kind: "response", response };
+  } catch (cause) {
+    if (body.exceeded()) {
+      throw new HttpError(413, `Request body exceeds ${config.maxBodyBytes} bytes`, { cause });
+    }
+    const reason = abort.signal.reason;
+    if (reason instanceof HttpError) {
+      return { kind: "failed", verdict: classifyFailure(reason.code === 504), error: reason };
+    }
+    return {
+      kind: "failed",
+      verdict: classifyFailure(false),
+      error: new HttpError(502, "Upstream is unreachable", { cause }),
+    };
+  } finally {
+    cancelDeadline();
+    request.signal.removeEventListener("abort", onClientAbort);
+  }
+}
+
+/**
+ * Reads an error body up to a bound; the rest is dropped.
+ * @param response An upstream answer.
+ */
+export async function readBounded(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.byteLength;
+      if (total > MAX_ERROR_BYTES) {
+        await reader.cancel();
+        break;
+      }
+    }
+  } catch {
+    // A body cut short still tells what it can.
+  }
+  return new TextDecoder().decode(concat(chunks, total));
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk.subarray(0, Math.min(chunk.byteLength, total - offset)), offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * The response again, with its body already read as text.
+ * @param response The upstream answer.
+ * @param text Its body.
+ */
+export function rebuild(response: Response, text: string): Response {
+  return new Response(text, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: clientHeaders(response.headers),
+  });
+}
