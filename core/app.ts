@@ -61,8 +61,11 @@ export interface AppOptions {
 export interface GatewayApp {
   /** The Hono app, for mounting or testing. */
   app: Hono;
-  /** Handles one request: all a platform needs. */
-  fetch: (request: Request) => Response | Promise<Response>;
+  /**
+   * Handles one request: all a platform needs. `env` reaches Hono as `c.env` (Deno's connection
+   * info, whose `remoteAddr` the console's login throttle uses).
+   */
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   /** The in-memory snapshot of keys and tokens. */
   registry: Registry;
   /** Rotation state. */
@@ -278,7 +281,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
 
   return {
     app,
-    fetch: (request) => isApiUrl(request.url) ? serveApi(request) : app.fetch(request),
+    fetch: (request, env) => isApiUrl(request.url) ? serveApi(request) : app.fetch(request, env),
     registry,
     pool,
     poolSync,

@@ -95,7 +95,12 @@ export default function Dashboard(props: DashboardProps) {
   const zeros = s.buckets.map(() => 0);
   const errors = Object.values(s.totals.errors).reduce((a, b) => a + b, 0);
   const latest = lastIndex(all?.p50 ?? []);
-  const rangeLabel = { "1h": "last hour", "24h": "last 24 hours", "7d": "last 7 days", "30d": "last 30 days" }[range.value];
+  const rangeLabel = {
+    "1h": "last hour",
+    "24h": "last 24 hours",
+    "7d": "last 7 days",
+    "30d": "last 30 days",
+  }[range.value];
 
   return (
     <div>
@@ -105,7 +110,12 @@ export default function Dashboard(props: DashboardProps) {
           <span class={live.value ? "live" : "live off"}>{live.value ? "Live" : "Paused"}</span>
           <div class="segmented" role="group" aria-label="Time range">
             {RANGES.map((r) => (
-              <button type="button" key={r} aria-pressed={ariaBool(range.value === r)} onClick={() => choose(r)}>
+              <button
+                type="button"
+                key={r}
+                aria-pressed={ariaBool(range.value === r)}
+                onClick={() => choose(r)}
+              >
                 {r}
               </button>
             ))}
@@ -117,7 +127,9 @@ export default function Dashboard(props: DashboardProps) {
         <Tile label="Requests" value={formatCount(s.totals.requests)} id="requests" />
         <Tile
           label="Errors"
-          value={`${formatCount(errors)}${s.totals.requests ? ` (${Math.round((errors / s.totals.requests) * 100)}%)` : ""}`}
+          value={`${formatCount(errors)}${
+            s.totals.requests ? ` (${Math.round((errors / s.totals.requests) * 100)}%)` : ""
+          }`}
           id="errors"
         />
         <Tile label="Tokens" value={formatCount(s.totals.tokens.total ?? 0)} id="tokens" />
@@ -231,14 +243,22 @@ function KeyHealth(
         {counts.enabled} enabled · {counts.cooling} cooling · {counts.disabled} disabled
       </p>
       {keys.length === 0
-        ? <p class="empty">No keys yet: add some on the <a href="/admin/keys">Keys</a> page.</p>
+        ? (
+          <p class="empty">
+            No keys yet: add some on the <a href="/admin/keys">Keys</a> page.
+          </p>
+        )
         : (
           <ul class="health">
             {keys.map((k) => (
               <li key={k.id} data-key={k.id}>
                 <div class="top">
                   <span class="mono">{k.masked}</span>
-                  <span class={`pill ${k.status === "enabled" ? "ok" : k.status === "cooling" ? "warn" : "bad"}`}>
+                  <span
+                    class={`pill ${
+                      k.status === "enabled" ? "ok" : k.status === "cooling" ? "warn" : "bad"
+                    }`}
+                  >
                     {k.status}
                   </span>
                 </div>

@@ -53,7 +53,9 @@ export default function KeysManager(props: KeysManagerProps) {
       clearInterval(poll);
     };
   }, []);
-  const elapsed = tick.value !== null && loadedAt.value !== null ? (tick.value - loadedAt.value) / 1000 : 0;
+  const elapsed = tick.value !== null && loadedAt.value !== null
+    ? (tick.value - loadedAt.value) / 1000
+    : 0;
   const serverNow = props.serverNow +
     (tick.value !== null && hydratedAt.current !== null ? tick.value - hydratedAt.current : 0);
 
@@ -69,7 +71,9 @@ export default function KeysManager(props: KeysManagerProps) {
   async function validate(key: KeyView) {
     results.value = { ...results.value, [key.id]: "Checking..." };
     try {
-      const r = await api<{ valid: boolean; reenabled?: boolean; reason?: string; status?: number }>(
+      const r = await api<
+        { valid: boolean; reenabled?: boolean; reason?: string; status?: number }
+      >(
         `/keys/${key.id}/validate`,
         { method: "POST" },
       );
@@ -140,24 +144,36 @@ export default function KeysManager(props: KeysManagerProps) {
                 <td>
                   <span class="mono" data-masked>{k.masked}</span>
                   <div class="muted small">
-                    {k.source === "env" ? "from GEMINI_API_KEYS" : "added here"} · <span class="mono">{k.id}</span>
+                    {k.source === "env" ? "from GEMINI_API_KEYS" : "added here"} ·{" "}
+                    <span class="mono">{k.id}</span>
                   </div>
                 </td>
-                <td>{k.project ?? <span class="muted">–</span>}{k.weight !== undefined && <div class="muted small">weight {k.weight}</div>}</td>
                 <td>
-                  <span class={`pill ${k.status === "enabled" ? "ok" : k.status === "cooling" ? "warn" : "bad"}`}>
+                  {k.project ?? <span class="muted">–</span>}
+                  {k.weight !== undefined && <div class="muted small">weight {k.weight}</div>}
+                </td>
+                <td>
+                  <span
+                    class={`pill ${
+                      k.status === "enabled" ? "ok" : k.status === "cooling" ? "warn" : "bad"
+                    }`}
+                  >
                     {k.status}
                   </span>
                   {k.disabledReason && !k.enabled && <div class="small">{k.disabledReason}</div>}
-                  {results.value[k.id] && <div class="small" role="status">{results.value[k.id]}</div>}
+                  {results.value[k.id] && (
+                    <div class="small" role="status">{results.value[k.id]}</div>
+                  )}
                 </td>
                 <td class="small">
-                  {k.cooldowns.length === 0 ? <span class="muted">–</span> : k.cooldowns.map((c) => (
-                    <div key={c.model}>
-                      {c.model === "*" ? "all models" : c.model}{" "}
-                      <span class="mono">{formatCountdown(c.seconds - elapsed)}</span>
-                    </div>
-                  ))}
+                  {k.cooldowns.length === 0
+                    ? <span class="muted">–</span>
+                    : k.cooldowns.map((c) => (
+                      <div key={c.model}>
+                        {c.model === "*" ? "all models" : c.model}{" "}
+                        <span class="mono">{formatCountdown(c.seconds - elapsed)}</span>
+                      </div>
+                    ))}
                 </td>
                 <td class="num small">
                   {formatCount(k.usageToday?.requests ?? 0)} req
@@ -183,23 +199,38 @@ export default function KeysManager(props: KeysManagerProps) {
                           class="btn small danger"
                           onClick={() => {
                             confirming.value = null;
-                            void act(() => api(`/keys/${k.id}`, { method: "DELETE" }), `Deleted ${k.masked}`);
+                            void act(
+                              () => api(`/keys/${k.id}`, { method: "DELETE" }),
+                              `Deleted ${k.masked}`,
+                            );
                           }}
                         >
                           Yes, delete
                         </button>
-                        <button type="button" class="btn small" onClick={() => confirming.value = null}>Cancel</button>
+                        <button
+                          type="button"
+                          class="btn small"
+                          onClick={() => confirming.value = null}
+                        >
+                          Cancel
+                        </button>
                       </div>
                     )
                     : (
                       <div class="actions">
-                        <button type="button" class="btn small" onClick={() => validate(k)}>Validate</button>
+                        <button type="button" class="btn small" onClick={() => validate(k)}>
+                          Validate
+                        </button>
                         <button
                           type="button"
                           class="btn small"
                           onClick={() =>
                             act(
-                              () => api(`/keys/${k.id}`, { method: "PATCH", body: { enabled: !k.enabled } }),
+                              () =>
+                                api(`/keys/${k.id}`, {
+                                  method: "PATCH",
+                                  body: { enabled: !k.enabled },
+                                }),
                               `${k.enabled ? "Disabled" : "Enabled"} ${k.masked}`,
                             )}
                         >
@@ -213,7 +244,11 @@ export default function KeysManager(props: KeysManagerProps) {
                         >
                           Edit
                         </button>
-                        <button type="button" class="btn small danger" onClick={() => confirming.value = k.id}>
+                        <button
+                          type="button"
+                          class="btn small danger"
+                          onClick={() => confirming.value = k.id}
+                        >
                           Delete
                         </button>
                       </div>
@@ -254,7 +289,9 @@ function KeyEditForm(props: { keyView: KeyView; onDone: (text: string | null) =>
     event.preventDefault();
     try {
       const w = weight.value.trim();
-      if (w && !(Number(w) >= 0 && Number(w) <= 1000)) throw new Error(`"${w}" is not a weight from 0 to 1000`);
+      if (w && !(Number(w) >= 0 && Number(w) <= 1000)) {
+        throw new Error(`"${w}" is not a weight from 0 to 1000`);
+      }
       await api(`/keys/${k.id}`, {
         method: "PATCH",
         body: {
@@ -273,7 +310,11 @@ function KeyEditForm(props: { keyView: KeyView; onDone: (text: string | null) =>
       <div class="row">
         <div class="field">
           <label for={`project-${k.id}`}>Project</label>
-          <input id={`project-${k.id}`} value={project} onInput={(e) => project.value = e.currentTarget.value} />
+          <input
+            id={`project-${k.id}`}
+            value={project}
+            onInput={(e) => project.value = e.currentTarget.value}
+          />
         </div>
         <div class="field">
           <label for={`weight-${k.id}`}>Weight</label>

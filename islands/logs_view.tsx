@@ -40,7 +40,8 @@ export default function LogsView(props: LogsViewProps) {
   const logs = useSignal<LogRecord[]>(props.page.logs);
   const cursor = useSignal<string | null>(props.page.cursor);
   const fresh = useSignal<Set<string>>(new Set());
-  const tailing = useSignal(false);
+  /** `off`, `connecting` (asked, not open yet) or `on` (records arrive). */
+  const tailing = useSignal<"off" | "connecting" | "on">("off");
   const error = useSignal<string | null>(null);
   const source = useRef<EventSource | null>(null);
 
@@ -91,12 +92,18 @@ export default function LogsView(props: LogsViewProps) {
     if (source.current) {
       source.current.close();
       source.current = null;
-      tailing.value = false;
+      tailing.value = "off";
       return;
     }
     const events = new EventSource("/admin/api/logs/tail");
-    events.onopen = () => tailing.value = true;
-    events.onerror = () => error.value = "Live tail interrupted; retrying";
+    events.onopen = () => {
+      tailing.value = "on";
+      error.value = null;
+    };
+    events.onerror = () => {
+      tailing.value = "connecting";
+      error.value = "Live tail interrupted; retrying";
+    };
     events.onmessage = (event) => {
       const record = JSON.parse(event.data) as LogRecord;
       if (!matches(record, filters.value) || logs.value.some((l) => l.id === record.id)) return;
@@ -105,7 +112,7 @@ export default function LogsView(props: LogsViewProps) {
       fresh.value = new Set([...fresh.value, record.id]);
     };
     source.current = events;
-    tailing.value = true;
+    tailing.value = "connecting";
   }
 
   const f = filters.value;
@@ -113,8 +120,15 @@ export default function LogsView(props: LogsViewProps) {
     <div>
       <div class="page-head">
         <h1>Logs</h1>
-        <button type="button" class="btn" aria-pressed={ariaBool(tailing.value)} onClick={toggleTail}>
-          <span class={tailing.value ? "live" : "live off"}>{tailing.value ? "Live tail on" : "Live tail"}</span>
+        <button
+          type="button"
+          class="btn"
+          aria-pressed={ariaBool(tailing.value !== "off")}
+          onClick={toggleTail}
+        >
+          <span class={tailing.value === "on" ? "live" : "live off"}>
+            {{ off: "Live tail", connecting: "Connecting...", on: "Live tail on" }[tailing.value]}
+          </span>
         </button>
       </div>
       <form class="card" onSubmit={apply} aria-label="Filter logs">
@@ -122,9 +136,9 @@ export default function LogsView(props: LogsViewProps) {
           <div class="field">
             <label for="f-status">Status</label>
             <select id="f-status" name="status">
-              {[["", "Any"], ["2xx", "2xx"], ["4xx", "4xx"], ["429", "429"], ["5xx", "5xx"]].map(([v, label]) => (
-                <option key={v} value={v} selected={(f.status ?? "") === v}>{label}</option>
-              ))}
+              {[["", "Any"], ["2xx", "2xx"], ["4xx", "4xx"], ["429", "429"], ["5xx", "5xx"]].map((
+                [v, label],
+              ) => <option key={v} value={v} selected={(f.status ?? "") === v}>{label}</option>)}
             </select>
           </div>
           <div class="field">
@@ -155,7 +169,9 @@ export default function LogsView(props: LogsViewProps) {
             <label for="f-q">Request id</label>
             <input id="f-q" name="q" value={f.q ?? ""} placeholder="prefix" />
           </div>
-          <button type="submit" class="btn primary" style={{ marginBottom: "0.85rem" }}>Apply</button>
+          <button type="submit" class="btn primary" style={{ marginBottom: "0.85rem" }}>
+            Apply
+          </button>
         </div>
       </form>
       {error.value && <p class="notice bad" role="alert">{error.value}</p>}
@@ -214,7 +230,9 @@ export default function LogsView(props: LogsViewProps) {
 function matches(record: LogRecord, f: LogFilters): boolean {
   if (f.status) {
     const cls = f.status.match(/^(\d)xx$/i);
-    if (cls ? Math.floor(record.status / 100) !== Number(cls[1]) : String(record.status) !== f.status) {
+    if (
+      cls ? Math.floor(record.status / 100) !== Number(cls[1]) : String(record.status) !== f.status
+    ) {
       return false;
     }
   }

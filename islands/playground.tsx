@@ -47,18 +47,27 @@ export default function Playground(props: PlaygroundProps) {
     output.value = "";
     error.value = null;
     const started = performance.now();
-    const result: Outcome = { status: 0, requestId: null, firstByteMs: null, totalMs: null, tokens: null };
+    const result: Outcome = {
+      status: 0,
+      requestId: null,
+      firstByteMs: null,
+      totalMs: null,
+      tokens: null,
+    };
     outcome.value = null;
     abort.current = new AbortController();
     try {
       const method = stream.value ? "streamGenerateContent?alt=sse" : "generateContent";
-      const response = await fetch(`/v1beta/models/${encodeURIComponent(model.value.trim())}:${method}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-goog-api-key": token.value.trim() },
-        body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: prompt.value }] }] }),
-        signal: abort.current.signal,
-        credentials: "omit",
-      });
+      const response = await fetch(
+        `/v1beta/models/${encodeURIComponent(model.value.trim())}:${method}`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-goog-api-key": token.value.trim() },
+          body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: prompt.value }] }] }),
+          signal: abort.current.signal,
+          credentials: "omit",
+        },
+      );
       result.status = response.status;
       result.requestId = response.headers.get("x-request-id");
       result.firstByteMs = performance.now() - started;
@@ -78,7 +87,9 @@ export default function Playground(props: PlaygroundProps) {
           while ((end = buffer.indexOf("\n\n")) >= 0) {
             const event = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
-            const data = event.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5)).join("");
+            const data = event.split("\n").filter((l) => l.startsWith("data:")).map((l) =>
+              l.slice(5)
+            ).join("");
             if (data) take(JSON.parse(data), result);
           }
         }
@@ -148,7 +159,11 @@ export default function Playground(props: PlaygroundProps) {
           />
         </div>
         <label class="check">
-          <input type="checkbox" checked={stream} onChange={(e) => stream.value = e.currentTarget.checked} />
+          <input
+            type="checkbox"
+            checked={stream}
+            onChange={(e) => stream.value = e.currentTarget.checked}
+          />
           Stream the answer
         </label>
         <div class="actions" style={{ marginTop: "0.75rem" }}>
@@ -156,7 +171,13 @@ export default function Playground(props: PlaygroundProps) {
             {running.value ? "Sending..." : "Send"}
           </button>
           {running.value && (
-            <button type="button" class="btn" onClick={() => abort.current?.abort()}>Stop</button>
+            <button
+              type="button"
+              class="btn"
+              onClick={() => abort.current?.abort()}
+            >
+              Stop
+            </button>
           )}
         </div>
       </form>

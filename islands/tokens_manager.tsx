@@ -7,7 +7,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, messageOf } from "./_shared/api.ts";
 import { ariaBool, formatCount, formatTime } from "./_shared/format.ts";
-import { type TokenInput, TokenForm } from "./_shared/token_form.tsx";
+import { TokenForm, type TokenInput } from "./_shared/token_form.tsx";
 import type { TokenView } from "./_shared/types.ts";
 
 /** Props: the tokens as the server read them. */
@@ -56,7 +56,10 @@ export default function TokensManager(props: TokensManagerProps) {
     const limits = Object.fromEntries(Object.entries(input.limits).filter(([, v]) => v !== null));
     if (Object.keys(limits).length) body.limits = limits;
     if (input.expiresAt) body.expiresAt = input.expiresAt;
-    const result = await api<{ token: TokenView; secret: string }>("/tokens", { method: "POST", body });
+    const result = await api<{ token: TokenView; secret: string }>("/tokens", {
+      method: "POST",
+      body,
+    });
     issued.value = { name: result.token.name, secret: result.secret };
     copied.value = false;
     creating.value = false;
@@ -119,13 +122,22 @@ export default function TokensManager(props: TokensManagerProps) {
           </p>
           <div class="secret">
             <label class="sr-only" for="issued-secret">Token secret</label>
-            <input id="issued-secret" readOnly value={issued.value.secret} onFocus={(e) => e.currentTarget.select()} />
-            <button type="button" class="btn" onClick={copy}>{copied.value ? "Copied" : "Copy"}</button>
+            <input
+              id="issued-secret"
+              readOnly
+              value={issued.value.secret}
+              onFocus={(e) => e.currentTarget.select()}
+            />
+            <button type="button" class="btn" onClick={copy}>
+              {copied.value ? "Copied" : "Copy"}
+            </button>
             <button type="button" class="btn" onClick={() => issued.value = null}>Done</button>
           </div>
         </section>
       )}
-      {notice.value && <p class={`notice ${notice.value.kind}`} role="status">{notice.value.text}</p>}
+      {notice.value && (
+        <p class={`notice ${notice.value.kind}`} role="status">{notice.value.text}</p>
+      )}
       {creating.value && (
         <section class="card" aria-label="New token">
           <h2>New token</h2>
@@ -163,17 +175,29 @@ export default function TokensManager(props: TokensManagerProps) {
                   </div>
                 </td>
                 <td>
-                  <span class={`pill ${t.status === "enabled" ? "ok" : t.status === "expired" ? "warn" : "bad"}`}>
+                  <span
+                    class={`pill ${
+                      t.status === "enabled" ? "ok" : t.status === "expired" ? "warn" : "bad"
+                    }`}
+                  >
                     {t.status}
                   </span>
                 </td>
-                <td class="small mono">{t.models?.length ? t.models.join(", ") : <span class="muted">all</span>}</td>
+                <td class="small mono">
+                  {t.models?.length
+                    ? t.models.map((m) => <div key={m} class="nowrap">{m}</div>)
+                    : <span class="muted">all</span>}
+                </td>
                 <td class="small">
                   {t.limits && Object.keys(t.limits).length
-                    ? Object.entries(t.limits).map(([k, v]) => <div key={k}>{k} {formatCount(v)}</div>)
+                    ? Object.entries(t.limits).map(([k, v]) => (
+                      <div key={k}>{k} {formatCount(v)}</div>
+                    ))
                     : <span class="muted">none</span>}
                 </td>
-                <td class="small">{t.expiresAt ? formatTime(t.expiresAt) : <span class="muted">never</span>}</td>
+                <td class="small">
+                  {t.expiresAt ? formatTime(t.expiresAt) : <span class="muted">never</span>}
+                </td>
                 <td class="num small" data-usage-today>
                   {formatCount(t.usage?.today.requests ?? 0)} req
                   <div class="muted">{formatCount(t.usage?.today.tokens ?? 0)} tok</div>
@@ -198,14 +222,23 @@ export default function TokensManager(props: TokensManagerProps) {
                             const rotating = confirming.value?.endsWith(":rotate");
                             confirming.value = null;
                             void run(
-                              () => rotating ? rotate(t) : api(`/tokens/${t.id}`, { method: "DELETE" }).then(() => {}),
+                              () =>
+                                rotating
+                                  ? rotate(t)
+                                  : api(`/tokens/${t.id}`, { method: "DELETE" }).then(() => {}),
                               rotating ? undefined : `Deleted “${t.name}”`,
                             );
                           }}
                         >
                           {confirming.value.endsWith(":rotate") ? "Yes, rotate" : "Yes, delete"}
                         </button>
-                        <button type="button" class="btn small" onClick={() => confirming.value = null}>Cancel</button>
+                        <button
+                          type="button"
+                          class="btn small"
+                          onClick={() => confirming.value = null}
+                        >
+                          Cancel
+                        </button>
                       </div>
                     )
                     : (
@@ -218,7 +251,11 @@ export default function TokensManager(props: TokensManagerProps) {
                         >
                           Edit
                         </button>
-                        <button type="button" class="btn small" onClick={() => confirming.value = `${t.id}:rotate`}>
+                        <button
+                          type="button"
+                          class="btn small"
+                          onClick={() => confirming.value = `${t.id}:rotate`}
+                        >
                           Rotate
                         </button>
                         <button
@@ -226,13 +263,21 @@ export default function TokensManager(props: TokensManagerProps) {
                           class="btn small"
                           onClick={() =>
                             run(
-                              () => api(`/tokens/${t.id}`, { method: "PATCH", body: { enabled: !t.enabled } }).then(() => {}),
+                              () =>
+                                api(`/tokens/${t.id}`, {
+                                  method: "PATCH",
+                                  body: { enabled: !t.enabled },
+                                }).then(() => {}),
                               `${t.enabled ? "Disabled" : "Enabled"} “${t.name}”`,
                             )}
                         >
                           {t.enabled ? "Disable" : "Enable"}
                         </button>
-                        <button type="button" class="btn small danger" onClick={() => confirming.value = `${t.id}:delete`}>
+                        <button
+                          type="button"
+                          class="btn small danger"
+                          onClick={() => confirming.value = `${t.id}:delete`}
+                        >
                           Delete
                         </button>
                       </div>
@@ -242,7 +287,11 @@ export default function TokensManager(props: TokensManagerProps) {
               editing.value === t.id && (
                 <tr key={`${t.id}-edit`} class="editing">
                   <td colSpan={8}>
-                    <TokenForm token={t} onSubmit={(input) => update(t, input)} onCancel={() => editing.value = null} />
+                    <TokenForm
+                      token={t}
+                      onSubmit={(input) => update(t, input)}
+                      onCancel={() => editing.value = null}
+                    />
                   </td>
                 </tr>
               ),

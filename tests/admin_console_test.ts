@@ -86,7 +86,9 @@ Deno.test("console pages, island props and admin API answers never hold a Gemini
       "/admin/api/stats?group=tokenId",
       "/admin/api/settings",
     ];
-    const detail = await fetch(`${h.proxy.url}/admin/logs/${logs.logs[0].id}`, { headers: { cookie } });
+    const detail = await fetch(`${h.proxy.url}/admin/logs/${logs.logs[0].id}`, {
+      headers: { cookie },
+    });
     assert((await detail.text()).includes("Request body"), "bodies are logged and shown");
     const secrets = [...fakeKeys(3), imported, TOKEN, secret];
     for (const path of paths) {
@@ -167,7 +169,10 @@ Deno.test("the session cookie is HttpOnly, SameSite=Strict, scoped, expiring, an
       }),
     );
     assertEquals(remote.status, 303);
-    assert(remote.headers.get("set-cookie")?.split("; ").includes("Secure"), "Secure off localhost");
+    assert(
+      remote.headers.get("set-cookie")?.split("; ").includes("Secure"),
+      "Secure off localhost",
+    );
   });
 });
 
@@ -218,6 +223,18 @@ Deno.test("login attempts are throttled to 5 a minute per client address", async
     assertEquals(refused.headers.get("retry-after"), "60");
     h.clock.now += 60_001;
     assertEquals((await attempt(ADMIN)).status, 303);
+
+    const from = (hostname: string) =>
+      h.proxy.gateway.fetch(
+        new Request("http://127.0.0.1/admin/login", {
+          method: "POST",
+          body: new URLSearchParams({ password: "wrong-password" }),
+        }),
+        { remoteAddr: { transport: "tcp", hostname, port: 40000 } },
+      );
+    for (let i = 0; i < 5; i++) assertEquals((await from("203.0.113.1")).status, 401);
+    assertEquals((await from("203.0.113.1")).status, 429);
+    assertEquals((await from("203.0.113.2")).status, 401, "another address is not throttled");
   });
 });
 
@@ -257,7 +274,7 @@ Deno.test("island bundles are content-hashed and immutable; pages without island
     await missing.body?.cancel();
     for (const path of ["/admin/settings", "/admin/logs/nothing"]) {
       const page = await (await fetch(`${h.proxy.url}${path}`, { headers: { cookie } })).text();
-      assertNotIncludes(page, "<script type=\"module\"", path);
+      assertNotIncludes(page, '<script type="module"', path);
     }
     const loginPage = await (await fetch(`${h.proxy.url}/admin/login`)).text();
     assertNotIncludes(loginPage, "<script");

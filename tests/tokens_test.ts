@@ -370,6 +370,7 @@ Deno.test("an expired token is refused with PERMISSION_DENIED before any upstrea
 Deno.test("tokens API creates, lists with usage, updates, rotates and deletes tokens", () =>
   withHarness(async (h) => {
     const base = h.proxy.url;
+    h.clock.now += 1; // lists sort by creation time; a tie with the env token would sort by random id
     const created = await createToken(base, {
       name: "ci bot",
       limits: { rpm: 5, rpd: 100 },

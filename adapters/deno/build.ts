@@ -19,6 +19,8 @@
 export interface BuildResult {
   /** Island name to its bundle's file name. */
   islands: Record<string, string>;
+  /** Island name to the shared chunks its bundle imports, directly or not. */
+  preload: Record<string, string[]>;
   /** Stylesheet file names. */
   styles: string[];
   /** Every built file with its size in bytes. */
@@ -90,7 +92,8 @@ export async function buildConsole(options: BuildOptions = {}): Promise<BuildRes
         stderr: "piped",
       }).output();
       if (!result.success) {
-        const text = new TextDecoder().decode(result.stderr) + new TextDecoder().decode(result.stdout);
+        const text = new TextDecoder().decode(result.stderr) +
+          new TextDecoder().decode(result.stdout);
         throw new Error(`deno bundle failed:\n${text}`);
       }
       for await (const file of Deno.readDir(out)) {
@@ -106,27 +109,47 @@ export async function buildConsole(options: BuildOptions = {}): Promise<BuildRes
         }
       }
     }
+    const preload: Record<string, string[]> = {};
+    for (const [name, file] of Object.entries(islandFiles)) {
+      preload[name] = chunksOf(file, built);
+    }
     const styles: string[] = [];
-    const css = await Deno.readFile(new URL("static/admin.css", root)).catch(() => null);
-    if (css) {
+    const source = await Deno.readTextFile(new URL("static/admin.css", root)).catch(() => null);
+    if (source !== null) {
+      const css = new TextEncoder().encode(minifyCss(source));
       const name = `admin-${await shortHash(css)}.css`;
       built[name] = css;
       styles.push(name);
     }
+    // Files are replaced atomically (write, then rename) and stale ones pruned last, so a server or
+    // a concurrent build reading the folder never sees a half-written file.
     const buildDir = new URL("static/build/", root);
-    await Deno.remove(buildDir, { recursive: true }).catch(() => {});
     await Deno.mkdir(buildDir, { recursive: true });
     const files: Record<string, number> = {};
     for (const [name, bytes] of Object.entries(built)) {
-      await Deno.writeFile(new URL(name, buildDir), bytes);
+      await replaceFile(new URL(name, buildDir), bytes);
       files[name] = bytes.length;
     }
-    await Deno.writeTextFile(
+    const manifest = {
+      islands: Object.fromEntries(Object.entries(islandFiles).sort()),
+      preload: Object.fromEntries(Object.entries(preload).sort()),
+      styles,
+      files: Object.keys(files).sort(),
+    };
+    await replaceFile(
       new URL(ASSET_MANIFEST, buildDir),
-      JSON.stringify({ islands: islandFiles, styles, files: Object.keys(files).sort() }, null, 2),
+      new TextEncoder().encode(JSON.stringify(manifest, null, 2)),
     );
+    for await (const entry of Deno.readDir(buildDir)) {
+      if (
+        entry.name !== ASSET_MANIFEST && !(entry.name in files) && !entry.name.includes(".tmp-")
+      ) {
+        await Deno.remove(new URL(entry.name, buildDir), { recursive: true }).catch(() => {});
+      }
+    }
     const result: BuildResult = {
       islands: islandFiles,
+      preload,
       styles,
       files,
       manifestChanged,
@@ -208,6 +231,34 @@ async function bundleConfig(root: URL): Promise<Record<string, unknown>> {
     imports: project.imports,
     compilerOptions: { ...project.compilerOptions, jsx: "react-jsx" },
   };
+}
+
+async function replaceFile(target: URL, bytes: Uint8Array): Promise<void> {
+  const temporary = new URL(`${target.href}.tmp-${crypto.randomUUID().slice(0, 8)}`);
+  await Deno.writeFile(temporary, bytes);
+  await Deno.rename(temporary, target);
+}
+
+/** Drops comments and needless whitespace (no value or selector changes). */
+function minifyCss(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\s+/g, " ")
+    .replace(/\s*([{};])\s*/g, "$1").replace(/;}/g, "}").trim();
+}
+
+/** The chunks a bundle imports statically, and theirs, in a stable order. */
+function chunksOf(file: string, built: Record<string, Uint8Array>): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    const text = new TextDecoder().decode(built[name] ?? new Uint8Array());
+    for (const match of text.matchAll(/(?:from|import)\s*"\.\/(chunk-[\w-]+\.js)"/g)) {
+      const chunk = match[1]!;
+      if (seen.has(chunk)) continue;
+      seen.add(chunk);
+      visit(chunk);
+    }
+  };
+  visit(file);
+  return [...seen].sort();
 }
 
 async function shortHash(bytes: Uint8Array<ArrayBuffer>): Promise<string> {

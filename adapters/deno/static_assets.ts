@@ -23,7 +23,12 @@ export async function loadSiteAssets(
   dir: URL = new URL("../../static/build/", import.meta.url),
   basePath = "/admin/assets",
 ): Promise<SiteAssets | null> {
-  let manifest: { islands: Record<string, string>; styles: string[]; files: string[] };
+  let manifest: {
+    islands: Record<string, string>;
+    preload?: Record<string, string[]>;
+    styles: string[];
+    files: string[];
+  };
   try {
     manifest = JSON.parse(await Deno.readTextFile(new URL("manifest.json", dir)));
   } catch {
@@ -35,8 +40,13 @@ export async function loadSiteAssets(
   for (const [name, file] of Object.entries(manifest.islands)) {
     islands[name] = `${basePath}/${file}`;
   }
+  const preload: Record<string, string[]> = {};
+  for (const [name, files] of Object.entries(manifest.preload ?? {})) {
+    preload[name] = files.map((file) => `${basePath}/${file}`);
+  }
   return {
     islands,
+    preload,
     styles: manifest.styles.map((file) => `${basePath}/${file}`),
     get(file) {
       if (!known.has(file)) return Promise.resolve(null);

@@ -5,7 +5,11 @@ const SECRET = "session-test-secret-0123456789";
 
 Deno.test("createSessions() issues a fresh id at every login and verifies its own cookies", async () => {
   const clock = { now: 1_000_000 };
-  const sessions = await createSessions({ secret: SECRET, password: "pw-12345678", now: () => clock.now });
+  const sessions = await createSessions({
+    secret: SECRET,
+    password: "pw-12345678",
+    now: () => clock.now,
+  });
   const a = await sessions.issue();
   const b = await sessions.issue();
   assert(a.session.id !== b.session.id);
@@ -24,11 +28,18 @@ Deno.test("sessions.read() refuses forged, expired, revoked and foreign cookies"
   });
   const { cookie, session } = await sessions.issue();
   const [id, expiry, signature] = cookie.split(".") as [string, string, string];
-  assertEquals(await sessions.read(`${id}.${(parseInt(expiry, 36) + 1e9).toString(36)}.${signature}`), null);
+  assertEquals(
+    await sessions.read(`${id}.${(parseInt(expiry, 36) + 1e9).toString(36)}.${signature}`),
+    null,
+  );
   assertEquals(await sessions.read(`${id.replace(/^./, "x")}.${expiry}.${signature}`), null);
   assertEquals(await sessions.read(undefined), null);
   assertEquals(await sessions.read("garbage"), null);
-  const other = await createSessions({ secret: SECRET, password: "another-password", now: () => clock.now });
+  const other = await createSessions({
+    secret: SECRET,
+    password: "another-password",
+    now: () => clock.now,
+  });
   assertEquals(await other.read(cookie), null, "a new password ends every session");
   clock.now += 60_000;
   assertEquals(await sessions.read(cookie), null, "expired");

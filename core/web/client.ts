@@ -14,8 +14,10 @@ let allProps: Record<string, unknown>[] | null = null;
  */
 // deno-lint-ignore no-explicit-any -- island components take any props
 export function bootIsland(name: string, component: ComponentType<any>): void {
+  performance.mark(`gp:boot:${name}`);
   allProps ??= JSON.parse(document.getElementById("__gp_islands")?.textContent ?? "[]");
   for (const el of document.querySelectorAll<HTMLElement>(`gp-island[data-island="${name}"]`)) {
     hydrate(h(component, allProps?.[Number(el.dataset.id)] ?? {}), el);
   }
+  performance.mark(`gp:hydrated:${name}`);
 }

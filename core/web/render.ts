@@ -35,9 +35,17 @@ export function renderDocument(root: VNode, options: DocumentOptions): string {
   let props = "";
   if (collected.islands.length > 0) {
     const names = [...new Set(collected.islands.map((i) => i.name))];
+    const preloaded = new Set<string>();
     for (const name of names) {
       const src = assets?.islands[name];
-      if (src) scripts += `<script type="module" src="${escapeAttr(src)}"></script>`;
+      if (!src) continue;
+      // Chunks load in parallel with the island's own bundle instead of after it.
+      for (const href of assets?.preload?.[name] ?? []) {
+        if (preloaded.has(href)) continue;
+        preloaded.add(href);
+        scripts += `<link rel="modulepreload" href="${escapeAttr(href)}">`;
+      }
+      scripts += `<script type="module" src="${escapeAttr(src)}"></script>`;
     }
     props = `<script type="application/json" id="__gp_islands">${
       safeJson(collected.islands.map((i) => i.props))

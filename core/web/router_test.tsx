@@ -66,7 +66,11 @@ const assets: SiteAssets = {
 function app(): Hono {
   const hono = new Hono();
   hono.onError((error) => new Response(error.message, { status: 500 }));
-  mountRoutes<State>(hono, manifest, { state: () => ({ trace: [] }), assets, assetsPath: "/assets" });
+  mountRoutes<State>(hono, manifest, {
+    state: () => ({ trace: [] }),
+    assets,
+    assetsPath: "/assets",
+  });
   return hono;
 }
 
@@ -91,7 +95,11 @@ Deno.test("mountRoutes() runs middlewares outermost first, wraps pages in layout
   assert(html.includes("<title>Index</title>"));
   assert(html.includes('<link rel="stylesheet" href="/assets/site-0123456789.css">'));
   assert(html.includes('<script type="module" src="/assets/counter-0123456789.js"></script>'));
-  assert(html.includes('<gp-island data-island="counter" data-id="0"><button type="button">3</button></gp-island>'));
+  assert(
+    html.includes(
+      '<gp-island data-island="counter" data-id="0"><button type="button">3</button></gp-island>',
+    ),
+  );
   assert(html.includes('<script type="application/json" id="__gp_islands">[{"start":3}]</script>'));
 });
 

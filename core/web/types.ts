@@ -120,6 +120,8 @@ export interface AssetFile {
 export interface SiteAssets {
   /** Island name to the URL of its content-hashed bundle. */
   islands: Record<string, string>;
+  /** Island name to the URLs of the shared chunks its bundle imports (sent as `modulepreload`). */
+  preload?: Record<string, string[]>;
   /** URLs of stylesheets every page links. */
   styles: string[];
   /** Reads a built file by name (e.g. `dashboard-1a2b3c4d.js`); null when there is none. */

@@ -46,7 +46,10 @@ export function Chart(props: ChartProps) {
   const area = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const shape = props.series.map((s) => s.label).join("\u0000");
-  const data = [props.x.map((t) => t / 1000), ...props.series.map((s) => s.values)] as uPlot.AlignedData;
+  const data = [
+    props.x.map((t) => t / 1000),
+    ...props.series.map((s) => s.values),
+  ] as uPlot.AlignedData;
   const latest = useRef(data);
   latest.current = data;
 
@@ -117,13 +120,22 @@ function options(el: HTMLElement, props: ChartProps): uPlot.Options {
         stroke: color(s.color),
         width: 2,
         fill: color(s.color) + "22",
-        // Lone values would be invisible as lines: draw points when a series has few.
-        points: { show: (u, i) => (u.data[i] ?? []).filter((v) => v !== null && v !== 0).length <= 3, size: 6 },
+        // A value between gaps would be invisible as a line: draw it as a point.
+        points: { show: true, size: 6, filter: isolated },
         spanGaps: false,
         value: (_u, v) => v === null || v === undefined ? "–" : compactNumber(v) + unit,
       })),
     ],
   };
+}
+
+function isolated(u: uPlot, series: number): number[] {
+  const values = u.data[series] ?? [];
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] != null && values[i - 1] == null && values[i + 1] == null) out.push(i);
+  }
+  return out;
 }
 
 function compactNumber(v: number): string {

@@ -77,8 +77,8 @@ export function KeyImportPanel(props: KeyImportPanelProps) {
         <div class="field">
           <label for="keys-paste">Paste keys</label>
           <span class="hint" id="keys-paste-hint">
-            One or many <code>AIza...</code> or <code>AQ.</code> keys, separated by anything (lines,
-            commas, CSV, JSON, .env).
+            One or many <code>AIza...</code> or <code>AQ.</code>{" "}
+            keys, separated by anything (lines, commas, CSV, JSON, .env).
           </span>
           <textarea
             id="keys-paste"
@@ -139,12 +139,18 @@ export function KeyImportPanel(props: KeyImportPanelProps) {
         <p class="muted small" aria-live="polite" data-import-summary>
           {found.value.keys.length === 0
             ? "No key found yet."
-            : `${found.value.keys.length} distinct key${found.value.keys.length === 1 ? "" : "s"} found, ${fresh.length} new` +
-              (found.value.repeats ? `, ${found.value.repeats} repeat${found.value.repeats === 1 ? "" : "s"} dropped` : "")}
+            : `${found.value.keys.length} distinct key${
+              found.value.keys.length === 1 ? "" : "s"
+            } found, ${fresh.length} new` +
+              (found.value.repeats
+                ? `, ${found.value.repeats} repeat${found.value.repeats === 1 ? "" : "s"} dropped`
+                : "")}
         </p>
         <div class="actions">
           <button type="submit" class="btn primary" disabled={busy.value || fresh.length === 0}>
-            {fresh.length > 0 ? `Import ${fresh.length} key${fresh.length === 1 ? "" : "s"}` : "Import"}
+            {fresh.length > 0
+              ? `Import ${fresh.length} key${fresh.length === 1 ? "" : "s"}`
+              : "Import"}
           </button>
           <button type="button" class="btn" onClick={props.onClose}>Cancel</button>
         </div>

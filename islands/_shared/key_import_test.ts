@@ -7,7 +7,10 @@ Deno.test("findKeys() finds AIza and AQ. keys in any format, de-duplicated, mask
   const b = "AQ.FAKE-TEST-newer-format-key-00002";
   const text = `GEMINI_API_KEY=${a}\n["${b}", "${a}"]\nnot a key: AIzaShort`;
   const found = await findKeys(text);
-  assertEquals(found.keys.map((k) => [k.masked, k.kind]), [["AIza...0001", "AIza"], ["AQ.F...0002", "AQ."]]);
+  assertEquals(found.keys.map((k) => [k.masked, k.kind]), [["AIza...0001", "AIza"], [
+    "AQ.F...0002",
+    "AQ.",
+  ]]);
   assertEquals(found.repeats, 1);
   assertEquals(found.keys[0]!.id, await keyId(a), "the browser computes the server's key id");
 });

@@ -15,7 +15,9 @@ export interface LimitRow {
  * Rows from stored limits.
  * @param limits Stored limits.
  */
-export function rowsOf(limits: Record<string, { rpm?: number; rpd?: number }> | undefined): LimitRow[] {
+export function rowsOf(
+  limits: Record<string, { rpm?: number; rpd?: number }> | undefined,
+): LimitRow[] {
   return Object.entries(limits ?? {}).map(([model, l]) => ({
     model,
     rpm: l.rpm === undefined ? "" : String(l.rpm),

@@ -60,7 +60,9 @@ export function TokenForm(props: TokenFormProps) {
         const text = limits.value[limit]?.trim() ?? "";
         if (!text) continue;
         const n = Number(text);
-        if (!Number.isInteger(n) || n <= 0) throw new Error(`${label}: "${text}" is not a positive whole number`);
+        if (!Number.isInteger(n) || n <= 0) {
+          throw new Error(`${label}: "${text}" is not a positive whole number`);
+        }
         parsed[limit] = n;
       }
       const patterns = models.value.split(/[\s,]+/).filter(Boolean);
@@ -131,7 +133,11 @@ export function TokenForm(props: TokenFormProps) {
       </div>
       {t && (
         <label class="check">
-          <input type="checkbox" checked={enabled} onChange={(e) => enabled.value = e.currentTarget.checked} />
+          <input
+            type="checkbox"
+            checked={enabled}
+            onChange={(e) => enabled.value = e.currentTarget.checked}
+          />
           Enabled
         </label>
       )}

@@ -40,7 +40,9 @@ export default function AdminLayout(props: LayoutProps<unknown, ConsoleState>) {
       </>
     );
   }
-  const current = NAV.filter(([href]) => url.pathname === href || url.pathname.startsWith(`${href}/`))
+  const current = NAV.filter(([href]) =>
+    url.pathname === href || url.pathname.startsWith(`${href}/`)
+  )
     .sort((a, b) => b[0].length - a[0].length)[0]?.[0];
   return (
     <>

@@ -44,7 +44,9 @@ async function requireSession(ctx: RouteContext<ConsoleState>): Promise<Response
   if (PUBLIC_PATHS.has(ctx.url.pathname)) return ctx.next();
   if (!session) {
     if (ctx.req.method === "GET" || ctx.req.method === "HEAD") {
-      return ctx.redirect(`/admin/login?next=${encodeURIComponent(ctx.url.pathname + ctx.url.search)}`);
+      return ctx.redirect(
+        `/admin/login?next=${encodeURIComponent(ctx.url.pathname + ctx.url.search)}`,
+      );
     }
     return text(401, "Your session has ended: log in again");
   }
@@ -67,5 +69,8 @@ async function formField(request: Request, name: string): Promise<string | null>
 }
 
 function text(status: number, message: string): Response {
-  return new Response(message, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+  return new Response(message, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
 }

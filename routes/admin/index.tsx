@@ -5,19 +5,21 @@
 import type { ConsoleState } from "../../core/admin/console.ts";
 import type { Handlers, PageProps } from "../../core/web/types.ts";
 import Dashboard, { type DashboardProps } from "../../islands/dashboard.tsx";
-import type { KeyView, Range, StatsView } from "../../islands/_shared/types.ts";
+import type { KeyView, Range } from "../../islands/_shared/types.ts";
+import { dashboardStats } from "../../core/admin/dashboard_data.ts";
 import { PageTitle } from "./_components/page_title.tsx";
 
 const RANGES = new Set(["1h", "24h", "7d", "30d"]);
 
+/** `GET`: reads the range's stats (one aggregate read for both views) and the keys. */
 export const handler: Handlers<ConsoleState> = {
   async GET(ctx) {
     const asked = ctx.url.searchParams.get("range") ?? "24h";
     const range = (RANGES.has(asked) ? asked : "24h") as Range;
-    const { api } = ctx.state.deps;
-    const [stats, byModel, keys] = await Promise.all([
-      api<StatsView>(`/stats?range=${range}`),
-      api<StatsView>(`/stats?range=${range}&group=model`),
+    const { api, admin } = ctx.state.deps;
+    // One aggregate read for both views (the island's refreshes use the stats API).
+    const [{ stats, byModel }, keys] = await Promise.all([
+      dashboardStats(admin.store, range, admin.now),
       api<{ keys: KeyView[] }>("/keys"),
     ]);
     return ctx.render({ range, stats, byModel, keys: keys.keys } satisfies DashboardProps);

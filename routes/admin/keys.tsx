@@ -8,6 +8,7 @@ import KeysManager, { type KeysManagerProps } from "../../islands/keys_manager.t
 import type { KeyView } from "../../islands/_shared/types.ts";
 import { PageTitle } from "./_components/page_title.tsx";
 
+/** `GET`: reads the keys (masked, with state and usage) through the admin API. */
 export const handler: Handlers<ConsoleState> = {
   async GET(ctx) {
     const { keys } = await ctx.state.deps.api<{ keys: KeyView[] }>("/keys");

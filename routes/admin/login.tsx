@@ -23,6 +23,7 @@ const loginForm = z.object({
   next: z.string().max(2048).optional(),
 });
 
+/** `GET` shows the form (or goes on when already logged in); `POST` checks the password. */
 export const handler: Handlers<ConsoleState> = {
   GET(ctx) {
     const next = safeNext(ctx.url.searchParams.get("next"));
@@ -69,7 +70,9 @@ export default function LoginPage(props: PageProps<LoginData, ConsoleState>) {
       <PageTitle title="Log in" />
       <div class="card">
         <h1>Gemini Proxy</h1>
-        <p class="muted">Log in with the admin password (<code>ADMIN_PASSWORD</code>).</p>
+        <p class="muted">
+          Log in with the admin password (<code>ADMIN_PASSWORD</code>).
+        </p>
         {error && <p class="notice bad" role="alert">{error}</p>}
         <form method="post" action="/admin/login">
           <input type="hidden" name="next" value={next} />
@@ -93,7 +96,9 @@ export default function LoginPage(props: PageProps<LoginData, ConsoleState>) {
 
 /** A console path to go to after login; anything else becomes `/admin`. */
 function safeNext(next: string | null | undefined): string {
-  return next && /^\/admin(\/[^\\]*)?(\?.*)?$/.test(next) && !next.startsWith("//") ? next : "/admin";
+  return next && /^\/admin(\/[^\\]*)?(\?.*)?$/.test(next) && !next.startsWith("//")
+    ? next
+    : "/admin";
 }
 
 /** Refuses logins posted from another site (the Origin header, when the browser sends it). */

@@ -7,6 +7,7 @@ import type { ConsoleState } from "../../core/admin/console.ts";
 import { sessionCookie } from "../../core/admin/session.ts";
 import type { Handlers } from "../../core/web/types.ts";
 
+/** `POST`: logs out. */
 export const handler: Handlers<ConsoleState> = {
   POST(ctx) {
     const { session, deps } = ctx.state;

@@ -8,8 +8,14 @@ import Playground, { type PlaygroundProps } from "../../islands/playground.tsx";
 import type { StatsView } from "../../islands/_shared/types.ts";
 import { PageTitle } from "./_components/page_title.tsx";
 
-const DEFAULT_MODELS = ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-2.0-flash"];
+const DEFAULT_MODELS = [
+  "gemini-2.5-flash",
+  "gemini-2.5-pro",
+  "gemini-2.5-flash-lite",
+  "gemini-2.0-flash",
+];
 
+/** `GET`: offers the models seen this week, then the usual ones. */
 export const handler: Handlers<ConsoleState> = {
   async GET(ctx) {
     // Models seen this week first, then the usual ones.
@@ -18,7 +24,9 @@ export const handler: Handlers<ConsoleState> = {
       .sort((a, b) => sum(b.requests) - sum(a.requests))
       .map((s) => s.group)
       .filter((m) => m !== "-");
-    return ctx.render({ models: [...new Set([...seen, ...DEFAULT_MODELS])] } satisfies PlaygroundProps);
+    return ctx.render(
+      { models: [...new Set([...seen, ...DEFAULT_MODELS])] } satisfies PlaygroundProps,
+    );
   },
 };
 

@@ -6,7 +6,7 @@
 import { settingsView } from "../../core/admin/settings_api.ts";
 import type { ConsoleState } from "../../core/admin/console.ts";
 import { HttpError } from "../../core/errors.ts";
-import { type SettingName, settingsPatchSchema, type SettingsPatch } from "../../core/settings.ts";
+import { type SettingName, type SettingsPatch, settingsPatchSchema } from "../../core/settings.ts";
 import type { Handlers, PageProps } from "../../core/web/types.ts";
 import { PageTitle } from "./_components/page_title.tsx";
 
@@ -37,7 +37,10 @@ const FIELDS: FieldSpec[] = [
     label: "Rotation strategy",
     hint: "How the next key is picked among those free to serve the model.",
     kind: "select",
-    options: [["round_robin", "Round robin"], ["least_used", "Least used"], ["weighted", "Weighted"]],
+    options: [["round_robin", "Round robin"], ["least_used", "Least used"], [
+      "weighted",
+      "Weighted",
+    ]],
   },
   {
     name: "maxAttempts",
@@ -79,6 +82,7 @@ const FIELDS: FieldSpec[] = [
   },
 ];
 
+/** `GET` shows the settings; `POST` validates and saves the form, then redirects. */
 export const handler: Handlers<ConsoleState> = {
   GET(ctx) {
     const view = settingsView(ctx.state.deps.settings);
@@ -108,7 +112,9 @@ export const handler: Handlers<ConsoleState> = {
       }
     }
     if (error) {
-      return ctx.render({ view: settingsView(settings), error } satisfies SettingsData, { status: 400 });
+      return ctx.render({ view: settingsView(settings), error } satisfies SettingsData, {
+        status: 400,
+      });
     }
     return ctx.redirect("/admin/settings?saved");
   },
@@ -127,7 +133,11 @@ export default function SettingsPage(props: PageProps<SettingsData, ConsoleState
       <div class="page-head">
         <h1>Settings</h1>
       </div>
-      {saved && <p class="notice ok" role="status">Saved. Every process sharing the store follows within a second.</p>}
+      {saved && (
+        <p class="notice ok" role="status">
+          Saved. Every process sharing the store follows within a second.
+        </p>
+      )}
       {error && <p class="notice bad" role="alert">{error}</p>}
       <form class="card" method="post" action="/admin/settings">
         <input type="hidden" name="_csrf" value={csrf} />
@@ -135,7 +145,8 @@ export default function SettingsPage(props: PageProps<SettingsData, ConsoleState
         <button type="submit" class="btn primary">Save settings</button>
       </form>
       <p class="muted small">
-        Other options (keys, tokens, limits, timeouts) come from environment variables; see the README.
+        Other options (keys, tokens, limits, timeouts) come from environment variables; see the
+        README.
       </p>
     </>
   );
@@ -166,7 +177,9 @@ function Field(props: { field: FieldSpec; view: SettingsData["view"] }) {
         ? (
           <select id={id} name={field.name} disabled={!!forcedBy} aria-describedby={`${id}-hint`}>
             {!forcedBy && <option value="" selected={value === ""}>Default ({fallback})</option>}
-            {field.options!.map(([v, label]) => <option key={v} value={v} selected={value === v}>{label}</option>)}
+            {field.options!.map(([v, label]) => (
+              <option key={v} value={v} selected={value === v}>{label}</option>
+            ))}
           </select>
         )
         : field.kind === "url"

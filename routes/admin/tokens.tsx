@@ -8,6 +8,7 @@ import TokensManager, { type TokensManagerProps } from "../../islands/tokens_man
 import type { TokenView } from "../../islands/_shared/types.ts";
 import { PageTitle } from "./_components/page_title.tsx";
 
+/** `GET`: reads the tokens (masked, with usage) through the admin API. */
 export const handler: Handlers<ConsoleState> = {
   async GET(ctx) {
     const { tokens } = await ctx.state.deps.api<{ tokens: TokenView[] }>("/tokens");

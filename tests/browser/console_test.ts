@@ -4,6 +4,7 @@
  * change a setting, try the playground; a screenshot of every page.
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
 import { maskSecret } from "../../core/secrets.ts";
 import { assert, assertEquals, assertNotIncludes } from "../assert.ts";
@@ -11,6 +12,7 @@ import { fakeKeys, type Harness, startHarness, TOKEN } from "../harness.ts";
 import { ensureBuilt, HAS_CHROMIUM, hydrated, launchChromium, screenshot } from "./_browser.ts";
 
 const ADMIN = "browser-test-admin-password";
+const FROM_FILE = "AIzaFAKE-TEST-key-from-a-csv-file-000004";
 const IMPORTED = [
   "AIzaFAKE-TEST-imported-key-00000000001",
   "AIzaFAKE-TEST-imported-key-00000000002",
@@ -37,7 +39,9 @@ Deno.test({
         assert(page.url().startsWith(`${base}/admin/login?next=`), page.url());
         await page.fill("#password", "not-the-password");
         const [response] = await Promise.all([
-          page.waitForResponse((r) => r.url().endsWith("/admin/login") && r.request().method() === "POST"),
+          page.waitForResponse((r) =>
+            r.url().endsWith("/admin/login") && r.request().method() === "POST"
+          ),
           page.click("button[type=submit]"),
         ]);
         assertEquals(response.status(), 401);
@@ -62,11 +66,13 @@ Deno.test({
         const existing = fakeKeys(3)[0]!;
         await page.fill(
           "#keys-paste",
-          `${IMPORTED[0]}\n${IMPORTED[1]}, ${IMPORTED[0]}\nGEMINI_API_KEY=${existing}\n"${IMPORTED[2]}"`,
+          `${IMPORTED[0]}\n${IMPORTED[1]}, ${IMPORTED[0]}\nGEMINI_API_KEY=${existing}\n"${
+            IMPORTED[2]
+          }"`,
         );
         await page.waitForSelector("text=4 distinct keys found, 3 new, 1 repeat dropped");
         assertEquals(await page.locator("[data-preview]").count(), 4);
-        await screenshot(page, "keys-import", true);
+        await screenshot(page, "keys-import");
         await page.click("text=Import 3 keys");
         await page.waitForSelector("text=Added 3 keys");
         assertEquals(await page.locator("tr[data-key]").count(), 6);
@@ -75,12 +81,32 @@ Deno.test({
         await assertNoSecrets(page, [...IMPORTED, ...fakeKeys(3)]);
       });
 
-      await t.step("shows cooling and disabled keys after failing traffic", async () => {
-        h.fake.failFor(fakeKeys(3)[1]!, { kind: "quota", scope: "minute", retryDelaySeconds: 600 }, {
-          times: 1,
+      await t.step("imports keys from a file, telling apart the ones already added", async () => {
+        await page.click("text=Add keys");
+        await page.setInputFiles("#keys-file", {
+          name: "keys.csv",
+          mimeType: "text/csv",
+          buffer: Buffer.from(`name,key\nold,${IMPORTED[0]}\nnew,${FROM_FILE}\n`),
         });
+        await page.waitForSelector("text=2 distinct keys found, 1 new");
+        await page.click("text=Import 1 key");
+        await page.waitForSelector("text=Added 1 key");
+        assertEquals(await page.locator("tr[data-key]").count(), 7);
+        await assertNoSecrets(page, [FROM_FILE]);
+      });
+
+      await t.step("shows cooling and disabled keys after failing traffic", async () => {
+        h.fake.failFor(
+          fakeKeys(3)[1]!,
+          { kind: "quota", scope: "minute", retryDelaySeconds: 600 },
+          {
+            times: 1,
+          },
+        );
         h.fake.failFor(IMPORTED[2]!, { kind: "invalid_key" });
-        for (let i = 0; i < 8; i++) assertEquals((await h.generate()).status, 200);
+        for (let i = 0; i < 14; i++) assertEquals((await h.generate()).status, 200);
+        const seen = new Set(h.fake.requests.map((r) => r.key));
+        assert(seen.has(fakeKeys(3)[1]!) && seen.has(IMPORTED[2]!), [...seen].join());
         await h.proxy.gateway.sync(true);
         await page.reload();
         await hydrated(page);
@@ -89,26 +115,29 @@ Deno.test({
         await screenshot(page, "keys", true);
       });
 
-      await t.step("creates a token, shows its secret once and it works through the proxy", async () => {
-        await page.goto(`${base}/admin/tokens`);
-        await hydrated(page);
-        await page.click("text=New token");
-        await page.fill("#new-token-name", "browser test");
-        await page.fill("#new-token-models", "gemini-2.5-*");
-        await page.fill("#new-token-rpm", "100");
-        await page.click("text=Create token");
-        await page.waitForSelector("[data-issued]");
-        secret = await page.inputValue("#issued-secret");
-        assert(secret.startsWith("gp-"), secret);
-        const used = await generate(h, secret, "from the browser test");
-        assertEquals(used.status, 200);
-        await page.click("text=Done");
-        await page.reload();
-        await hydrated(page);
-        await page.waitForSelector("tr[data-token] >> text=browser test");
-        await assertNoSecrets(page, [secret, TOKEN]);
-        await screenshot(page, "tokens", true);
-      });
+      await t.step(
+        "creates a token, shows its secret once and it works through the proxy",
+        async () => {
+          await page.goto(`${base}/admin/tokens`);
+          await hydrated(page);
+          await page.click("text=New token");
+          await page.fill("#new-token-name", "browser test");
+          await page.fill("#new-token-models", "gemini-2.5-*");
+          await page.fill("#new-token-rpm", "100");
+          await page.click("text=Create token");
+          await page.waitForSelector("[data-issued]");
+          secret = await page.inputValue("#issued-secret");
+          assert(secret.startsWith("gp-"), secret);
+          const used = await generate(h, secret, "from the browser test");
+          assertEquals(used.status, 200);
+          await page.click("text=Done");
+          await page.reload();
+          await hydrated(page);
+          await page.waitForSelector("tr[data-token] >> text=browser test");
+          await assertNoSecrets(page, [secret, TOKEN]);
+          await screenshot(page, "tokens");
+        },
+      );
 
       await t.step("the request appears in the logs live, with its attempts", async () => {
         await page.goto(`${base}/admin/logs`);
@@ -141,41 +170,51 @@ Deno.test({
         assert(before >= 10, `dashboard counted ${before} requests`);
         assertEquals((await generate(h, secret, "count me on the dashboard")).status, 200);
         await page.waitForFunction(
-          ([selector, n]) => Number(document.querySelector(selector as string)?.getAttribute("data-sum")) > (n as number),
+          ([selector, n]) =>
+            Number(document.querySelector(selector as string)?.getAttribute("data-sum")) >
+              (n as number),
           [chart, before],
         );
         await page.waitForSelector("[data-countdown]");
         await screenshot(page, "dashboard", true);
       });
 
-      await t.step("settings: saves a value, shows forced ones read-only, ships no JS", async () => {
-        await page.goto(`${base}/admin/settings`);
-        assertEquals(await page.locator("script[type=module]").count(), 0);
-        assert(await page.isDisabled("#s-upstreamUrl"), "UPSTREAM_URL is forced by the harness");
-        await page.fill("#s-maxAttempts", "4");
-        await page.selectOption("#s-strategy", "least_used");
-        await Promise.all([page.waitForURL(/saved/), page.click("text=Save settings")]);
-        const settings = await adminApi(h, "/settings");
-        assertEquals([settings.effective.maxAttempts, settings.effective.strategy], [4, "least_used"]);
-        await screenshot(page, "settings", true);
-      });
+      await t.step(
+        "settings: saves a value, shows forced ones read-only, ships no JS",
+        async () => {
+          await page.goto(`${base}/admin/settings`);
+          assertEquals(await page.locator("script[type=module]").count(), 0);
+          assert(await page.isDisabled("#s-upstreamUrl"), "UPSTREAM_URL is forced by the harness");
+          await page.fill("#s-maxAttempts", "4");
+          await page.selectOption("#s-strategy", "least_used");
+          await Promise.all([page.waitForURL(/saved/), page.click("text=Save settings")]);
+          const settings = await adminApi(h, "/settings");
+          assertEquals([settings.effective.maxAttempts, settings.effective.strategy], [
+            4,
+            "least_used",
+          ]);
+          await screenshot(page, "settings");
+        },
+      );
 
-      await t.step("playground streams an answer through the proxy with a typed token", async () => {
-        await page.goto(`${base}/admin/playground`);
-        await hydrated(page);
-        await page.fill("#pg-token", secret);
-        await page.fill("#pg-prompt", "Say hello from the playground");
-        await page.click("form[aria-label=Prompt] button[type=submit]");
-        await page.waitForSelector("[data-outcome] >> text=HTTP 200");
-        assert(((await page.textContent("[data-output]")) ?? "").length > 0);
-        await screenshot(page, "playground", true);
-      });
+      await t.step(
+        "playground streams an answer through the proxy with a typed token",
+        async () => {
+          await page.goto(`${base}/admin/playground`);
+          await hydrated(page);
+          await page.fill("#pg-token", secret);
+          await page.fill("#pg-prompt", "Say hello from the playground");
+          await page.click("form[aria-label=Prompt] button[type=submit]");
+          await page.waitForSelector("[data-outcome] >> text=HTTP 200");
+          assert(((await page.textContent("[data-output]")) ?? "").length > 0);
+          await screenshot(page, "playground");
+        },
+      );
 
       await t.step("a phone-sized screen in dark mode", async () => {
         const phone = await browser.newContext({
           viewport: { width: 390, height: 844 },
           colorScheme: "dark",
-          deviceScaleFactor: 2,
         });
         await phone.addCookies(await context.cookies());
         const small = await phone.newPage();

@@ -14,8 +14,9 @@ export default function SetupPage() {
       <div class="card">
         <h1>Admin console is closed</h1>
         <p>
-          Set <code>ADMIN_PASSWORD</code> (at least 8 characters) in the proxy's environment and
-          restart it to open the console. Nothing is shown until then.
+          Set <code>ADMIN_PASSWORD</code>{" "}
+          (at least 8 characters) in the proxy's environment and restart it to open the console.
+          Nothing is shown until then.
         </p>
         <pre class="body">ADMIN_PASSWORD="choose-a-long-password" deno task start</pre>
         <p class="muted small">

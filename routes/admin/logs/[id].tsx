@@ -10,6 +10,7 @@ import { formatCount, formatMs, formatTime, statusClass } from "../../../islands
 import type { LogRecord } from "../../../islands/_shared/types.ts";
 import { PageTitle } from "../_components/page_title.tsx";
 
+/** `GET`: reads one log record through the admin API (404 page when there is none). */
 export const handler: Handlers<ConsoleState> = {
   async GET(ctx) {
     const id = ctx.params.id ?? "";
@@ -17,7 +18,9 @@ export const handler: Handlers<ConsoleState> = {
     try {
       return ctx.render(await ctx.state.deps.api<LogRecord>(`/logs/${id}`));
     } catch (error) {
-      if (error instanceof HttpError && error.code === 404) return ctx.render(null, { status: 404 });
+      if (error instanceof HttpError && error.code === 404) {
+        return ctx.render(null, { status: 404 });
+      }
       throw error;
     }
   },
@@ -33,12 +36,15 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
     return (
       <>
         <PageTitle title="Log not found" />
-        <p><a href="/admin/logs">← Logs</a></p>
+        <p>
+          <a href="/admin/logs">← Logs</a>
+        </p>
         <div class="card">
           <h1>Log not found</h1>
           <p>
-            No record has the id <code>{props.params.id}</code>. Records are written a moment after
-            the response ends: reload in a second if the request just finished.
+            No record has the id{" "}
+            <code>{props.params.id}</code>. Records are written a moment after the response ends:
+            reload in a second if the request just finished.
           </p>
         </div>
       </>
@@ -63,7 +69,9 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
   return (
     <>
       <PageTitle title={`Request ${log.id}`} />
-      <p><a href="/admin/logs">← Logs</a></p>
+      <p>
+        <a href="/admin/logs">← Logs</a>
+      </p>
       <div class="page-head">
         <h1>
           Request <span class="mono">{log.id}</span>
@@ -77,7 +85,9 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
         <section class="card" aria-labelledby="facts">
           <h2 id="facts">Request</h2>
           <dl class="facts">
-            {facts.map(([name, value]) => [<dt key={`${name}-t`}>{name}</dt>, <dd key={`${name}-d`}>{value}</dd>])}
+            {facts.map((
+              [name, value],
+            ) => [<dt key={`${name}-t`}>{name}</dt>, <dd key={`${name}-d`}>{value}</dd>])}
           </dl>
         </section>
         <section class="card" aria-labelledby="attempts">
@@ -86,8 +96,11 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
             {log.attempts.map((a, i) => (
               <li key={i} class={a.errorClass || a.status >= 400 || a.status === 0 ? "bad" : "ok"}>
                 <strong>#{i + 1}</strong> <span class="mono">{a.keyMasked}</span>{" "}
-                <span class={`pill ${a.status ? statusClass(a.status) : "bad"}`}>{a.status || "no answer"}</span>
-                {a.errorClass && <span class="muted"> {a.errorClass}</span>} · {formatMs(a.durationMs)}
+                <span class={`pill ${a.status ? statusClass(a.status) : "bad"}`}>
+                  {a.status || "no answer"}
+                </span>
+                {a.errorClass && <span class="muted">{a.errorClass}</span>} ·{" "}
+                {formatMs(a.durationMs)}
                 <div class="track">
                   <span style={{ width: `${Math.max(2, (a.durationMs / longest) * 100)}%` }} />
                 </div>
@@ -95,7 +108,8 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
             ))}
             <li class={log.status < 400 ? "ok" : "bad"}>
               <strong>Answered {log.status}</strong> after {formatMs(log.durationMs)}
-              {log.attempts.length > 1 && ` (${log.attempts.length - 1} failover${log.attempts.length > 2 ? "s" : ""})`}
+              {log.attempts.length > 1 &&
+                ` (${log.attempts.length - 1} failover${log.attempts.length > 2 ? "s" : ""})`}
             </li>
           </ol>
           {log.usage && (

@@ -10,6 +10,7 @@ import { PageTitle } from "../_components/page_title.tsx";
 
 const FILTERS = ["status", "model", "errorClass", "tokenId", "keyId", "stream", "q"] as const;
 
+/** `GET`: reads the first page of logs with the URL's filters. */
 export const handler: Handlers<ConsoleState> = {
   async GET(ctx) {
     const filters: LogFilters = {};
