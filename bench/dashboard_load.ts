@@ -2,7 +2,8 @@
  * The admin dashboard's first load to interactive, on localhost, with 100,000 request logs in a
  * Deno KV store (measured, not asserted; not part of `deno task test`).
  *
- * `deno run -A --unstable-kv bench/dashboard_load.ts [--records=100000] [--runs=7]`
+ * `deno run -A --unstable-kv bench/dashboard_load.ts [--records=100000] [--runs=7] [--kv=path]`
+ * (`--kv` keeps the seeded file at that path and reuses it on the next run).
  *
  * It builds the console, seeds the records (spread over the last 30 days, with their aggregate
  * counters, through `store.insertLogs` as the proxy writes them), starts the proxy on that KV file,
@@ -23,7 +24,12 @@ import { fakeKeys } from "../tests/harness.ts";
 const RECORDS = Number(flag("records") ?? 100_000);
 const RUNS = Number(flag("runs") ?? 7);
 const PASSWORD = "bench-admin-password";
-const MODELS = ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "text-embedding-004"];
+const MODELS = [
+  "gemini-2.5-flash",
+  "gemini-2.5-pro",
+  "gemini-2.5-flash-lite",
+  "text-embedding-004",
+];
 
 function flag(name: string): string | undefined {
   return Deno.args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
@@ -86,7 +92,10 @@ async function seed(kvPath: string): Promise<number> {
   const keys = fakeKeys(20);
   const batch = 1000;
   for (let i = 0; i < RECORDS; i += batch) {
-    const records = Array.from({ length: Math.min(batch, RECORDS - i) }, (_, j) => record(i + j, now, keys));
+    const records = Array.from(
+      { length: Math.min(batch, RECORDS - i) },
+      (_, j) => record(i + j, now, keys),
+    );
     await store.insertLogs(records, coalesce(records.flatMap(deltasOf)), 31 * 86_400_000);
   }
   await store.close();
@@ -96,15 +105,22 @@ async function seed(kvPath: string): Promise<number> {
 function summary(samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
-  return `median ${median.toFixed(0)} ms (min ${sorted[0]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)})`;
+  return `median ${median.toFixed(0)} ms (min ${sorted[0]!.toFixed(0)}, max ${
+    sorted.at(-1)!.toFixed(0)
+  })`;
 }
 
 if (import.meta.main) {
   const build = await buildConsole();
-  const dir = await Deno.makeTempDir({ prefix: "gemini-proxy-dashboard-bench-" });
-  const kvPath = `${dir}/bench.kv`;
-  console.log(`Seeding ${RECORDS.toLocaleString("en")} request logs into ${kvPath} ...`);
-  console.log(`  seeded in ${((await seed(kvPath)) / 1000).toFixed(1)} s`);
+  const kept = flag("kv");
+  const dir = kept ? null : await Deno.makeTempDir({ prefix: "gemini-proxy-dashboard-bench-" });
+  const kvPath = kept ?? `${dir}/bench.kv`;
+  if (kept && await Deno.stat(kvPath).then(() => true, () => false)) {
+    console.log(`Reusing the request logs seeded in ${kvPath}`);
+  } else {
+    console.log(`Seeding ${RECORDS.toLocaleString("en")} request logs into ${kvPath} ...`);
+    console.log(`  seeded in ${((await seed(kvPath)) / 1000).toFixed(1)} s`);
+  }
   const server = await startServer({
     PORT: "0",
     KV_PATH: kvPath,
@@ -114,6 +130,19 @@ if (import.meta.main) {
     UPSTREAM_URL: "http://127.0.0.1:9",
     LOG_LEVEL: "error",
   });
+  const api = async (path: string) => {
+    const t = performance.now();
+    const r = await fetch(`${server.url}/admin/api${path}`, {
+      headers: { authorization: `Bearer ${PASSWORD}` },
+    });
+    await r.arrayBuffer();
+    return performance.now() - t;
+  };
+  for (const path of ["/stats?range=24h", "/stats?range=24h&group=model", "/keys"]) {
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++) samples.push(await api(path));
+    console.log(`  GET /admin/api${path}: ${summary(samples)}`);
+  }
   const browser = await launchChromium();
   try {
     const login = await browser.newContext();
@@ -124,7 +153,12 @@ if (import.meta.main) {
     const cookies = await login.cookies();
     await login.close();
 
-    const cold = { ttfb: [] as number[], dcl: [] as number[], interactive: [] as number[], wall: [] as number[] };
+    const cold = {
+      ttfb: [] as number[],
+      dcl: [] as number[],
+      interactive: [] as number[],
+      wall: [] as number[],
+    };
     const warm: number[] = [];
     let htmlBytes = 0;
     for (let run = 0; run < RUNS; run++) {
@@ -147,28 +181,62 @@ if (import.meta.main) {
       cold.ttfb.push(timing.ttfb);
       cold.dcl.push(timing.dcl);
       cold.interactive.push(timing.interactive);
+      if (Deno.args.includes("--detail")) {
+        console.log(
+          await tab.evaluate(() =>
+            JSON.stringify([
+              ...performance.getEntriesByType("resource").map((e) => [
+                e.name.replace(/^.*\//, ""),
+                Math.round((e as PerformanceResourceTiming).startTime),
+                Math.round((e as PerformanceResourceTiming).responseEnd),
+              ]),
+              ...performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)]),
+              [
+                "responseEnd",
+                Math.round(
+                  (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming)
+                    .responseEnd,
+                ),
+              ],
+            ])
+          ),
+        );
+      }
       if (run === RUNS - 1) {
         for (let i = 0; i < 3; i++) {
           await tab.reload();
           await tab.waitForSelector("html[data-hydrated]", { state: "attached" });
-          warm.push(await tab.evaluate(() => performance.getEntriesByName("gp:hydrated")[0]?.startTime ?? NaN));
+          warm.push(
+            await tab.evaluate(() =>
+              performance.getEntriesByName("gp:hydrated")[0]?.startTime ?? NaN
+            ),
+          );
         }
       }
       await context.close();
     }
-    const islandKb = (name: string) => ((build.files[build.islands[name] ?? ""] ?? 0) / 1024).toFixed(1);
+    const islandKb = (name: string) =>
+      ((build.files[build.islands[name] ?? ""] ?? 0) / 1024).toFixed(1);
     const chunks = Object.entries(build.files).filter(([f]) => f.startsWith("chunk-"));
-    console.log(`Dashboard first load with ${RECORDS.toLocaleString("en")} logs, ${RUNS} cold runs:`);
+    console.log(
+      `Dashboard first load with ${RECORDS.toLocaleString("en")} logs, ${RUNS} cold runs:`,
+    );
     console.log(`  HTML first byte:        ${summary(cold.ttfb)}`);
     console.log(`  DOMContentLoaded:       ${summary(cold.dcl)}`);
     console.log(`  interactive (hydrated): ${summary(cold.interactive)}`);
     console.log(`  wall clock (Playwright): ${summary(cold.wall)}`);
     console.log(`  warm reloads, hydrated: ${summary(warm)}`);
-    console.log(`  HTML ${(htmlBytes / 1024).toFixed(1)} KB; dashboard island ${islandKb("dashboard")} KB + ` +
-      `shared chunks ${chunks.map(([f, n]) => `${f} ${(n / 1024).toFixed(1)} KB`).join(", ")} (minified)`);
+    console.log(
+      `  HTML ${(htmlBytes / 1024).toFixed(1)} KB; dashboard island ${
+        islandKb("dashboard")
+      } KB + ` +
+        `shared chunks ${
+          chunks.map(([f, n]) => `${f} ${(n / 1024).toFixed(1)} KB`).join(", ")
+        } (minified)`,
+    );
   } finally {
     await browser.close();
     await server.close();
-    await Deno.remove(dir, { recursive: true });
+    if (dir) await Deno.remove(dir, { recursive: true });
   }
 }
