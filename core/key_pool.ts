@@ -85,6 +85,15 @@ export interface UsageTotal {
   day: number;
 }
 
+/** The keys free to serve one model, cached until something changes. */
+interface Ready {
+  keys: ActiveKey[];
+  source: readonly ActiveKey[];
+  coolingVersion: number;
+  validUntil: number;
+  prefix?: number[];
+}
+
 interface Counter {
   minuteBucket: number;
   minute: number;
@@ -105,8 +114,35 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
   const counters = new Map<string, Map<string, Counter>>();
   const scopes = new WeakMap<ActiveKey["record"], string>();
   let cursor = 0;
-  let weightsFor: readonly ActiveKey[] | null = null;
-  let prefix: number[] = [];
+  /** Bumped whenever a cooldown is added or dropped: ready lists are rebuilt after it. */
+  let coolingVersion = 0;
+  /**
+   * Per model, the enabled keys not resting for it. Rebuilt only when keys or cooldowns change or
+   * the first of its cooldowns ends, so a pick never walks past resting keys: its cost does not
+   * grow with the pool or the share of keys resting.
+   */
+  const ready = new Map<string, Ready>();
+
+  function availableFor(model: string | null): Ready {
+    const m = model ?? "*";
+    const source = registry.enabledKeys;
+    let entry = ready.get(m);
+    if (
+      entry && entry.source === source && entry.coolingVersion === coolingVersion &&
+      (entry.validUntil === Infinity || entry.validUntil > options.now())
+    ) return entry;
+    const now = options.now();
+    const keys: ActiveKey[] = [];
+    let validUntil = Infinity;
+    for (const key of source) {
+      const until = coolingUntil(key, model, now);
+      if (until === 0) keys.push(key);
+      else if (until < validUntil) validUntil = until;
+    }
+    entry = { keys, source, coolingVersion, validUntil };
+    ready.set(m, entry);
+    return entry;
+  }
 
   function scopeOf(key: ActiveKey): string {
     let scope = scopes.get(key.record);
@@ -116,10 +152,9 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     }
     return scope;
   }
-  function coolingUntil(key: ActiveKey, model: string | null): number {
+  function coolingUntil(key: ActiveKey, model: string | null, now = options.now()): number {
     if (cooling.size === 0) return 0;
     const scope = scopeOf(key);
-    const now = options.now();
     const forModel = model === null ? undefined : cooling.get(model)?.get(scope);
     const forAll = cooling.get("*")?.get(scope);
     let until = 0;
@@ -127,11 +162,10 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     if (forAll && forAll.until > now && forAll.until > until) until = forAll.until;
     return until;
   }
-  function counter(keyId: string, model: string | null): Counter {
+  function counter(keyId: string, model: string | null, now = options.now()): Counter {
     const m = model ?? "*";
     let byKey = counters.get(m);
     if (!byKey) counters.set(m, byKey = new Map());
-    const now = options.now();
     const bucket = Math.floor(now / 60_000);
     let c = byKey.get(keyId);
     if (!c) {
@@ -149,21 +183,39 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     }
     return c;
   }
-  function limitFor(key: ActiveKey, model: string | null): KeyLimit | undefined {
+  function limitFor(
+    key: ActiveKey,
+    model: string | null,
+    defaults = options.limits?.(),
+  ): KeyLimit | undefined {
     const own = key.record.limits;
-    const defaults = options.limits?.();
     const m = model ?? "*";
     return own?.[m] ?? own?.["*"] ?? defaults?.[m] ?? defaults?.["*"];
   }
-  function capped(key: ActiveKey, model: string | null): boolean {
-    const limit = limitFor(key, model);
+  function capped(
+    key: ActiveKey,
+    model: string | null,
+    now = options.now(),
+    defaults = options.limits?.(),
+  ): boolean {
+    const limit = limitFor(key, model, defaults);
     if (!limit) return false;
-    const c = counter(key.id, model);
+    const c = counter(key.id, model, now || options.now());
     return (limit.rpm !== undefined && c.minute >= limit.rpm) ||
       (limit.rpd !== undefined && c.dayCount >= limit.rpd);
   }
-  function usable(key: ActiveKey, model: string | null, exclude?: ReadonlySet<string>): boolean {
-    return !exclude?.has(key.id) && coolingUntil(key, model) === 0 && !capped(key, model);
+  /**
+   * Whether a key from a ready list (already free of cooldowns) may serve the model now;
+   * `now` and `defaults` are read once per pick.
+   */
+  function usable(
+    key: ActiveKey,
+    model: string | null,
+    exclude: ReadonlySet<string> | undefined,
+    now: number,
+    defaults: KeyLimits | undefined,
+  ): boolean {
+    return !exclude?.has(key.id) && !capped(key, model, now, defaults);
   }
   function earliestFree(
     keys: readonly ActiveKey[],
@@ -195,9 +247,12 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     model: string | null,
     exclude?: ReadonlySet<string>,
   ): number {
+    // The clock is read only when a cap needs it (see `capped`).
+    const now = 0;
+    const defaults = options.limits?.();
     for (let i = 0; i < keys.length; i++) {
       const index = (start + i) % keys.length;
-      if (usable(keys[index]!, model, exclude)) return index;
+      if (usable(keys[index]!, model, exclude, now, defaults)) return index;
     }
     return -1;
   }
@@ -206,8 +261,11 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     scopeOf,
     coolingUntil,
     pick(model, exclude) {
-      const keys = registry.enabledKeys;
-      if (keys.length === 0) return { key: null, earliest: null };
+      const enabled = registry.enabledKeys;
+      if (enabled.length === 0) return { key: null, earliest: null };
+      const ready = availableFor(model);
+      const keys = ready.keys;
+      if (keys.length === 0) return { key: null, earliest: earliestFree(enabled, model, exclude) };
       const strategy = options.strategy();
       let index = -1;
       if (strategy === "least_used" && keys.length > 2) {
@@ -219,12 +277,12 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
           index = counter(keys[a]!.id, model).minute <= counter(keys[b]!.id, model).minute ? a : b;
         } else index = a >= 0 ? a : b;
       } else if (strategy === "weighted") {
-        if (weightsFor !== keys) {
-          prefix = [];
+        if (!ready.prefix) {
+          ready.prefix = [];
           let total = 0;
-          for (const key of keys) prefix.push(total += Math.max(0, key.record.weight ?? 1));
-          weightsFor = keys;
+          for (const key of keys) ready.prefix.push(total += Math.max(0, key.record.weight ?? 1));
         }
+        const prefix = ready.prefix;
         const total = prefix.at(-1) ?? 0;
         const target = random() * total;
         let lo = 0;
@@ -239,14 +297,17 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
         index = scanFrom(cursor % keys.length, keys, model, exclude);
         if (index >= 0) cursor = (index + 1) % keys.length;
       }
-      if (index < 0) return { key: null, earliest: earliestFree(keys, model, exclude) };
+      if (index < 0) return { key: null, earliest: earliestFree(enabled, model, exclude) };
       return { key: keys[index]! };
     },
     applyCooldown(cooldown) {
       let byScope = cooling.get(cooldown.model);
       if (!byScope) cooling.set(cooldown.model, byScope = new Map());
       const existing = byScope.get(cooldown.scope);
-      if (!existing || existing.until < cooldown.until) byScope.set(cooldown.scope, cooldown);
+      if (!existing || existing.until < cooldown.until) {
+        byScope.set(cooldown.scope, cooldown);
+        coolingVersion++;
+      }
     },
     cooldowns() {
       const now = options.now();

@@ -18,7 +18,7 @@ const UNHEALTHY_COOLDOWN_MS = 60_000;
 /** How often counters and key states are written to the store. */
 const FLUSH_INTERVAL_MS = 1000;
 /** How often a key's last-used time is written. */
-const LAST_USED_INTERVAL_MS = 10_000;
+const LAST_USED_INTERVAL_MS = 5 * 60_000;
 
 /** Options of {@linkcode createPoolSync}. */
 export interface PoolSyncOptions {
