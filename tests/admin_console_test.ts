@@ -309,3 +309,27 @@ Deno.test("settings saved in the console drive the proxy; settings forced by the
     assertEquals((await reset.json()).effective.maxAttempts, 3);
   });
 });
+
+Deno.test("every console page carries a strict Content-Security-Policy and security headers", async () => {
+  await withConsole(async (h) => {
+    const { cookie } = await login(h);
+    for (const path of ["/admin/login", ...PAGES]) {
+      const response = await fetch(`${h.proxy.url}${path}`, { headers: { cookie } });
+      const html = await response.text();
+      const csp = response.headers.get("content-security-policy") ?? "";
+      assert(csp.includes("default-src 'self'"), `${path}: ${csp}`);
+      assert(csp.includes("script-src 'self'") && !/script-src[^;]*unsafe-inline/.test(csp), path);
+      assert(csp.includes("object-src 'none'"), path);
+      assertEquals(response.headers.get("x-frame-options"), "DENY", path);
+      assertEquals(response.headers.get("x-content-type-options"), "nosniff", path);
+      assertEquals(response.headers.get("cache-control"), "no-store", path);
+      // No inline script may carry code: only JSON island props, which CSP does not execute.
+      for (const match of html.matchAll(/<script(?![^>]*\bsrc=)([^>]*)>([\s\S]*?)<\/script>/g)) {
+        assert(
+          /type="application\/json"/.test(match[1] ?? "") || (match[2] ?? "").trim() === "",
+          `${path}: inline script`,
+        );
+      }
+    }
+  });
+});
