@@ -12,10 +12,11 @@ import {
 } from "./_machine.ts";
 import { ROOT, runningPids, type Server } from "./_process.ts";
 import type { LoadRequest } from "./_wrk.ts";
+import type { FixedLoadResult, FixedLoadSpec } from "./fixed_load.ts";
 import type { StreamResult, StreamSpec } from "./stream_client.ts";
 
 /** Longest the whole run may wait for other processes to calm down, ms. */
-let quietBudgetMs = 120_000;
+let quietBudgetMs = 90_000;
 
 /**
  * Runs one measurement once the machine is quiet (other sessions may share it), and reports how
@@ -77,6 +78,24 @@ export async function runStreamClient(spec: StreamSpec): Promise<StreamResult> {
     throw new Error(`stream client failed:\n${text}\n${new TextDecoder().decode(output.stderr)}`);
   }
   return JSON.parse(line.slice("STREAM_JSON ".length)) as StreamResult;
+}
+
+/**
+ * Runs bench/fixed_load.ts as its own process and reads its result line.
+ * @param spec Target, concurrency and request count or duration.
+ */
+export async function runFixedLoad(spec: FixedLoadSpec): Promise<FixedLoadResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net=127.0.0.1", `${ROOT}/bench/fixed_load.ts`, JSON.stringify(spec)],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  const line = text.split("\n").find((l) => l.startsWith("FIXED_JSON "));
+  if (!output.success || !line) {
+    throw new Error(`load client failed:\n${text}\n${new TextDecoder().decode(output.stderr)}`);
+  }
+  return JSON.parse(line.slice("FIXED_JSON ".length)) as FixedLoadResult;
 }
 
 /** The end of a server's output, for error messages. */

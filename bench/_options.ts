@@ -20,17 +20,44 @@ export interface BenchOptions {
   streamMs: number;
   /** Key pool sizes compared in the scaling rows. */
   scaleKeys: [number, number];
-  /** Memory-flatness run length, s (0: none). */
+  /** Soak length, s (0: none). */
   soakS: number;
+  /** Requests in flight during the soak. */
+  soakConnections: number;
+  /** Log records seeded for the log-volume and stats rows. */
+  seedRecords: number;
+  /** Requests of the served-vs-logged check. */
+  loggedRequests: number;
+  /** Streams held open at once, their chunk count and the pause between chunks, ms. */
+  hold: { streams: number; chunks: number; chunkDelayMs: number };
+  /** Timed calls per stats query. */
+  statsCalls: number;
   /** Whether to run Portkey. */
   portkey: boolean;
   /** Report file. */
   out: string;
-  /** Phases to run: `main` (every target and delay), `scaling`, `soak` (when `soakS` > 0). */
+  /** Phases to run, in this order: see {@linkcode PHASES}. */
   only: Set<string>;
   /** Re-render the report from a results JSON of an earlier run instead of measuring. */
   render: string | null;
 }
+
+/**
+ * Every phase, in the order a run takes them: `pickkey` (key-pick micro benchmark), `main` (every
+ * target at every delay), `scaling` (10 vs 10,000 keys), `logvolume` (empty store vs seeded
+ * logs), `stats` (stats API on the seeded store), `logged` (a fixed request count, served vs
+ * logged), `hold` (many streams held open), `soak` (a long run at the benchmark's rate).
+ */
+export const PHASES = [
+  "pickkey",
+  "main",
+  "scaling",
+  "logvolume",
+  "stats",
+  "logged",
+  "hold",
+  "soak",
+] as const;
 
 /** SSE chunks per streamed reply. */
 export const STREAM_CHUNKS = 20;
@@ -48,16 +75,22 @@ export const MAIN_KEYS = 20;
 export function parseOptions(args: string[]): BenchOptions {
   const quick = args.includes("--quick");
   const options: BenchOptions = {
-    durationS: quick ? 1 : 5,
+    // 4 s cells keep the default run (every phase) near 8 minutes on a 2-core machine.
+    durationS: quick ? 1 : 4,
     warmupS: 1,
     connections: [1, 32, 256],
     delays: quick ? [0] : [0, 50],
     streamConcurrency: 16,
-    streamMs: quick ? 1000 : 3000,
+    streamMs: quick ? 1000 : 2000,
     scaleKeys: [10, 10_000],
-    soakS: 0,
+    soakS: quick ? 10 : 60,
+    soakConnections: 32,
+    seedRecords: quick ? 10_000 : 100_000,
+    loggedRequests: quick ? 1000 : 10_000,
+    hold: { streams: quick ? 100 : 1000, chunks: 20, chunkDelayMs: 500 },
+    statsCalls: quick ? 5 : 20,
     portkey: true,
-    only: new Set(["main", "scaling", "soak"]),
+    only: new Set(PHASES),
     render: null,
     out: quick ? `${ROOT}/.bench/BENCH.quick.md` : `${ROOT}/BENCH.md`,
   };
@@ -69,18 +102,23 @@ export function parseOptions(args: string[]): BenchOptions {
       if (v === undefined) throw new Error(`${name} needs a value`);
       return v;
     };
-    const seconds = () => {
+    const seconds = (min = 1) => {
       const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${name} takes whole seconds >= 1`);
+      if (!Number.isInteger(n) || n < min) throw new Error(`${name} takes whole seconds >= ${min}`);
       return n;
     };
     if (name === "--quick") continue;
     else if (name === "--duration") options.durationS = seconds();
-    else if (name === "--soak") options.soakS = seconds();
+    else if (name === "--soak") options.soakS = seconds(0);
     else if (name === "--no-portkey") options.portkey = false;
     else if (name === "--out") options.out = value();
-    else if (name === "--only") options.only = new Set(value().split(","));
-    else if (name === "--render") options.render = value();
+    else if (name === "--only") {
+      options.only = new Set(value().split(","));
+      const unknown = [...options.only].filter((p) => !(PHASES as readonly string[]).includes(p));
+      if (unknown.length > 0) {
+        throw new Error(`Unknown phase "${unknown[0]}" (known: ${PHASES.join(", ")})`);
+      }
+    } else if (name === "--render") options.render = value();
     else {
       throw new Error(
         `Unknown flag "${arg}" (known: --duration, --quick, --soak, --only, --no-portkey, --out, ` +

@@ -1,5 +1,6 @@
 /**
- * The phases of a run: all targets per upstream delay, key-pool scaling, and the optional soak.
+ * The phases of a run that compare targets: all targets per upstream delay, and key-pool scaling.
+ * The log phases are in `_phases_logs.ts`, the load and soak phases in `_phases_load.ts`.
  * @module
  */
 import {
@@ -13,16 +14,16 @@ import {
   tail,
   verify,
 } from "./_measure.ts";
-import { type BenchOptions, CHUNK_DELAY_MS, MAIN_KEYS, STREAM_CHUNKS } from "./_options.ts";
+import { type BenchOptions, MAIN_KEYS, STREAM_CHUNKS } from "./_options.ts";
 import { readMemory, resetPeak, type Server } from "./_process.ts";
-import type { BenchResults, ScaleCell, SoakResult } from "./_results.ts";
+import type { BenchResults, ScaleCell } from "./_results.ts";
 import {
+  benchShape,
   startBareProxy,
   startGeminiProxy,
   startGeminiProxyFromFile,
   startPortkey,
   startUpstream,
-  type UpstreamShape,
 } from "./_servers.ts";
 import {
   buildRequest,
@@ -61,7 +62,7 @@ export async function runDelayPhase(
   console.log(`\n== upstream delay ${delayMs} ms ==`);
   const started: Server[] = [];
   try {
-    const upstream = await startUpstream(shape(delayMs));
+    const upstream = await startUpstream(benchShape(delayMs));
     started.push(upstream);
     const bare = await startBareProxy(upstream.url);
     started.push(bare);
@@ -187,7 +188,7 @@ export async function runScalingPhase(
   kvDir: string,
 ): Promise<void> {
   console.log(`\n== key pool: ${options.scaleKeys.join(" vs ")} keys ==`);
-  const upstream = await startUpstream(shape(0));
+  const upstream = await startUpstream(benchShape(0));
   try {
     const cells = options.scaleKeys.map((keys): ScaleCell => ({
       keys,
@@ -247,52 +248,6 @@ export async function runScalingPhase(
   } finally {
     await upstream.stop();
   }
-}
-
-/**
- * A long run of Gemini Proxy at 256 connections with its RSS sampled, for memory flatness.
- * @param options Flags (`soakS`).
- * @param kvDir Temp folder for KV files.
- * @returns The samples.
- */
-export async function runSoakPhase(options: BenchOptions, kvDir: string): Promise<SoakResult> {
-  const connections = 256;
-  console.log(`\n== soak: Gemini Proxy at ${connections} connections for ${options.soakS} s ==`);
-  const started: Server[] = [];
-  try {
-    const upstream = await startUpstream(shape(0));
-    started.push(upstream);
-    const ours = await startGeminiProxy(
-      productionEnv({ upstreamUrl: upstream.url, kvPath: `${kvDir}/soak.kv`, keys: MAIN_KEYS }),
-    );
-    started.push(ours);
-    const request = buildRequest(
-      { kind: "ours", url: ours.url, upstreamUrl: upstream.url },
-      "native",
-      false,
-    );
-    const samples: SoakResult["samples"] = [];
-    const t0 = performance.now();
-    const sample = () => {
-      const memory = readMemory(ours.pid);
-      if (memory) samples.push({ atS: (performance.now() - t0) / 1000, rssMb: memory.rssMb });
-    };
-    sample();
-    const timer = setInterval(sample, 10_000);
-    try {
-      const wrk = await runWrk(request, { connections, seconds: options.soakS });
-      sample();
-      return { seconds: options.soakS, connections, rps: wrk.rps, errors: wrk.errors, samples };
-    } finally {
-      clearInterval(timer);
-    }
-  } finally {
-    for (const server of started.reverse()) await server.stop();
-  }
-}
-
-function shape(delayMs: number): UpstreamShape {
-  return { delayMs, streamChunks: STREAM_CHUNKS, chunkDelayMs: CHUNK_DELAY_MS };
 }
 
 function label(target: LiveTarget): string {

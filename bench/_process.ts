@@ -259,3 +259,57 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
     clearTimeout(timer);
   }
 }
+
+/**
+ * Open file descriptors of a process (entries of /proc/<pid>/fd): sockets, files, pipes.
+ * @param pid Process id.
+ * @returns The count, or null when the process is gone or /proc is unreadable.
+ */
+export function fdCount(pid: number): number | null {
+  try {
+    let n = 0;
+    for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) n++;
+    return n;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How many of a process's open sockets are TCP connections to a given remote port (from its
+ * /proc/<pid>/fd links and /proc/net/tcp{,6}): tells an HTTP client's idle keep-alive pool apart
+ * from a descriptor leak.
+ * @param pid Process id.
+ * @param remotePort The peer's port (e.g. the upstream's).
+ * @returns The count, or null when /proc is unreadable.
+ */
+export function socketsTo(pid: number, remotePort: number): number | null {
+  try {
+    const inodes = new Set<string>();
+    for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`));
+        if (match?.[1]) inodes.add(match[1]);
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+    const hexPort = remotePort.toString(16).toUpperCase().padStart(4, "0");
+    let n = 0;
+    for (const file of [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`]) {
+      let text = "";
+      try {
+        text = Deno.readTextFileSync(file);
+      } catch {
+        continue;
+      }
+      for (const line of text.split("\n").slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        if (cols[2]?.endsWith(`:${hexPort}`) && inodes.has(cols[9] ?? "")) n++;
+      }
+    }
+    return n;
+  } catch {
+    return null;
+  }
+}

@@ -17,6 +17,15 @@ import {
   times,
 } from "./_format.ts";
 import type { BenchResults, Cell } from "./_results.ts";
+import {
+  holdSection,
+  loggedSection,
+  logVolumeRows,
+  pickKeyTable,
+  seedText,
+  soakSection,
+  statsSection,
+} from "./_report_logs.ts";
 import { PROMPT, TARGET_LABELS } from "./_targets.ts";
 import { targetsTable } from "./_verdicts.ts";
 
@@ -37,7 +46,11 @@ export function renderReport(r: BenchResults): string {
     "## Run",
     "",
     `- Date: ${r.startedAt.toISOString()}`,
-    `- Command: \`${r.command}\` (wall time ${Math.round(r.elapsedS)} s)`,
+    `- Command: \`${r.command}\` (wall time ${Math.round(r.elapsedS)} s${
+      Object.keys(r.phaseS).length > 0
+        ? `: ${Object.entries(r.phaseS).map(([p, s]) => `${p} ${Math.round(s)} s`).join(", ")}`
+        : ""
+    })`,
     `- Code measured: ${m.revision}`,
     `- Machine: ${m.cpus} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memoryGiB} GiB RAM, ${m.kernel}`,
     `- Tools: Deno ${m.deno}, ${m.wrk}` + (m.node ? `, Node ${m.node} (for Portkey)` : ""),
@@ -54,6 +67,7 @@ export function renderReport(r: BenchResults): string {
     `- Load: wrk, ${r.durationS} s per cell after a warm-up, at ${
       r.connections.join(", ")
     } connections (2 threads at most); upstream delays ${r.delays.join(" and ")} ms`,
+    ...mergedRuns(r),
     "",
     ...busyWarning(r),
     "## Setup",
@@ -69,9 +83,10 @@ export function renderReport(r: BenchResults): string {
     "- **bare Deno proxy**: `bench/bare_proxy.ts`, `Deno.serve` + `fetch`, nothing swapped. The",
     "  floor any Deno proxy pays for its hop.",
     `- **Gemini Proxy**: \`main.ts\` with STORE=kv (temp file), ${r.keys} keys in GEMINI_API_KEYS,`,
-    "  a proxy token, LOG_LEVEL=warn and otherwise the defaults of the code measured (rotation,",
-    "  and whatever usage counting, request logging and aggregates it does by default); see",
-    "  `productionEnv` in `bench/_targets.ts`, where production switches are added as they land.",
+    "  a proxy token, ADMIN_PASSWORD (admin console and API on), METRICS_TOKEN, LOG_LEVEL=warn and",
+    "  otherwise the defaults of the code measured: rotation, request logs queued and written to KV",
+    "  in batches with their per-minute/hour/day aggregates, /metrics, token usage counting and",
+    "  runtime settings all on. See `productionEnv` in `bench/_targets.ts`.",
     "- **Portkey gateway**: `gateway --port=N --headless` under Node, bound to 127.0.0.1 by a",
     "  preload (`bench/portkey_loopback.mjs`; it has no option for it), OpenAI route",
     "  `/v1/chat/completions` with `x-portkey-provider: openai` and `x-portkey-custom-host:",
@@ -83,7 +98,7 @@ export function renderReport(r: BenchResults): string {
     "",
   );
 
-  out.push("## Targets from issue 6", "", ...targetsTable(r), "");
+  out.push("## Targets (issues 5, 6 and 10)", "", ...targetsTable(r), "");
   out.push("## Ratios (same run)", "", ...ratiosTable(r), "");
   out.push("## Throughput and latency", "");
   for (const delay of r.delays) {
@@ -91,9 +106,29 @@ export function renderReport(r: BenchResults): string {
   }
   out.push("## Streaming", "", ...streamsTable(r), "");
   out.push("## Scaling", "", ...scalingTable(r), "");
-  out.push("## Memory", "", ...idleTable(r), "", ...soakSection(r), "");
+  if (r.pickKey) out.push(...pickKeyTable(r), "");
+  out.push("## Request logs", "");
+  if (r.seed) out.push(...seedText(r), "");
+  out.push("### Stats query time", "", ...statsSection(r), "");
+  out.push("### Served == logged", "", ...loggedSection(r), "");
+  out.push("## Load and soak", "");
+  out.push("### Streams held open", "", ...holdSection(r), "");
+  out.push("### Soak", "", ...soakSection(r), "");
+  out.push("## Memory", "", ...idleTable(r), "");
   out.push("## Notes", "", ...notes(r), "");
   return out.join("\n");
+}
+
+function mergedRuns(r: BenchResults): string[] {
+  if (r.merged.length === 0) return [];
+  return [
+    "- Sections refreshed by later runs (the rest is from the run above):",
+    ...r.merged.map((m) =>
+      `  - ${m.phases.join(", ")}: \`${m.command}\` on ${m.startedAt} (wall time ${
+        Math.round(m.elapsedS)
+      } s, code ${m.revision}, other load ${m.foreignCpu === null ? "unknown" : pct(m.foreignCpu)})`
+    ),
+  ];
 }
 
 function busyWarning(r: BenchResults): string[] {
@@ -211,8 +246,11 @@ function scalingTable(r: BenchResults): string[] {
     "from a file: 10,000 keys make a GEMINI_API_KEYS of ~210 KB, over Linux's 128 KiB limit for",
     "one environment string), one at a time with a fresh store, in two alternating rounds. Idle",
     "CPU is what the proxy burns in the 3 s after its last round, with no request in flight.",
+    "The log-volume rows (issue 6) start `main.ts` with 20 keys on an empty KV store and on a copy",
+    "of the seeded store described under Request logs, the same way (one at a time, two",
+    "alternating rounds); instead of idle CPU they show the logs the proxy dropped (/healthz).",
     "",
-    "| row | req/s (round 1 / round 2) | mean req/s | change | p99 (round 1 / round 2) | start-up | peak RSS | idle CPU | other CPU |",
+    "| row | req/s (round 1 / round 2) | mean req/s | change | p99 (round 1 / round 2) | start-up | peak RSS | idle CPU / logs dropped | other CPU |",
     "|---|---|---|---|---|---|---|---|---|",
   ];
   const base = r.scaling[0];
@@ -232,9 +270,7 @@ function scalingTable(r: BenchResults): string[] {
       s.foreignCpu.map(share).join(" / "),
     ]));
   }
-  rows.push(
-    "| empty store vs 100,000 stored logs | TODO: pending: request logs land in issue 5 | | | | | | | |",
-  );
+  rows.push(...logVolumeRows(r));
   return rows;
 }
 
@@ -251,25 +287,6 @@ function idleTable(r: BenchResults): string[] {
   return rows;
 }
 
-function soakSection(r: BenchResults): string[] {
-  if (!r.soak) {
-    return [
-      "Not measured in this run. `deno task bench --soak=300` adds a 5-minute run of Gemini Proxy at",
-      "256 connections with its RSS sampled every 10 s.",
-    ];
-  }
-  const s = r.soak;
-  return [
-    `Gemini Proxy, native route, ${s.connections} connections for ${s.seconds} s: ${
-      int(s.rps)
-    } req/s, ${s.errors} errors. RSS every 10 s:`,
-    "",
-    "| seconds | RSS |",
-    "|---|---|",
-    ...s.samples.map((x) => `| ${int(x.atS)} | ${mb(x.rssMb)} |`),
-  ];
-}
-
 function notes(r: BenchResults): string[] {
   const lines = [
     "- Peak RSS is VmHWM of the server process, " +
@@ -281,7 +298,7 @@ function notes(r: BenchResults): string[] {
     "- The fake upstream drops its request record every 500 ms (it keeps one for tests).",
     "- Other CPU: share of the machine's CPUs used by processes outside this run during that",
     "  measurement (from /proc/stat less the run's own processes). Each measurement first waits",
-    "  (up to 30 s, 120 s per run) for that share to fall under 10%; a high value means the",
+    "  (up to 30 s, 90 s per run) for that share to fall under 10%; a high value means the",
     "  figure was taken on a busy machine and is lower than it should be.",
   ];
   const errors = r.cells.filter((c) => c.wrk.errors > 0);

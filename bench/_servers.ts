@@ -2,6 +2,7 @@
  * Starting each server under test as its own process, on 127.0.0.1 only.
  * @module
  */
+import { CHUNK_DELAY_MS, STREAM_CHUNKS } from "./_options.ts";
 import { freePort, nonLoopbackListeners, ROOT, type Server, spawnServer } from "./_process.ts";
 
 /** Portkey's gateway version the comparison is pinned to. */
@@ -18,6 +19,15 @@ export interface UpstreamShape {
   streamChunks: number;
   /** Pause between streamed chunks, ms. */
   chunkDelayMs: number;
+}
+
+/**
+ * The benchmark's usual upstream: the stream shape of the streaming rows, with a delay.
+ * @param delayMs Delay before every response's headers, ms.
+ * @returns The shape.
+ */
+export function benchShape(delayMs: number): UpstreamShape {
+  return { delayMs, streamChunks: STREAM_CHUNKS, chunkDelayMs: CHUNK_DELAY_MS };
 }
 
 /**

@@ -28,6 +28,12 @@ export const CLIENT_KEY = "AIzaFAKE-BENCH-CLIENT-KEY";
 /** The proxy token Gemini Proxy is started with. */
 export const PROXY_TOKEN = "gp-bench-token-0123456789abcdef";
 
+/** The admin password Gemini Proxy is started with (bench only). */
+export const ADMIN_PASSWORD = "gp-bench-admin-password-0001";
+
+/** The bearer token /metrics asks for (bench only). */
+export const METRICS_TOKEN = "gp-bench-metrics-token-0001";
+
 /** Fixed so every run's KV store decrypts the same way; not a secret (bench only). */
 const BENCH_SECRET_KEY = "bench-secret-key-not-for-production-0001";
 
@@ -112,8 +118,14 @@ export function productionEnv(options: ProductionEnvOptions): Record<string, str
     KV_PATH: options.kvPath,
     SECRET_KEY: BENCH_SECRET_KEY,
     LOG_LEVEL: "warn",
-    // TODO: request logs (issue 5), aggregates and metrics: add their production switches here
-    // when they land, so every Gemini Proxy row measures them.
+    // Request logs (queued, written to KV in batches with their per-minute/hour/day aggregates),
+    // /metrics, token usage counting and runtime settings are on by default in the code measured:
+    // no switch needed. LOG_BODIES stays at its default (none), as most deployments run it.
+    // The admin console and its JSON API, as a production deployment has them (the stats rows
+    // call the API with this password).
+    ADMIN_PASSWORD,
+    // /metrics behind a bearer token, as it should be when the proxy is reachable.
+    METRICS_TOKEN,
   };
 }
 

@@ -1,9 +1,10 @@
 /**
- * The targets of issue 6, judged against one run's figures.
+ * The targets of issues 5, 6 and 10, judged against one run's figures.
  * @module
  */
 import { cell, int, mb, mean, ms, pct, signed, stream, times, v } from "./_format.ts";
-import type { BenchResults } from "./_results.ts";
+import { soakWindows, STATS_TARGET_MS } from "./_report_logs.ts";
+import type { BenchResults, HoldBaseline, LoggedCheck } from "./_results.ts";
 
 /**
  * The issue's targets, each with what this run measured and whether it is met.
@@ -93,30 +94,55 @@ export function targetsTable(r: BenchResults): string[] {
     at256.length ? `peak ${mb(peak)}${r.peakPerCell ? "" : " (process lifetime peak)"}` : "-",
     v(at256.length ? peak < 150 : null),
   );
-  if (r.soak && r.soak.samples.length >= 2) {
-    // Single samples are noisy (GC, allocator): compare the mean of an early window, once the
-    // heap has grown to its working size, with the mean of the last fifth of the run.
-    const s = r.soak;
-    const window = (from: number, to: number) => {
-      const inside = s.samples.filter((x) => x.atS >= from * s.seconds && x.atS <= to * s.seconds);
-      return inside.reduce((sum, x) => sum + x.rssMb, 0) / Math.max(1, inside.length);
-    };
-    const early = window(0.2, 0.4);
-    const late = window(0.8, 1);
+  const soak = r.soaks.at(-1);
+  if (soak && soak.samples.length >= 2) {
+    const { early, late } = soakWindows(soak);
     const growth = late / early - 1;
-    const max = Math.max(...s.samples.map((x) => x.rssMb));
+    const max = Math.max(...soak.samples.map((x) => x.rssMb));
     row(
-      `RSS flat over a ${s.seconds} s run at ${s.connections} connections (late vs early mean ` +
-        "within 10%)",
-      `mean ${mb(early)} at ${int(0.2 * s.seconds)}-${int(0.4 * s.seconds)} s, ${mb(late)} at ` +
-        `${int(0.8 * s.seconds)}-${int(s.seconds)} s (${signed(growth * 100, 1)}%); max ${mb(max)}`,
-      v(Math.abs(growth) <= 0.1),
+      `RSS flat over a ${soak.seconds} s soak at ${soak.connections} in flight (late vs early ` +
+        "mean within 10%)",
+      `mean ${mb(early)} at ${int(0.2 * soak.seconds)}-${int(0.4 * soak.seconds)} s, ${
+        mb(late)
+      } at ${int(0.8 * soak.seconds)}-${int(soak.seconds)} s (${signed(growth * 100, 1)}%); ` +
+        `max ${mb(max)}; ${mbOr(soak.before.rssMb)} before, ${mbOr(soak.after.rssMb)} after`,
+      Number.isNaN(growth)
+        ? "not measured (too short)"
+        : soak.seconds < 300
+        ? `${v(Math.abs(growth) <= 0.1)} (shorter than 5 minutes)`
+        : v(Math.abs(growth) <= 0.1),
+    );
+    const fdsBefore = soak.before.fds;
+    const fdsAfter = soak.after.fds;
+    row(
+      `No file descriptor leak over the ${soak.seconds} s soak (after within 5 of before)`,
+      `${fdsBefore ?? "-"} before, ${fdsAfter ?? "-"} after, at most ${
+        Math.max(...soak.samples.map((x) => x.fds ?? 0))
+      } during`,
+      v(fdsBefore === null || fdsAfter === null ? null : fdsAfter - fdsBefore <= 5),
+    );
+    row(
+      `Requests served == logs stored at the end of the ${soak.seconds} s soak`,
+      checkText(soak.check),
+      v(soak.check.ok),
     );
   } else {
     row(
       "RSS flat over a 5-minute run",
-      "not measured in this run (`deno task bench --soak=300`)",
+      "not measured in this run (`deno task bench --only=soak --soak=300`)",
       "not measured",
+    );
+  }
+  if (r.hold) {
+    const h = r.hold;
+    row(
+      `${int(h.streams)} concurrent streams held open: all complete, every one logged`,
+      `${int(h.result.streams)} of ${int(h.streams)} complete, first chunk p50 ${
+        ms(h.result.ttfcP50Ms)
+      } p99 ${ms(h.result.ttfcP99Ms)}${baselineText(h.baselines ?? [])}; RSS ${
+        mbOr(h.rssOpenMb)
+      } while open (peak ${mbOr(h.peakMb)}), ${h.fdsOpen ?? "-"} fds; ${checkText(h.check)}`,
+      v(h.result.streams === h.streams && h.check.ok),
     );
   }
 
@@ -129,10 +155,64 @@ export function targetsTable(r: BenchResults): string[] {
       v(Math.abs(d) < 0.1),
     );
   }
-  row(
-    "Log volume changes throughput by < 10% (empty vs 100,000 logs)",
-    "pending: request logs land in issue 5",
-    "TODO",
-  );
+  const [empty, seeded] = r.logVolume;
+  if (empty && seeded) {
+    const d = mean(seeded.rounds) / mean(empty.rounds) - 1;
+    row(
+      `Log volume changes throughput by < 10% (empty store vs ${int(seeded.records)} logs)`,
+      `${signed(d * 100, 1)}% (${int(mean(empty.rounds))} vs ${int(mean(seeded.rounds))} req/s)`,
+      v(Math.abs(d) < 0.1),
+    );
+  } else {
+    row(
+      "Log volume changes throughput by < 10% (empty vs 100,000 logs)",
+      "not measured in this run (`--only=logvolume`)",
+      "not measured",
+    );
+  }
+  const stats30 = r.stats?.rows.filter((x) => x.range === "30d") ?? [];
+  if (stats30.length > 0 && r.seed) {
+    const worst = Math.max(...stats30.map((x) => x.httpP50Ms));
+    row(
+      `Stats for 30 days answer in under ${STATS_TARGET_MS} ms on ${int(r.seed.records)} records ` +
+        "(median HTTP round trip)",
+      stats30.map((x) =>
+        `group=${x.group}: p50 ${ms(x.httpP50Ms)}, max ${ms(x.httpMaxMs)} (queryMs p50 ${
+          ms(x.queryP50Ms)
+        })`
+      ).join("; "),
+      v(worst < STATS_TARGET_MS),
+    );
+  }
+  if (r.logged) {
+    row(
+      `After ${int(r.logged.load.sent)} requests, requests served == log records stored`,
+      checkText(r.logged.check),
+      v(r.logged.check.ok),
+    );
+  }
   return rows;
+}
+
+function mbOr(n: number | null): string {
+  return n === null ? "-" : mb(n);
+}
+
+function checkText(c: LoggedCheck): string {
+  const n = (x: number | null) => x === null ? "-" : int(x);
+  return `served ${int(c.served)}` + (c.badStatus ? ` (+${int(c.badStatus)} non-2xx)` : "") +
+    (c.failed ? `, ${int(c.failed)} without response` : "") + `; logged ${n(c.kvCount)} in KV` +
+    (c.apiCount === null ? "" : `, ${n(c.apiCount)} via the admin API`) +
+    `, ${n(c.metricWritten)} written per /metrics; ${n(c.metricDropped)} dropped`;
+}
+
+function baselineText(baselines: HoldBaseline[]): string {
+  if (baselines.length === 0) return "";
+  return ` (${
+    baselines.map((b) =>
+      `${b.target === "bare" ? "bare proxy" : "upstream direct"} p50 ${
+        ms(b.result.ttfcP50Ms)
+      } p99 ${ms(b.result.ttfcP99Ms)}`
+    ).join(", ")
+  })`;
 }

@@ -1,27 +1,40 @@
 /**
  * `deno task bench`: Gemini Proxy side by side with the upstream itself, a bare Deno passthrough
- * proxy (the floor) and Portkey's gateway (a peer), on 127.0.0.1, under wrk. Writes BENCH.md.
+ * proxy (the floor) and Portkey's gateway (a peer), on 127.0.0.1, under wrk; then its key-pick
+ * cost, the effect of 100,000 stored logs, stats query times, served vs logged, 1,000 streams held
+ * open and a soak. Writes BENCH.md.
  *
- * Flags: `--duration=5` seconds per wrk cell, `--quick` (smoke run: 1 s cells, 0 ms delay only,
- * written to .bench/BENCH.quick.md), `--soak=300` (adds a memory-flatness run of that many
- * seconds), `--only=main,scaling,soak` (phases to run), `--no-portkey`, `--out=FILE`,
- * `--render=.bench/BENCH.json` (rewrite the report from the raw figures a run saved in .bench/).
+ * Flags: `--duration=4` seconds per wrk cell, `--quick` (smoke run: short cells, 0 ms delay only,
+ * small counts, written to .bench/BENCH.quick.md), `--soak=60` (soak length in seconds; 0 skips
+ * it; `deno task bench --only=soak --soak=300` is the 5-minute soak), `--only=main,scaling,...`
+ * (phases to run, see `PHASES` in bench/_options.ts; the figures of an `--only` run are merged
+ * into the report's earlier ones), `--no-portkey`, `--out=FILE`, `--render=.bench/BENCH.json`
+ * (rewrite the report from the raw figures a run saved in .bench/).
  * @module
  */
 import { cpuSnapshot, foreignCpuShare, loadAverage, machineInfo } from "./_machine.ts";
+import { busy, measured } from "./_measure.ts";
 import {
   type BenchOptions,
   CHUNK_DELAY_MS,
   MAIN_KEYS,
   parseOptions,
+  PHASES,
   STREAM_CHUNKS,
 } from "./_options.ts";
-import { runDelayPhase, runScalingPhase, runSoakPhase } from "./_phases.ts";
+import { runDelayPhase, runScalingPhase } from "./_phases.ts";
+import { runHoldPhase, runSoakPhase } from "./_phases_load.ts";
+import { runLoggedPhase, runLogVolumePhase, runStatsPhase } from "./_phases_logs.ts";
 import { ROOT, stopAll } from "./_process.ts";
 import { renderReport } from "./_report.ts";
+import { mergeResults, normalizeResults } from "./_merge.ts";
 import type { BenchResults } from "./_results.ts";
 import { ensurePortkey, nodeVersion, PORTKEY_VERSION } from "./_servers.ts";
 import { ensureWrk } from "./_wrk.ts";
+import { benchPickKey } from "./pick_key.ts";
+
+/** The run's temporary KV folder, removed on Ctrl-C too (seeded stores take ~200 MB each). */
+let activeKvDir: string | null = null;
 
 /**
  * Runs the whole benchmark and writes the report.
@@ -32,12 +45,17 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const startedAt = new Date();
   const t0 = performance.now();
   await ensureWrk();
-  const portkeyProblem = options.portkey ? await ensurePortkey() : "skipped with --no-portkey";
+  const wantsPortkey = options.portkey && options.only.has("main");
+  const portkeyProblem = wantsPortkey
+    ? await ensurePortkey()
+    : options.portkey
+    ? "not part of this run's phases"
+    : "skipped with --no-portkey";
   const results: BenchResults = {
     startedAt,
     elapsedS: 0,
     command: ["deno task bench", ...Deno.args].join(" "),
-    machine: await machineInfo(options.portkey ? await nodeVersion() : null),
+    machine: await machineInfo(wantsPortkey ? await nodeVersion() : null),
     durationS: options.durationS,
     connections: options.connections,
     delays: options.delays,
@@ -50,30 +68,60 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     streams: [],
     scaling: [],
     idle: [],
-    soak: null,
+    pickKey: null,
+    seed: null,
+    logVolume: [],
+    stats: null,
+    logged: null,
+    hold: null,
+    soaks: [],
+    merged: [],
+    phaseS: {},
     loadAtStart: null,
     foreignCpu: null,
     notes: [],
   };
   const kvDir = await Deno.makeTempDir({ prefix: "gemini-proxy-bench-kv-" });
+  activeKvDir = kvDir;
   results.loadAtStart = loadAverage();
   if ((results.loadAtStart ?? 0) > 0.5) {
     console.warn(`load average is ${results.loadAtStart}: other work will lower every figure`);
   }
   const cpuBefore = cpuSnapshot();
   try {
-    if (options.only.has("main")) {
-      for (const delayMs of options.delays) {
-        await runDelayPhase(delayMs, options, results, kvDir, portkeyProblem === null);
+    for (const phase of PHASES) {
+      if (!options.only.has(phase)) continue;
+      const phaseStart = performance.now();
+      if (phase === "pickkey") {
+        console.log("\n== key pick: 10 vs 10,000 keys per strategy ==");
+        const { value: rows, foreignCpu } = await measured(() => Promise.resolve(benchPickKey()));
+        results.pickKey = { rows, foreignCpu };
+        for (const row of rows) {
+          console.log(
+            `${row.strategy.padEnd(12)} ${String(row.keys).padStart(6)} keys: ` +
+              `${row.nsPerPick} ns/pick`,
+          );
+        }
+        if (foreignCpu !== null) console.log(busy(foreignCpu).trim());
+      } else if (phase === "main") {
+        for (const delayMs of options.delays) {
+          await runDelayPhase(delayMs, options, results, kvDir, portkeyProblem === null);
+        }
+      } else if (phase === "scaling") await runScalingPhase(options, results, kvDir);
+      else if (phase === "logvolume") await runLogVolumePhase(options, results, kvDir);
+      else if (phase === "stats") await runStatsPhase(options, results, kvDir);
+      else if (phase === "logged") await runLoggedPhase(options, results, kvDir);
+      else if (phase === "hold") await runHoldPhase(options, results, kvDir);
+      else if (phase === "soak" && options.soakS > 0) {
+        results.soaks.push(await runSoakPhase(options, results.command, kvDir));
       }
-    }
-    if (options.only.has("scaling")) await runScalingPhase(options, results, kvDir);
-    if (options.only.has("soak") && options.soakS > 0) {
-      results.soak = await runSoakPhase(options, kvDir);
+      results.phaseS[phase] = (performance.now() - phaseStart) / 1000;
+      console.log(`(${phase}: ${Math.round(results.phaseS[phase])} s)`);
     }
   } finally {
     await stopAll();
     await Deno.remove(kvDir, { recursive: true }).catch(() => {});
+    activeKvDir = null;
   }
   results.elapsedS = (performance.now() - t0) / 1000;
   const cpuAfter = cpuSnapshot();
@@ -87,6 +135,7 @@ if (import.meta.main) {
     Deno.addSignalListener(signal, async () => {
       console.error(`\n${signal}: stopping servers`);
       await stopAll();
+      if (activeKvDir) await Deno.remove(activeKvDir, { recursive: true }).catch(() => {});
       Deno.exit(130);
     });
   }
@@ -94,22 +143,32 @@ if (import.meta.main) {
   try {
     const options = parseOptions(Deno.args);
     let results: BenchResults;
+    let elapsedS = 0;
+    const saved = `${ROOT}/.bench/${options.out.replace(/^.*\//, "").replace(/\.md$/, "")}.json`;
     if (options.render) {
-      results = JSON.parse(await Deno.readTextFile(options.render)) as BenchResults;
-      results.startedAt = new Date(results.startedAt);
+      results = normalizeResults(JSON.parse(await Deno.readTextFile(options.render)));
     } else {
       results = await runBench(options);
+      elapsedS = results.elapsedS;
+      // An --only run refreshes some sections of the report: the rest comes from the run the
+      // report was written from, whose raw figures are kept in .bench/.
+      const partial = PHASES.some((p) => !options.only.has(p));
+      if (partial) {
+        const base = await Deno.readTextFile(saved).then(JSON.parse).catch(() => null);
+        if (base) results = mergeResults(normalizeResults(base), results, [...options.only]);
+      }
       // Raw figures in the git-ignored .bench/, so a layout change can be re-rendered (--render)
       // without measuring again.
       await Deno.mkdir(`${ROOT}/.bench`, { recursive: true });
-      const name = options.out.replace(/^.*\//, "").replace(/\.md$/, "");
-      await Deno.writeTextFile(`${ROOT}/.bench/${name}.json`, JSON.stringify(results));
+      await Deno.writeTextFile(saved, JSON.stringify(results));
     }
     const dir = options.out.includes("/")
       ? options.out.slice(0, options.out.lastIndexOf("/"))
       : ".";
     await Deno.mkdir(dir || "/", { recursive: true });
-    await Deno.writeTextFile(options.out, renderReport(results));
+    // bench/worker_size.ts writes its own marked section into the report: keep it.
+    const previous = await Deno.readTextFile(options.out).catch(() => "");
+    await Deno.writeTextFile(options.out, renderReport(results) + keptSections(previous));
     // The repository's `deno fmt --check` covers markdown: leave the report formatted.
     await new Deno.Command(Deno.execPath(), {
       args: ["fmt", "--quiet", options.out],
@@ -117,7 +176,7 @@ if (import.meta.main) {
       stdout: "null",
       stderr: "inherit",
     }).output();
-    console.log(`\nwrote ${options.out} (${results.elapsedS.toFixed(0)} s)`);
+    console.log(`\nwrote ${options.out}` + (elapsedS ? ` (${elapsedS.toFixed(0)} s)` : ""));
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     code = 1;
@@ -125,4 +184,23 @@ if (import.meta.main) {
     await stopAll();
   }
   Deno.exit(code);
+}
+
+/**
+ * Sections other tools write into the report between markers (bench/worker_size.ts), carried
+ * over unchanged from the report being replaced.
+ * @param previous The report before this run.
+ * @returns The sections, each preceded by a blank line, or "".
+ */
+function keptSections(previous: string): string {
+  let out = "";
+  for (const name of ["worker-size"]) {
+    const start = previous.indexOf(`<!-- ${name}:start -->`);
+    const endMarker = `<!-- ${name}:end -->`;
+    const end = previous.indexOf(endMarker);
+    if (start >= 0 && end > start) {
+      out += `\n${previous.slice(start, end + endMarker.length)}\n`;
+    }
+  }
+  return out;
 }

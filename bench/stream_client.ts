@@ -17,8 +17,10 @@ export interface StreamSpec {
   body: string;
   /** Streams kept in flight at once. */
   concurrency: number;
-  /** How long to keep starting streams, ms. */
+  /** How long to keep starting streams, ms (ignored with `once`). */
   durationMs: number;
+  /** Each worker runs exactly one stream: `concurrency` streams in all, opened at once. */
+  once?: boolean;
   /** Events each stream must carry to count as complete. */
   expectedEvents: number;
 }
@@ -59,7 +61,8 @@ export async function measureStreams(spec: StreamSpec): Promise<StreamResult> {
   const deadline = performance.now() + spec.durationMs;
 
   async function worker(): Promise<void> {
-    while (performance.now() < deadline) {
+    let runs = 0;
+    while (spec.once ? runs++ === 0 : performance.now() < deadline) {
       try {
         const times = await oneStream(spec);
         if (times.length !== spec.expectedEvents) {

@@ -85,12 +85,26 @@ export interface UsageTotal {
   day: number;
 }
 
+let lastDefaults: KeyLimits | undefined;
+let lastDefaultsHasEntries = false;
+
+/** Whether a limits object has any entry (remembered for the last object seen). */
+function hasEntries(defaults: KeyLimits | undefined): boolean {
+  if (defaults !== lastDefaults) {
+    lastDefaults = defaults;
+    lastDefaultsHasEntries = defaults !== undefined && Object.keys(defaults).length > 0;
+  }
+  return lastDefaultsHasEntries;
+}
+
 /** The keys free to serve one model, cached until something changes. */
 interface Ready {
   keys: ActiveKey[];
   source: readonly ActiveKey[];
   coolingVersion: number;
   validUntil: number;
+  /** Whether any key of the list has caps of its own (else, only defaults can cap). */
+  anyOwnLimits: boolean;
   prefix?: number[];
 }
 
@@ -139,7 +153,13 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
       if (until === 0) keys.push(key);
       else if (until < validUntil) validUntil = until;
     }
-    entry = { keys, source, coolingVersion, validUntil };
+    entry = {
+      keys,
+      source,
+      coolingVersion,
+      validUntil,
+      anyOwnLimits: keys.some((k) => k.record.limits !== undefined),
+    };
     ready.set(m, entry);
     return entry;
   }
@@ -246,10 +266,16 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     keys: readonly ActiveKey[],
     model: string | null,
     exclude?: ReadonlySet<string>,
+    anyOwnLimits = true,
   ): number {
+    const defaults = options.limits?.();
+    // Without caps or exclusions every ready key is usable: no key record is even read, so the
+    // cost does not depend on the pool's size.
+    if (!exclude?.size && !anyOwnLimits && !hasEntries(defaults)) {
+      return keys.length > 0 ? start % keys.length : -1;
+    }
     // The clock is read only when a cap needs it (see `capped`).
     const now = 0;
-    const defaults = options.limits?.();
     for (let i = 0; i < keys.length; i++) {
       const index = (start + i) % keys.length;
       if (usable(keys[index]!, model, exclude, now, defaults)) return index;
@@ -270,9 +296,17 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
       let index = -1;
       if (strategy === "least_used" && keys.length > 2) {
         // Two random choices, the less used wins: near-optimal balance at constant cost.
-        const a = scanFrom(Math.floor(random() * keys.length), keys, model, exclude);
+        const a = scanFrom(
+          Math.floor(random() * keys.length),
+          keys,
+          model,
+          exclude,
+          ready.anyOwnLimits,
+        );
         const offset = 1 + Math.floor(random() * (keys.length - 1));
-        const b = a < 0 ? -1 : scanFrom((a + offset) % keys.length, keys, model, exclude);
+        const b = a < 0
+          ? -1
+          : scanFrom((a + offset) % keys.length, keys, model, exclude, ready.anyOwnLimits);
         if (a >= 0 && b >= 0) {
           index = counter(keys[a]!.id, model).minute <= counter(keys[b]!.id, model).minute ? a : b;
         } else index = a >= 0 ? a : b;
@@ -292,9 +326,9 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
           if (prefix[mid]! > target) hi = mid;
           else lo = mid + 1;
         }
-        index = scanFrom(lo, keys, model, exclude);
+        index = scanFrom(lo, keys, model, exclude, ready.anyOwnLimits);
       } else {
-        index = scanFrom(cursor % keys.length, keys, model, exclude);
+        index = scanFrom(cursor % keys.length, keys, model, exclude, ready.anyOwnLimits);
         if (index >= 0) cursor = (index + 1) % keys.length;
       }
       if (index < 0) return { key: null, earliest: earliestFree(enabled, model, exclude) };

@@ -291,6 +291,14 @@ Deno.test("stats API answers time series from aggregates, grouped by model", () 
       assertEquals(total, range === "1h" ? 1 : 5, `range ${range}`);
       assert(stats.totals.tokens.total > 0);
     }
+    for (const group of ["none", "keyId", "tokenId"]) {
+      const stats = await (await fetch(`${h.proxy.url}/admin/api/stats?range=24h&group=${group}`, {
+        headers: admin,
+      })).json();
+      const total = stats.series.flatMap((x: { requests: number[] }) => x.requests)
+        .reduce((a: number, b: number) => a + b, 0);
+      assertEquals(total, 6, `group=${group} counts every request once`);
+    }
     const bad = await fetch(`${h.proxy.url}/admin/api/stats?range=2y`, { headers: admin });
     assertEquals(bad.status, 400);
     await bad.body?.cancel();

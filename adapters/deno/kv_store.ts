@@ -297,10 +297,23 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
     async getLog(id) {
       return (await kv.get<LogRecord>(["logs", id])).value;
     },
-    async readAggregates(granularity, from, to) {
+    async readAggregates(granularity, from, to, options = {}) {
       const rows = new Map<string, AggregateRow>();
-      const selector = { start: ["agg", granularity, from], end: ["agg", granularity, to] };
-      for await (const entry of kv.list<Deno.KvU64>(selector, { batchSize: 1000 })) {
+      // Roll-up rows sit under each bucket's "*" key: one short range per bucket instead of
+      // every key x model x token row of the whole range.
+      const size = granularity === "m" ? 60_000 : granularity === "h" ? 3_600_000 : 86_400_000;
+      const selectors: Deno.KvListSelector[] = [];
+      if (options.rollupOnly) {
+        for (let bucket = Math.ceil(from / size) * size; bucket < to; bucket += size) {
+          selectors.push({ prefix: ["agg", granularity, bucket, "*"] });
+        }
+      } else {
+        selectors.push({ start: ["agg", granularity, from], end: ["agg", granularity, to] });
+      }
+      const lists = selectors.map((selector) =>
+        Array.fromAsync(kv.list<Deno.KvU64>(selector, { batchSize: 1000 }))
+      );
+      for (const entry of (await Promise.all(lists)).flat()) {
         const [, , bucket, keyId, model, tokenId, field] = entry.key as [
           string,
           string,

@@ -101,7 +101,9 @@ export function logRoutes(ctx: AdminContext): Hono {
     if (from >= to) throw new HttpError(400, `Invalid range: "from" must be before "to"`);
     const granularity = granularityFor(to - from);
     const started = ctx.now();
-    const rows = await ctx.store.readAggregates(granularity, alignDown(from, granularity), to);
+    const rows = await ctx.store.readAggregates(granularity, alignDown(from, granularity), to, {
+      rollupOnly: q.group === "none" || q.group === "model",
+    });
     const stats = buildStats(rows, { from, to, granularity, groupBy: q.group });
     return c.json({ ...stats, from, to, queryMs: ctx.now() - started });
   });

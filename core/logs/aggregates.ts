@@ -12,6 +12,8 @@ import type { LogRecord } from "./log_record.ts";
 export const LATENCY_BOUNDS_MS = [25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
 const GRANULARITY_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const TOKEN_KINDS = ["prompt", "candidates", "thoughts", "cached", "toolUse", "total"] as const;
+/** Key and token id of roll-up rows: one row per bucket and model, every key and token summed. */
+export const ROLLUP = "*";
 
 /**
  * The counter increments one record contributes, for every granularity.
@@ -32,15 +34,17 @@ export function deltasOf(record: LogRecord): AggregateDelta[] {
     const size = GRANULARITY_MS[granularity];
     const bucket = Math.floor(record.time / size) * size;
     for (const [field, value] of fields) {
+      const model = record.model ?? "-";
       out.push({
         granularity,
         bucket,
         keyId: record.keyId ?? "-",
-        model: record.model ?? "-",
+        model,
         tokenId: record.tokenId ?? "-",
         field,
         value,
       });
+      out.push({ granularity, bucket, keyId: ROLLUP, model, tokenId: ROLLUP, field, value });
     }
   }
   return out;
@@ -64,27 +68,34 @@ export function batchDeltas(records: LogRecord[]): AggregateDelta[] {
     for (const granularity of ["m", "h", "d"] as const) {
       const size = GRANULARITY_MS[granularity];
       const bucket = Math.floor(record.time / size) * size;
-      const id = `${granularity}|${bucket}|${keyId}|${model}|${tokenId}`;
-      let group = groups.get(id);
-      if (!group) {
-        group = { dims: { granularity, bucket, keyId, model, tokenId }, fields: new Map() };
-        groups.set(id, group);
-      }
-      const f = group.fields;
-      f.set("requests", (f.get("requests") ?? 0) + 1);
-      if (record.errorClass) {
-        const name = `errors:${record.errorClass}`;
-        f.set(name, (f.get(name) ?? 0) + 1);
-      }
-      if (record.usage) {
-        for (const kind of TOKEN_KINDS) {
-          const value = record.usage[kind];
-          if (value > 0) f.set(`tokens:${kind}`, (f.get(`tokens:${kind}`) ?? 0) + value);
+      // Each record counts twice: in its key x model x token row, and in the model's roll-up
+      // row (key and token "*"), which is all the dashboard's common views need to read.
+      for (const [k, t] of [[keyId, tokenId], [ROLLUP, ROLLUP]] as const) {
+        const id = `${granularity}|${bucket}|${k}|${model}|${t}`;
+        let group = groups.get(id);
+        if (!group) {
+          group = {
+            dims: { granularity, bucket, keyId: k, model, tokenId: t },
+            fields: new Map(),
+          };
+          groups.set(id, group);
         }
-      }
-      f.set(latency, (f.get(latency) ?? 0) + 1);
-      if (record.attempts.length > 1) {
-        f.set("failovers", (f.get("failovers") ?? 0) + record.attempts.length - 1);
+        const f = group.fields;
+        f.set("requests", (f.get("requests") ?? 0) + 1);
+        if (record.errorClass) {
+          const name = `errors:${record.errorClass}`;
+          f.set(name, (f.get(name) ?? 0) + 1);
+        }
+        if (record.usage) {
+          for (const kind of TOKEN_KINDS) {
+            const value = record.usage[kind];
+            if (value > 0) f.set(`tokens:${kind}`, (f.get(`tokens:${kind}`) ?? 0) + value);
+          }
+        }
+        f.set(latency, (f.get(latency) ?? 0) + 1);
+        if (record.attempts.length > 1) {
+          f.set("failovers", (f.get("failovers") ?? 0) + record.attempts.length - 1);
+        }
       }
     }
   }
@@ -180,7 +191,11 @@ export function buildStats(rows: AggregateRow[], options: StatsOptions): Stats {
   const index = new Map(buckets.map((b, i) => [b, i]));
   const groups = new Map<string, { series: Series; histograms: Map<string, number>[] }>();
   const totals: Stats["totals"] = { requests: 0, failovers: 0, errors: {}, tokens: {} };
+  // Roll-up rows answer the views by model or over everything; full rows the views by key or
+  // token. Each request is in both, so only one kind is counted.
+  const rollup = options.groupBy === "none" || options.groupBy === "model";
   for (const row of rows) {
+    if ((row.keyId === ROLLUP && row.tokenId === ROLLUP) !== rollup) continue;
     const i = index.get(row.bucket);
     if (i === undefined) continue;
     const name = options.groupBy === "none" ? "all" : row[options.groupBy];

@@ -49,9 +49,9 @@ Deno.test("coalesce() merges identical counters and buildStats() groups series",
   const rows: AggregateRow[] = [
     {
       bucket: 0,
-      keyId: "k",
+      keyId: "*",
       model: "a",
-      tokenId: "t",
+      tokenId: "*",
       fields: {
         requests: 2,
         "errors:quota_minute": 1,
@@ -62,11 +62,13 @@ Deno.test("coalesce() merges identical counters and buildStats() groups series",
     },
     {
       bucket: 3_600_000,
-      keyId: "k",
+      keyId: "*",
       model: "b",
-      tokenId: "t",
+      tokenId: "*",
       fields: { requests: 1, "latency:250": 1 },
     },
+    // A full-dimension row: counted by key and token views only, never twice.
+    { bucket: 0, keyId: "k", model: "a", tokenId: "t", fields: { requests: 2 } },
   ];
   const stats = buildStats(rows, { from: 0, to: 7_200_000, granularity: "h", groupBy: "model" });
   assertEquals(stats.buckets, [0, 3_600_000]);
@@ -81,6 +83,8 @@ Deno.test("coalesce() merges identical counters and buildStats() groups series",
     errors: { quota_minute: 1 },
     tokens: { total: 10 },
   });
+  const byKey = buildStats(rows, { from: 0, to: 7_200_000, granularity: "h", groupBy: "keyId" });
+  assertEquals(byKey.series.map((x) => [x.group, x.requests]), [["k", [2, 0]]]);
 });
 
 Deno.test("batchDeltas() equals coalesce() over deltasOf() for a batch", () => {

@@ -282,8 +282,16 @@ export interface Store {
   listLogs(filter: LogFilter, limit: number, cursor?: string | null): Promise<LogPage>;
   /** One log record, or null. */
   getLog(id: string): Promise<LogRecord | null>;
-  /** Aggregate rows of a granularity with `from <= bucket < to`. */
-  readAggregates(granularity: "m" | "h" | "d", from: number, to: number): Promise<AggregateRow[]>;
+  /**
+   * Aggregate rows of a granularity with `from <= bucket < to`. With `rollupOnly`, only the
+   * roll-up rows (key and token `*`) are needed; a backend may still return others.
+   */
+  readAggregates(
+    granularity: "m" | "h" | "d",
+    from: number,
+    to: number,
+    options?: { rollupOnly?: boolean },
+  ): Promise<AggregateRow[]>;
   /** Adds to a named process-independent counter (e.g. dropped logs). */
   addCounter(name: string, value: number): Promise<void>;
   /** Reads a named counter. */
