@@ -55,7 +55,7 @@ function measure(strategy: Strategy, n: number, picks: number, count: boolean): 
 }
 
 /**
- * Measures every strategy at 10 and 10,000 keys (best of three runs each).
+ * Measures every strategy at 10 and 10,000 keys (best of five runs each).
  * @param picks Picks per run.
  */
 export function benchPickKey(picks = 300_000): PickRow[] {
@@ -63,7 +63,7 @@ export function benchPickKey(picks = 300_000): PickRow[] {
   for (const strategy of ["round_robin", "least_used", "weighted"] as const) {
     for (const keys of [10, 10_000]) {
       const best = (count: boolean) =>
-        Math.round(Math.min(...[0, 1, 2].map(() => measure(strategy, keys, picks, count))));
+        Math.round(Math.min(...[0, 1, 2, 3, 4].map(() => measure(strategy, keys, picks, count))));
       rows.push({ strategy, keys, nsPerPick: best(false), nsPerPickAndCount: best(true) });
     }
   }

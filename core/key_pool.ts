@@ -105,7 +105,7 @@ interface Ready {
   validUntil: number;
   /** Whether any key of the list has caps of its own (else, only defaults can cap). */
   anyOwnLimits: boolean;
-  prefix?: number[];
+  alias?: { prob: Float64Array; alias: Int32Array };
 }
 
 interface Counter {
@@ -311,21 +311,11 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
           index = counter(keys[a]!.id, model).minute <= counter(keys[b]!.id, model).minute ? a : b;
         } else index = a >= 0 ? a : b;
       } else if (strategy === "weighted") {
-        if (!ready.prefix) {
-          ready.prefix = [];
-          let total = 0;
-          for (const key of keys) ready.prefix.push(total += Math.max(0, key.record.weight ?? 1));
-        }
-        const prefix = ready.prefix;
-        const total = prefix.at(-1) ?? 0;
-        const target = random() * total;
-        let lo = 0;
-        let hi = prefix.length - 1;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (prefix[mid]! > target) hi = mid;
-          else lo = mid + 1;
-        }
+        ready.alias ??= aliasTable(keys.map((key) => Math.max(0, key.record.weight ?? 1)));
+        const { prob, alias } = ready.alias;
+        // Walker's alias method: one random slot, one biased coin; constant cost at any size.
+        const slot = Math.floor(random() * keys.length);
+        const lo = random() < prob[slot]! ? slot : alias[slot]!;
         index = scanFrom(lo, keys, model, exclude, ready.anyOwnLimits);
       } else {
         index = scanFrom(cursor % keys.length, keys, model, exclude, ready.anyOwnLimits);
@@ -372,4 +362,32 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
       return { minute: c.minute, day: c.dayCount };
     },
   };
+}
+
+/**
+ * Walker's alias tables for sampling indexes in proportion to weights in constant time.
+ * @param weights Non-negative weights (all zero: uniform).
+ */
+export function aliasTable(weights: number[]): { prob: Float64Array; alias: Int32Array } {
+  const n = weights.length;
+  const prob = new Float64Array(n);
+  const alias = new Int32Array(n);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const scaled = weights.map((w) => total > 0 ? (w * n) / total : 1);
+  const small: number[] = [];
+  const large: number[] = [];
+  scaled.forEach((w, i) => (w < 1 ? small : large).push(i));
+  while (small.length > 0 && large.length > 0) {
+    const s = small.pop()!;
+    const l = large.pop()!;
+    prob[s] = scaled[s]!;
+    alias[s] = l;
+    scaled[l] = scaled[l]! + scaled[s]! - 1;
+    (scaled[l]! < 1 ? small : large).push(l);
+  }
+  for (const i of [...small, ...large]) {
+    prob[i] = 1;
+    alias[i] = i;
+  }
+  return { prob, alias };
 }
