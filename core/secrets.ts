@@ -10,6 +10,9 @@ const decoder = new TextDecoder();
 /** Matches strings shaped like Gemini API keys: classic `AIza...` and newer `AQ.` keys. */
 export const KEY_SHAPE = /AIza[0-9A-Za-z_\-]{30,}|AQ\.[0-9A-Za-z_\-.]{20,}/g;
 
+/** Matches proxy tokens as this product issues them (`gp-` and at least 128 bits). */
+export const TOKEN_SHAPE = /gp-[0-9A-Za-z_\-]{22,}/g;
+
 /**
  * Hex SHA-256 of a string.
  * @param text Input text.
@@ -31,12 +34,14 @@ export function maskSecret(secret: string): string {
 }
 
 /**
- * Replaces key-shaped strings and every given secret in `text` with masked forms.
+ * Replaces key-shaped strings, proxy-token-shaped strings and every given secret in `text` with
+ * masked forms.
  * @param text Text that may contain secrets (a log line, an upstream body).
  * @param secrets Known secrets to hide even when they do not look like keys.
  */
 export function redact(text: string, secrets: Iterable<string> = []): string {
-  let out = text.replace(KEY_SHAPE, (match) => maskSecret(match));
+  let out = text.replace(KEY_SHAPE, (match) => maskSecret(match))
+    .replace(TOKEN_SHAPE, (match) => maskSecret(match));
   for (const secret of secrets) {
     if (secret.length >= 8 && out.includes(secret)) {
       out = out.replaceAll(secret, maskSecret(secret));

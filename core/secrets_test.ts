@@ -55,3 +55,10 @@ Deno.test("sha256Hex() and timingSafeEqual() behave as specified", async () => {
   assert(!timingSafeEqual("same", "sane"));
   assert(!timingSafeEqual("same", "same-longer"));
 });
+
+Deno.test("redact() masks proxy tokens as the product issues them", () => {
+  const token = randomSecret("gp-");
+  const out = redact(`Authorization: Bearer ${token}`);
+  assertNotIncludes(out, token);
+  assert(out.includes("gp-"));
+});

@@ -43,7 +43,11 @@ Deno.test("raw Deno KV entries never hold a Gemini key or a proxy token in clear
   try {
     fake.failFor(keys[0]!, { kind: "invalid_key" });
     for (let i = 0; i < 6; i++) {
-      await (await generate(server.url, "gemini-2.5-flash", `key ${keys[1]} in a prompt`)).text();
+      await (await generate(
+        server.url,
+        "gemini-2.5-flash",
+        `key ${keys[1]} and ${TOKEN} in a prompt`,
+      )).text();
     }
   } finally {
     await server.close();
