@@ -75,6 +75,11 @@ Deno.test({
         await screenshot(page, "keys-import");
         await page.click("text=Import 3 keys");
         await page.waitForSelector("text=Added 3 keys");
+        // The table re-renders after the message appears: wait for it rather than race it.
+        await page.waitForFunction(
+          (n: number) => document.querySelectorAll("tr[data-key]").length === n,
+          6,
+        );
         assertEquals(await page.locator("tr[data-key]").count(), 6);
         const masked = await page.locator("[data-masked]").allTextContents();
         for (const key of IMPORTED) assert(masked.includes(maskSecret(key)), masked.join());
@@ -91,6 +96,11 @@ Deno.test({
         await page.waitForSelector("text=2 distinct keys found, 1 new");
         await page.click("text=Import 1 key");
         await page.waitForSelector("text=Added 1 key");
+        // The table re-renders after the message appears: wait for it rather than race it.
+        await page.waitForFunction(
+          (n: number) => document.querySelectorAll("tr[data-key]").length === n,
+          7,
+        );
         assertEquals(await page.locator("tr[data-key]").count(), 7);
         await assertNoSecrets(page, [FROM_FILE]);
       });
