@@ -35,6 +35,16 @@ const DROP_TO_UPSTREAM = new Set([
   "x-gemini-proxy-relay",
 ]);
 
+/**
+ * Whether a client header stays with the proxy: credentials, client addresses, cookies, browser
+ * and Cloudflare metadata, hop-by-hop headers and the proxy's own markers.
+ * @param name Lower-case header name.
+ */
+export function isPrivateHeader(name: string): boolean {
+  return HOP_BY_HOP.has(name) || DROP_TO_UPSTREAM.has(name) || name.startsWith("sec-") ||
+    name.startsWith("cf-");
+}
+
 /** Options of {@linkcode upstreamHeaders}. */
 export interface UpstreamHeaderOptions {
   /** The real Gemini key. */

@@ -14,6 +14,7 @@
  * loops are impossible.
  * @module
  */
+import { isPrivateHeader } from "./headers.ts";
 import type { Config } from "../config.ts";
 import { HttpError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -27,32 +28,6 @@ export const RELAY_HEADER = "x-gemini-proxy-relay";
 const MAX_SKEW_MS = 5 * 60_000;
 /** How long a fallback that could not be reached is passed over, ms. */
 const DOWN_FOR_MS = 30_000;
-
-/** Client headers never relayed: credentials, addresses, hop-by-hop and our own markers. */
-const NOT_RELAYED = new Set([
-  "authorization",
-  "x-goog-api-key",
-  "cookie",
-  "origin",
-  "forwarded",
-  "x-forwarded-for",
-  "x-forwarded-host",
-  "x-forwarded-proto",
-  "x-real-ip",
-  "accept-encoding",
-  "connection",
-  "keep-alive",
-  "proxy-authorization",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "host",
-  "content-length",
-  HOP_HEADER,
-  RELAY_HEADER,
-]);
 
 /** Why a request was relayed. */
 export type RelayReason = "location" | "blocked_colo";
@@ -261,7 +236,7 @@ export function createRegionalRelay(options: RegionalRelayOptions): RegionalRela
 export function relayHeaders(incoming: Headers): Headers {
   const out = new Headers();
   for (const [name, value] of incoming) {
-    if (NOT_RELAYED.has(name) || name.startsWith("cf-") || name.startsWith("sec-")) continue;
+    if (isPrivateHeader(name)) continue;
     out.set(name, value);
   }
   return out;
