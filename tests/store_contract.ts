@@ -39,7 +39,13 @@ function token(id: string, createdAt: number): TokenRecord {
   };
 }
 
-function log(id: string, time: number, extra: Partial<LogRecord> = {}): LogRecord {
+/**
+ * A plausible log record for store and log tests.
+ * @param id Request id (time-ordered ids sort like times).
+ * @param time Epoch ms.
+ * @param extra Fields to override.
+ */
+export function sampleLog(id: string, time: number, extra: Partial<LogRecord> = {}): LogRecord {
   return {
     id,
     time,
@@ -265,7 +271,7 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
       const records = Array.from(
         { length: 25 },
         (_, i) =>
-          log(`${idAt(1000 + i)}00ab`, 1000 + i, {
+          sampleLog(`${idAt(1000 + i)}00ab`, 1000 + i, {
             status: i % 5 === 0 ? 429 : 200,
             errorClass: i % 5 === 0 ? "quota_minute" : null,
             model: i % 2 ? "a" : "b",

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { runStoreContract } from "../../tests/store_contract.ts";
+import { runStoreContract, sampleLog } from "../../tests/store_contract.ts";
 import type { LogRecord } from "../../core/logs/log_record.ts";
 import { startSupabaseStack } from "../../tests/support/supabase_stack.ts";
 import { createServiceClient } from "./supabase_client.ts";
@@ -21,33 +21,7 @@ runStoreContract("supabase", async () => {
 });
 
 function log(id: string, time: number, body: string): LogRecord {
-  return {
-    id,
-    time,
-    httpMethod: "POST",
-    path: "/v1beta/models/m:generateContent",
-    tokenId: "t1",
-    tokenName: "app",
-    model: "m",
-    method: "generateContent",
-    flavour: "native",
-    stream: false,
-    status: 200,
-    errorClass: null,
-    attempts: [],
-    keyId: "k1",
-    keyMasked: "AIza...TEST",
-    ttfbMs: 5,
-    durationMs: 9,
-    bytesIn: body.length,
-    bytesOut: 20,
-    usage: null,
-    finishReason: "STOP",
-    truncated: false,
-    region: null,
-    userAgent: null,
-    requestBody: body,
-  };
+  return sampleLog(id, time, { bytesIn: body.length, requestBody: body });
 }
 
 Deno.test("supabase store: a large log batch goes in slices and its counters count once", async () => {

@@ -1,4 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
+import { sampleLog } from "../../tests/store_contract.ts";
 import { createLogger } from "../logger.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
 import type { Store } from "../store/store.ts";
@@ -9,32 +10,9 @@ import { createLogWriter } from "./log_writer.ts";
 const quiet = createLogger({ sink: () => {} });
 
 function record(time: number): LogRecord {
-  return {
-    id: requestId(time),
-    time,
-    httpMethod: "POST",
-    path: "/v1beta/models/m:generateContent",
-    tokenId: "t",
-    tokenName: "t",
-    model: "m",
-    method: "generateContent",
-    flavour: "native",
-    stream: false,
-    status: 200,
-    errorClass: null,
-    attempts: [],
-    keyId: "k",
-    keyMasked: "k",
-    ttfbMs: 1,
-    durationMs: 2,
-    bytesIn: 0,
-    bytesOut: 0,
+  return sampleLog(requestId(time), time, {
     usage: { prompt: 1, candidates: 2, thoughts: 0, cached: 0, toolUse: 0, total: 3 },
-    finishReason: "STOP",
-    truncated: false,
-    region: null,
-    userAgent: null,
-  };
+  });
 }
 
 Deno.test("createLogWriter() writes queued records and their aggregates in batches", async () => {
