@@ -3,6 +3,7 @@
  * import keys; validate, enable or disable, edit labels and caps, delete with confirmation.
  * @module
  */
+import { ConfirmRow } from "./_shared/confirm_row.tsx";
 import { type Signal, useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { api, messageOf } from "./_shared/api.ts";
@@ -192,29 +193,19 @@ export default function KeysManager(props: KeysManagerProps) {
                 <td>
                   {confirming.value === k.id
                     ? (
-                      <div class="actions" role="group" aria-label={`Confirm deleting ${k.masked}`}>
-                        <span class="small">Delete {k.masked}?</span>
-                        <button
-                          type="button"
-                          class="btn small danger"
-                          onClick={() => {
-                            confirming.value = null;
-                            void act(
-                              () => api(`/keys/${k.id}`, { method: "DELETE" }),
-                              `Deleted ${k.masked}`,
-                            );
-                          }}
-                        >
-                          Yes, delete
-                        </button>
-                        <button
-                          type="button"
-                          class="btn small"
-                          onClick={() => confirming.value = null}
-                        >
-                          Cancel
-                        </button>
-                      </div>
+                      <ConfirmRow
+                        label={`Confirm deleting ${k.masked}`}
+                        question={`Delete ${k.masked}?`}
+                        yes="Yes, delete"
+                        onYes={() => {
+                          confirming.value = null;
+                          void act(
+                            () => api(`/keys/${k.id}`, { method: "DELETE" }),
+                            `Deleted ${k.masked}`,
+                          );
+                        }}
+                        onCancel={() => confirming.value = null}
+                      />
                     )
                     : (
                       <div class="actions">

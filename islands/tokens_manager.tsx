@@ -3,6 +3,7 @@
  * allow-list and expiry, rotate, disable, delete; usage per token.
  * @module
  */
+import { ConfirmRow } from "./_shared/confirm_row.tsx";
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, messageOf } from "./_shared/api.ts";
@@ -209,37 +210,25 @@ export default function TokensManager(props: TokensManagerProps) {
                 <td>
                   {confirming.value?.startsWith(`${t.id}:`)
                     ? (
-                      <div class="actions" role="group" aria-label="Confirm">
-                        <span class="small">
-                          {confirming.value.endsWith(":rotate")
-                            ? "Rotate? The old secret stops working."
-                            : `Delete “${t.name}”?`}
-                        </span>
-                        <button
-                          type="button"
-                          class="btn small danger"
-                          onClick={() => {
-                            const rotating = confirming.value?.endsWith(":rotate");
-                            confirming.value = null;
-                            void run(
-                              () =>
-                                rotating
-                                  ? rotate(t)
-                                  : api(`/tokens/${t.id}`, { method: "DELETE" }).then(() => {}),
-                              rotating ? undefined : `Deleted “${t.name}”`,
-                            );
-                          }}
-                        >
-                          {confirming.value.endsWith(":rotate") ? "Yes, rotate" : "Yes, delete"}
-                        </button>
-                        <button
-                          type="button"
-                          class="btn small"
-                          onClick={() => confirming.value = null}
-                        >
-                          Cancel
-                        </button>
-                      </div>
+                      <ConfirmRow
+                        label="Confirm"
+                        question={confirming.value.endsWith(":rotate")
+                          ? "Rotate? The old secret stops working."
+                          : `Delete “${t.name}”?`}
+                        yes={confirming.value.endsWith(":rotate") ? "Yes, rotate" : "Yes, delete"}
+                        onYes={() => {
+                          const rotating = confirming.value?.endsWith(":rotate");
+                          confirming.value = null;
+                          void run(
+                            () =>
+                              rotating
+                                ? rotate(t)
+                                : api(`/tokens/${t.id}`, { method: "DELETE" }).then(() => {}),
+                            rotating ? undefined : `Deleted “${t.name}”`,
+                          );
+                        }}
+                        onCancel={() => confirming.value = null}
+                      />
                     )
                     : (
                       <div class="actions">

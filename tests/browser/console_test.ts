@@ -236,6 +236,23 @@ Deno.test({
         await phone.close();
       });
 
+      await t.step("deleting a key asks first, and Cancel keeps it", async () => {
+        await page.goto(`${base}/admin/keys`);
+        await hydrated(page);
+        const before = await page.locator("tr[data-key]").count();
+        const row = page.locator("tr[data-key]").last();
+        await row.locator("button", { hasText: "Delete" }).click();
+        await page.waitForSelector("[role=group][aria-label^='Confirm deleting']");
+        await page.click("text=Cancel");
+        assertEquals(await page.locator("tr[data-key]").count(), before);
+        await row.locator("button", { hasText: "Delete" }).click();
+        await page.click("text=Yes, delete");
+        await page.waitForFunction(
+          (n: number) => document.querySelectorAll("tr[data-key]").length === n,
+          before - 1,
+        );
+      });
+
       await t.step("logs out", async () => {
         await Promise.all([page.waitForURL(/\/admin\/login/), page.click("text=Log out")]);
         await page.goto(`${base}/admin/keys`);
