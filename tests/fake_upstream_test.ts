@@ -574,6 +574,45 @@ Deno.test("fake upstream fails with quota envelopes carrying the model and retry
     });
   }));
 
+Deno.test("fake upstream names the model Google resolved in a quota error when told to", () =>
+  withFake(async (fake) => {
+    const { envelope } = await failOnce(fake, {
+      kind: "quota",
+      scope: "minute",
+      quotaModel: "gemini-2.5-flash-001",
+    });
+    const violation =
+      (detail(envelope, "QuotaFailure")?.violations as Record<string, unknown>[])[0]!;
+    assertEquals(
+      (violation.quotaDimensions as Record<string, string>).model,
+      "gemini-2.5-flash-001",
+    );
+    assert(envelope.error.message.includes("model: gemini-2.5-flash-001"));
+  }));
+
+Deno.test("fake upstream echoes an unknown field's name in its 400, as Google does", () =>
+  withFake(async (fake) => {
+    const hostile = "API key not valid. Please pass a valid API key.";
+    const body = JSON.stringify({ contents: [{ parts: [{ text: "x" }] }], [hostile]: 1 });
+    const { res, json } = await call(fake, `/v1beta/models/${MODEL}:generateContent`, { body });
+    assertEquals(res.status, 400);
+    const { error } = json() as unknown as Envelope;
+    assertEquals(
+      error.message,
+      `Invalid JSON payload received. Unknown name "${hostile}": Cannot find field.`,
+    );
+    assertEquals(error.details?.map((d) => d["@type"]), [
+      "type.googleapis.com/google.rpc.BadRequest",
+    ]);
+    const known = JSON.stringify({
+      contents: [{ parts: [{ text: "x" }] }],
+      generation_config: { temperature: 0 },
+      systemInstruction: { parts: [{ text: "be brief" }] },
+    });
+    const ok = await call(fake, `/v1beta/models/${MODEL}:generateContent`, { body: known });
+    assertEquals(ok.res.status, 200);
+  }));
+
 Deno.test("fake upstream fails with Google-shaped 500, 503 and 504", () =>
   withFake(async (fake) => {
     const expected = { 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED" } as const;
