@@ -8,6 +8,9 @@ import { finishReasonOf, type Usage, usageOf, usageTap } from "../usage.ts";
 import { LOG_BODY_LIMIT, type RequestLog } from "./request_log.ts";
 import type { ProxyRoute } from "./route.ts";
 
+/** Error class of a stream that upstream broke off after the client got the first bytes. */
+export const UPSTREAM_MIDSTREAM = "upstream_midstream";
+
 /** Largest declared JSON answer read whole; larger ones stream through. */
 const MAX_WHOLE_BYTES = 32 * 1024 * 1024;
 const decoder = new TextDecoder();
@@ -74,5 +77,37 @@ export async function respond(
     scan: type.includes("json") || type.includes("event-stream"),
     capture: logBodies === "all" ? LOG_BODY_LIMIT : 0,
   });
-  return new Response(response.body.pipeThrough(tap), init);
+  const body = watchUpstream(response.body, () => ex.errorClass = UPSTREAM_MIDSTREAM);
+  return new Response(body.pipeThrough(tap), init);
+}
+
+/**
+ * The upstream body as a stream that tells an upstream failure (a read that throws: reset,
+ * truncated chunk) apart from the client leaving (a cancel, passed on to upstream). Both end the
+ * usage tap the same way; only this layer knows which side broke.
+ * @param body The upstream body.
+ * @param onUpstreamError Called once, before the error travels on, when an upstream read fails.
+ */
+function watchUpstream(
+  body: ReadableStream<Uint8Array>,
+  onUpstreamError: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        onUpstreamError();
+        controller.error(error);
+        return;
+      }
+      if (result.done) controller.close();
+      else controller.enqueue(result.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }
