@@ -68,7 +68,11 @@ export function createMetrics(): Metrics {
       if (record.attempts.length > 1) failovers += record.attempts.length - 1;
       if (record.region) add(regions, labels({ region: record.region }), 1);
       if (record.relayReason) {
-        const outcome = record.relayedTo ? "relayed" : "unreachable";
+        const outcome = !record.relayedTo
+          ? "unreachable"
+          : record.errorClass === "relay_rejected"
+          ? "refused"
+          : "relayed";
         add(relays, labels({ reason: record.relayReason, outcome }), 1);
       }
       if (record.ttfbMs !== null) {

@@ -8,6 +8,7 @@ import { GoogleGenAI, Modality } from "@google/genai";
 import OpenAI from "openai";
 import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { type FakeUpstream, type RecordedRequest, startFakeUpstream } from "./fake_upstream.ts";
+import { runVerdictContract } from "./verdict_contract.ts";
 
 /** What a target needs to start a proxy in front of the fake upstream. */
 export interface TargetOptions {
@@ -592,4 +593,6 @@ export function runProxyContract(name: string, start: StartTarget): void {
       assertEquals(chunk.bodyBytes, size);
       assertEquals(chunk.key, ctx.fake.requests[0]!.key);
     }));
+
+  runVerdictContract(name, start);
 }

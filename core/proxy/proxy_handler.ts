@@ -5,9 +5,9 @@
  */
 import { type Affinity, createdResources, resourcesInBody } from "../affinity.ts";
 import { authenticate } from "../auth.ts";
-import { classifyUpstream } from "../classify.ts";
+import { classifyUpstream, isKeyVerdict, type Verdict } from "../classify.ts";
 import type { Config } from "../config.ts";
-import { HttpError, retryInfo } from "../errors.ts";
+import { HttpError } from "../errors.ts";
 import type { KeyPool } from "../key_pool.ts";
 import type { Logger } from "../logger.ts";
 import type { PoolSync } from "../pool_sync.ts";
@@ -23,6 +23,7 @@ import { redact } from "../secrets.ts";
 import { type Attempt, callUpstream, readBounded, rebuild } from "./upstream_call.ts";
 import { createRequestLog, noteToken, proxyErrorClass } from "./request_log.ts";
 import { respond } from "./respond.ts";
+import { noUsableKey } from "./no_usable_key.ts";
 import type { TokenRecord } from "../store/store.ts";
 import type { TokenQuota } from "../tokens/token_quota.ts";
 
@@ -187,7 +188,10 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
 
     const target = config.upstreamUrl + route.path + upstreamSearch(url.search);
     const tried = new Set<string>();
+    /** Keys that failed transiently before another answered (their health streaks). */
+    const transient: Array<{ key: ActiveKey; status: number; verdict: Verdict }> = [];
     let last: Attempt | null = null;
+    let lastVerdict: Verdict | null = null;
     for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
       const key = pinned?.key ?? await nextKey(model, tried, last);
       if (!key) break;
@@ -209,7 +213,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         const { response } = last;
         ex.ttfbMs = deps.now() - ex.time;
         if (response.status < 400) {
-          poolSync.noteSuccess(key);
+          poolSync.noteSuccess(key, transient);
           ex.status = response.status;
           return relay(request, url, route, key, response, model, ex, token);
         }
@@ -221,10 +225,18 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         });
         attemptRecord.errorClass = verdict.errorClass;
         poolSync.noteError(key, model, response.status, verdict);
+        if (verdict.action === "retry") transient.push({ key, status: response.status, verdict });
         last = { kind: "response", response: rebuild(response, text) };
+        lastVerdict = verdict;
         if (verdict.errorClass === "location") {
           const answer = await relayOut(request, url, route, body, ex, token, "location");
           if (answer) return answer;
+        }
+        if (verdict.action === "disable" && (!body.replayable || pinned)) {
+          ex.errorClass = verdict.errorClass;
+          throw pinned
+            ? resourceKeyUnavailable(`Resource "${pinned.resource}"`, true)
+            : noKey(model);
         }
         if (verdict.action === "pass" || !body.replayable || pinned) {
           return finishError(ex, last.response, text, verdict.errorClass);
@@ -238,21 +250,25 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         if (verdict.action === "retry") await deps.sleep(config.retryBackoffMs * attempt);
       } else {
         ex.errorClass = last.verdict.errorClass;
+        lastVerdict = last.verdict;
         if (request.signal.aborted) throw last.error;
-        poolSync.noteError(key, model, last.error.code, last.verdict);
+        transient.push({ key, status: 0, verdict: last.verdict });
         if (!body.replayable || pinned) throw last.error;
         await deps.sleep(config.retryBackoffMs * attempt);
       }
     }
-    if (last === null) throw exhausted(model);
+    if (last === null) throw noKey(model);
     if (last.kind === "failed") throw last.error;
     const lastClass = ex.attempts.at(-1)?.errorClass ?? null;
-    // Every attempt ended in a key-related error: when no key is left for the model, say when
-    // one frees up rather than relaying one key's 429.
-    if (last.response.status === 429 && pool.pick(model).key === null) {
+    // The last key was retired, or none is left for the model: the pool answers, in its own
+    // words (Google's key-invalid text would read as a bad proxy token to an SDK).
+    if (
+      lastVerdict && isKeyVerdict(lastVerdict) &&
+      (lastVerdict.action === "disable" || pool.pick(model).key === null)
+    ) {
       await last.response.body?.cancel();
       ex.errorClass = lastClass;
-      throw exhausted(model);
+      throw noKey(model);
     }
     const text = await last.response.text();
     return finishError(ex, rebuild(last.response, text), text, lastClass);
@@ -284,38 +300,19 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     let pick = pool.pick(model, tried);
     if (pick.key) return pick.key;
     if (last !== null) return null;
-    if (registry.keys.length === 0) {
-      throw new HttpError(
-        503,
-        "No Gemini API key is configured: set GEMINI_API_KEYS or add keys in the admin console",
-      );
-    }
-    if (registry.enabledKeys.length === 0) {
-      throw new HttpError(503, "No Gemini API key is available: every key is disabled");
-    }
+    if (registry.enabledKeys.length === 0) throw noKey(model);
     const wait = pick.earliest === null ? Infinity : pick.earliest - deps.now();
     if (wait > 0 && wait <= config.waitWhenExhaustedMs) {
       await deps.sleep(wait);
       pick = pool.pick(model, tried);
       if (pick.key) return pick.key;
     }
-    throw exhausted(model);
+    throw noKey(model);
   }
 
-  function exhausted(model: string | null): HttpError {
-    const { earliest } = pool.pick(model);
-    const seconds = earliest ? Math.max(1, Math.ceil((earliest - deps.now()) / 1000)) : 60;
-    return new HttpError(
-      429,
-      `Every Gemini API key is resting for ${
-        model ? `model "${model}"` : "this request"
-      }: retry in ${seconds}s`,
-      {
-        reason: "ALL_KEYS_COOLING",
-        details: [retryInfo(seconds)],
-        headers: { "retry-after": String(seconds) },
-      },
-    );
+  /** The pool's answer when no key can serve the model (503 or 429, see `noUsableKey`). */
+  function noKey(model: string | null): HttpError {
+    return noUsableKey(model, { registry, pool, now: deps.now() });
   }
 
   async function relay(
@@ -397,7 +394,9 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     ex.keyId = ex.keyMasked = null;
     if (response.status >= 400) {
       const text = await readBounded(response);
-      const { errorClass } = classifyUpstream(response.status, text, { now: deps.now() });
+      const errorClass = answer.refused
+        ? "relay_rejected"
+        : classifyUpstream(response.status, text, { now: deps.now() }).errorClass;
       return finishError(ex, rebuild(response, text), text, errorClass);
     }
     ex.status = response.status;
@@ -431,13 +430,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       return null;
     }
     const key = registry.keyById(owner);
-    if (!key || !key.record.enabled) {
-      throw new HttpError(
-        400,
-        `${label} belongs to a Gemini API key that is ${key ? "disabled" : "no longer configured"}`,
-        { status: "FAILED_PRECONDITION", reason: "RESOURCE_KEY_UNAVAILABLE" },
-      );
-    }
+    if (!key || !key.record.enabled) throw resourceKeyUnavailable(label, key !== undefined);
     return { key, resource };
   }
 
@@ -449,7 +442,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       throw new HttpError(501, "This deployment cannot relay WebSockets");
     }
     const key = pool.pick(route.model).key;
-    if (!key) throw exhausted(route.model);
+    if (!key) throw noKey(route.model);
     poolSync.countUse(key, route.model);
     ex.keyId = key.id;
     ex.keyMasked = key.record.masked;
@@ -458,6 +451,17 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     const wsBase = config.upstreamUrl.replace(/^http/, "ws");
     return deps.liveBridge(request, `${wsBase}${route.path}?${params}`);
   }
+}
+
+/** A resource pinned to a key that can no longer serve it. */
+function resourceKeyUnavailable(label: string, disabled: boolean): HttpError {
+  return new HttpError(
+    400,
+    `${label} belongs to a Gemini API key that is ${
+      disabled ? "disabled" : "no longer configured"
+    }`,
+    { status: "FAILED_PRECONDITION", reason: "RESOURCE_KEY_UNAVAILABLE" },
+  );
 }
 
 /** The model named in an OpenAI-style body, without the `models/` prefix. */
