@@ -79,6 +79,7 @@ const schema = z.object({
       : text.split(/[\s,]+/).filter(Boolean).map((c) => c.toUpperCase())
   ),
   RELAY_SECRET: z.string().min(16).optional(),
+  TRUST_PROXY: integer(0, 10).default(0),
 });
 
 /** Raw environment: variable name to value. */
@@ -158,6 +159,11 @@ export interface Config {
   blockedColos: string[];
   /** Secret shared between deployments that relay to each other. */
   relaySecret: string | undefined;
+  /**
+   * Reverse proxies in front of this one whose `X-Forwarded-For` entries are trusted: the client
+   * address logged is the N-th entry from the right (0: the socket's peer, the header ignored).
+   */
+  trustProxy: number;
 }
 
 /**
@@ -243,6 +249,7 @@ export function parseConfig(env: Env): Config {
     fallbackProxyUrls: v.FALLBACK_PROXY_URLS,
     blockedColos: v.BLOCKED_COLOS,
     relaySecret: v.RELAY_SECRET,
+    trustProxy: v.TRUST_PROXY,
   };
 }
 

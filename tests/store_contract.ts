@@ -7,6 +7,7 @@ import { assert, assertEquals, assertNotEquals } from "./assert.ts";
 import type { KeyRecord, Store, TokenRecord } from "../core/store/store.ts";
 import type { LogRecord } from "../core/logs/log_record.ts";
 import { idAt } from "../core/logs/log_filter.ts";
+import { runLogSearchContract } from "./store_contract_logs.ts";
 
 /** A fresh store plus a clock the test can move, and cleanup. */
 export interface ContractTarget {
@@ -90,6 +91,8 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
       await target.cleanup?.();
     }
   }
+
+  runLogSearchContract(name, withStore);
 
   Deno.test(`${name} store: addKey inserts once and lists keys in creation order`, () =>
     withStore(async ({ store }) => {

@@ -114,6 +114,8 @@ async function build(bindings: WorkerBindings): Promise<Built> {
     fetch: workerFetch,
     liveBridge: workersLiveBridge,
     regionOf: coloOf,
+    // Cloudflare sets it from the connection and overwrites any value a client sends.
+    peerOf: (request) => request.headers.get("cf-connecting-ip"),
     waitUntil: (promise) => {
       try {
         currentCtx?.waitUntil(promise);

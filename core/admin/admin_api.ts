@@ -18,6 +18,12 @@ import { settingsRoutes } from "./settings_api.ts";
  */
 export function createAdminApi(ctx: AdminContext): Hono {
   const api = new Hono();
+  // Admin answers are private and typed: no cache keeps them, no browser sniffs them.
+  api.use("*", async function adminHeaders(c, next) {
+    await next();
+    c.res.headers.set("cache-control", "no-store");
+    c.res.headers.set("x-content-type-options", "nosniff");
+  });
   api.use("*", adminAuth(ctx.config.adminPassword, { sessions: ctx.sessions }));
   api.route("/keys", keyRoutes(ctx));
   api.route("/tokens", tokenRoutes(ctx));
