@@ -71,12 +71,12 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
     ["User agent", log.userAgent ?? "–"],
     [
       "Client address",
-      <>
+      <span key="client">
         <span class="mono" data-client>{log.client ?? "unknown"}</span> {log.client &&
           (revealed
             ? <a href={`/admin/logs/${log.id}`}>mask</a>
             : <a href={`/admin/logs/${log.id}?reveal=1`} data-reveal>reveal</a>)}
-      </>,
+      </span>,
     ],
   ];
   if (log.truncated) facts.push(["Truncated", "the stream ended early"]);
