@@ -10,6 +10,7 @@ import { keyRoutes } from "./keys_api.ts";
 import { tokenRoutes } from "./tokens_api.ts";
 import { logRoutes } from "./logs_api.ts";
 import { settingsRoutes } from "./settings_api.ts";
+import { modelRoutes } from "./models_api.ts";
 
 /**
  * Builds the admin API.
@@ -27,6 +28,7 @@ export function createAdminApi(ctx: AdminContext): Hono {
   api.use("*", adminAuth(ctx.config.adminPassword, { sessions: ctx.sessions }));
   api.route("/keys", keyRoutes(ctx));
   api.route("/tokens", tokenRoutes(ctx));
+  api.route("/models", modelRoutes(ctx));
   if (ctx.settings) api.route("/settings", settingsRoutes({ ...ctx, settings: ctx.settings }));
   api.route("/", logRoutes(ctx));
   return api;
