@@ -58,7 +58,7 @@ export default function EntityStats(props: EntityStatsProps) {
       range.value
     ];
   return (
-    <section aria-label="Traffic">
+    <section aria-label="Traffic" class="traffic">
       <div class="page-head">
         <h2>Traffic</h2>
         <div class="segmented" role="group" aria-label="Time range">

@@ -256,7 +256,16 @@ export default function Playground(props: PlaygroundProps) {
         {error.value && <p class="notice bad" role="alert">{error.value}</p>}
         <div class="chat" aria-live="polite">
           {turns.value.map((t, i) => (
-            <div key={i} class={`turn ${t.role}`} data-turn={t.role}>{t.text}</div>
+            <div
+              key={i}
+              class={`turn ${t.role}`}
+              data-turn={t.role}
+              data-output={!running.value && i === turns.value.length - 1 && t.role === "model"
+                ? ""
+                : undefined}
+            >
+              {t.text}
+            </div>
           ))}
           {running.value && <div class="turn model" data-output>{output.value}</div>}
         </div>
