@@ -89,6 +89,8 @@ Deno.test("log filters: part of a model, search over path and user agent, facets
 
 Deno.test("client addresses: the socket peer by default, masked unless revealed", async () => {
   await withProxy(async (h) => {
+    const tail = await admin(h, "/logs/tail");
+    const events = tail.body!.pipeThrough(new TextDecoderStream()).getReader();
     // Without TRUST_PROXY a forged header changes nothing.
     assertEquals(await send(h, { headers: { "x-forwarded-for": "198.51.100.77" } }), 200);
     await h.proxy.gateway.sync(true);
@@ -98,6 +100,12 @@ Deno.test("client addresses: the socket peer by default, masked unless revealed"
     assertEquals(revealed.client, "127.0.0.1");
     assertEquals((await adminJson(h, `/logs/${listed.id}`)).client, "127.0.0.0/24");
     assertEquals((await adminJson(h, `/logs/${listed.id}?reveal=client`)).client, "127.0.0.1");
+    // The live tail shows what the list shows.
+    let seen = "";
+    while (!seen.includes("data: ")) seen += (await events.read()).value ?? "";
+    await events.cancel();
+    const tailed = JSON.parse(seen.slice(seen.indexOf("data: ") + 6).split("\n")[0]!);
+    assertEquals(tailed.client, "127.0.0.0/24");
   });
 });
 

@@ -85,7 +85,8 @@ export function logRoutes(ctx: AdminContext): Hono {
       start(controller) {
         controller.enqueue(encoder.encode(": tail started\n\n"));
         unsubscribe = ctx.logs.subscribe((record) => {
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(record)}\n\n`));
+          const shown = presentLog(record, false);
+          controller.enqueue(encoder.encode(`data: ${JSON.stringify(shown)}\n\n`));
         });
         // Keeps proxies between the browser and the console from closing an idle stream.
         heartbeat = setInterval(() => controller.enqueue(encoder.encode(": ping\n\n")), 15_000);

@@ -32,6 +32,7 @@ export function ErrorBreakdown(props: { stats: StatsView; rangeLabel: string }) 
                   <li key={cls} data-error-class={cls}>
                     <a href={`/admin/logs?errorClass=${encodeURIComponent(cls)}`}>
                       <span class="mono">{cls}</span>
+                      {" · "}
                       <span class="muted small">{ERROR_CLASSES[cls]?.label ?? ""}</span>
                     </a>
                     <span class="muted">{formatCount(n)}</span>

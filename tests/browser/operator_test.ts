@@ -93,7 +93,7 @@ Deno.test({
         await page.waitForSelector("[data-spend=tokenId] >> text=browser app");
         await page.selectOption("#spend-metric", "tokens");
         await page.waitForSelector("#spend-title >> text=Tokens by token");
-        await screenshot(page, "dashboard", true);
+        await screenshot(page, "dashboard-spend", true);
       });
 
       await t.step("chart axis labels fit inside their axis", async () => {
