@@ -150,6 +150,45 @@ Deno.test({
         await page.waitForFunction(() => document.querySelectorAll("tr[data-key]").length === 3);
       });
 
+      await t.step(
+        "the playground holds a conversation in OpenAI mode with a system prompt",
+        async () => {
+          await page.goto(`${base}/admin/playground`);
+          await hydrated(page);
+          const offered = await page.$$eval(
+            "#pg-models option",
+            (o) => o.map((x) => x.getAttribute("value")),
+          );
+          assert(
+            offered.includes("gemini-2.5-flash") && !offered.includes("text-embedding-004"),
+            offered.join(),
+          );
+          await page.fill("#pg-token", app.secret);
+          await page.selectOption("#pg-mode", "openai");
+          await page.click("summary >> text=System prompt and parameters");
+          await page.fill("#pg-system", "Answer briefly");
+          await page.fill("#pg-temperature", "0.3");
+          await page.fill("#pg-max", "64");
+          for (const [i, text] of ["First question", "And a follow-up"].entries()) {
+            await page.fill("#pg-prompt", text);
+            const [request] = await Promise.all([
+              page.waitForRequest((r) => r.url().endsWith("/v1beta/openai/chat/completions")),
+              page.click("form[aria-label=Prompt] button[type=submit]"),
+            ]);
+            const body = request.postDataJSON();
+            assertEquals(body.messages[0], { role: "system", content: "Answer briefly" });
+            assertEquals([body.temperature, body.max_tokens], [0.3, 64]);
+            assertEquals(body.messages.length, 2 + i * 2, JSON.stringify(body.messages));
+            await page.waitForFunction(
+              (n: number) => document.querySelectorAll("[data-turn=model]").length === n,
+              i + 1,
+            );
+          }
+          await page.waitForSelector("[data-outcome] >> text=HTTP 200");
+          await screenshot(page, "playground-chat", true);
+        },
+      );
+
       await t.step("every page fits a 390 px phone, nav and actions in reach", async () => {
         const log = (await adminJson(h, "/logs?limit=1")).logs[0];
         const paths = [
@@ -200,7 +239,7 @@ Deno.test({
 });
 
 /** Traffic of every kind: successes on two models, a stream, a failover, a bad token, a 404. */
-async function seedTraffic(h: Harness): Promise<{ id: string }> {
+async function seedTraffic(h: Harness): Promise<{ id: string; secret: string }> {
   const created = await adminFetch(h, "/tokens", {
     method: "POST",
     body: JSON.stringify({ name: "browser app", limits: { rpd: 50 } }),
@@ -226,7 +265,7 @@ async function seedTraffic(h: Harness): Promise<{ id: string }> {
   assertEquals(await call("gemini-2.5-flash", "gp-not-a-token"), 401);
   assertEquals(await call("gemini-no-such-model", TOKEN), 404);
   await h.proxy.gateway.sync(true);
-  return { id: token.id };
+  return { id: token.id, secret };
 }
 
 async function logIn(page: Page, base: string): Promise<void> {
