@@ -19,6 +19,11 @@ import { settingsRoutes } from "./settings_api.ts";
 export function createAdminApi(ctx: AdminContext): Hono {
   const api = new Hono();
   api.use("*", adminAuth(ctx.config.adminPassword, { sessions: ctx.sessions }));
+  // Answers come from a snapshot at most a second old, as the proxy's do.
+  api.use("*", async function freshSnapshot(_c, next) {
+    await ctx.registry.ensureFresh();
+    await next();
+  });
   api.route("/keys", keyRoutes(ctx));
   api.route("/tokens", tokenRoutes(ctx));
   if (ctx.settings) api.route("/settings", settingsRoutes({ ...ctx, settings: ctx.settings }));
