@@ -9,7 +9,7 @@
  * quiet one by the core itself, which checks the store's version before serving a request when
  * its snapshot of keys and tokens is older than a second. Changes made elsewhere (the admin
  * console, another deployment) thus reach the Worker within a second, as they reach a Deno
- * process.
+ * process. With `STORE=memory` every isolate has a store of its own: admin writes are refused.
  * @module
  */
 import { createApp, type GatewayApp } from "../../core/app.ts";
@@ -110,6 +110,13 @@ async function build(bindings: WorkerBindings): Promise<Built> {
     fetch: workerFetch,
     liveBridge: workersLiveBridge,
     regionOf: coloOf,
+    ...(config.store === "memory"
+      ? {
+        unsharedStore: {
+          remedy: "set STORE=supabase with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY",
+        },
+      }
+      : {}),
     waitUntil: (promise) => {
       try {
         currentCtx?.waitUntil(promise);
