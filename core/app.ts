@@ -16,6 +16,7 @@ import { createAdminApi } from "./admin/admin_api.ts";
 import { mountConsole } from "./admin/console.ts";
 import type { AdminContext } from "./admin/context.ts";
 import { createSessions } from "./admin/session.ts";
+import type { UnsharedStore } from "./admin/unshared_store.ts";
 import { createSettings, liveConfig } from "./settings.ts";
 import type { SiteAssets } from "./web/types.ts";
 import { manifest } from "../routes/_manifest.gen.ts";
@@ -48,6 +49,11 @@ export interface AppOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Waits (default: `setTimeout`); tests inject one that moves their clock. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Set by adapters whose store lives in one instance while the host runs many (`STORE=memory`
+   * on Workers, Edge Functions, Deno Deploy): admin writes answer 409 and the console says why.
+   */
+  unsharedStore?: UnsharedStore;
   /** The admin console's built browser assets (`deno task build`); null serves pages without them. */
   assets?: SiteAssets | null;
   /**
@@ -238,6 +244,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     logger,
     settings,
     ...(sessions ? { sessions } : {}),
+    ...(options.unsharedStore ? { unsharedStore: options.unsharedStore } : {}),
   };
   const adminApi = createAdminApi(admin);
   app.route("/admin/api", adminApi);

@@ -14,6 +14,7 @@ import { denoLiveBridge } from "./live_bridge.ts";
 import { resolveSecretKey } from "./secret_key.ts";
 import { loadSiteAssets } from "./static_assets.ts";
 import type { SiteAssets } from "../../core/web/types.ts";
+import type { UnsharedStore } from "../../core/admin/unshared_store.ts";
 
 /** Options of {@linkcode startServer}. */
 export interface StartOptions {
@@ -31,6 +32,11 @@ export interface StartOptions {
   syncIntervalMs?: number;
   /** The console's built assets (default: `static/build/` of this checkout, when built). */
   assets?: SiteAssets | null;
+  /**
+   * Treats the store as one instance's own (default: `STORE=memory` on Deno Deploy, which runs
+   * many isolates): admin writes answer 409 and the console shows a banner.
+   */
+  unsharedStore?: UnsharedStore;
 }
 
 /** A running Deno server. */
@@ -56,11 +62,13 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const config = { ...parsed, secretKey: secret };
   const store = await openStore(config, env, options.now ?? Date.now);
   const assets = options.assets === undefined ? await loadSiteAssets() : options.assets;
+  const unsharedStore = options.unsharedStore ?? unsharedOnDeploy(config, env);
   const gateway = await createApp({
     config,
     store,
     liveBridge: denoLiveBridge,
     assets,
+    ...(unsharedStore ? { unsharedStore } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.logSink ? { logSink: options.logSink } : {}),
@@ -99,6 +107,15 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
       await gateway.poolSync.settled();
       await store.close();
     },
+  };
+}
+
+/** Deno Deploy runs many isolates: with `STORE=memory` each has its own store. */
+function unsharedOnDeploy(config: Config, env: Env): UnsharedStore | undefined {
+  if (config.store !== "memory" || !env.DENO_DEPLOYMENT_ID) return undefined;
+  return {
+    remedy:
+      "unset STORE to use Deno KV, or set STORE=supabase with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY",
   };
 }
 

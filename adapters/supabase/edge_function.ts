@@ -103,6 +103,9 @@ export function createEdgeProxy(env: Env, options: EdgeProxyOptions = {}): EdgeP
       now,
       liveBridge: (request, upstreamUrl) =>
         denoLiveBridge(originals.get(request) ?? request, upstreamUrl),
+      ...(config.store === "memory"
+        ? { unsharedStore: { remedy: "unset STORE to use the project's Postgres store" } }
+        : {}),
       ...(waitUntil ? { waitUntil } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.logSink ? { logSink: options.logSink } : {}),

@@ -76,3 +76,34 @@ Deno.test("createEdgeProxy() answers 503 in Google's envelope when its configura
     await proxy.close();
   }
 });
+
+Deno.test("createEdgeProxy() with STORE=memory refuses admin writes with 409: each worker would keep its own", async () => {
+  const admin = "edge-admin-password";
+  const proxy = createEdgeProxy({
+    STORE: "memory",
+    SECRET_KEY: "test-secret-key-0123456789",
+    ADMIN_PASSWORD: admin,
+    PROXY_TOKENS: TOKEN,
+  }, { logSink: () => {} });
+  const headers = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
+  try {
+    const created = await proxy.fetch(
+      new Request("http://x/functions/v1/proxy/admin/api/tokens", {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ name: "app" }),
+      }),
+    );
+    assertEquals(created.status, 409);
+    const { error } = await created.json();
+    assertEquals(error.details[0].reason, "STORE_NOT_SHARED");
+    assertStringIncludes(error.message, "unset STORE to use the project's Postgres store");
+    const listed = await proxy.fetch(
+      new Request("http://x/functions/v1/proxy/admin/api/tokens", { headers }),
+    );
+    assertEquals(listed.status, 200);
+    assertEquals((await listed.json()).tokens.length, 1);
+  } finally {
+    await proxy.close();
+  }
+});

@@ -12,6 +12,7 @@ import type { Cipher } from "../secrets.ts";
 import type { Store } from "../store/store.ts";
 import type { Settings } from "../settings.ts";
 import type { Sessions } from "./session.ts";
+import type { UnsharedStore } from "./unshared_store.ts";
 
 /** Shared state handed to every admin route module. */
 export interface AdminContext {
@@ -39,4 +40,6 @@ export interface AdminContext {
   sessions?: Sessions;
   /** Runtime settings (served under `/settings`). */
   settings?: Settings;
+  /** Set when each instance of the host has a store of its own: admin writes are refused. */
+  unsharedStore?: UnsharedStore;
 }

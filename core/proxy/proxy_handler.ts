@@ -139,7 +139,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     if (declared > config.maxBodyBytes) {
       throw new HttpError(413, `Request body of ${declared} bytes exceeds ${config.maxBodyBytes}`);
     }
-    registry.touch();
+    // Judged against a snapshot at most a second old: revoked and new tokens, changed keys.
+    await registry.ensureFresh();
 
     const credential = clientCredential(request.headers, url.searchParams);
     let pinned: { key: ActiveKey; resource: string } | null = null;
