@@ -15,6 +15,7 @@ import type { ActiveKey, Registry } from "../registry.ts";
 import { clientCredential, upstreamSearch } from "./credentials.ts";
 import { clientHeaders, headerBytes } from "./headers.ts";
 import { prepareBody, type PreparedBody } from "./request_body.ts";
+import { askForUsage } from "./include_usage.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
 import type { RegionalRelay, RelayCaller, RelayReason } from "./regional_relay.ts";
@@ -182,6 +183,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     if (token) await deps.tokens.admit(token, { model, kind: route.kind });
     pinned ??= await pinnedByResources(route, body);
     if (relayed) await relayed.checkBody(body.body instanceof Uint8Array ? body.body : null);
+    // Every stream is charged: OpenAI streams ask upstream for usage even when the client did not.
+    route.hideUsage = askForUsage(route, request.method, body);
     if (deps.relay?.blocked(ex.region)) {
       const answer = await relayOut(request, url, route, body, ex, token, "blocked_colo");
       if (answer) return answer;
