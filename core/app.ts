@@ -16,6 +16,8 @@ import { createAdminApi } from "./admin/admin_api.ts";
 import { mountConsole } from "./admin/console.ts";
 import type { AdminContext } from "./admin/context.ts";
 import { createSessions } from "./admin/session.ts";
+import { checkBearer } from "./admin/admin_auth.ts";
+import { createAuthThrottle } from "./admin/auth_throttle.ts";
 import type { UnsharedStore } from "./admin/unshared_store.ts";
 import { createSettings, liveConfig } from "./settings.ts";
 import type { SiteAssets } from "./web/types.ts";
@@ -26,7 +28,7 @@ import { createKeyPool, type KeyPool } from "./key_pool.ts";
 import { createTokenQuota } from "./tokens/token_quota.ts";
 import { createPoolSync, type PoolSync } from "./pool_sync.ts";
 import { validateKeys, type ValidationResult } from "./revalidate.ts";
-import { createCipher, timingSafeEqual } from "./secrets.ts";
+import { createCipher } from "./secrets.ts";
 import { importSecrets, resealKeys } from "./seed.ts";
 import type { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
@@ -69,7 +71,7 @@ export interface GatewayApp {
   app: Hono;
   /**
    * Handles one request: all a platform needs. `env` reaches Hono as `c.env` (Deno's connection
-   * info, whose `remoteAddr` the console's login throttle uses).
+   * info, whose `remoteAddr` the sign-in throttle counts by).
    */
   fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   /** The in-memory snapshot of keys and tokens. */
@@ -231,8 +233,11 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   const sessions = config.adminPassword
     ? await createSessions({ secret: config.secretKey, password: config.adminPassword, now })
     : null;
+  // Admin passwords and the metrics token: wrong guesses counted per address and in total.
+  const throttle = createAuthThrottle({ store, now, logger });
   const admin: AdminContext = {
     logs,
+    throttle,
     config,
     store,
     registry,
@@ -258,12 +263,15 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     assets: options.assets ?? null,
   });
 
-  app.get("/metrics", (c) => {
+  app.get("/metrics", async (c) => {
     if (config.metricsToken) {
-      const given = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1] ?? "";
-      if (!timingSafeEqual(given, config.metricsToken)) {
-        throw new HttpError(401, "Metrics need the METRICS_TOKEN bearer token");
-      }
+      await checkBearer(c, {
+        realm: "metrics",
+        secret: config.metricsToken,
+        unauthenticated: new HttpError(401, "Metrics need the METRICS_TOKEN bearer token"),
+        throttle,
+        now,
+      });
     }
     const region = options.regionOf?.(c.req.raw) ?? config.region;
     const text = metrics.render({ registry, pool, logs, now: now(), region });

@@ -29,6 +29,7 @@ const schema = z.object({
   GEMINI_API_KEYS: secretList,
   PROXY_TOKENS: secretList,
   ADMIN_PASSWORD: z.string().min(8).optional(),
+  COOKIE_SECURE: z.enum(["auto", "always", "never"]).default("auto"),
   SECRET_KEY: z.string().min(16).optional(),
   SECRET_KEY_PREVIOUS: z.string().min(16).optional(),
   STORE: z.enum(["kv", "memory", "supabase"]).default("kv"),
@@ -100,6 +101,11 @@ export interface Config {
   proxyTokens: string[];
   /** Admin console password; the console stays closed without it. */
   adminPassword: string | undefined;
+  /**
+   * When the console's session cookie is `Secure`: `auto` unless the console is opened on this
+   * machine (localhost, 127.0.0.1, ::1), `always`, or `never` (plain HTTP on a trusted network).
+   */
+  cookieSecure: "auto" | "always" | "never";
   /** Secret for key encryption and session signing. */
   secretKey: string | undefined;
   /** The secret keys were sealed with before a rotation; they are re-sealed at start-up. */
@@ -214,6 +220,7 @@ export function parseConfig(env: Env): Config {
     geminiKeys: v.GEMINI_API_KEYS,
     proxyTokens: v.PROXY_TOKENS,
     adminPassword: v.ADMIN_PASSWORD,
+    cookieSecure: v.COOKIE_SECURE,
     secretKey: v.SECRET_KEY,
     secretKeyPrevious: v.SECRET_KEY_PREVIOUS,
     store: v.STORE,

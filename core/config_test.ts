@@ -54,3 +54,11 @@ Deno.test("parseConfig() never echoes a secret variable's value in its error", (
   const admin = assertThrows(() => parseConfig({ ADMIN_PASSWORD: "abc" }), "ADMIN_PASSWORD");
   assertNotIncludes(admin.message, '"abc"');
 });
+
+Deno.test("parseConfig() reads COOKIE_SECURE (auto by default) and names a bad value", () => {
+  assertEquals(parseConfig({}).cookieSecure, "auto");
+  assertEquals(parseConfig({ COOKIE_SECURE: "never" }).cookieSecure, "never");
+  assertEquals(parseConfig({ COOKIE_SECURE: "always" }).cookieSecure, "always");
+  const error = assertThrows(() => parseConfig({ COOKIE_SECURE: "sometimes" }), "COOKIE_SECURE");
+  assertStringIncludes(error.message, '"sometimes"');
+});

@@ -19,7 +19,14 @@ import { refuseUnsharedWrites } from "./unshared_store.ts";
  */
 export function createAdminApi(ctx: AdminContext): Hono {
   const api = new Hono();
-  api.use("*", adminAuth(ctx.config.adminPassword, { sessions: ctx.sessions }));
+  api.use(
+    "*",
+    adminAuth(ctx.config.adminPassword, {
+      sessions: ctx.sessions,
+      throttle: ctx.throttle,
+      now: ctx.now,
+    }),
+  );
   api.use("*", refuseUnsharedWrites(ctx.unsharedStore));
   // Answers come from a snapshot at most a second old, as the proxy's do.
   api.use("*", async function freshSnapshot(_c, next) {

@@ -134,23 +134,65 @@ export async function createSessions(options: SessionOptions): Promise<Sessions>
   };
 }
 
+/** `COOKIE_SECURE`: when the session cookie carries `Secure`. */
+export type CookieSecure = "auto" | "always" | "never";
+
+/** Options of {@linkcode sessionCookie}. */
+export interface SessionCookieOptions {
+  /** Lifetime in seconds (0 clears the cookie). */
+  maxAgeSeconds: number;
+  /** `COOKIE_SECURE`. */
+  secure: CookieSecure;
+}
+
 /**
  * The `Set-Cookie` value for a session cookie (or for clearing it, with `maxAgeSeconds` 0).
- * `Secure` is set unless the request went to localhost, so plain-HTTP local use still works.
+ * `Secure` is set as `COOKIE_SECURE` says; with `auto`, unless the request went to this machine
+ * (localhost), so plain-HTTP local use still works.
  * @param value The cookie value (empty to clear).
- * @param request The request being answered (its URL decides `Secure`).
- * @param maxAgeSeconds Lifetime in seconds.
+ * @param request The request being answered (its URL decides `Secure` under `auto`).
+ * @param options Lifetime and `COOKIE_SECURE`.
  */
-export function sessionCookie(value: string, request: Request, maxAgeSeconds: number): string {
+export function sessionCookie(
+  value: string,
+  request: Request,
+  options: SessionCookieOptions,
+): string {
   const parts = [
     `${SESSION_COOKIE}=${value}`,
     `Path=${COOKIE_PATH}`,
-    `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`,
+    `Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`,
     "HttpOnly",
     "SameSite=Strict",
   ];
-  if (!isLocalRequest(request)) parts.push("Secure");
+  if (secureCookie(request, options.secure)) parts.push("Secure");
   return parts.join("; ");
+}
+
+/**
+ * Whether the session cookie is marked `Secure` for a request.
+ * @param request The request.
+ * @param mode `COOKIE_SECURE`.
+ */
+export function secureCookie(request: Request, mode: CookieSecure): boolean {
+  return mode === "always" || (mode === "auto" && !isLocalRequest(request));
+}
+
+/**
+ * Whether a browser will drop the session cookie: it is `Secure`, but the console was opened
+ * over plain HTTP on another machine's name or address (browsers keep `Secure` cookies from plain
+ * HTTP only for localhost). A TLS-terminating proxy in front is recognised by its
+ * `X-Forwarded-Proto: https` or `Forwarded: proto=https` (this only decides whether the login
+ * page shows a warning, never whether the cookie is `Secure`).
+ * @param request The request.
+ * @param mode `COOKIE_SECURE`.
+ */
+export function cookieDropped(request: Request, mode: CookieSecure): boolean {
+  if (!secureCookie(request, mode) || isLocalRequest(request)) return false;
+  if (new URL(request.url).protocol !== "http:") return false;
+  const forwardedProto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
+  const forwarded = request.headers.get("forwarded") ?? "";
+  return forwardedProto?.toLowerCase() !== "https" && !/(^|[;,\s])proto="?https"?/i.test(forwarded);
 }
 
 /**
