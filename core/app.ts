@@ -27,7 +27,7 @@ import { createMetrics } from "./metrics.ts";
 import { createKeyPool, type KeyPool } from "./key_pool.ts";
 import { createTokenQuota } from "./tokens/token_quota.ts";
 import { createPoolSync, type PoolSync } from "./pool_sync.ts";
-import { validateKeys, type ValidationResult } from "./revalidate.ts";
+import { revalidationCandidates, validateKeys, type ValidationResult } from "./revalidate.ts";
 import { createCipher } from "./secrets.ts";
 import { importSecrets, resealKeys } from "./seed.ts";
 import type { Store } from "./store/store.ts";
@@ -312,8 +312,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
       ]);
     },
     revalidateDisabled() {
-      const disabled = registry.keys.filter((k) => !k.record.enabled).map((k) => k.id);
-      return validateKeys(disabled, registry, store, {
+      return validateKeys(revalidationCandidates(registry.keys), registry, store, {
         upstreamUrl: config.upstreamUrl,
         cfAigToken: config.cfAigToken,
         fetch: upstreamFetch,
