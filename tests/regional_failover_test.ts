@@ -234,3 +234,31 @@ Deno.test("a fallback that refuses the relay's signature gives the client 502 RE
     await fake.close();
   }
 });
+
+Deno.test("a fallback pinned to a Supabase region gets x-region, and the parameter stays out of the URL", async () => {
+  const fake = await startFakeUpstream();
+  fake.failFor(KEY_A, { kind: "location" });
+  const b = await deployment(fake.url, KEY_B, {});
+  const hop = startRecordingHop(b.url);
+  const a = await deployment(fake.url, KEY_A, {
+    FALLBACK_PROXY_URLS: `${hop.url}/?forceFunctionRegion=eu-central-1`,
+  });
+  try {
+    const response = await generate(a.url, "gemini-2.5-flash", "pinned relay");
+    assertEquals(response.status, 200);
+    assertEquals(await response.text(), fake.requests.at(-1)!.responseBody);
+    assertEquals(hop.seen.length, 1);
+    const [seen] = hop.seen;
+    assertEquals(seen!.headers["x-region"], "eu-central-1");
+    assertEquals(seen!.path, "/v1beta/models/gemini-2.5-flash:generateContent");
+    assertEquals(seen!.search, "");
+    for (const r of fake.requests) assertNotIncludes(r.search, "forceFunctionRegion", "query");
+    const [record] = await adminLogs(a.url);
+    assertEquals(record?.relayedTo, hop.url);
+  } finally {
+    await a.close();
+    await b.close();
+    await hop.close();
+    await fake.close();
+  }
+});
