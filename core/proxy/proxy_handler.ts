@@ -7,6 +7,7 @@ import { type Affinity, createdResources, resourcesInBody } from "../affinity.ts
 import { authenticate } from "../auth.ts";
 import { classifyUpstream, isKeyVerdict, type Verdict } from "../classify.ts";
 import type { Config } from "../config.ts";
+import { timeBudget } from "../deadlines.ts";
 import { HttpError } from "../errors.ts";
 import type { KeyPool } from "../key_pool.ts";
 import type { Logger } from "../logger.ts";
@@ -196,13 +197,22 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     const transient: Array<{ key: ActiveKey; status: number; verdict: Verdict }> = [];
     let last: Attempt | null = null;
     let lastVerdict: Verdict | null = null;
+    // One wait for headers per request, shared by every key tried: a platform whose gateway
+    // gives up on a silent request (Supabase: 150 s) still gets the proxy's own 504 first.
+    let headersLeft: (() => number) | null = null;
     for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
+      if (headersLeft && headersLeft() <= 0) break;
       const key = pinned?.key ?? await nextKey(model, tried, last);
       if (!key) break;
       tried.add(key.id);
       poolSync.countUse(key, model);
       const started = deps.now();
-      last = await callUpstream(request, route, target, key, body, { config, fetch: deps.fetch });
+      headersLeft ??= timeBudget(config.upstreamTimeoutMs);
+      last = await callUpstream(request, route, target, key, body, {
+        config,
+        fetch: deps.fetch,
+        timeoutMs: headersLeft(),
+      });
       ex.keyId = key.id;
       ex.keyMasked = key.record.masked;
       const attemptRecord = {
