@@ -223,7 +223,8 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
         written: logs.written,
         failing: logs.failing,
       },
-      ...(region ? { region } : {}),
+      // null when neither the platform nor REGION tells (Deno Deploy exposes no region).
+      region: region ?? null,
       ...(region && config.blockedColos.includes(region.toUpperCase())
         ? { regionBlocked: true }
         : {}),
