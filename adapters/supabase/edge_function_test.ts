@@ -167,3 +167,20 @@ Deno.test("an Edge Function whose upstream stalls answers 504 DEADLINE_EXCEEDED 
     await upstream.shutdown();
   }
 });
+
+Deno.test("createEdgeProxy() warns when UPSTREAM_TIMEOUT_MS reaches the gateway's idle timeout", async () => {
+  const lines: string[] = [];
+  const proxy = createEdgeProxy({
+    STORE: "memory",
+    SECRET_KEY: "test-secret-key-0123456789",
+    UPSTREAM_TIMEOUT_MS: String(SUPABASE_IDLE_TIMEOUT_MS),
+  }, { logSink: (_level, line) => lines.push(line) });
+  try {
+    const health = await proxy.fetch(new Request("http://x/proxy/healthz"));
+    assertEquals(health.status, 200);
+    await health.body?.cancel();
+    assert(lines.some((l) => l.includes("UPSTREAM_TIMEOUT_MS reaches")), lines.join("\n"));
+  } finally {
+    await proxy.close();
+  }
+});
