@@ -10,6 +10,26 @@ import type { Registry } from "./registry.ts";
 import type { Store } from "./store/store.ts";
 import { readBounded } from "./proxy/upstream_call.ts";
 
+/**
+ * The reason recorded when an operator disables a key. Such a key stays out of rotation until an
+ * operator enables it: the background re-validation passes over it.
+ */
+export const DISABLED_BY_ADMIN = "disabled by admin";
+
+/**
+ * Keys the background re-validation should check: those a verdict took out of rotation, not those
+ * an operator switched off.
+ * @param keys The registry's keys.
+ * @returns Their ids.
+ */
+export function revalidationCandidates(
+  keys: ReadonlyArray<{ id: string; record: { enabled: boolean; disabledReason?: string } }>,
+): string[] {
+  return keys
+    .filter((k) => !k.record.enabled && k.record.disabledReason !== DISABLED_BY_ADMIN)
+    .map((k) => k.id);
+}
+
 /** Outcome for one key. */
 export interface ValidationResult {
   /** Key id. */

@@ -265,7 +265,7 @@ export default function LogsView(props: LogsViewProps) {
                 <td class="num" data-label="Tries">{l.attempts.length}</td>
                 <td class="num small" data-label="Duration">{formatMs(l.durationMs)}</td>
                 <td class="num small" data-label="Tokens">
-                  {l.usage ? formatCount(l.usage.total) : "–"}
+                  {l.usage ? formatCount(l.usage.total) : l.usageUnknown ? "unknown" : "–"}
                 </td>
               </tr>
             ))}

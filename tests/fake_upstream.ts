@@ -2104,9 +2104,15 @@ function openAiChat(ctx: Ctx, body: Json): Reply {
     const choice: Json = { delta: { content: text, role: "assistant" }, index: 0 };
     if (last) choice.finish_reason = "stop";
     const chunk: Json = { choices: [choice], created, id, model, object: "chat.completion.chunk" };
-    if (last && includeUsage) chunk.usage = usage;
+    // As OpenAI does: with include_usage every chunk carries `usage: null`, and the totals come
+    // in one more chunk with no choices; without it, no chunk has a usage field.
+    if (includeUsage) chunk.usage = null;
     return `data: ${JSON.stringify(chunk)}\n\n`;
   });
+  if (includeUsage) {
+    const chunk = { choices: [], created, id, model, object: "chat.completion.chunk", usage };
+    chunks.push(`data: ${JSON.stringify(chunk)}\n\n`);
+  }
   const cut = ctx.cut;
   const sent = cut ? chunks.slice(0, Math.max(0, cut.afterChunks)) : chunks;
   let tail = "data: [DONE]\n\n";

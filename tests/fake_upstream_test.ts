@@ -311,6 +311,20 @@ Deno.test("fake upstream answers the openai SDK's chat, streaming chat, embeddin
     assertEquals(usage, { completion_tokens: 3, prompt_tokens: 2, total_tokens: 5 });
     await fake.requests[1]!.done;
     assert(fake.requests[1]!.responseBody.endsWith("\n\ndata: [DONE]\n\n"));
+    // Like OpenAI: `usage: null` on every content chunk, then a chunk with only the usage.
+    const sent = fake.requests[1]!.responseBody.split("\n\n").filter((e) => e.startsWith("data: {"))
+      .map((e) => JSON.parse(e.slice(6)));
+    assertEquals(sent.slice(0, -1).map((c) => [c.usage, c.choices.length]), [[null, 1], [null, 1], [
+      null,
+      1,
+    ]]);
+    assertEquals([sent.at(-1).choices, sent.at(-1).usage.total_tokens], [[], 5]);
+    const plain = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: "no usage" }],
+      stream: true,
+    });
+    for await (const chunk of plain) assertEquals("usage" in chunk, false);
 
     const embeddings = await client.embeddings.create({
       model: "gemini-embedding-001",

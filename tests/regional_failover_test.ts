@@ -6,7 +6,7 @@
  */
 import { GoogleGenAI } from "@google/genai";
 import { type RunningServer, startServer } from "../adapters/deno/server.ts";
-import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
+import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { startFakeUpstream } from "./fake_upstream.ts";
 import { fakeKeys, generate, SECRET, TOKEN } from "./harness.ts";
 import { ADMIN, adminLogs, freePort, RELAY, startRecordingHop } from "./_relay_helpers.ts";
@@ -40,7 +40,7 @@ Deno.test("a request refused for its location is relayed once to the fallback an
   const b = await deployment(fake.url, KEY_B, { DENO_REGION: "us-east4" });
   const hop = startRecordingHop(b.url);
   const a = await deployment(fake.url, KEY_A, {
-    DENO_REGION: "asia-east2",
+    REGION: "asia-east2", // what Deno Deploy cannot tell, set by the operator
     FALLBACK_PROXY_URLS: hop.url,
   });
   try {
@@ -70,6 +70,7 @@ Deno.test("a request refused for its location is relayed once to the fallback an
     assertEquals(hop.seen.length, 3, "each request was relayed exactly once");
 
     for (const seen of hop.seen) {
+      assertStringIncludes(seen.headers["x-gemini-proxy-relay"] ?? "", ";from=asia-east2;");
       const all = JSON.stringify(seen.headers) + seen.search;
       assertNotIncludes(all, TOKEN, "relayed request");
       assertNotIncludes(all, KEY_A, "relayed request");
@@ -231,6 +232,34 @@ Deno.test("a fallback that refuses the relay's signature gives the client 502 RE
   } finally {
     await a.close();
     await b.close();
+    await fake.close();
+  }
+});
+
+Deno.test("a fallback pinned to a Supabase region gets x-region, and the parameter stays out of the URL", async () => {
+  const fake = await startFakeUpstream();
+  fake.failFor(KEY_A, { kind: "location" });
+  const b = await deployment(fake.url, KEY_B, {});
+  const hop = startRecordingHop(b.url);
+  const a = await deployment(fake.url, KEY_A, {
+    FALLBACK_PROXY_URLS: `${hop.url}/?forceFunctionRegion=eu-central-1`,
+  });
+  try {
+    const response = await generate(a.url, "gemini-2.5-flash", "pinned relay");
+    assertEquals(response.status, 200);
+    assertEquals(await response.text(), fake.requests.at(-1)!.responseBody);
+    assertEquals(hop.seen.length, 1);
+    const [seen] = hop.seen;
+    assertEquals(seen!.headers["x-region"], "eu-central-1");
+    assertEquals(seen!.path, "/v1beta/models/gemini-2.5-flash:generateContent");
+    assertEquals(seen!.search, "");
+    for (const r of fake.requests) assertNotIncludes(r.search, "forceFunctionRegion", "query");
+    const [record] = await adminLogs(a.url);
+    assertEquals(record?.relayedTo, hop.url);
+  } finally {
+    await a.close();
+    await b.close();
+    await hop.close();
     await fake.close();
   }
 });

@@ -15,6 +15,8 @@ const GRANULARITY_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const TOKEN_KINDS = ["prompt", "candidates", "thoughts", "cached", "toolUse", "total"] as const;
 /** Key and token id of roll-up rows: one row per bucket and model, every key and token summed. */
 export const ROLLUP = "*";
+/** Counter of streams that ended without usage. */
+const USAGE_UNKNOWN = "usage:unknown";
 
 /**
  * The counter increments one record contributes, for every granularity.
@@ -30,6 +32,7 @@ export function deltasOf(record: LogRecord): AggregateDelta[] {
       if (record.usage[kind] > 0) fields.push([`tokens:${kind}`, record.usage[kind]]);
     }
   }
+  if (record.usageUnknown) fields.push([USAGE_UNKNOWN, 1]);
   fields.push([`latency:${latencyBucket(record.durationMs)}`, 1]);
   if (record.attempts.length > 1) fields.push(["failovers", record.attempts.length - 1]);
   const out: AggregateDelta[] = [];
@@ -97,6 +100,7 @@ export function batchDeltas(records: LogRecord[]): AggregateDelta[] {
             if (value > 0) f.set(`tokens:${kind}`, (f.get(`tokens:${kind}`) ?? 0) + value);
           }
         }
+        if (record.usageUnknown) f.set(USAGE_UNKNOWN, (f.get(USAGE_UNKNOWN) ?? 0) + 1);
         f.set(latency, (f.get(latency) ?? 0) + 1);
         if (record.attempts.length > 1) {
           f.set("failovers", (f.get("failovers") ?? 0) + record.attempts.length - 1);
@@ -182,6 +186,8 @@ export interface Stats {
   totals: {
     requests: number;
     failovers: number;
+    /** Streams that ended without usage: their tokens are not in `tokens`. */
+    usageUnknown: number;
     errors: Record<string, number>;
     /** Error answers by HTTP status (`"401"`, `"429"`...). */
     statuses: Record<string, number>;
@@ -219,6 +225,7 @@ export function buildStats(rows: AggregateRow[], options: StatsOptions): Stats {
     requests: 0,
     failovers: 0,
     errors: {},
+    usageUnknown: 0,
     statuses: {},
     tokens: {},
   };
@@ -297,6 +304,8 @@ function addRow(
     } else if (field === "failovers") {
       s.failovers[i]! += value;
       totals.failovers += value;
+    } else if (field === USAGE_UNKNOWN) {
+      totals.usageUnknown += value;
     } else if (field.startsWith("errors:")) {
       s.errors[i]! += value;
       const cls = field.slice(7);

@@ -7,6 +7,7 @@ import { type Affinity, createdResources, resourcesInBody } from "../affinity.ts
 import { authenticate } from "../auth.ts";
 import { classifyUpstream, isKeyVerdict, type Verdict } from "../classify.ts";
 import type { Config } from "../config.ts";
+import { timeBudget } from "../deadlines.ts";
 import { HttpError } from "../errors.ts";
 import type { KeyPool } from "../key_pool.ts";
 import type { Logger } from "../logger.ts";
@@ -15,6 +16,7 @@ import type { ActiveKey, Registry } from "../registry.ts";
 import { clientCredential, upstreamSearch } from "./credentials.ts";
 import { clientHeaders, headerBytes } from "./headers.ts";
 import { prepareBody, type PreparedBody } from "./request_body.ts";
+import { askForUsage } from "./include_usage.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
 import type { RegionalRelay, RelayCaller, RelayReason } from "./regional_relay.ts";
@@ -141,7 +143,8 @@ export function createProxyHandler(
     if (declared > config.maxBodyBytes) {
       throw new HttpError(413, `Request body of ${declared} bytes exceeds ${config.maxBodyBytes}`);
     }
-    registry.touch();
+    // Judged against a snapshot at most a second old: revoked and new tokens, changed keys.
+    await registry.ensureFresh();
 
     const credential = clientCredential(request.headers, url.searchParams);
     let pinned: { key: ActiveKey; resource: string } | null = null;
@@ -183,6 +186,8 @@ export function createProxyHandler(
     if (token) await deps.tokens.admit(token, { model, kind: route.kind });
     pinned ??= await pinnedByResources(route, body);
     if (relayed) await relayed.checkBody(body.body instanceof Uint8Array ? body.body : null);
+    // Every stream is charged: OpenAI streams ask upstream for usage even when the client did not.
+    route.hideUsage = askForUsage(route, request.method, body);
     if (deps.relay?.blocked(ex.region)) {
       const answer = await relayOut(request, url, route, body, ex, token, "blocked_colo");
       if (answer) return answer;
@@ -194,13 +199,22 @@ export function createProxyHandler(
     const transient: Array<{ key: ActiveKey; status: number; verdict: Verdict }> = [];
     let last: Attempt | null = null;
     let lastVerdict: Verdict | null = null;
+    // One wait for headers per request, shared by every key tried: a platform whose gateway
+    // gives up on a silent request (Supabase: 150 s) still gets the proxy's own 504 first.
+    let headersLeft: (() => number) | null = null;
     for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
+      if (headersLeft && headersLeft() <= 0) break;
       const key = pinned?.key ?? await nextKey(model, tried, last);
       if (!key) break;
       tried.add(key.id);
       poolSync.countUse(key, model);
       const started = deps.now();
-      last = await callUpstream(request, route, target, key, body, { config, fetch: deps.fetch });
+      headersLeft ??= timeBudget(config.upstreamTimeoutMs);
+      last = await callUpstream(request, route, target, key, body, {
+        config,
+        fetch: deps.fetch,
+        timeoutMs: headersLeft(),
+      });
       ex.keyId = key.id;
       ex.keyMasked = key.record.masked;
       const attemptRecord = {

@@ -19,6 +19,7 @@
  * SDK would read as a bad token.
  * @module
  */
+import { parseFallbackEntry, REGION_HEADER } from "./fallback_entry.ts";
 import { isPrivateHeader } from "./headers.ts";
 import type { Config } from "../config.ts";
 import { HttpError } from "../errors.ts";
@@ -215,7 +216,9 @@ export function createRegionalRelay(options: RegionalRelayOptions): RegionalRela
     async forward(request, forward) {
       const base = pickFallback();
       if (!base) return null;
-      const target = new URL(base + forward.path + forward.search);
+      const entry = parseFallbackEntry(base);
+      if ("error" in entry) return null; // parseConfig refuses such entries
+      const target = new URL(entry.base + forward.path + forward.search);
       const from = regionLabel(forward.region);
       const t = String(options.now());
       const bodyHash = await sha256(forward.body);
@@ -225,6 +228,7 @@ export function createRegionalRelay(options: RegionalRelayOptions): RegionalRela
       const headers = relayHeaders(request.headers);
       headers.set(HOP_HEADER, "1");
       headers.set(RELAY_HEADER, `v1;t=${t};from=${from};body=${bodyHash};sig=${sig}`);
+      if (entry.region) headers.set(REGION_HEADER, entry.region);
       // Linked to the client only until headers arrive; the body is then relayed as a stream,
       // whose cancellation reaches the fallback when the client leaves.
       const abort = new AbortController();

@@ -4,7 +4,8 @@
  */
 import { HttpError } from "../errors.ts";
 import type { LogRecord } from "../logs/log_record.ts";
-import { finishReasonOf, type Usage, usageOf, usageTap } from "../usage.ts";
+import { finishReasonOf, type Usage, usageFromObject, usageOf, usageTap } from "../usage.ts";
+import { stripUsage } from "../usage_strip.ts";
 import { LOG_BODY_LIMIT, type RequestLog } from "./request_log.ts";
 import type { ProxyRoute } from "./route.ts";
 
@@ -18,7 +19,8 @@ const decoder = new TextDecoder();
 /**
  * Relays an answer. A whole JSON answer is read at once (the runtime's fastest path; upstream
  * sends it in one go anyway); streams flow through the usage tap chunk by chunk, never held.
- * Either way the log record is completed when the last byte has passed.
+ * Either way the log record is completed when the last byte has passed. A stream that ends without
+ * usage is flagged `usageUnknown` in its record.
  * @param log The record builder.
  * @param logBodies Which bodies are kept in logs.
  * @param ex The request's record.
@@ -69,15 +71,23 @@ export async function respond(
     });
     return new Response(bytes, init);
   }
+  let body = watchUpstream(response.body, () => ex.errorClass = UPSTREAM_MIDSTREAM);
+  let hidden: Usage | null = null;
+  if (route.hideUsage && type.includes("event-stream")) {
+    // The proxy asked for this usage, the client did not: it is read here and kept from the client.
+    body = body.pipeThrough(stripUsage((u) => hidden = usageFromObject(u, "openai") ?? hidden));
+  }
   const tap = usageTap(flavour, (result) => {
-    onUsage(result.usage);
+    const usage = result.usage ?? hidden;
+    // A stream that ended without usage is not charged: it is flagged, never counted as 0.
+    if (usage === null && ex.stream) ex.usageUnknown = true;
+    onUsage(usage);
     if (result.captured !== null) ex.responseBody = log.clip(result.captured);
-    log.finish(ex, result);
+    log.finish(ex, { ...result, usage });
   }, {
     scan: type.includes("json") || type.includes("event-stream"),
     capture: logBodies === "all" ? LOG_BODY_LIMIT : 0,
   });
-  const body = watchUpstream(response.body, () => ex.errorClass = UPSTREAM_MIDSTREAM);
   return new Response(body.pipeThrough(tap), init);
 }
 

@@ -80,6 +80,9 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
     ],
   ];
   if (log.truncated) facts.push(["Truncated", "the stream ended early"]);
+  if (log.usageUnknown) {
+    facts.push(["Tokens", "unknown: the stream ended without usage, so it was not charged"]);
+  }
   return (
     <>
       <PageTitle title={`Request ${log.id}`} />
