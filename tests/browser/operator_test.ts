@@ -300,7 +300,7 @@ async function noSideways(page: Page, path: string): Promise<void> {
   const widths = await page.evaluate(() => ({
     doc: document.documentElement.scrollWidth,
     body: document.body.scrollWidth,
-    view: window.innerWidth,
+    view: innerWidth,
   }));
   assert(
     widths.doc <= 390 && widths.body <= 390,
