@@ -26,6 +26,7 @@ import { createLogWriter, type LogWriter } from "./logs/log_writer.ts";
 import { createMetrics } from "./metrics.ts";
 import { createKeyPool, type KeyPool } from "./key_pool.ts";
 import { createTokenQuota } from "./tokens/token_quota.ts";
+import { livePrices } from "./cost/prices.ts";
 import { createPoolSync, type PoolSync } from "./pool_sync.ts";
 import { revalidationCandidates, validateKeys, type ValidationResult } from "./revalidate.ts";
 import { createCipher } from "./secrets.ts";
@@ -173,6 +174,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     poolSync,
     affinity: createAffinity(store, now),
     tokens: tokenQuota,
+    prices: livePrices(() => settings.current.prices),
     fetch: upstreamFetch,
     now,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
