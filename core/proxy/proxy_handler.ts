@@ -28,6 +28,8 @@ import { respond } from "./respond.ts";
 import { noUsableKey } from "./no_usable_key.ts";
 import type { TokenRecord } from "../store/store.ts";
 import type { TokenQuota } from "../tokens/token_quota.ts";
+import type { CompiledPrices } from "../cost/prices.ts";
+import { createTokenAccounting } from "./token_accounting.ts";
 
 /** Relays a Live API WebSocket: given the client's upgrade request and the upstream URL. */
 export type LiveBridge = (request: Request, upstreamUrl: string) => Response;
@@ -46,6 +48,8 @@ export interface ProxyDeps {
   affinity: Affinity;
   /** Proxy tokens' allow-lists and limits. */
   tokens: TokenQuota;
+  /** The current model prices (costs of records, budget reservations). */
+  prices: () => CompiledPrices;
   /** The fetch used for upstream calls. */
   fetch: typeof fetch;
   /** Clock (epoch ms). */
@@ -78,13 +82,18 @@ export function createProxyHandler(
   deps: ProxyDeps,
 ): (request: Request, peer?: string | null) => Promise<Response> {
   const { config, registry, pool, poolSync, affinity, logger } = deps;
+  // Each admitted request's token is charged, and every record gets its cost, when it finishes.
+  const accounting = createTokenAccounting(deps.tokens, deps.prices);
   const log = createRequestLog({
     config,
     registry,
     now: deps.now,
     logger,
     regionOf: deps.regionOf,
-    onFinish: deps.onFinish,
+    onFinish(record) {
+      accounting.account(record);
+      deps.onFinish?.(record);
+    },
   });
   const { finish, clip } = log;
 
@@ -163,7 +172,7 @@ export function createProxyHandler(
     }
 
     if (route.kind === "live") {
-      if (token) await deps.tokens.admit(token, { model: null, kind: route.kind });
+      if (token) await accounting.admit(token, ex, route, { bytes: 0 });
       const response = relayLive(request, url, route, ex);
       ex.status = 101;
       finish(ex, {});
@@ -183,13 +192,16 @@ export function createProxyHandler(
     ex.bytesIn = body.bytes();
     if ((body.json as { stream?: unknown } | undefined)?.stream === true) ex.stream = true;
     if (config.logBodies === "all" && body.text) ex.requestBody = clip(body.text);
-    if (token) await deps.tokens.admit(token, { model, kind: route.kind });
+    if (token) {
+      const bytes = body.replayable ? body.bytes() : declared || config.maxBodyBytes;
+      await accounting.admit(token, ex, route, { bytes, json: body.json, text: body.text });
+    }
     pinned ??= await pinnedByResources(route, body);
     if (relayed) await relayed.checkBody(body.body instanceof Uint8Array ? body.body : null);
     // Every stream is charged: OpenAI streams ask upstream for usage even when the client did not.
     route.hideUsage = askForUsage(route, request.method, body);
     if (deps.relay?.blocked(ex.region)) {
-      const answer = await relayOut(request, url, route, body, ex, token, "blocked_colo");
+      const answer = await relayOut(request, url, route, body, ex, "blocked_colo");
       if (answer) return answer;
     }
 
@@ -232,7 +244,7 @@ export function createProxyHandler(
         if (response.status < 400) {
           poolSync.noteSuccess(key, transient);
           ex.status = response.status;
-          return relay(request, url, route, key, response, model, ex, token);
+          return relay(request, url, route, key, response, model, ex);
         }
         // Google does not echo keys in errors; masking the one used makes sure of it.
         const text = redact(await readBounded(response), [key.value]);
@@ -246,7 +258,7 @@ export function createProxyHandler(
         last = { kind: "response", response: rebuild(response, text) };
         lastVerdict = verdict;
         if (verdict.errorClass === "location") {
-          const answer = await relayOut(request, url, route, body, ex, token, "location");
+          const answer = await relayOut(request, url, route, body, ex, "location");
           if (answer) return answer;
         }
         if (verdict.action === "disable" && (!body.replayable || pinned)) {
@@ -340,7 +352,6 @@ export function createProxyHandler(
     upstream: Response,
     model: string | null,
     ex: LogRecord,
-    token: TokenRecord | null,
   ): Promise<Response> {
     const headers = clientHeaders(upstream.headers);
     if (route.kind === "upload" || route.kind === "upload_chunk") {
@@ -377,9 +388,9 @@ export function createProxyHandler(
         key: key.record.masked,
       });
     }
+    // The token is charged when the record is finished (see `account`).
     return respond(log, config.logBodies, ex, route, upstream, headers, (usage) => {
       if (usage) poolSync.addTokens(key, model, usage.total);
-      if (token) deps.tokens.charge(token, usage);
     });
   }
 
@@ -390,7 +401,6 @@ export function createProxyHandler(
     route: ProxyRoute,
     body: PreparedBody,
     ex: LogRecord,
-    token: TokenRecord | null,
     reason: RelayReason,
   ): Promise<Response | null> {
     // An upload session lives with the deployment (and key) that started it: chunks stay here.
@@ -418,9 +428,7 @@ export function createProxyHandler(
     }
     ex.status = response.status;
     const headers = clientHeaders(response.headers);
-    return respond(log, config.logBodies, ex, route, response, headers, (usage) => {
-      if (token) deps.tokens.charge(token, usage);
-    });
+    return respond(log, config.logBodies, ex, route, response, headers, () => {});
   }
 
   async function pinnedByResources(

@@ -188,10 +188,25 @@ export interface TokenLimits {
   rpd?: number;
   /** Tokens (prompt + candidates + thoughts) per Pacific day, charged when responses finish. */
   tpd?: number;
+  /**
+   * Spending per Pacific calendar month, µUSD (1 USD = 1,000,000): a billed request is admitted
+   * only when its cost estimate fits in what is left, reserved at admission and settled to the
+   * real cost when the response ends.
+   */
+  budgetMicros?: number;
 }
 
 /** The limit that refused a request. */
-export type TokenLimitName = "rpm" | "rpd" | "tpd";
+export type TokenLimitName = "rpm" | "rpd" | "tpd" | "budget";
+
+/** Options of {@linkcode Store.chargeTokenRequest}. */
+export interface TokenChargeOptions {
+  /**
+   * The request's cost estimate (µUSD) to reserve against `limits.budgetMicros`; absent for
+   * calls Google does not bill, which the budget does not judge.
+   */
+  reserveMicros?: number;
+}
 
 /** Outcome of {@linkcode Store.chargeTokenRequest}. */
 export type TokenChargeResult =
@@ -206,6 +221,11 @@ export interface TokenUsageDelta {
   requests: number;
   /** Tokens to add. */
   tokens: number;
+  /**
+   * µUSD to add to the month's spending; negative to give back part of a reservation (the month
+   * is the one containing `at`).
+   */
+  costMicros?: number;
   /** When they happened (epoch ms), choosing the windows. */
   at: number;
 }
@@ -222,6 +242,8 @@ export interface TokenUsage {
   monthRequests: number;
   /** Tokens in the Pacific calendar month. */
   monthTokens: number;
+  /** µUSD spent in the Pacific calendar month, reservations of requests in flight included. */
+  monthCostMicros: number;
 }
 
 // Admin sign-in throttle
@@ -339,16 +361,24 @@ export interface Store {
   /**
    * Admits one request for a token if its limits allow it, atomically: the check and the count
    * are one step, so concurrent charges from any number of processes never exceed a request
-   * limit. Refuses when the day's tokens already reached `tpd`, the minute's requests `rpm`, or the
-   * day's requests `rpd`; an admitted request counts in every window and sets `lastUsedAt`.
+   * limit. Refuses when the month's spending plus `options.reserveMicros` would pass
+   * `budgetMicros` (or already reached it), the day's tokens already reached `tpd`, the minute's
+   * requests `rpm`, or the day's requests `rpd`; an admitted request counts in every window, adds
+   * its reservation to the month's spending and sets `lastUsedAt`.
    * @param tokenId Token id.
    * @param limits The token's limits (at least one set).
    * @param at The request's time (epoch ms), choosing the windows.
+   * @param options The cost to reserve against the budget.
    * @returns `{ ok: true }`, or the refusing limit and when its window ends (epoch ms).
    */
-  chargeTokenRequest(tokenId: string, limits: TokenLimits, at: number): Promise<TokenChargeResult>;
+  chargeTokenRequest(
+    tokenId: string,
+    limits: TokenLimits,
+    at: number,
+    options?: TokenChargeOptions,
+  ): Promise<TokenChargeResult>;
   /**
-   * Adds requests and tokens to tokens' counters (a delta with requests also advances
+   * Adds requests, tokens and spending to tokens' counters (a delta with requests also advances
    * `lastUsedAt` to its `at` when later).
    */
   addTokenUsage(deltas: TokenUsageDelta[]): Promise<void>;
