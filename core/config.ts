@@ -87,7 +87,11 @@ const schema = z.object({
       : text.split(/[\s,]+/).filter(Boolean).map((c) => c.toUpperCase())
   ),
   RELAY_SECRET: z.string().min(16).optional(),
+  CONSOLE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
+
+/** Every environment variable the configuration reads (platform builds list them). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 /** Raw environment: variable name to value. */
 export type Env = Record<string, string | undefined>;
@@ -174,6 +178,8 @@ export interface Config {
   blockedColos: string[];
   /** Secret shared between deployments that relay to each other. */
   relaySecret: string | undefined;
+  /** Where the admin console runs, linked from `/admin` on hosts that serve none. */
+  consoleUrl: string | undefined;
 }
 
 /**
@@ -260,6 +266,7 @@ export function parseConfig(env: Env): Config {
     fallbackProxyUrls: v.FALLBACK_PROXY_URLS,
     blockedColos: v.BLOCKED_COLOS,
     relaySecret: v.RELAY_SECRET,
+    consoleUrl: v.CONSOLE_URL,
   };
 }
 
