@@ -12,6 +12,7 @@ let built: Promise<NodeBuildResult> | null = null;
 export function nodeBuild(): Promise<NodeBuildResult> {
   built ??= (async () => {
     const dir = await Deno.makeTempDir({ prefix: "gemini-proxy-node-" });
+    removeOnExit(dir);
     return await buildNode({ outDir: `${dir}/node`, buildConsole: false });
   })();
   return built;
@@ -29,5 +30,16 @@ export async function startNodeServerProcess(env: Record<string, string>): Promi
     args: [`${outDir}/server.mjs`],
     env: { HOST: "127.0.0.1", PORT: "0", ...env },
     listening: /Gemini Proxy listening on (http:\/\/\S+)/,
+  });
+}
+
+/** Removes a temp folder when the test process ends (about 5 MB per build). */
+export function removeOnExit(dir: string): void {
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // Already gone.
+    }
   });
 }

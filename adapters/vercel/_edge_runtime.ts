@@ -6,6 +6,7 @@
  * @module
  */
 import { type NodeProcess, startNodeProcess } from "../../tests/support/node_process.ts";
+import { removeOnExit } from "../node/_node_server.ts";
 import { buildVercel, type VercelBuildResult } from "./build.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -18,6 +19,7 @@ let installed: Promise<string> | null = null;
 export function vercelBuild(): Promise<VercelBuildResult> {
   built ??= (async () => {
     const dir = await Deno.makeTempDir({ prefix: "gemini-proxy-vercel-" });
+    removeOnExit(dir);
     return await buildVercel({ outDir: `${dir}/output` });
   })();
   return built;
@@ -30,6 +32,7 @@ export function edgeRuntimeModules(): Promise<string> {
       imports: Record<string, string>;
     };
     const dir = await Deno.makeTempDir({ prefix: "gemini-proxy-edge-runtime-" });
+    removeOnExit(dir);
     await Deno.writeTextFile(
       `${dir}/deno.json`,
       JSON.stringify({
