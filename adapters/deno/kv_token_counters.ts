@@ -27,6 +27,7 @@ import type {
   TokenRecord,
   TokenUsage,
 } from "../../core/store/store.ts";
+import type { KvDatabase } from "./kv_database.ts";
 
 /** The token-quota methods of a {@linkcode Store}, plus the `lastUsedAt` merge for listing. */
 export interface KvTokenCounters
@@ -46,10 +47,10 @@ type Kind = "r" | "t" | "cu" | "cd";
 
 /**
  * Creates the counters on an open Deno KV handle.
- * @param kv The database (shared with the rest of the store).
+ * @param kv The database (shared with the rest of the store): `Deno.openKv`'s or `@deno/kv`'s.
  * @param now Clock (epoch ms), for pruning old windows.
  */
-export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCounters {
+export function createKvTokenCounters(kv: KvDatabase, now: () => number): KvTokenCounters {
   let prunedAt = 0;
   const key = (window: string, tokenId: string, kind: Kind): Deno.KvKey => [
     "tokusage",
@@ -106,17 +107,16 @@ export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCo
       if (!result.ok) return result;
       const op = kv.atomic();
       // Only the windows that carry a limit are checked: the others just add up, so unrelated
-      // traffic never makes a charge retry.
-      if (limits.rpm !== undefined) {
-        op.check(m!).set(minute, new Deno.KvU64(BigInt(counts.minuteRequests + 1)));
-      } else op.sum(minute, 1n);
-      if (limits.rpd !== undefined) {
-        op.check(d!).set(day, new Deno.KvU64(BigInt(counts.dayRequests + 1)));
-      } else op.sum(day, 1n);
+      // traffic never makes a charge retry. A checked entry is unchanged since it was read, so
+      // adding to it stores exactly the count judged plus the increment (and needs no
+      // `Deno.KvU64`, which Node.js lacks).
+      if (limits.rpm !== undefined) op.check(m!);
+      if (limits.rpd !== undefined) op.check(d!);
+      op.sum(minute, 1n).sum(day, 1n);
       // A budget is judged on the spending read: it must not have moved before the reservation
       // is added.
-      if (budgeted) op.check(up!, down!).set(costUp, new Deno.KvU64(BigInt(count(up) + reserve)));
-      else if (reserve > 0) op.sum(costUp, BigInt(reserve));
+      if (budgeted) op.check(up!, down!);
+      if (reserve > 0) op.sum(costUp, BigInt(reserve));
       op.sum(key(w.month, tokenId, "r"), 1n).max(["tokseen", tokenId], BigInt(Math.floor(at)));
       if ((await retryLocked(() => op.commit())).ok) return result;
       await backoff(attempt);
