@@ -316,7 +316,7 @@ export function createKvStore(kv: KvDatabase, options: KvStoreOptions = {}): Sto
         selectors.push({ start: ["agg", granularity, from], end: ["agg", granularity, to] });
       }
       const lists = selectors.map((selector) =>
-        Array.fromAsync(kv.list<Deno.KvU64>(selector, { batchSize: 1000 }))
+        collect(kv.list<Deno.KvU64>(selector, { batchSize: 1000 }))
       );
       for (const entry of (await Promise.all(lists)).flat()) {
         const [, , bucket, keyId, model, tokenId, field] = entry.key as [
@@ -381,4 +381,11 @@ function usageWindows(at: number): [string, string] {
 async function commitOrThrow(op: Deno.AtomicOperation): Promise<void> {
   const result = await op.commit();
   if (!result.ok) throw new Error("Deno KV refused a log batch");
+}
+
+/** Reads an async iterator into an array (`Array.fromAsync` is missing from Node.js 20). */
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
 }
