@@ -8,7 +8,7 @@ import { authenticate } from "../auth.ts";
 import { classifyUpstream } from "../classify.ts";
 import type { Config } from "../config.ts";
 import { HttpError, retryInfo } from "../errors.ts";
-import type { KeyPool } from "../key_pool.ts";
+import type { KeyPool, Pick } from "../key_pool.ts";
 import type { Logger } from "../logger.ts";
 import type { PoolSync } from "../pool_sync.ts";
 import type { ActiveKey, Registry } from "../registry.ts";
@@ -24,7 +24,9 @@ import { type Attempt, callUpstream, readBounded, rebuild } from "./upstream_cal
 import { createRequestLog, noteToken, proxyErrorClass } from "./request_log.ts";
 import { respond } from "./respond.ts";
 import type { TokenRecord } from "../store/store.ts";
-import type { TokenQuota } from "../tokens/token_quota.ts";
+import type { Admission, TokenQuota } from "../tokens/token_quota.ts";
+import type { KeyCaps } from "../limits/key_caps.ts";
+import { estimateTokens } from "../limits/estimate.ts";
 
 /** Relays a Live API WebSocket: given the client's upgrade request and the upstream URL. */
 export type LiveBridge = (request: Request, upstreamUrl: string) => Response;
@@ -43,6 +45,8 @@ export interface ProxyDeps {
   affinity: Affinity;
   /** Proxy tokens' allow-lists and limits. */
   tokens: TokenQuota;
+  /** Keys' proactive caps. */
+  caps: KeyCaps;
   /** The fetch used for upstream calls. */
   fetch: typeof fetch;
   /** Clock (epoch ms). */
@@ -73,13 +77,18 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
  */
 export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promise<Response> {
   const { config, registry, pool, poolSync, affinity, logger } = deps;
+  /** Token admissions by request, settled when the request's record is complete. */
+  const admissions = new WeakMap<LogRecord, Admission>();
   const log = createRequestLog({
     config,
     registry,
     now: deps.now,
     logger,
     regionOf: deps.regionOf,
-    onFinish: deps.onFinish,
+    onFinish(record) {
+      admissions.get(record)?.settle(record.usage);
+      deps.onFinish?.(record);
+    },
   });
   const { finish, clip } = log;
 
@@ -157,8 +166,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     }
 
     if (route.kind === "live") {
-      if (token) await deps.tokens.admit(token, { model: null, kind: route.kind });
-      const response = relayLive(request, url, route, ex);
+      if (token) admissions.set(ex, await deps.tokens.admit(token, { model: null, kind: "live" }));
+      const response = await relayLive(request, url, route, ex);
       ex.status = 101;
       finish(ex, {});
       return response;
@@ -177,7 +186,10 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     ex.bytesIn = body.bytes();
     if ((body.json as { stream?: unknown } | undefined)?.stream === true) ex.stream = true;
     if (config.logBodies === "all" && body.text) ex.requestBody = clip(body.text);
-    if (token) await deps.tokens.admit(token, { model, kind: route.kind });
+    if (token) {
+      const estimate = () => estimateTokens(body);
+      admissions.set(ex, await deps.tokens.admit(token, { model, kind: route.kind, estimate }));
+    }
     pinned ??= await pinnedByResources(route, body);
     if (relayed) await relayed.checkBody(body.body instanceof Uint8Array ? body.body : null);
     if (deps.relay?.blocked(ex.region)) {
@@ -191,6 +203,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
       const key = pinned?.key ?? await nextKey(model, tried, last);
       if (!key) break;
+      if (pinned) deps.caps.force(key, model);
       tried.add(key.id);
       poolSync.countUse(key, model);
       const started = deps.now();
@@ -281,7 +294,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     tried: ReadonlySet<string>,
     last: Attempt | null,
   ): Promise<ActiveKey | null> {
-    let pick = pool.pick(model, tried);
+    let pick = await pickWithin(model, tried);
     if (pick.key) return pick.key;
     if (last !== null) return null;
     if (registry.keys.length === 0) {
@@ -296,10 +309,20 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     const wait = pick.earliest === null ? Infinity : pick.earliest - deps.now();
     if (wait > 0 && wait <= config.waitWhenExhaustedMs) {
       await deps.sleep(wait);
-      pick = pool.pick(model, tried);
+      pick = await pickWithin(model, tried);
       if (pick.key) return pick.key;
     }
     throw exhausted(model);
+  }
+
+  /** Picks a key and counts the request against its caps; a key found capped is passed over. */
+  async function pickWithin(model: string | null, tried: ReadonlySet<string>): Promise<Pick> {
+    let skip = tried;
+    for (;;) {
+      const pick = pool.pick(model, skip);
+      if (!pick.key || await deps.caps.take(pick.key, model)) return pick;
+      skip = new Set([...skip, pick.key.id]);
+    }
   }
 
   function exhausted(model: string | null): HttpError {
@@ -441,14 +464,19 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     return { key, resource };
   }
 
-  function relayLive(request: Request, url: URL, route: ProxyRoute, ex: LogRecord): Response {
+  async function relayLive(
+    request: Request,
+    url: URL,
+    route: ProxyRoute,
+    ex: LogRecord,
+  ): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(400, "The Live API needs a WebSocket upgrade request");
     }
     if (!deps.liveBridge) {
       throw new HttpError(501, "This deployment cannot relay WebSockets");
     }
-    const key = pool.pick(route.model).key;
+    const key = (await pickWithin(route.model, new Set())).key;
     if (!key) throw exhausted(route.model);
     poolSync.countUse(key, route.model);
     ex.keyId = key.id;

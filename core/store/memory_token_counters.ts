@@ -3,17 +3,11 @@
  * logic reads in one place.
  * @module
  */
-import {
-  judgeCharge,
-  type TokenWindows,
-  tokenWindows,
-  windowExpired,
-} from "../tokens/token_limits.ts";
+import { type TokenWindows, tokenWindows, windowExpired } from "../tokens/token_limits.ts";
 import type { Store, TokenRecord, TokenUsage } from "./store.ts";
 
 /** The token-quota methods of a {@linkcode Store}, plus the `lastUsedAt` merge for listing. */
-export interface MemoryTokenCounters
-  extends Pick<Store, "chargeTokenRequest" | "addTokenUsage" | "readTokenUsage"> {
+export interface MemoryTokenCounters extends Pick<Store, "addTokenUsage" | "readTokenUsage"> {
   /** The records with `lastUsedAt` from the counters (a later time than the record's wins). */
   withLastUsed(records: TokenRecord[]): TokenRecord[];
 }
@@ -53,24 +47,6 @@ export function createMemoryTokenCounters(now: () => number): MemoryTokenCounter
   }
 
   return {
-    chargeTokenRequest(tokenId, limits, at) {
-      const w = tokenWindows(at);
-      const result = judgeCharge(
-        {
-          minuteRequests: read(w.minute, tokenId, "r"),
-          dayRequests: read(w.day, tokenId, "r"),
-          dayTokens: read(w.day, tokenId, "t"),
-        },
-        limits,
-        at,
-      );
-      if (result.ok) {
-        add(w, tokenId, "r", 1);
-        seen(tokenId, at);
-      }
-      prune();
-      return Promise.resolve(result);
-    },
     addTokenUsage(deltas) {
       for (const d of deltas) {
         const w = tokenWindows(d.at);

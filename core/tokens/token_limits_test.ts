@@ -1,9 +1,8 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { activeLimits, judgeCharge, tokenWindows, windowExpired } from "./token_limits.ts";
+import { activeLimits, tokenWindows, windowExpired } from "./token_limits.ts";
 
 // 2026-01-15 12:00 PST.
 const AT = Date.parse("2026-01-15T20:00:30Z");
-const MIDNIGHT = Date.parse("2026-01-16T08:00:00Z");
 
 Deno.test("tokenWindows() names the clock minute, Pacific day and Pacific month", () => {
   assertEquals(tokenWindows(AT), {
@@ -13,29 +12,6 @@ Deno.test("tokenWindows() names the clock minute, Pacific day and Pacific month"
   });
   // 2026-02-01 03:00 UTC is still January 31 in California.
   assertEquals(tokenWindows(Date.parse("2026-02-01T03:00:00Z")).month, "M2026-01");
-});
-
-Deno.test("judgeCharge() refuses at the limit and names the window end", () => {
-  const zero = { minuteRequests: 0, dayRequests: 0, dayTokens: 0 };
-  assertEquals(judgeCharge({ ...zero, minuteRequests: 9 }, { rpm: 10 }, AT), { ok: true });
-  assertEquals(judgeCharge({ ...zero, minuteRequests: 10 }, { rpm: 10 }, AT), {
-    ok: false,
-    limit: "rpm",
-    retryAt: Date.parse("2026-01-15T20:01:00Z"),
-  });
-  assertEquals(judgeCharge({ ...zero, dayRequests: 5 }, { rpd: 5 }, AT), {
-    ok: false,
-    limit: "rpd",
-    retryAt: MIDNIGHT,
-  });
-  assertEquals(judgeCharge({ ...zero, dayTokens: 999 }, { tpd: 1000 }, AT), { ok: true });
-  assertEquals(judgeCharge({ ...zero, dayTokens: 1200 }, { tpd: 1000 }, AT).ok, false);
-});
-
-Deno.test("judgeCharge() reports the longest wait when several limits are hit", () => {
-  const full = { minuteRequests: 10, dayRequests: 100, dayTokens: 0 };
-  const result = judgeCharge(full, { rpm: 10, rpd: 100 }, AT);
-  assertEquals(result, { ok: false, limit: "rpd", retryAt: MIDNIGHT });
 });
 
 Deno.test("activeLimits() is null for a token without limits", () => {
