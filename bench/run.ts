@@ -117,8 +117,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         results.soaks.push(await runSoakPhase(options, results.command, kvDir));
       } else if (phase === "limits") {
         console.log("\n== token limits on the hot path (Supabase 50 ms away, KV) ==");
-        const rows = await benchTokenLimits({ requests: options.limitsRequests });
-        const section = renderLimitsSection(rows, results.command);
+        const measured = await benchTokenLimits({ requests: options.limitsRequests });
+        const section = renderLimitsSection(measured, results.command);
         console.log(section);
         // A marked section of the report, kept when the rest is rendered (see keptSections).
         await writeLimitsSection(options.out, section);

@@ -22,6 +22,7 @@ import type { Store } from "../core/store/store.ts";
 import { startFakeUpstream } from "../tests/fake_upstream.ts";
 import { fakeKeys, SECRET, TOKEN } from "../tests/harness.ts";
 import { startSupabaseStack } from "../tests/support/supabase_stack.ts";
+import { loadAverage } from "./_machine.ts";
 
 const START = "<!-- token-limits:start -->";
 const END = "<!-- token-limits:end -->";
@@ -45,6 +46,14 @@ export interface LatencyRow {
   storeCalls: number | null;
 }
 
+/** What {@linkcode benchTokenLimits} measured. */
+export interface LimitsBench {
+  /** One row per store and token. */
+  rows: LatencyRow[];
+  /** The machine's load average when the measurement started (null off Linux). */
+  loadAtStart: number | null;
+}
+
 /** Options of {@linkcode benchTokenLimits}. */
 export interface TokenLimitsBenchOptions {
   /** Measured requests per token and store (default 400). */
@@ -54,15 +63,17 @@ export interface TokenLimitsBenchOptions {
 /**
  * Runs the measurement on both stores.
  * @param options Request counts.
- * @returns One row per store and token.
+ * @returns The rows and the load the machine had.
  */
 export async function benchTokenLimits(
   options: TokenLimitsBenchOptions = {},
-): Promise<LatencyRow[]> {
+): Promise<LimitsBench> {
   const requests = options.requests ?? 400;
+  const loadAtStart = loadAverage();
   const fake = await startFakeUpstream({ gzip: false });
   try {
-    return [...await onSupabase(fake.url, requests), ...await onKv(fake.url, requests)];
+    const rows = [...await onSupabase(fake.url, requests), ...await onKv(fake.url, requests)];
+    return { rows, loadAtStart };
   } finally {
     await fake.close();
   }
@@ -179,10 +190,11 @@ function percentiles(samples: number[]): { p50: number; p90: number; p99: number
 
 /**
  * The report section (between markers, so other reports keep it).
- * @param rows The measurement.
+ * @param bench The measurement.
  * @param command The command that measured it.
  */
-export function renderLimitsSection(rows: LatencyRow[], command: string): string {
+export function renderLimitsSection(bench: LimitsBench, command: string): string {
+  const { rows, loadAtStart: load } = bench;
   const ms = (n: number) => `${n.toFixed(2)} ms`;
   const body: string[][] = [];
   for (const store of [...new Set(rows.map((r) => r.store))]) {
@@ -208,7 +220,11 @@ export function renderLimitsSection(rows: LatencyRow[], command: string): string
     "",
     "## Token limits on the hot path",
     "",
-    `Measured by \`${command}\` on ${new Date().toISOString()} (Deno ${Deno.version.deno}).`,
+    `Measured by \`${command}\` on ${new Date().toISOString()} (Deno ${Deno.version.deno}${
+      load === null
+        ? ""
+        : `; load average ${load} on ${navigator.hardwareConcurrency} CPUs at the start`
+    }).`,
     "Sequential generateContent requests through the Deno server (fake upstream on 127.0.0.1, no",
     "delay), alternating between an unlimited token and one with `rpm`, `rpd` and `tpd` set far",
     "above what the run uses. Supabase: real PostgreSQL behind the test PostgREST shim",
@@ -247,9 +263,8 @@ export async function writeLimitsSection(path: string, section: string): Promise
 }
 
 if (import.meta.main) {
-  const rows = await benchTokenLimits();
   const section = renderLimitsSection(
-    rows,
+    await benchTokenLimits(),
     "deno run -A --unstable-kv bench/token_charge.ts --write",
   );
   console.log(section);

@@ -153,6 +153,7 @@ export async function assertTokenTpd(bases: [string, string], fake: FakeUpstream
   assert(exactServed.length >= 1, "some requests are served");
   for (const s of exactServed) assertEquals(s.usage, 41, "each uses what was reserved");
   const exactTotal = exactServed.reduce((sum, s) => sum + s.usage, 0);
+  console.log(`tpd 410, exact estimates: ${exactServed.length} served, ${exactTotal} tokens used`);
   assert(exactTotal <= 410, `tpd 410 with exact estimates: used ${exactTotal}`);
   assertEquals(exact.filter((s) => s.status === 429).length, 100 - exactServed.length);
   assertEquals(upstreamSince(fake, before), exactServed.length);
@@ -169,6 +170,7 @@ export async function assertTokenTpd(bases: [string, string], fake: FakeUpstream
   for (const s of underServed) assertEquals(s.usage, 81);
   const underTotal = underServed.reduce((sum, s) => sum + s.usage, 0);
   const bound = 610 + underServed.length * (81 - 61);
+  console.log(`tpd 610, estimates 20 short: ${underServed.length} served, ${underTotal} used`);
   assert(underTotal <= bound, `tpd 610: used ${underTotal}, bound ${bound}`);
 }
 

@@ -86,23 +86,15 @@ export function createKeyCaps(options: KeyCapsOptions): KeyCaps {
   const { ledger, logger } = options;
 
   function demands(key: ActiveKey, model: string | null, limit: KeyLimit): Demand[] {
-    const base = [options.scopeOf(key), counterModel(model)];
+    // The scope's length keeps every (scope, model) pair apart, whatever characters they hold.
+    const scope = options.scopeOf(key);
+    const base = `k${scope.length}:${scope}${counterModel(model)}`;
     const out: Demand[] = [];
     if (limit.rpm !== undefined) {
-      out.push({
-        counter: `k${JSON.stringify([...base, "rpm"])}`,
-        kind: "minute",
-        cap: limit.rpm,
-        want: 1,
-      });
+      out.push({ counter: `${base}:rpm`, kind: "minute", cap: limit.rpm, want: 1 });
     }
     if (limit.rpd !== undefined) {
-      out.push({
-        counter: `k${JSON.stringify([...base, "rpd"])}`,
-        kind: "day",
-        cap: limit.rpd,
-        want: 1,
-      });
+      out.push({ counter: `${base}:rpd`, kind: "day", cap: limit.rpd, want: 1 });
     }
     return out;
   }
