@@ -88,7 +88,7 @@ interface Queued {
   reject: (error: unknown) => void;
 }
 
-/** Rounds of leasing one take may wait for before it gives up (crowds are served first). */
+/** Rounds of leasing one take waits for before it is refused (others may spend what came). */
 const MAX_ROUNDS = 8;
 /** An idle, empty counter is forgotten after this long, ms. */
 const FORGET_MS = 60_000;

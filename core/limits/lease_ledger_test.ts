@@ -38,11 +38,16 @@ function gatedStore(clock: { now: number }) {
   };
 }
 
-function ledgerOn(store: Pick<Store, "takeLeases">, clock: { now: number }): LeaseLedger {
+function ledgerOn(
+  store: Pick<Store, "takeLeases">,
+  clock: { now: number },
+  maxCounters?: number,
+): LeaseLedger {
   return createLeaseLedger({
     store,
     now: () => clock.now,
     logger: createLogger({ sink: () => {} }),
+    ...(maxCounters ? { maxCounters } : {}),
   });
 }
 
@@ -238,4 +243,21 @@ Deno.test("blockedUntil() knows an exhausted counter without waiting, and learns
   assertEquals(shared.gate.calls, calls + 1);
   assertEquals(a.blockedUntil(rpm(2), clock.now), 0);
   assert((await a.take([rpm(2)])).ok);
+});
+
+Deno.test("a flood of counters stays bounded: the least recent hand their blocks back", async () => {
+  const clock = { now: START + 1000 };
+  const shared = gatedStore(clock);
+  const ledger = ledgerOn(shared.store, clock, 3);
+  const minute = windowAt("minute", clock.now).name;
+  const demand = (i: number): Demand => ({ counter: `c${i}`, kind: "minute", cap: 10, want: 5 });
+  for (let i = 0; i < 6; i++) {
+    const taken = await ledger.take([demand(i)]);
+    assert(taken.ok);
+    ledger.settle(taken.grant, 0, 1); // 4 of 5 left unspent in the block
+  }
+  await ledger.sync();
+  assertEquals([0, 1, 2].map((i) => ledger.inspect(`c${i}`)), [null, null, null]);
+  for (let i = 0; i < 3; i++) assertEquals(await shared.used(`c${i}`, minute), 1, `c${i}`);
+  for (let i = 3; i < 6; i++) assertEquals(ledger.inspect(`c${i}`)?.held, 4);
 });
