@@ -16,6 +16,9 @@ import { createAdminApi } from "./admin/admin_api.ts";
 import { mountConsole } from "./admin/console.ts";
 import type { AdminContext } from "./admin/context.ts";
 import { createSessions } from "./admin/session.ts";
+import { checkBearer } from "./admin/admin_auth.ts";
+import { createAuthThrottle } from "./admin/auth_throttle.ts";
+import type { UnsharedStore } from "./admin/unshared_store.ts";
 import { createSettings, liveConfig } from "./settings.ts";
 import type { SiteAssets } from "./web/types.ts";
 import { manifest } from "../routes/_manifest.gen.ts";
@@ -26,8 +29,8 @@ import { createTokenQuota } from "./tokens/token_quota.ts";
 import { createLeaseLedger } from "./limits/lease_ledger.ts";
 import { createKeyCaps } from "./limits/key_caps.ts";
 import { createPoolSync, type PoolSync } from "./pool_sync.ts";
-import { validateKeys, type ValidationResult } from "./revalidate.ts";
-import { createCipher, timingSafeEqual } from "./secrets.ts";
+import { revalidationCandidates, validateKeys, type ValidationResult } from "./revalidate.ts";
+import { createCipher } from "./secrets.ts";
 import { importSecrets, resealKeys } from "./seed.ts";
 import type { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
@@ -50,6 +53,11 @@ export interface AppOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Waits (default: `setTimeout`); tests inject one that moves their clock. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Set by adapters whose store lives in one instance while the host runs many (`STORE=memory`
+   * on Workers, Edge Functions, Deno Deploy): admin writes answer 409 and the console says why.
+   */
+  unsharedStore?: UnsharedStore;
   /** The admin console's built browser assets (`deno task build`); null serves pages without them. */
   assets?: SiteAssets | null;
   /**
@@ -65,7 +73,7 @@ export interface GatewayApp {
   app: Hono;
   /**
    * Handles one request: all a platform needs. `env` reaches Hono as `c.env` (Deno's connection
-   * info, whose `remoteAddr` the console's login throttle uses).
+   * info, whose `remoteAddr` the sign-in throttle counts by).
    */
   fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   /** The in-memory snapshot of keys and tokens. */
@@ -227,7 +235,8 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
         written: logs.written,
         failing: logs.failing,
       },
-      ...(region ? { region } : {}),
+      // null when neither the platform nor REGION tells (Deno Deploy exposes no region).
+      region: region ?? null,
       ...(region && config.blockedColos.includes(region.toUpperCase())
         ? { regionBlocked: true }
         : {}),
@@ -237,8 +246,11 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   const sessions = config.adminPassword
     ? await createSessions({ secret: config.secretKey, password: config.adminPassword, now })
     : null;
+  // Admin passwords and the metrics token: wrong guesses counted per address and in total.
+  const throttle = createAuthThrottle({ store, now, logger });
   const admin: AdminContext = {
     logs,
+    throttle,
     config,
     store,
     registry,
@@ -250,6 +262,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     logger,
     settings,
     ...(sessions ? { sessions } : {}),
+    ...(options.unsharedStore ? { unsharedStore: options.unsharedStore } : {}),
   };
   const adminApi = createAdminApi(admin);
   app.route("/admin/api", adminApi);
@@ -263,12 +276,15 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     assets: options.assets ?? null,
   });
 
-  app.get("/metrics", (c) => {
+  app.get("/metrics", async (c) => {
     if (config.metricsToken) {
-      const given = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1] ?? "";
-      if (!timingSafeEqual(given, config.metricsToken)) {
-        throw new HttpError(401, "Metrics need the METRICS_TOKEN bearer token");
-      }
+      await checkBearer(c, {
+        realm: "metrics",
+        secret: config.metricsToken,
+        unauthenticated: new HttpError(401, "Metrics need the METRICS_TOKEN bearer token"),
+        throttle,
+        now,
+      });
     }
     const region = options.regionOf?.(c.req.raw) ?? config.region;
     const text = metrics.render({ registry, pool, logs, now: now(), region });
@@ -310,8 +326,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
       ]);
     },
     revalidateDisabled() {
-      const disabled = registry.keys.filter((k) => !k.record.enabled).map((k) => k.id);
-      return validateKeys(disabled, registry, store, {
+      return validateKeys(revalidationCandidates(registry.keys), registry, store, {
         upstreamUrl: config.upstreamUrl,
         cfAigToken: config.cfAigToken,
         fetch: upstreamFetch,

@@ -36,6 +36,7 @@ export function createMetrics(): Metrics {
   const latencySum = new Map<string, number>();
   const regions = new Map<string, number>();
   const relays = new Map<string, number>();
+  const usageUnknown = new Map<string, number>();
   let failovers = 0;
 
   function add(map: Map<string, number>, labels: string, value: number): void {
@@ -65,10 +66,15 @@ export function createMetrics(): Metrics {
           }
         }
       }
+      if (record.usageUnknown) add(usageUnknown, labels({ flavour: record.flavour }), 1);
       if (record.attempts.length > 1) failovers += record.attempts.length - 1;
       if (record.region) add(regions, labels({ region: record.region }), 1);
       if (record.relayReason) {
-        const outcome = record.relayedTo ? "relayed" : "unreachable";
+        const outcome = !record.relayedTo
+          ? "unreachable"
+          : record.errorClass === "relay_rejected"
+          ? "refused"
+          : "relayed";
         add(relays, labels({ reason: record.relayReason, outcome }), 1);
       }
       if (record.ttfbMs !== null) {
@@ -100,6 +106,12 @@ export function createMetrics(): Metrics {
         "gemini_proxy_tokens_total",
         "Tokens reported by upstream usage metadata, by kind and model.",
         tokens,
+      );
+      counter(
+        out,
+        "gemini_proxy_usage_unknown_total",
+        "Streams that ended without usage (tokens not charged), by API flavour.",
+        usageUnknown,
       );
       counter(out, "gemini_proxy_region_requests_total", "Requests by serving region.", regions);
       counter(

@@ -132,7 +132,13 @@ export default function Dashboard(props: DashboardProps) {
           }`}
           id="errors"
         />
-        <Tile label="Tokens" value={formatCount(s.totals.tokens.total ?? 0)} id="tokens" />
+        <Tile
+          label="Tokens"
+          value={`${formatCount(s.totals.tokens.total ?? 0)}${
+            s.totals.usageUnknown ? ` · ${formatCount(s.totals.usageUnknown)} streams unknown` : ""
+          }`}
+          id="tokens"
+        />
         <Tile
           label="Latency p50 / p95"
           value={latest < 0 ? "–" : `${formatMs(all?.p50[latest])} / ${formatMs(all?.p95[latest])}`}

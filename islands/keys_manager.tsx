@@ -72,18 +72,8 @@ export default function KeysManager(props: KeysManagerProps) {
   async function validate(key: KeyView) {
     results.value = { ...results.value, [key.id]: "Checking..." };
     try {
-      const r = await api<
-        { valid: boolean; reenabled?: boolean; reason?: string; status?: number }
-      >(
-        `/keys/${key.id}/validate`,
-        { method: "POST" },
-      );
-      results.value = {
-        ...results.value,
-        [key.id]: r.valid
-          ? `Valid${r.reenabled ? ", enabled again" : ""}`
-          : `Invalid: ${r.reason ?? `HTTP ${r.status ?? "?"}`}`,
-      };
+      const r = await api<ValidationView>(`/keys/${key.id}/validate`, { method: "POST" });
+      results.value = { ...results.value, [key.id]: validationText(r) };
       await refresh();
     } catch (e) {
       results.value = { ...results.value, [key.id]: messageOf(e) };
@@ -268,6 +258,23 @@ export default function KeysManager(props: KeysManagerProps) {
       </div>
     </div>
   );
+}
+
+/** What `POST /admin/api/keys/{id}/validate` answers. */
+interface ValidationView {
+  verdict: "valid" | "invalid" | "unknown";
+  reenabled?: boolean;
+  disabled?: boolean;
+  reason?: string;
+  status?: number;
+}
+
+/** A validation outcome in words: Google's verdict, or why there was none. */
+function validationText(r: ValidationView): string {
+  const why = r.reason ?? `HTTP ${r.status ?? "?"}`;
+  if (r.verdict === "valid") return `Valid${r.reenabled ? ", enabled again" : ""}`;
+  if (r.verdict === "invalid") return `Invalid: ${why}${r.disabled ? ", disabled" : ""}`;
+  return `Could not check: ${why}`;
 }
 
 function KeyEditForm(props: { keyView: KeyView; onDone: (text: string | null) => void }) {

@@ -211,7 +211,9 @@ export default function LogsView(props: LogsViewProps) {
                 <td class="mono small">{l.keyMasked ?? "–"}</td>
                 <td class="num">{l.attempts.length}</td>
                 <td class="num small">{formatMs(l.durationMs)}</td>
-                <td class="num small">{l.usage ? formatCount(l.usage.total) : "–"}</td>
+                <td class="num small">
+                  {l.usage ? formatCount(l.usage.total) : l.usageUnknown ? "unknown" : "–"}
+                </td>
               </tr>
             ))}
           </tbody>

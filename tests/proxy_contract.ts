@@ -8,6 +8,7 @@ import { GoogleGenAI, Modality } from "@google/genai";
 import OpenAI from "openai";
 import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { type FakeUpstream, type RecordedRequest, startFakeUpstream } from "./fake_upstream.ts";
+import { runVerdictContract } from "./verdict_contract.ts";
 
 /** What a target needs to start a proxy in front of the fake upstream. */
 export interface TargetOptions {
@@ -48,6 +49,11 @@ const MODEL = "gemini-2.5-flash";
 interface Ctx {
   fake: FakeUpstream;
   proxy: ProxyTarget;
+}
+
+/** An SSE body with the fake's random ids and times blanked out, to compare two answers. */
+function withoutIds(sse: string): string {
+  return sse.replace(/"id":"[A-Za-z0-9]+"/g, '"id":"-"').replace(/"created":\d+/g, '"created":0');
 }
 
 /** Finds the upstream record of a response relayed by the proxy. */
@@ -321,6 +327,7 @@ export function runProxyContract(name: string, start: StartTarget): void {
           JSON.stringify({
             model: MODEL,
             stream: true,
+            stream_options: { include_usage: true },
             messages: [{ role: "user", content: "x" }],
           }),
         ],
@@ -347,6 +354,54 @@ export function runProxyContract(name: string, start: StartTarget): void {
       }
       assertUpstreamSawOnlyRealKeys(ctx.fake);
     }));
+
+  Deno.test(`${name}: an OpenAI stream without include_usage asks upstream for usage and hides it`, () =>
+    withProxy(async (ctx) => {
+      const path = "/v1beta/openai/chat/completions";
+      const body = `{"model":"${MODEL}","stream":true,"seed":12345678901234567890,` +
+        '"extra_body":{"google":{"thinking_config":{"thinking_budget":0}}},' +
+        '"messages":[{"role":"user","content":"count me"}]}';
+      const response = await fetch(ctx.proxy.url + path, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" },
+        body,
+      });
+      const text = await response.text();
+      const record = recordOf(ctx.fake, response);
+      await record.done;
+      // Every byte of the client's body goes upstream, with the usage flag added.
+      assertEquals(record.body, `{"stream_options":{"include_usage":true},${body.slice(1)}`);
+      assertStringIncludes(record.responseBody, '"choices":[],');
+      // The client gets what upstream sends a client that did not ask for usage.
+      const direct = await fetch(ctx.fake.url + path, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_KEYS[0]}`, "content-type": "application/json" },
+        body,
+      });
+      assertEquals(withoutIds(text), withoutIds(await direct.text()));
+      assertNotIncludes(text, '"usage"');
+    }));
+
+  Deno.test(`${name}: a stream that ends without usage is counted as usage unknown`, () =>
+    withProxy(async (ctx) => {
+      // Upstream answers 200 and ends the stream before its first chunk (and usageMetadata).
+      ctx.fake.failAll({ kind: "cut_stream", afterChunks: 0 }, { times: 1 });
+      const response = await fetch(
+        `${ctx.proxy.url}/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`,
+        {
+          method: "POST",
+          headers: { "x-goog-api-key": TEST_TOKEN, "content-type": "application/json" },
+          body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "cut" }] }] }),
+        },
+      );
+      assertEquals(response.status, 200);
+      await response.text();
+      // The record is complete once the body has ended, before the client sees its end.
+      const metrics = await (await fetch(`${ctx.proxy.url}/metrics`, {
+        headers: { authorization: "Bearer contract-metrics" },
+      })).text();
+      assertStringIncludes(metrics, 'gemini_proxy_usage_unknown_total{flavour="native"} 1');
+    }, { env: { METRICS_TOKEN: "contract-metrics" } }));
 
   Deno.test(`${name}: ?key= is accepted and replaced by a header upstream`, () =>
     withProxy(async (ctx) => {
@@ -592,4 +647,6 @@ export function runProxyContract(name: string, start: StartTarget): void {
       assertEquals(chunk.bodyBytes, size);
       assertEquals(chunk.key, ctx.fake.requests[0]!.key);
     }));
+
+  runVerdictContract(name, start);
 }

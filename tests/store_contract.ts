@@ -7,6 +7,7 @@ import { assert, assertEquals, assertNotEquals } from "./assert.ts";
 import type { KeyRecord, LeaseRequest, Store, TokenRecord } from "../core/store/store.ts";
 import type { LogRecord } from "../core/logs/log_record.ts";
 import { idAt } from "../core/logs/log_filter.ts";
+import { runAuthThrottleContract } from "./store_contract_auth_throttle.ts";
 
 /** A fresh store plus a clock the test can move, and cleanup. */
 export interface ContractTarget {
@@ -493,6 +494,8 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
       await store.putSettings({ logBodies: "errors" });
       assertEquals(await store.getSettings(), { logBodies: "errors" });
     }));
+
+  runAuthThrottleContract(name, withStore);
 
   Deno.test(`${name} store: ping answers while the store is open`, () =>
     withStore(async ({ store }) => {

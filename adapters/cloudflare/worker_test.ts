@@ -121,6 +121,42 @@ Deno.test("cloudflare worker: the serving colo is in logs, /healthz and metrics"
   }
 });
 
+Deno.test("cloudflare worker with STORE=memory refuses admin writes with 409 naming the store to configure; reads work", async () => {
+  const fake = await startFakeUpstream();
+  const worker = await startWorker({ bindings: workerBindings(fake.url) });
+  const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
+  try {
+    const created = await fetch(`${worker.url}/admin/api/tokens`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ name: "lives in one isolate" }),
+    });
+    assertEquals(created.status, 409);
+    const { error } = await created.json();
+    assertEquals([error.code, error.status], [409, "FAILED_PRECONDITION"]);
+    assertEquals(error.details[0].reason, "STORE_NOT_SHARED");
+    assertStringIncludes(error.message, "STORE=supabase with SUPABASE_URL");
+    for (const [method, path] of [["DELETE", "/tokens/t_x"], ["PATCH", "/settings"]]) {
+      const refused = await fetch(`${worker.url}/admin/api${path}`, {
+        method,
+        headers: admin,
+        body: "{}",
+      });
+      await refused.body?.cancel();
+      assertEquals(refused.status, 409, `${method} ${path}`);
+    }
+    const listed = await fetch(`${worker.url}/admin/api/tokens`, { headers: admin });
+    assertEquals(listed.status, 200);
+    assertEquals((await listed.json()).tokens.length, 1, "only the token from the bindings");
+    const used = await generate(worker.url);
+    await used.body?.cancel();
+    assertEquals(used.status, 200, "the bindings' token still works");
+  } finally {
+    await worker.close();
+    await fake.close();
+  }
+});
+
 Deno.test("cloudflare worker: refused for its location, it relays once to a Deno deployment and clients get 200", async () => {
   const fake = await startFakeUpstream();
   fake.failFor(KEY_W, { kind: "location" });

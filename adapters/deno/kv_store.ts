@@ -2,6 +2,7 @@ import { pacificDay } from "../../core/pacific_time.ts";
 import { withEnabled } from "../../core/store/memory_store.ts";
 import { createKvTokenCounters } from "./kv_token_counters.ts";
 import { createKvLeases } from "./kv_leases.ts";
+import { createKvAuthThrottle } from "./kv_auth_throttle.ts";
 import { idAt, matchesLog } from "../../core/logs/log_filter.ts";
 import type { LogRecord } from "../../core/logs/log_record.ts";
 import type {
@@ -55,6 +56,7 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
   const now = options.now ?? Date.now;
   const tokenCounters = createKvTokenCounters(kv, now);
   const leases = createKvLeases(kv, now);
+  const authThrottle = createKvAuthThrottle(kv, now);
   let aggregatesPrunedAt = 0;
   /** Drops aggregate buckets past their retention, at most once a minute. */
   async function pruneAggregates(): Promise<void> {
@@ -358,6 +360,8 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
       if (!entry.value || entry.value.until <= now()) return null;
       return entry.value.keyId;
     },
+    readAuthThrottle: authThrottle.readAuthThrottle,
+    writeAuthThrottle: authThrottle.writeAuthThrottle,
     async ping() {
       await kv.get(VERSION_KEY);
     },

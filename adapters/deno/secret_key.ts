@@ -5,6 +5,7 @@
  */
 import type { Config } from "../../core/config.ts";
 import { randomSecret } from "../../core/secrets.ts";
+import { onDenoDeploy } from "./local_files.ts";
 
 /**
  * Returns the configured secret, or a generated one for local runs.
@@ -18,9 +19,10 @@ export async function resolveSecretKey(
   env: Record<string, string | undefined>,
 ): Promise<{ secret: string; generatedAt?: string }> {
   if (config.secretKey) return { secret: config.secretKey };
-  if (env.DENO_DEPLOYMENT_ID) {
+  if (onDenoDeploy(env)) {
     throw new Error(
-      "Invalid configuration:\n  SECRET_KEY: required on Deno Deploy (at least 16 characters)",
+      "Invalid configuration:\n  SECRET_KEY: required on Deno Deploy (at least 16 characters; " +
+        'deno deploy env add SECRET_KEY "$(openssl rand -base64 32)" --secret)',
     );
   }
   if (config.store === "memory") return { secret: randomSecret("", 32) };

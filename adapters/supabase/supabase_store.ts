@@ -15,6 +15,7 @@ import { tokenWindows } from "../../core/tokens/token_limits.ts";
 import type { LogRecord } from "../../core/logs/log_record.ts";
 import type {
   AggregateRow,
+  AuthThrottleEntry,
   CooldownRecord,
   KeyRecord,
   KeyStateRecord,
@@ -211,6 +212,14 @@ export function createSupabaseStore(
     },
     getAffinity: (resource) =>
       call<string | null>("gp_get_affinity", { p_resource: resource, p_now: Math.floor(now()) }),
+    // Admin sign-in throttle
+    readAuthThrottle: (scopes) =>
+      call<AuthThrottleEntry[]>("gp_read_auth_throttle", { p_scopes: scopes }),
+    writeAuthThrottle: (writes) =>
+      call<boolean>("gp_write_auth_throttle", {
+        p_writes: writes.map((w) => ({ ...w, expiresAt: Math.ceil(w.expiresAt) })),
+        p_now: Math.floor(now()),
+      }),
     async ping() {
       await call<string>("gp_version");
     },

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import { HttpError } from "../errors.ts";
-import { validateKeys } from "../revalidate.ts";
+import { DISABLED_BY_ADMIN, validateKeys } from "../revalidate.ts";
 import { maskSecret } from "../secrets.ts";
 import { keyId } from "../seed.ts";
 import { splitSecrets } from "../config.ts";
@@ -104,7 +104,7 @@ export function keyRoutes(ctx: AdminContext): Hono {
       const updated = await ctx.store.setKeyEnabled(
         id,
         patch.enabled,
-        "disabled by admin",
+        DISABLED_BY_ADMIN,
         ctx.now(),
       );
       if (!updated) throw new HttpError(404, `Key "${id}" not found`);

@@ -14,6 +14,8 @@ const GRANULARITY_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const TOKEN_KINDS = ["prompt", "candidates", "thoughts", "cached", "toolUse", "total"] as const;
 /** Key and token id of roll-up rows: one row per bucket and model, every key and token summed. */
 export const ROLLUP = "*";
+/** Counter of streams that ended without usage. */
+const USAGE_UNKNOWN = "usage:unknown";
 
 /**
  * The counter increments one record contributes, for every granularity.
@@ -27,6 +29,7 @@ export function deltasOf(record: LogRecord): AggregateDelta[] {
       if (record.usage[kind] > 0) fields.push([`tokens:${kind}`, record.usage[kind]]);
     }
   }
+  if (record.usageUnknown) fields.push([USAGE_UNKNOWN, 1]);
   fields.push([`latency:${latencyBucket(record.durationMs)}`, 1]);
   if (record.attempts.length > 1) fields.push(["failovers", record.attempts.length - 1]);
   const out: AggregateDelta[] = [];
@@ -92,6 +95,7 @@ export function batchDeltas(records: LogRecord[]): AggregateDelta[] {
             if (value > 0) f.set(`tokens:${kind}`, (f.get(`tokens:${kind}`) ?? 0) + value);
           }
         }
+        if (record.usageUnknown) f.set(USAGE_UNKNOWN, (f.get(USAGE_UNKNOWN) ?? 0) + 1);
         f.set(latency, (f.get(latency) ?? 0) + 1);
         if (record.attempts.length > 1) {
           f.set("failovers", (f.get("failovers") ?? 0) + record.attempts.length - 1);
@@ -161,6 +165,8 @@ export interface Stats {
   totals: {
     requests: number;
     failovers: number;
+    /** Streams that ended without usage: their tokens are not in `tokens`. */
+    usageUnknown: number;
     errors: Record<string, number>;
     tokens: Record<string, number>;
   };
@@ -190,7 +196,13 @@ export function buildStats(rows: AggregateRow[], options: StatsOptions): Stats {
   for (let t = first; t < options.to; t += size) buckets.push(t);
   const index = new Map(buckets.map((b, i) => [b, i]));
   const groups = new Map<string, { series: Series; histograms: Map<string, number>[] }>();
-  const totals: Stats["totals"] = { requests: 0, failovers: 0, errors: {}, tokens: {} };
+  const totals: Stats["totals"] = {
+    requests: 0,
+    failovers: 0,
+    usageUnknown: 0,
+    errors: {},
+    tokens: {},
+  };
   // Roll-up rows answer the views by model or over everything; full rows the views by key or
   // token. Each request is in both, so only one kind is counted.
   const rollup = options.groupBy === "none" || options.groupBy === "model";
@@ -225,6 +237,8 @@ export function buildStats(rows: AggregateRow[], options: StatsOptions): Stats {
       } else if (field === "failovers") {
         s.failovers[i]! += value;
         totals.failovers += value;
+      } else if (field === USAGE_UNKNOWN) {
+        totals.usageUnknown += value;
       } else if (field.startsWith("errors:")) {
         s.errors[i]! += value;
         const cls = field.slice(7);

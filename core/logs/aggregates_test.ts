@@ -65,7 +65,7 @@ Deno.test("coalesce() merges identical counters and buildStats() groups series",
       keyId: "*",
       model: "b",
       tokenId: "*",
-      fields: { requests: 1, "latency:250": 1 },
+      fields: { requests: 1, "latency:250": 1, "usage:unknown": 1 },
     },
     // A full-dimension row: counted by key and token views only, never twice.
     { bucket: 0, keyId: "k", model: "a", tokenId: "t", fields: { requests: 2 } },
@@ -80,6 +80,7 @@ Deno.test("coalesce() merges identical counters and buildStats() groups series",
   assertEquals(stats.totals, {
     requests: 3,
     failovers: 1,
+    usageUnknown: 1,
     errors: { quota_minute: 1 },
     tokens: { total: 10 },
   });
@@ -123,9 +124,17 @@ Deno.test("batchDeltas() equals coalesce() over deltasOf() for a batch", () => {
       }]
       : [],
     durationMs: 30 * (i + 1),
-    usage: { prompt: 1, candidates: i, thoughts: 0, cached: 0, toolUse: 0, total: 1 + i },
+    usage: i === 1
+      ? null
+      : { prompt: 1, candidates: i, thoughts: 0, cached: 0, toolUse: 0, total: 1 + i },
+    ...(i === 1 ? { usageUnknown: true } : {}),
   }));
   const sort = (d: { granularity: string; bucket: number; tokenId: string; field: string }[]) =>
     d.map((x) => JSON.stringify(x)).sort();
   assertEquals(sort(batchDeltas(records)), sort(coalesce(records.flatMap(deltasOf))));
+  assertEquals(
+    batchDeltas(records).filter((d) => d.field === "usage:unknown").map((d) => d.value),
+    [1, 1, 1, 1, 1, 1],
+    "one stream without usage, in the full and roll-up rows of each granularity",
+  );
 });

@@ -58,6 +58,8 @@ export interface LogRecord {
   bytesOut: number;
   /** Token usage from usageMetadata / OpenAI usage. */
   usage: Usage | null;
+  /** A successful stream ended without usage: its tokens are unknown (not charged, not 0). */
+  usageUnknown?: boolean;
   /** Last finish reason seen. */
   finishReason: string | null;
   /** A stream that ended without a finish reason or with an error after success began. */

@@ -5,9 +5,10 @@
  */
 import { type Affinity, createdResources, resourcesInBody } from "../affinity.ts";
 import { authenticate } from "../auth.ts";
-import { classifyUpstream } from "../classify.ts";
+import { classifyUpstream, isKeyVerdict, type Verdict } from "../classify.ts";
 import type { Config } from "../config.ts";
-import { HttpError, retryInfo } from "../errors.ts";
+import { timeBudget } from "../deadlines.ts";
+import { HttpError } from "../errors.ts";
 import type { KeyPool, Pick } from "../key_pool.ts";
 import type { Logger } from "../logger.ts";
 import type { PoolSync } from "../pool_sync.ts";
@@ -15,6 +16,7 @@ import type { ActiveKey, Registry } from "../registry.ts";
 import { clientCredential, upstreamSearch } from "./credentials.ts";
 import { clientHeaders, headerBytes } from "./headers.ts";
 import { prepareBody, type PreparedBody } from "./request_body.ts";
+import { askForUsage } from "./include_usage.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
 import type { RegionalRelay, RelayCaller, RelayReason } from "./regional_relay.ts";
@@ -23,6 +25,7 @@ import { redact } from "../secrets.ts";
 import { type Attempt, callUpstream, readBounded, rebuild } from "./upstream_call.ts";
 import { createRequestLog, noteToken, proxyErrorClass } from "./request_log.ts";
 import { respond } from "./respond.ts";
+import { noUsableKey } from "./no_usable_key.ts";
 import type { TokenRecord } from "../store/store.ts";
 import type { Admission, TokenQuota } from "../tokens/token_quota.ts";
 import type { KeyCaps } from "../limits/key_caps.ts";
@@ -86,7 +89,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     logger,
     regionOf: deps.regionOf,
     onFinish(record) {
-      admissions.get(record)?.settle(record.usage);
+      // A stream whose usage never came keeps its whole reservation: its tokens are unknown.
+      if (!record.usageUnknown) admissions.get(record)?.settle(record.usage);
       deps.onFinish?.(record);
     },
   });
@@ -147,7 +151,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     if (declared > config.maxBodyBytes) {
       throw new HttpError(413, `Request body of ${declared} bytes exceeds ${config.maxBodyBytes}`);
     }
-    registry.touch();
+    // Judged against a snapshot at most a second old: revoked and new tokens, changed keys.
+    await registry.ensureFresh();
 
     const credential = clientCredential(request.headers, url.searchParams);
     let pinned: { key: ActiveKey; resource: string } | null = null;
@@ -192,6 +197,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     }
     pinned ??= await pinnedByResources(route, body);
     if (relayed) await relayed.checkBody(body.body instanceof Uint8Array ? body.body : null);
+    // Every stream is charged: OpenAI streams ask upstream for usage even when the client did not.
+    route.hideUsage = askForUsage(route, request.method, body);
     if (deps.relay?.blocked(ex.region)) {
       const answer = await relayOut(request, url, route, body, ex, token, "blocked_colo");
       if (answer) return answer;
@@ -199,15 +206,27 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
 
     const target = config.upstreamUrl + route.path + upstreamSearch(url.search);
     const tried = new Set<string>();
+    /** Keys that failed transiently before another answered (their health streaks). */
+    const transient: Array<{ key: ActiveKey; status: number; verdict: Verdict }> = [];
     let last: Attempt | null = null;
+    let lastVerdict: Verdict | null = null;
+    // One wait for headers per request, shared by every key tried: a platform whose gateway
+    // gives up on a silent request (Supabase: 150 s) still gets the proxy's own 504 first.
+    let headersLeft: (() => number) | null = null;
     for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
+      if (headersLeft && headersLeft() <= 0) break;
       const key = pinned?.key ?? await nextKey(model, tried, last);
       if (!key) break;
       if (pinned) deps.caps.force(key, model);
       tried.add(key.id);
       poolSync.countUse(key, model);
       const started = deps.now();
-      last = await callUpstream(request, route, target, key, body, { config, fetch: deps.fetch });
+      headersLeft ??= timeBudget(config.upstreamTimeoutMs);
+      last = await callUpstream(request, route, target, key, body, {
+        config,
+        fetch: deps.fetch,
+        timeoutMs: headersLeft(),
+      });
       ex.keyId = key.id;
       ex.keyMasked = key.record.masked;
       const attemptRecord = {
@@ -222,7 +241,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         const { response } = last;
         ex.ttfbMs = deps.now() - ex.time;
         if (response.status < 400) {
-          poolSync.noteSuccess(key);
+          poolSync.noteSuccess(key, transient);
           ex.status = response.status;
           return relay(request, url, route, key, response, model, ex, token);
         }
@@ -234,10 +253,18 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         });
         attemptRecord.errorClass = verdict.errorClass;
         poolSync.noteError(key, model, response.status, verdict);
+        if (verdict.action === "retry") transient.push({ key, status: response.status, verdict });
         last = { kind: "response", response: rebuild(response, text) };
+        lastVerdict = verdict;
         if (verdict.errorClass === "location") {
           const answer = await relayOut(request, url, route, body, ex, token, "location");
           if (answer) return answer;
+        }
+        if (verdict.action === "disable" && (!body.replayable || pinned)) {
+          ex.errorClass = verdict.errorClass;
+          throw pinned
+            ? resourceKeyUnavailable(`Resource "${pinned.resource}"`, true)
+            : noKey(model);
         }
         if (verdict.action === "pass" || !body.replayable || pinned) {
           return finishError(ex, last.response, text, verdict.errorClass);
@@ -251,21 +278,25 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         if (verdict.action === "retry") await deps.sleep(config.retryBackoffMs * attempt);
       } else {
         ex.errorClass = last.verdict.errorClass;
+        lastVerdict = last.verdict;
         if (request.signal.aborted) throw last.error;
-        poolSync.noteError(key, model, last.error.code, last.verdict);
+        transient.push({ key, status: 0, verdict: last.verdict });
         if (!body.replayable || pinned) throw last.error;
         await deps.sleep(config.retryBackoffMs * attempt);
       }
     }
-    if (last === null) throw exhausted(model);
+    if (last === null) throw noKey(model);
     if (last.kind === "failed") throw last.error;
     const lastClass = ex.attempts.at(-1)?.errorClass ?? null;
-    // Every attempt ended in a key-related error: when no key is left for the model, say when
-    // one frees up rather than relaying one key's 429.
-    if (last.response.status === 429 && pool.pick(model).key === null) {
+    // The last key was retired, or none is left for the model: the pool answers, in its own
+    // words (Google's key-invalid text would read as a bad proxy token to an SDK).
+    if (
+      lastVerdict && isKeyVerdict(lastVerdict) &&
+      (lastVerdict.action === "disable" || pool.pick(model).key === null)
+    ) {
       await last.response.body?.cancel();
       ex.errorClass = lastClass;
-      throw exhausted(model);
+      throw noKey(model);
     }
     const text = await last.response.text();
     return finishError(ex, rebuild(last.response, text), text, lastClass);
@@ -297,22 +328,14 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     let pick = await pickWithin(model, tried);
     if (pick.key) return pick.key;
     if (last !== null) return null;
-    if (registry.keys.length === 0) {
-      throw new HttpError(
-        503,
-        "No Gemini API key is configured: set GEMINI_API_KEYS or add keys in the admin console",
-      );
-    }
-    if (registry.enabledKeys.length === 0) {
-      throw new HttpError(503, "No Gemini API key is available: every key is disabled");
-    }
+    if (registry.enabledKeys.length === 0) throw noKey(model);
     const wait = pick.earliest === null ? Infinity : pick.earliest - deps.now();
     if (wait > 0 && wait <= config.waitWhenExhaustedMs) {
       await deps.sleep(wait);
       pick = await pickWithin(model, tried);
       if (pick.key) return pick.key;
     }
-    throw exhausted(model);
+    throw noKey(model);
   }
 
   /** Picks a key and counts the request against its caps; a key found capped is passed over. */
@@ -325,20 +348,9 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     }
   }
 
-  function exhausted(model: string | null): HttpError {
-    const { earliest } = pool.pick(model);
-    const seconds = earliest ? Math.max(1, Math.ceil((earliest - deps.now()) / 1000)) : 60;
-    return new HttpError(
-      429,
-      `Every Gemini API key is resting for ${
-        model ? `model "${model}"` : "this request"
-      }: retry in ${seconds}s`,
-      {
-        reason: "ALL_KEYS_COOLING",
-        details: [retryInfo(seconds)],
-        headers: { "retry-after": String(seconds) },
-      },
-    );
+  /** The pool's answer when no key can serve the model (503 or 429, see `noUsableKey`). */
+  function noKey(model: string | null): HttpError {
+    return noUsableKey(model, { registry, pool, now: deps.now() });
   }
 
   async function relay(
@@ -420,7 +432,9 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     ex.keyId = ex.keyMasked = null;
     if (response.status >= 400) {
       const text = await readBounded(response);
-      const { errorClass } = classifyUpstream(response.status, text, { now: deps.now() });
+      const errorClass = answer.refused
+        ? "relay_rejected"
+        : classifyUpstream(response.status, text, { now: deps.now() }).errorClass;
       return finishError(ex, rebuild(response, text), text, errorClass);
     }
     ex.status = response.status;
@@ -454,13 +468,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       return null;
     }
     const key = registry.keyById(owner);
-    if (!key || !key.record.enabled) {
-      throw new HttpError(
-        400,
-        `${label} belongs to a Gemini API key that is ${key ? "disabled" : "no longer configured"}`,
-        { status: "FAILED_PRECONDITION", reason: "RESOURCE_KEY_UNAVAILABLE" },
-      );
-    }
+    if (!key || !key.record.enabled) throw resourceKeyUnavailable(label, key !== undefined);
     return { key, resource };
   }
 
@@ -477,7 +485,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       throw new HttpError(501, "This deployment cannot relay WebSockets");
     }
     const key = (await pickWithin(route.model, new Set())).key;
-    if (!key) throw exhausted(route.model);
+    if (!key) throw noKey(route.model);
     poolSync.countUse(key, route.model);
     ex.keyId = key.id;
     ex.keyMasked = key.record.masked;
@@ -486,6 +494,17 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     const wsBase = config.upstreamUrl.replace(/^http/, "ws");
     return deps.liveBridge(request, `${wsBase}${route.path}?${params}`);
   }
+}
+
+/** A resource pinned to a key that can no longer serve it. */
+function resourceKeyUnavailable(label: string, disabled: boolean): HttpError {
+  return new HttpError(
+    400,
+    `${label} belongs to a Gemini API key that is ${
+      disabled ? "disabled" : "no longer configured"
+    }`,
+    { status: "FAILED_PRECONDITION", reason: "RESOURCE_KEY_UNAVAILABLE" },
+  );
 }
 
 /** The model named in an OpenAI-style body, without the `models/` prefix. */

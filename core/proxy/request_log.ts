@@ -119,6 +119,8 @@ export function noteToken(ex: LogRecord, token: { id: string; name: string }): v
 export function proxyErrorClass(error: HttpError): string {
   const reason = error.details.find((d) => d["@type"].endsWith("ErrorInfo"))?.reason;
   if (reason === "ALL_KEYS_COOLING") return "keys_exhausted";
+  if (reason === "NO_USABLE_KEY") return "no_keys";
+  if (typeof reason === "string" && reason.startsWith("RELAY_")) return "relay";
   if (typeof reason === "string" && reason.startsWith("PROXY_TOKEN")) return "auth";
   if (typeof reason === "string" && reason.startsWith("TOKEN_")) return "token_quota";
   if (error.code === 413 || error.code === 431) return "too_large";

@@ -21,6 +21,11 @@ export interface ProxyRoute {
   uploadId: string | null;
   /** Resource names the path refers to (`files/abc`, `cachedContents/x`, `batches/y`). */
   resources: string[];
+  /**
+   * Set once the body is read: the proxy asked upstream for the usage of an OpenAI stream whose
+   * client did not ask for it, so that usage is kept out of what the client receives.
+   */
+  hideUsage?: boolean;
 }
 
 const VERSION = /^v1(?:beta|alpha)?\d*$/;

@@ -1,6 +1,7 @@
 import { pacificDay } from "../pacific_time.ts";
 import { createMemoryTokenCounters } from "./memory_token_counters.ts";
 import { createMemoryLeases } from "./memory_leases.ts";
+import { createMemoryAuthThrottle } from "./memory_auth_throttle.ts";
 import { matchesLog } from "../logs/log_filter.ts";
 import type { LogRecord } from "../logs/log_record.ts";
 import type {
@@ -34,6 +35,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const states = new Map<string, KeyStateRecord>();
   const tokenCounters = createMemoryTokenCounters(now);
   const leases = createMemoryLeases(now);
+  const authThrottle = createMemoryAuthThrottle({ now });
   const logs: { record: LogRecord; until: number }[] = [];
   const aggregates = new Map<string, AggregateRow>();
   const counters = new Map<string, number>();
@@ -200,6 +202,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       if (!entry || entry.until <= now()) return Promise.resolve(null);
       return Promise.resolve(entry.keyId);
     },
+    readAuthThrottle: authThrottle.readAuthThrottle,
+    writeAuthThrottle: authThrottle.writeAuthThrottle,
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

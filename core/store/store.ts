@@ -246,6 +246,42 @@ export interface TokenUsage {
   monthTokens: number;
 }
 
+// Admin sign-in throttle
+
+/** What the sign-in throttle keeps for one scope (a client address, or every client). */
+export interface AuthThrottleState {
+  /** Wrong secrets counted (forgotten after a quiet while). */
+  failures: number;
+  /** Time of the last wrong secret (epoch ms). */
+  failedAt: number;
+  /** Checks admitted and not yet settled (a guess in flight). */
+  pending: number;
+  /** Time of the last admitted check (epoch ms). */
+  pendingAt: number;
+}
+
+/** One scope as read from the store, with the version a later write must match. */
+export interface AuthThrottleEntry {
+  /** Scope name, e.g. `admin:ip:203.0.113.7` or `admin:*`. */
+  scope: string;
+  /** The stored state; null when the scope has none. */
+  state: AuthThrottleState | null;
+  /** Opaque version, never reused; null when the scope has none. */
+  version: string | null;
+}
+
+/** A compare-and-set write of one scope. */
+export interface AuthThrottleWrite {
+  /** Scope name. */
+  scope: string;
+  /** The version read: the write fails when the stored one differs (null: must be absent). */
+  version: string | null;
+  /** The new state; null deletes the scope. */
+  state: AuthThrottleState | null;
+  /** When the store may forget the scope (epoch ms). */
+  expiresAt: number;
+}
+
 /** Storage backend. Every method may be called concurrently from many requests. */
 export interface Store {
   /** Backend name for health output: `memory`, `kv`, `supabase`. */
@@ -346,6 +382,16 @@ export interface Store {
   putAffinity(resource: string, keyId: string, ttlMs: number): Promise<void>;
   /** The key id owning a resource, or null when unknown or expired. */
   getAffinity(resource: string): Promise<string | null>;
+  /**
+   * The sign-in throttle's scopes (those with no state come back with null state and version).
+   * Never on the hot path: only admin and metrics authentication read it.
+   */
+  readAuthThrottle(scopes: string[]): Promise<AuthThrottleEntry[]>;
+  /**
+   * Writes scopes of the sign-in throttle atomically, across processes, if every version still
+   * matches what was read. @returns false, writing nothing, when one changed.
+   */
+  writeAuthThrottle(writes: AuthThrottleWrite[]): Promise<boolean>;
   /** Throws when the backend is unreachable. */
   ping(): Promise<void>;
   /** Releases the backend. */

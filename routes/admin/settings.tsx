@@ -4,6 +4,7 @@
  * @module
  */
 import { settingsView } from "../../core/admin/settings_api.ts";
+import { unsharedStoreError } from "../../core/admin/unshared_store.ts";
 import type { ConsoleState } from "../../core/admin/console.ts";
 import { HttpError } from "../../core/errors.ts";
 import { type SettingName, type SettingsPatch, settingsPatchSchema } from "../../core/settings.ts";
@@ -99,22 +100,24 @@ export const handler: Handlers<ConsoleState> = {
     }
     const parsed = settingsPatchSchema.safeParse(patch);
     let error: string | undefined;
+    let status = 400;
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = FIELDS.find((f) => f.name === issue?.path[0]);
       error = `${field?.label ?? "A setting"}: ${issue?.message ?? "invalid value"}`;
     } else {
       try {
+        const unshared = ctx.state.deps.admin.unsharedStore;
+        if (unshared) throw unsharedStoreError(unshared);
         await settings.save(parsed.data as SettingsPatch);
       } catch (e) {
         if (!(e instanceof HttpError)) throw e;
         error = e.message;
+        status = e.code;
       }
     }
     if (error) {
-      return ctx.render({ view: settingsView(settings), error } satisfies SettingsData, {
-        status: 400,
-      });
+      return ctx.render({ view: settingsView(settings), error } satisfies SettingsData, { status });
     }
     return ctx.redirect("/admin/settings?saved");
   },

@@ -66,6 +66,9 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
     ["User agent", log.userAgent ?? "–"],
   ];
   if (log.truncated) facts.push(["Truncated", "the stream ended early"]);
+  if (log.usageUnknown) {
+    facts.push(["Tokens", "unknown: the stream ended without usage, so it was not charged"]);
+  }
   return (
     <>
       <PageTitle title={`Request ${log.id}`} />
