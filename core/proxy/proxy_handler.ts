@@ -89,8 +89,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     logger,
     regionOf: deps.regionOf,
     onFinish(record) {
-      // A stream whose usage never came keeps its whole reservation: its tokens are unknown.
-      if (!record.usageUnknown) admissions.get(record)?.settle(record.usage);
+      admissions.get(record)?.settle(record.usage);
       deps.onFinish?.(record);
     },
   });
