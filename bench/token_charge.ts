@@ -1,7 +1,7 @@
 /**
- * What proxy-token limits cost on the hot path: a token with limits (rpm, rpd and tpd, all far
- * above what the run uses) against an unlimited one, on sequential generateContent requests
- * through the Deno server (fake upstream on 127.0.0.1), with each store:
+ * What proxy-token limits cost on the hot path: a token with limits (rpm, rpd, tpd and a monthly
+ * budget, all far above what the run uses) against an unlimited one, on sequential
+ * generateContent requests through the Deno server (fake upstream on 127.0.0.1), with each store:
  * - Supabase (`STORE=supabase`): real PostgreSQL behind the test PostgREST shim, with 50 ms added
  *   to every store call, as for a function 50 ms away from its database;
  * - Deno KV (`STORE=kv`): a local file.
@@ -29,13 +29,18 @@ const END = "<!-- token-limits:end -->";
 /** Milliseconds added to every Supabase store call. */
 export const STORE_RTT_MS = 50;
 const LIMITED = "gp-BENCH-limited-token-000000001";
-const LIMITS = { rpm: 1_000_000, rpd: 100_000_000, tpd: 1_000_000_000_000 };
+const LIMITS = {
+  rpm: 1_000_000,
+  rpd: 100_000_000,
+  tpd: 1_000_000_000_000,
+  budgetMicros: 1_000_000_000_000_000,
+};
 
 /** Latencies of one token on one store. */
 export interface LatencyRow {
   /** `Supabase, 50 ms away` or `Deno KV file`. */
   store: string;
-  /** `unlimited` or `rpm + rpd + tpd`. */
+  /** `unlimited` or `rpm + rpd + tpd + budget`. */
   token: string;
   p50: number;
   p90: number;
@@ -142,7 +147,7 @@ async function measure(
     LOG_LEVEL: "warn",
   }, { logSink: () => {}, assets: null });
   try {
-    const tokens = [["unlimited", TOKEN], ["rpm + rpd + tpd", LIMITED]] as const;
+    const tokens = [["unlimited", TOKEN], ["rpm + rpd + tpd + budget", LIMITED]] as const;
     for (const [, secret] of tokens) await run(server.url, secret, 50);
     const samples = new Map<string, number[]>(tokens.map(([name]) => [name, []]));
     const calls = new Map<string, number>(tokens.map(([name]) => [name, 0]));
@@ -226,8 +231,8 @@ export function renderLimitsSection(bench: LimitsBench, command: string): string
         : `; load average ${load} on ${navigator.hardwareConcurrency} CPUs at the start`
     }).`,
     "Sequential generateContent requests through the Deno server (fake upstream on 127.0.0.1, no",
-    "delay), alternating between an unlimited token and one with `rpm`, `rpd` and `tpd` set far",
-    "above what the run uses. Supabase: real PostgreSQL behind the test PostgREST shim",
+    "delay), alternating between an unlimited token and one with `rpm`, `rpd`, `tpd` and a monthly",
+    "budget set far above what the run uses. Supabase: real PostgreSQL behind the test PostgREST shim",
     `(tests/support/), with ${STORE_RTT_MS} ms added to every store call. "Store lease calls" counts`,
     "the `gp_take_leases` calls served while that token's requests ran (background refills",
     "included): the limited token leases capacity in blocks instead of a round trip per request.",

@@ -28,6 +28,7 @@ import { createKeyPool, type KeyPool } from "./key_pool.ts";
 import { createTokenQuota } from "./tokens/token_quota.ts";
 import { createLeaseLedger } from "./limits/lease_ledger.ts";
 import { createKeyCaps } from "./limits/key_caps.ts";
+import { livePrices } from "./cost/prices.ts";
 import { createPoolSync, type PoolSync } from "./pool_sync.ts";
 import { revalidationCandidates, validateKeys, type ValidationResult } from "./revalidate.ts";
 import { createCipher } from "./secrets.ts";
@@ -185,6 +186,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     affinity: createAffinity(store, now),
     tokens: tokenQuota,
     caps,
+    prices: livePrices(() => settings.current.prices),
     fetch: upstreamFetch,
     now,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),

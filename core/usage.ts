@@ -24,6 +24,10 @@ export interface Usage {
   toolUse: number;
   /** Total as upstream reports it. */
   total: number;
+  /** Audio tokens of the prompt (cached ones included), when upstream breaks the prompt down. */
+  audio?: number;
+  /** Audio tokens among the cached ones, when upstream breaks the cache down. */
+  cachedAudio?: number;
 }
 
 /** What the tap saw when the body ended. */
@@ -212,7 +216,7 @@ export function usageFromObject(object: unknown, flavour: "native" | "openai"): 
     const prompt = n("prompt_tokens");
     const completion = n("completion_tokens");
     const thoughts = details?.reasoning_tokens ?? 0;
-    return {
+    const usage: Usage = {
       prompt,
       candidates: completion - thoughts,
       thoughts,
@@ -220,12 +224,15 @@ export function usageFromObject(object: unknown, flavour: "native" | "openai"): 
       toolUse: 0,
       total: n("total_tokens") || prompt + completion,
     };
+    const audio = promptDetails?.audio_tokens;
+    if (typeof audio === "number" && audio > 0) usage.audio = audio;
+    return usage;
   }
   const prompt = n("promptTokenCount");
   const candidates = n("candidatesTokenCount");
   const thoughts = n("thoughtsTokenCount");
   const toolUse = n("toolUsePromptTokenCount");
-  return {
+  const usage: Usage = {
     prompt,
     candidates,
     thoughts,
@@ -233,6 +240,22 @@ export function usageFromObject(object: unknown, flavour: "native" | "openai"): 
     toolUse,
     total: n("totalTokenCount") || prompt + candidates + thoughts + toolUse,
   };
+  const audio = audioTokens(value.promptTokensDetails);
+  if (audio > 0) usage.audio = audio;
+  const cachedAudio = audioTokens(value.cacheTokensDetails);
+  if (cachedAudio > 0) usage.cachedAudio = cachedAudio;
+  return usage;
+}
+
+/** The AUDIO entry of a `ModalityTokenCount` list (`[{modality, tokenCount}]`), or 0. */
+function audioTokens(details: unknown): number {
+  if (!Array.isArray(details)) return 0;
+  let tokens = 0;
+  for (const entry of details) {
+    const { modality, tokenCount } = (entry ?? {}) as { modality?: unknown; tokenCount?: unknown };
+    if (modality === "AUDIO" && typeof tokenCount === "number") tokens += tokenCount;
+  }
+  return tokens;
 }
 
 /**

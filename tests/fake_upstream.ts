@@ -138,7 +138,8 @@ export const FAKE_MODEL_IDS: readonly string[] = [
  * The fake's token count for a text: its number of whitespace-separated words.
  *
  * promptTokenCount is this over every text part of systemInstruction and contents (plus the tokens
- * of a referenced cachedContent); candidatesTokenCount is this over the reply.
+ * of a referenced cachedContent); candidatesTokenCount is this over the reply; thoughtsTokenCount
+ * is the request's `generationConfig.thinkingConfig.thinkingBudget` when it sets a positive one.
  */
 export function countFakeTokens(text: string): number {
   return text.split(/\s+/).filter((word) => word !== "").length;
@@ -1343,6 +1344,8 @@ interface Plan {
   responseId: string;
   promptTokens: number;
   cachedTokens: number;
+  /** thinking tokens: the request's thinkingConfig.thinkingBudget when positive, else 0 */
+  thoughtsTokens: number;
   /** reply split into words with their leading whitespace, so pieces concatenate back */
   words: string[];
   finishReason: string;
@@ -1368,6 +1371,7 @@ function planGeneration(ctx: Ctx, model: string, body: Json): Plan | GoogleError
   let words: string[] = reply.match(/\s*\S+/g) ?? [reply];
   let finishReason = "STOP";
   const max = Number(asObj(body.generationConfig)?.maxOutputTokens);
+  const budget = Number(asObj(asObj(body.generationConfig)?.thinkingConfig)?.thinkingBudget);
   if (max > 0 && words.length > max) {
     words = words.slice(0, max);
     finishReason = "MAX_TOKENS";
@@ -1377,6 +1381,7 @@ function planGeneration(ctx: Ctx, model: string, body: Json): Plan | GoogleError
     responseId: responseId(),
     promptTokens: countFakeTokens(promptText) + cachedTokens,
     cachedTokens,
+    thoughtsTokens: budget > 0 ? Math.floor(budget) : 0,
     words,
     finishReason,
   };
@@ -1413,12 +1418,13 @@ function checkReferences(ctx: Ctx, body: Json, contents: Json[]): GoogleError | 
   return null;
 }
 
-function usageMetadata(prompt: number, candidates: number, cached: number): Json {
+function usageMetadata(prompt: number, candidates: number, cached: number, thoughts = 0): Json {
   const usage: Json = {};
   if (prompt) usage.promptTokenCount = prompt;
   if (candidates) usage.candidatesTokenCount = candidates;
-  if (prompt + candidates) usage.totalTokenCount = prompt + candidates;
+  if (prompt + candidates + thoughts) usage.totalTokenCount = prompt + candidates + thoughts;
   if (cached) usage.cachedContentTokenCount = cached;
+  if (thoughts) usage.thoughtsTokenCount = thoughts;
   if (prompt) usage.promptTokensDetails = [{ modality: "TEXT", tokenCount: prompt }];
   if (cached) usage.cacheTokensDetails = [{ modality: "TEXT", tokenCount: cached }];
   return usage;
@@ -1430,7 +1436,12 @@ function generateResponse(plan: Plan, text: string, sentWords: number, finish: b
   candidate.index = 0;
   return {
     candidates: [candidate],
-    usageMetadata: usageMetadata(plan.promptTokens, sentWords, plan.cachedTokens),
+    usageMetadata: usageMetadata(
+      plan.promptTokens,
+      sentWords,
+      plan.cachedTokens,
+      plan.thoughtsTokens,
+    ),
     modelVersion: plan.modelVersion,
     responseId: plan.responseId,
   };

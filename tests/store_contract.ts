@@ -8,6 +8,7 @@ import type { KeyRecord, LeaseRequest, Store, TokenRecord } from "../core/store/
 import type { LogRecord } from "../core/logs/log_record.ts";
 import { idAt } from "../core/logs/log_filter.ts";
 import { runAuthThrottleContract } from "./store_contract_auth_throttle.ts";
+import { runCostContract } from "./store_contract_cost.ts";
 
 /** A fresh store plus a clock the test can move, and cleanup. */
 export interface ContractTarget {
@@ -361,6 +362,7 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
         dayTokens: 1000,
         monthRequests: 2,
         monthTokens: 1000,
+        monthCostMicros: 0,
       });
       assertEquals(await store.readTokenUsage("u", at), {
         minuteRequests: 10,
@@ -368,6 +370,7 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
         dayTokens: 50,
         monthRequests: 10,
         monthTokens: 50,
+        monthCostMicros: 0,
       });
       const tomorrow = at + 24 * 3_600_000;
       assertEquals(await store.readTokenUsage("t", tomorrow), {
@@ -376,6 +379,7 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
         dayTokens: 0,
         monthRequests: 2,
         monthTokens: 1000,
+        monthCostMicros: 0,
       });
       assertEquals((await store.readTokenUsage("nobody", at)).monthTokens, 0);
     }));
@@ -501,4 +505,6 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
     withStore(async ({ store }) => {
       await store.ping();
     }));
+
+  runCostContract(name, withStore);
 }

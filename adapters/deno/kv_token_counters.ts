@@ -3,8 +3,10 @@
  * place.
  *
  * Layout: `["tokusage", window, tokenId, "r" | "t"]` holds a `Deno.KvU64` of requests or tokens,
- * `["tokseen", tokenId]` the last counted request's time. These are for display: limits are held
- * by lease counters (`kv_leases.ts`).
+ * `["tokusage", month, tokenId, "cu" | "cd"]` the µUSD added to and given back from the month's
+ * spending (a KvU64 only grows, so spending is `cu - cd`), `["tokseen", tokenId]` the last
+ * counted request's time. These are for display: limits are held by lease counters
+ * (`kv_leases.ts`).
  * @module
  */
 import { retentionBounds, tokenWindows } from "../../core/tokens/token_limits.ts";
@@ -23,7 +25,7 @@ const MAX_BACKOFF_MS = 4;
 /** Retries of a call SQLite refused because another process held the file (about 0.4 s). */
 const LOCKED_RETRIES = 200;
 
-type Kind = "r" | "t";
+type Kind = "r" | "t" | "cu" | "cd";
 
 /**
  * Creates the counters on an open Deno KV handle.
@@ -74,6 +76,8 @@ export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCo
           sum(key(window, d.tokenId, "r"), d.requests);
           sum(key(window, d.tokenId, "t"), d.tokens);
         }
+        const cost = Math.round(d.costMicros ?? 0);
+        sum(key(w.month, d.tokenId, cost > 0 ? "cu" : "cd"), Math.abs(cost));
         if (d.requests > 0) seen.set(d.tokenId, Math.max(seen.get(d.tokenId) ?? 0, d.at));
       }
       const mutations: ((op: Deno.AtomicOperation) => void)[] = [
@@ -93,12 +97,16 @@ export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCo
     },
     async readTokenUsage(tokenId, at) {
       const w = tokenWindows(at);
-      const [minute, day, dayTokens, month, monthTokens] = await kv.getMany<Deno.KvU64[]>([
+      const [minute, day, dayTokens, month, monthTokens, up, down] = await kv.getMany<
+        Deno.KvU64[]
+      >([
         key(w.minute, tokenId, "r"),
         key(w.day, tokenId, "r"),
         key(w.day, tokenId, "t"),
         key(w.month, tokenId, "r"),
         key(w.month, tokenId, "t"),
+        key(w.month, tokenId, "cu"),
+        key(w.month, tokenId, "cd"),
       ]);
       const usage: TokenUsage = {
         minuteRequests: count(minute),
@@ -106,6 +114,7 @@ export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCo
         dayTokens: count(dayTokens),
         monthRequests: count(month),
         monthTokens: count(monthTokens),
+        monthCostMicros: count(up) - count(down),
       };
       return usage;
     },

@@ -166,6 +166,7 @@ export function createSupabaseStore(
           period,
           requests: Math.max(0, Math.round(d.requests)),
           tokens: Math.max(0, Math.round(d.tokens)),
+          ...(period === w.month && d.costMicros ? { costMicros: Math.round(d.costMicros) } : {}),
         }));
       });
       const seen = deltas.filter((d) => d.requests > 0).map((d) => ({
@@ -174,14 +175,15 @@ export function createSupabaseStore(
       }));
       if (rows.length > 0) await call<null>("gp_add_token_usage", { p_rows: rows, p_seen: seen });
     },
-    readTokenUsage(tokenId, at) {
+    async readTokenUsage(tokenId, at) {
       const w = tokenWindows(at);
-      return call<TokenUsage>("gp_read_token_usage", {
+      const usage = await call<TokenUsage>("gp_read_token_usage", {
         p_token_id: tokenId,
         p_minute: w.minute,
         p_day: w.day,
         p_month: w.month,
       });
+      return { ...usage, monthCostMicros: Number(usage.monthCostMicros ?? 0) };
     },
     async takeLeases(requests) {
       if (requests.length === 0) return [];

@@ -16,6 +16,10 @@ const TOKEN_KINDS = ["prompt", "candidates", "thoughts", "cached", "toolUse", "t
 export const ROLLUP = "*";
 /** Counter of streams that ended without usage. */
 const USAGE_UNKNOWN = "usage:unknown";
+/** Sum of known costs, µUSD. */
+const COST = "cost";
+/** Counter of requests whose cost is unknown (not in `cost`, never counted as 0). */
+const COST_UNKNOWN = "cost:unknown";
 
 /**
  * The counter increments one record contributes, for every granularity.
@@ -30,6 +34,8 @@ export function deltasOf(record: LogRecord): AggregateDelta[] {
     }
   }
   if (record.usageUnknown) fields.push([USAGE_UNKNOWN, 1]);
+  if (record.costMicros) fields.push([COST, record.costMicros]);
+  if (record.costUnknown) fields.push([COST_UNKNOWN, 1]);
   fields.push([`latency:${latencyBucket(record.durationMs)}`, 1]);
   if (record.attempts.length > 1) fields.push(["failovers", record.attempts.length - 1]);
   const out: AggregateDelta[] = [];
@@ -96,6 +102,8 @@ export function batchDeltas(records: LogRecord[]): AggregateDelta[] {
           }
         }
         if (record.usageUnknown) f.set(USAGE_UNKNOWN, (f.get(USAGE_UNKNOWN) ?? 0) + 1);
+        if (record.costMicros) f.set(COST, (f.get(COST) ?? 0) + record.costMicros);
+        if (record.costUnknown) f.set(COST_UNKNOWN, (f.get(COST_UNKNOWN) ?? 0) + 1);
         f.set(latency, (f.get(latency) ?? 0) + 1);
         if (record.attempts.length > 1) {
           f.set("failovers", (f.get("failovers") ?? 0) + record.attempts.length - 1);
@@ -146,6 +154,8 @@ export interface Series {
   requests: number[];
   errors: number[];
   tokens: number[];
+  /** Known cost, µUSD (requests of unknown cost are not in it). */
+  costMicros: number[];
   failovers: number[];
   /** Latency percentiles (ms, upper bucket bound; null when no request). */
   p50: (number | null)[];
@@ -167,6 +177,10 @@ export interface Stats {
     failovers: number;
     /** Streams that ended without usage: their tokens are not in `tokens`. */
     usageUnknown: number;
+    /** Known cost, µUSD. */
+    costMicros: number;
+    /** Requests of unknown cost (unpriced model or no usage): not in `costMicros`. */
+    costUnknown: number;
     errors: Record<string, number>;
     tokens: Record<string, number>;
   };
@@ -200,6 +214,8 @@ export function buildStats(rows: AggregateRow[], options: StatsOptions): Stats {
     requests: 0,
     failovers: 0,
     usageUnknown: 0,
+    costMicros: 0,
+    costUnknown: 0,
     errors: {},
     tokens: {},
   };
@@ -220,6 +236,7 @@ export function buildStats(rows: AggregateRow[], options: StatsOptions): Stats {
           requests: zeros(),
           errors: zeros(),
           tokens: zeros(),
+          costMicros: zeros(),
           failovers: zeros(),
           p50: [],
           p95: [],
@@ -239,6 +256,11 @@ export function buildStats(rows: AggregateRow[], options: StatsOptions): Stats {
         totals.failovers += value;
       } else if (field === USAGE_UNKNOWN) {
         totals.usageUnknown += value;
+      } else if (field === COST) {
+        s.costMicros[i]! += value;
+        totals.costMicros += value;
+      } else if (field === COST_UNKNOWN) {
+        totals.costUnknown += value;
       } else if (field.startsWith("errors:")) {
         s.errors[i]! += value;
         const cls = field.slice(7);

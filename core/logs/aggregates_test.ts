@@ -81,6 +81,8 @@ Deno.test("coalesce() merges identical counters and buildStats() groups series",
     requests: 3,
     failovers: 1,
     usageUnknown: 1,
+    costMicros: 0,
+    costUnknown: 0,
     errors: { quota_minute: 1 },
     tokens: { total: 10 },
   });
@@ -127,7 +129,7 @@ Deno.test("batchDeltas() equals coalesce() over deltasOf() for a batch", () => {
     usage: i === 1
       ? null
       : { prompt: 1, candidates: i, thoughts: 0, cached: 0, toolUse: 0, total: 1 + i },
-    ...(i === 1 ? { usageUnknown: true } : {}),
+    ...(i === 1 ? { usageUnknown: true, costUnknown: true } : { costMicros: 1000 * i + 7 }),
   }));
   const sort = (d: { granularity: string; bucket: number; tokenId: string; field: string }[]) =>
     d.map((x) => JSON.stringify(x)).sort();
@@ -137,4 +139,64 @@ Deno.test("batchDeltas() equals coalesce() over deltasOf() for a batch", () => {
     [1, 1, 1, 1, 1, 1],
     "one stream without usage, in the full and roll-up rows of each granularity",
   );
+});
+
+Deno.test("aggregates sum known costs and count unknown ones, by model, key and token", () => {
+  const record = (i: number, extra: Record<string, unknown>) => ({
+    id: `c${i}`,
+    time: 1_700_000_000_000 + i,
+    httpMethod: "POST",
+    path: "/p",
+    tokenId: i % 2 ? "t1" : "t2",
+    tokenName: "t",
+    model: i < 3 ? "gemini-2.5-pro" : "my-tuned-model",
+    method: "generateContent",
+    flavour: "native",
+    stream: false,
+    status: 200,
+    errorClass: null,
+    attempts: [],
+    keyId: "k1",
+    keyMasked: "k",
+    ttfbMs: 1,
+    durationMs: 10,
+    bytesIn: 1,
+    bytesOut: 1,
+    usage: null,
+    finishReason: "STOP",
+    truncated: false,
+    region: null,
+    userAgent: null,
+    ...extra,
+  });
+  const records = [
+    record(0, { costMicros: 515_003 }),
+    record(1, { costMicros: 260_000 }),
+    record(2, { costMicros: 0 }),
+    record(3, { costUnknown: true }),
+  ];
+  const deltas = batchDeltas(records);
+  const rows = new Map<string, AggregateRow>();
+  for (const d of deltas.filter((d) => d.granularity === "h")) {
+    const id = [d.bucket, d.keyId, d.model, d.tokenId].join("|");
+    const row = rows.get(id) ??
+      { bucket: d.bucket, keyId: d.keyId, model: d.model, tokenId: d.tokenId, fields: {} };
+    row.fields[d.field] = (row.fields[d.field] ?? 0) + d.value;
+    rows.set(id, row);
+  }
+  const range = { from: 1_699_999_200_000, to: 1_700_002_800_000, granularity: "h" as const };
+  const all = buildStats([...rows.values()], { ...range, groupBy: "none" });
+  assertEquals([all.totals.costMicros, all.totals.costUnknown], [775_003, 1]);
+  assertEquals(all.series[0]!.costMicros, [775_003]);
+  const byModel = buildStats([...rows.values()], { ...range, groupBy: "model" });
+  assertEquals(
+    byModel.series.map((s) => [s.group, s.costMicros]).sort(),
+    [["gemini-2.5-pro", [775_003]], ["my-tuned-model", [0]]],
+  );
+  const byToken = buildStats([...rows.values()], { ...range, groupBy: "tokenId" });
+  assertEquals(
+    byToken.series.map((s) => [s.group, s.costMicros]).sort(),
+    [["t1", [260_000]], ["t2", [515_003]]],
+  );
+  assertEquals(byToken.totals.costUnknown, 1);
 });

@@ -60,6 +60,13 @@ export interface LogRecord {
   usage: Usage | null;
   /** A successful stream ended without usage: its tokens are unknown (not charged, not 0). */
   usageUnknown?: boolean;
+  /**
+   * What the request cost, in whole µUSD (1 USD = 1,000,000), at the prices in effect when it
+   * ended; 0 for calls Google does not bill. Absent when the cost is unknown.
+   */
+  costMicros?: number;
+  /** The cost is unknown: the model has no price, or a billed call ended without usage. */
+  costUnknown?: boolean;
   /** Last finish reason seen. */
   finishReason: string | null;
   /** A stream that ended without a finish reason or with an error after success began. */

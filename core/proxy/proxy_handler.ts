@@ -27,9 +27,10 @@ import { createRequestLog, noteToken, proxyErrorClass } from "./request_log.ts";
 import { respond } from "./respond.ts";
 import { noUsableKey } from "./no_usable_key.ts";
 import type { TokenRecord } from "../store/store.ts";
-import type { Admission, TokenQuota } from "../tokens/token_quota.ts";
+import type { TokenQuota } from "../tokens/token_quota.ts";
+import type { CompiledPrices } from "../cost/prices.ts";
 import type { KeyCaps } from "../limits/key_caps.ts";
-import { estimateTokens } from "../limits/estimate.ts";
+import { createTokenAccounting } from "./token_accounting.ts";
 
 /** Relays a Live API WebSocket: given the client's upgrade request and the upstream URL. */
 export type LiveBridge = (request: Request, upstreamUrl: string) => Response;
@@ -50,6 +51,8 @@ export interface ProxyDeps {
   tokens: TokenQuota;
   /** Keys' proactive caps. */
   caps: KeyCaps;
+  /** The current model prices (costs of records, budget reservations). */
+  prices: () => CompiledPrices;
   /** The fetch used for upstream calls. */
   fetch: typeof fetch;
   /** Clock (epoch ms). */
@@ -80,8 +83,8 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
  */
 export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promise<Response> {
   const { config, registry, pool, poolSync, affinity, logger } = deps;
-  /** Token admissions by request, settled when the request's record is complete. */
-  const admissions = new WeakMap<LogRecord, Admission>();
+  // Each admitted request's token is charged, and every record gets its cost, when it finishes.
+  const accounting = createTokenAccounting(deps.tokens, deps.prices);
   const log = createRequestLog({
     config,
     registry,
@@ -89,7 +92,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     logger,
     regionOf: deps.regionOf,
     onFinish(record) {
-      admissions.get(record)?.settle(record.usage);
+      accounting.account(record);
       deps.onFinish?.(record);
     },
   });
@@ -170,7 +173,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     }
 
     if (route.kind === "live") {
-      if (token) admissions.set(ex, await deps.tokens.admit(token, { model: null, kind: "live" }));
+      if (token) await accounting.admit(token, ex, route, { bytes: 0 });
       const response = await relayLive(request, url, route, ex);
       ex.status = 101;
       finish(ex, {});
@@ -191,15 +194,15 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     if ((body.json as { stream?: unknown } | undefined)?.stream === true) ex.stream = true;
     if (config.logBodies === "all" && body.text) ex.requestBody = clip(body.text);
     if (token) {
-      const estimate = () => estimateTokens(body);
-      admissions.set(ex, await deps.tokens.admit(token, { model, kind: route.kind, estimate }));
+      const bytes = body.replayable ? body.bytes() : declared || config.maxBodyBytes;
+      await accounting.admit(token, ex, route, { bytes, json: body.json, text: body.text });
     }
     pinned ??= await pinnedByResources(route, body);
     if (relayed) await relayed.checkBody(body.body instanceof Uint8Array ? body.body : null);
     // Every stream is charged: OpenAI streams ask upstream for usage even when the client did not.
     route.hideUsage = askForUsage(route, request.method, body);
     if (deps.relay?.blocked(ex.region)) {
-      const answer = await relayOut(request, url, route, body, ex, token, "blocked_colo");
+      const answer = await relayOut(request, url, route, body, ex, "blocked_colo");
       if (answer) return answer;
     }
 
@@ -242,7 +245,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         if (response.status < 400) {
           poolSync.noteSuccess(key, transient);
           ex.status = response.status;
-          return relay(request, url, route, key, response, model, ex, token);
+          return relay(request, url, route, key, response, model, ex);
         }
         // Google does not echo keys in errors; masking the one used makes sure of it.
         const text = redact(await readBounded(response), [key.value]);
@@ -256,7 +259,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         last = { kind: "response", response: rebuild(response, text) };
         lastVerdict = verdict;
         if (verdict.errorClass === "location") {
-          const answer = await relayOut(request, url, route, body, ex, token, "location");
+          const answer = await relayOut(request, url, route, body, ex, "location");
           if (answer) return answer;
         }
         if (verdict.action === "disable" && (!body.replayable || pinned)) {
@@ -360,7 +363,6 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     upstream: Response,
     model: string | null,
     ex: LogRecord,
-    token: TokenRecord | null,
   ): Promise<Response> {
     const headers = clientHeaders(upstream.headers);
     if (route.kind === "upload" || route.kind === "upload_chunk") {
@@ -397,9 +399,9 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         key: key.record.masked,
       });
     }
+    // The token is charged when the record is finished (see `account`).
     return respond(log, config.logBodies, ex, route, upstream, headers, (usage) => {
       if (usage) poolSync.addTokens(key, model, usage.total);
-      if (token) deps.tokens.charge(token, usage);
     });
   }
 
@@ -410,7 +412,6 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     route: ProxyRoute,
     body: PreparedBody,
     ex: LogRecord,
-    token: TokenRecord | null,
     reason: RelayReason,
   ): Promise<Response | null> {
     // An upload session lives with the deployment (and key) that started it: chunks stay here.
@@ -438,9 +439,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     }
     ex.status = response.status;
     const headers = clientHeaders(response.headers);
-    return respond(log, config.logBodies, ex, route, response, headers, (usage) => {
-      if (token) deps.tokens.charge(token, usage);
-    });
+    return respond(log, config.logBodies, ex, route, response, headers, () => {});
   }
 
   async function pinnedByResources(

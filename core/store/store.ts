@@ -186,10 +186,16 @@ export interface TokenLimits {
   rpd?: number;
   /** Tokens (prompt + candidates + thoughts) per Pacific day, reserved per request and settled. */
   tpd?: number;
+  /**
+   * Spending per Pacific calendar month, µUSD (1 USD = 1,000,000): a billed request is admitted
+   * only when its cost estimate fits in what is left, reserved at admission and settled to the
+   * real cost when the response ends.
+   */
+  budgetMicros?: number;
 }
 
 /** The limit that refused a request. */
-export type TokenLimitName = "rpm" | "rpd" | "tpd";
+export type TokenLimitName = "rpm" | "rpd" | "tpd" | "budget";
 
 // Limit leases (see `core/limits/`)
 
@@ -224,10 +230,15 @@ export interface LeaseGrant {
 export interface TokenUsageDelta {
   /** Token id. */
   tokenId: string;
-  /** Requests to add (those not already counted by a charge). */
+  /** Requests to add. */
   requests: number;
   /** Tokens to add. */
   tokens: number;
+  /**
+   * µUSD to add to the month's spending; negative to give back part of a reservation (the month
+   * is the one containing `at`).
+   */
+  costMicros?: number;
   /** When they happened (epoch ms), choosing the windows. */
   at: number;
 }
@@ -244,6 +255,11 @@ export interface TokenUsage {
   monthRequests: number;
   /** Tokens in the Pacific calendar month. */
   monthTokens: number;
+  /**
+   * µUSD spent in the Pacific calendar month, reservations of requests in flight included (as
+   * written by the instances' last syncs).
+   */
+  monthCostMicros: number;
 }
 
 // Admin sign-in throttle
@@ -359,7 +375,7 @@ export interface Store {
   // Token usage: counters per proxy token in clock-minute, Pacific-day and Pacific-month windows,
   // for display. None of these change `version()`: counting never makes processes reload.
   /**
-   * Adds requests and tokens to tokens' counters (a delta with requests also advances
+   * Adds requests, tokens and spending to tokens' counters (a delta with requests also advances
    * `lastUsedAt` to its `at` when later).
    */
   addTokenUsage(deltas: TokenUsageDelta[]): Promise<void>;

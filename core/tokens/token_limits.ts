@@ -39,6 +39,7 @@ export function activeLimits(limits: TokenLimits | undefined): TokenLimits | nul
   if (limits.rpm !== undefined) out.rpm = limits.rpm;
   if (limits.rpd !== undefined) out.rpd = limits.rpd;
   if (limits.tpd !== undefined) out.tpd = limits.tpd;
+  if (limits.budgetMicros !== undefined) out.budgetMicros = limits.budgetMicros;
   return Object.keys(out).length > 0 ? out : null;
 }
 

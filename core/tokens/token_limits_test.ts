@@ -18,6 +18,7 @@ Deno.test("activeLimits() is null for a token without limits", () => {
   assertEquals(activeLimits(undefined), null);
   assertEquals(activeLimits({}), null);
   assertEquals(activeLimits({ rpm: 3 }), { rpm: 3 });
+  assertEquals(activeLimits({ budgetMicros: 5 }), { budgetMicros: 5 });
 });
 
 Deno.test("windowExpired() keeps ten minutes, forty days and about a year", () => {

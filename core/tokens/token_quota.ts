@@ -6,8 +6,14 @@
  * takes one unit of `rpm` and `rpd` and reserves its estimated tokens of `tpd` from blocks the
  * instance leased from the store, so it waits on the store only when its instance holds too
  * little; the `tpd` reservation is settled to the real usage when the response ends.
+ *
+ * A monthly budget is one more limit on the same path: admission reserves the request's cost
+ * estimate (µUSD) from the budget's month, and the end of the request settles the reservation to
+ * the real cost. The estimate and the settlement are computed by the caller
+ * (`core/cost/budget.ts`); this gate carries them to the ledger and the usage counters.
  * @module
  */
+import { formatUsd } from "../cost/cost.ts";
 import { HttpError, retryInfo } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Demand, LeaseLedger } from "../limits/lease_ledger.ts";
@@ -43,15 +49,28 @@ export interface AdmitRequest {
   kind: ProxyRoute["kind"];
   /** Tokens the request may use (see `core/limits/estimate.ts`); asked only under a `tpd`. */
   estimate?: () => number;
+  /**
+   * The request's cost estimate (µUSD), reserved against the token's monthly budget; absent for
+   * calls Google does not bill and for tokens without a budget.
+   */
+  reserveMicros?: number;
+}
+
+/** How a finished request's cost settles its reservation. */
+export interface ChargeCost {
+  /** What the request cost, µUSD (its reservation, when the cost is unknown). */
+  micros: number;
+  /** What admission reserved, µUSD (0 when nothing was). */
+  reservedMicros: number;
 }
 
 /** An admitted request's hold on its token's limits. */
 export interface Admission {
   /**
-   * Settles the request's token reservation to its real usage (null: none, or it failed).
-   * Later calls do nothing.
+   * Settles the request's reservations to what it really used: its tokens under `tpd` (null:
+   * none, or it failed) and its cost under a budget (µUSD). Later calls do nothing.
    */
-  settle(usage: Usage | null): void;
+  settle(usage: Usage | null, costMicros?: number): void;
 }
 
 /** The gate between authenticated tokens and upstream. */
@@ -63,8 +82,12 @@ export interface TokenQuota {
    * 503 when a limited token's counters cannot be reached.
    */
   admit(token: TokenRecord, request: AdmitRequest): Promise<Admission>;
-  /** Counts a finished response's tokens (prompt + candidates + thoughts). Never throws. */
-  charge(token: TokenRecord, usage: Usage | null): void;
+  /**
+   * Counts a finished response's tokens (prompt + candidates + thoughts) and its cost (the
+   * difference between what it cost and what admission counted) in the usage counters. Never
+   * throws.
+   */
+  charge(token: TokenRecord, usage: Usage | null, cost?: ChargeCost): void;
   /** Writes counts queued in memory. Never throws. */
   sync(): Promise<void>;
 }
@@ -74,6 +97,7 @@ const LIMIT_TEXT: Record<TokenLimitName, { unit: string; quotaId: string }> = {
   rpm: { unit: "requests per minute", quotaId: "ProxyTokenRequestsPerMinute" },
   rpd: { unit: "requests per day", quotaId: "ProxyTokenRequestsPerDay" },
   tpd: { unit: "tokens per day", quotaId: "ProxyTokenTokensPerDay" },
+  budget: { unit: "a month", quotaId: "ProxyTokenMonthlyBudget" },
 };
 
 /** Nothing to settle: unlimited tokens and upload chunks. */
@@ -90,14 +114,15 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
   let queued = new Map<string, TokenUsageDelta>();
   let flushing: Promise<void> | null = null;
 
-  function queue(tokenId: string, requests: number, tokens: number, at: number): void {
-    const id = `${tokenId}\u0000${Math.floor(at / 60_000)}`;
+  function queue(add: TokenUsageDelta): void {
+    const id = `${add.tokenId}\u0000${Math.floor(add.at / 60_000)}`;
     const delta = queued.get(id);
     if (delta) {
-      delta.requests += requests;
-      delta.tokens += tokens;
-      delta.at = Math.max(delta.at, at);
-    } else queued.set(id, { tokenId, requests, tokens, at });
+      delta.requests += add.requests;
+      delta.tokens += add.tokens;
+      delta.costMicros = (delta.costMicros ?? 0) + (add.costMicros ?? 0);
+      delta.at = Math.max(delta.at, add.at);
+    } else queued.set(id, { ...add });
   }
 
   async function flush(): Promise<void> {
@@ -108,7 +133,7 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
       await store.addTokenUsage(batch);
     } catch (error) {
       logger.log("warn", "token usage sync failed: will retry", { error });
-      for (const d of batch) queue(d.tokenId, d.requests, d.tokens, d.at);
+      for (const d of batch) queue(d);
     }
   }
 
@@ -127,15 +152,17 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
       const refused = wanted[result.index]!;
       throw overLimit(token, limits, refused.name, result.retryAt - now(), refused.demand.want);
     }
-    const tpd = wanted.findIndex((w) => w.name === "tpd");
-    if (tpd < 0) return FREE;
     const grant = result.grant;
+    const tpd = wanted.findIndex((w) => w.name === "tpd");
+    const budget = wanted.findIndex((w) => w.name === "budget");
+    if (tpd < 0 && budget < 0) return FREE;
     let settled = false;
     return {
-      settle(usage: Usage | null) {
+      settle(usage: Usage | null, costMicros?: number) {
         if (settled) return;
         settled = true;
-        ledger.settle(grant, tpd, usage ? tokensOf(usage) : 0);
+        if (tpd >= 0) ledger.settle(grant, tpd, usage ? tokensOf(usage) : 0);
+        if (budget >= 0 && costMicros !== undefined) ledger.settle(grant, budget, costMicros);
       },
     };
   }
@@ -147,13 +174,20 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
       if (request.kind === "upload_chunk") return FREE;
       const limits = activeLimits(token.limits);
       const admission = limits === null ? FREE : await limit(token, limits, request);
-      queue(token.id, 1, 0, now());
+      const delta: TokenUsageDelta = { tokenId: token.id, requests: 1, tokens: 0, at: now() };
+      // Spending shown includes what requests in flight reserved; their end settles it.
+      if (request.reserveMicros) delta.costMicros = Math.round(request.reserveMicros);
+      queue(delta);
       return admission;
     },
-    charge(token, usage) {
-      if (!usage) return;
-      const tokens = tokensOf(usage);
-      if (tokens > 0) queue(token.id, 0, tokens, now());
+    charge(token, usage, cost) {
+      const tokens = usage ? Math.max(0, tokensOf(usage)) : 0;
+      // Admission counted the reservation; the difference makes it the real cost.
+      const costMicros = cost ? Math.round(cost.micros - cost.reservedMicros) : 0;
+      if (tokens <= 0 && costMicros === 0) return;
+      const delta: TokenUsageDelta = { tokenId: token.id, requests: 0, tokens, at: now() };
+      if (costMicros !== 0) delta.costMicros = costMicros;
+      queue(delta);
     },
     async sync() {
       flushing ??= flush().finally(() => flushing = null);
@@ -174,6 +208,19 @@ function demands(
   request: AdmitRequest,
 ): { name: TokenLimitName; demand: Demand }[] {
   const out: { name: TokenLimitName; demand: Demand }[] = [];
+  if (limits.budgetMicros !== undefined && request.reserveMicros !== undefined) {
+    // A billed request always takes something, so nothing billed passes a spent budget.
+    const micros = Math.min(limits.budgetMicros, Math.max(1, Math.ceil(request.reserveMicros)));
+    out.push({
+      name: "budget",
+      demand: {
+        counter: `t:${tokenId}:budget`,
+        kind: "month",
+        cap: limits.budgetMicros,
+        want: micros,
+      },
+    });
+  }
   if (limits.tpd !== undefined) {
     // A request may not reserve more than the whole day: it is then served only on a fresh day.
     const estimate = Math.min(limits.tpd, Math.max(1, request.estimate?.() ?? 1));
@@ -232,13 +279,17 @@ export function overLimit(
 ): HttpError {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   const { unit, quotaId } = LIMIT_TEXT[limit];
-  const value = limits[limit] ?? 0;
+  const value = (limit === "budget" ? limits.budgetMicros : limits[limit]) ?? 0;
+  const shown = limit === "budget" ? formatUsd(value) : String(value);
   const need = limit === "tpd" && reserved > 1
     ? ` (this request may use up to ${reserved} tokens)`
     : "";
+  const message = limit === "budget"
+    ? `Proxy token "${token.name}" has spent its budget of ${shown} ${unit}, or this request's cost estimate does not fit in what is left: retry in ${seconds}s`
+    : `Proxy token "${token.name}" reached its limit of ${shown} ${unit}${need}: retry in ${seconds}s`;
   return new HttpError(
     429,
-    `Proxy token "${token.name}" reached its limit of ${value} ${unit}${need}: retry in ${seconds}s`,
+    message,
     {
       reason: `TOKEN_${limit.toUpperCase()}_EXCEEDED`,
       details: [
@@ -246,7 +297,7 @@ export function overLimit(
           "@type": "type.googleapis.com/google.rpc.QuotaFailure",
           violations: [{
             subject: `proxy token ${token.id}`,
-            description: `Limit of ${value} ${unit}`,
+            description: `Limit of ${shown} ${unit}`,
             quotaId,
             quotaValue: String(value),
           }],

@@ -6,10 +6,17 @@
 import { settingsView } from "../../core/admin/settings_api.ts";
 import { unsharedStoreError } from "../../core/admin/unshared_store.ts";
 import type { ConsoleState } from "../../core/admin/console.ts";
+import { pricesFromForm } from "../../core/cost/price_form.ts";
 import { HttpError } from "../../core/errors.ts";
-import { type SettingName, type SettingsPatch, settingsPatchSchema } from "../../core/settings.ts";
+import {
+  type SettingName,
+  type Settings,
+  type SettingsPatch,
+  settingsPatchSchema,
+} from "../../core/settings.ts";
 import type { Handlers, PageProps } from "../../core/web/types.ts";
 import { PageTitle } from "./_components/page_title.tsx";
+import { PriceTableForm } from "./_components/price_table.tsx";
 
 /** What the page shows. */
 export interface SettingsData {
@@ -22,7 +29,7 @@ export interface SettingsData {
 }
 
 interface FieldSpec {
-  name: SettingName;
+  name: Exclude<SettingName, "prices">;
   label: string;
   hint: string;
   kind: "number" | "url" | "select";
@@ -92,6 +99,20 @@ export const handler: Handlers<ConsoleState> = {
   async POST(ctx) {
     const settings = ctx.state.deps.settings;
     const form = await ctx.req.formData();
+    const which = form.get("_form");
+    if (which === "prices" || which === "prices-reset") {
+      const parsed = which === "prices" ? pricesFromForm(form) : { table: null };
+      const error = "error" in parsed ? { message: parsed.error, status: 400 } : await save(
+        settings,
+        { prices: parsed.table },
+        ctx.state.deps.admin.unsharedStore,
+      );
+      if (error) {
+        const data = { view: settingsView(settings), error: error.message };
+        return ctx.render(data satisfies SettingsData, { status: error.status });
+      }
+      return ctx.redirect("/admin/settings?saved#prices");
+    }
     const patch: Record<string, unknown> = {};
     for (const field of FIELDS) {
       if (settings.forced[field.name]) continue;
@@ -106,15 +127,12 @@ export const handler: Handlers<ConsoleState> = {
       const field = FIELDS.find((f) => f.name === issue?.path[0]);
       error = `${field?.label ?? "A setting"}: ${issue?.message ?? "invalid value"}`;
     } else {
-      try {
-        const unshared = ctx.state.deps.admin.unsharedStore;
-        if (unshared) throw unsharedStoreError(unshared);
-        await settings.save(parsed.data as SettingsPatch);
-      } catch (e) {
-        if (!(e instanceof HttpError)) throw e;
-        error = e.message;
-        status = e.code;
-      }
+      const failed = await save(
+        settings,
+        parsed.data as SettingsPatch,
+        ctx.state.deps.admin.unsharedStore,
+      );
+      if (failed) [error, status] = [failed.message, failed.status];
     }
     if (error) {
       return ctx.render({ view: settingsView(settings), error } satisfies SettingsData, { status });
@@ -122,6 +140,22 @@ export const handler: Handlers<ConsoleState> = {
     return ctx.redirect("/admin/settings?saved");
   },
 };
+
+/** Saves a change; answers what went wrong in words, or null. */
+async function save(
+  settings: Settings,
+  patch: SettingsPatch,
+  unshared: Parameters<typeof unsharedStoreError>[0] | undefined,
+): Promise<{ message: string; status: number } | null> {
+  try {
+    if (unshared) throw unsharedStoreError(unshared);
+    await settings.save(patch);
+    return null;
+  } catch (e) {
+    if (!(e instanceof HttpError)) throw e;
+    return { message: e.message, status: e.code };
+  }
+}
 
 /**
  * The settings form.
@@ -147,6 +181,7 @@ export default function SettingsPage(props: PageProps<SettingsData, ConsoleState
         {FIELDS.map((field) => <Field key={field.name} field={field} view={view} />)}
         <button type="submit" class="btn primary">Save settings</button>
       </form>
+      <PriceTableForm view={view} csrf={csrf} />
       <p class="muted small">
         Other options (keys, tokens, limits, timeouts) come from environment variables; see the
         README.

@@ -114,7 +114,7 @@ Deno.test("gp_take_leases: a call answers in request order and drops expired cou
       const left = await db.query("select counter from public.gp_leases order by counter");
       assertEquals(left.rows.map((r) => r.counter), ["y"]);
       const gone = await db.query(
-        "select to_regprocedure('public.gp_charge_token(text, text, text, text, bigint, bigint, bigint, bigint)') as f",
+        "select to_regprocedure('public.gp_charge_token(text, text, text, text, bigint, bigint, bigint, bigint, bigint, bigint)') as f",
       );
       assertEquals(gone.rows[0].f, null, "the per-request charge function is gone");
     });

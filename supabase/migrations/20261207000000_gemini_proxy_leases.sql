@@ -69,7 +69,9 @@ begin
 end
 $$;
 
-drop function if exists public.gp_charge_token(text, text, text, text, bigint, bigint, bigint, bigint);
+drop function if exists public.gp_charge_token(
+  text, text, text, text, bigint, bigint, bigint, bigint, bigint, bigint
+);
 
 -- Access, as for every gp_ table and function: row-level security with no policy, nothing for
 -- `anon` and `authenticated`, everything for `service_role`.
