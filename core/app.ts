@@ -4,6 +4,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Config } from "./config.ts";
 import { HttpError } from "./errors.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
@@ -35,6 +36,9 @@ import { createCipher } from "./secrets.ts";
 import { importSecrets, resealKeys } from "./seed.ts";
 import type { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
+
+/** Largest admin request body, bytes: room for 20,000 pasted keys. */
+export const ADMIN_BODY_LIMIT = 2 * 1024 * 1024;
 
 /** Options of {@linkcode createApp}. */
 export interface AppOptions {
@@ -266,6 +270,17 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     ...(sessions ? { sessions } : {}),
     ...(options.unsharedStore ? { unsharedStore: options.unsharedStore } : {}),
   };
+  // Admin bodies are small (a pasted key list is the largest): anything bigger is refused before
+  // it is read, on the API and the console's forms alike.
+  app.use(
+    "/admin/*",
+    bodyLimit({
+      maxSize: ADMIN_BODY_LIMIT,
+      onError: () =>
+        new HttpError(413, `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes`)
+          .toResponse(),
+    }),
+  );
   const adminApi = createAdminApi(admin);
   app.route("/admin/api", adminApi);
   // The console's pages and assets: registered before the proxy's catch-all below.

@@ -85,3 +85,45 @@ Deno.test("admin API refuses a wrong password and stays closed without ADMIN_PAS
     await closed.close();
   }
 });
+
+Deno.test("admin bodies over the limit get 413 before they are read, declared or streamed", async () => {
+  const h = await startHarness({ env: { ADMIN_PASSWORD: ADMIN } });
+  try {
+    const huge = JSON.stringify({ keys: "x".repeat(3 * 1024 * 1024) });
+    const declared = await fetch(`${h.proxy.url}/admin/api/keys`, {
+      method: "POST",
+      headers: auth,
+      body: huge,
+    });
+    assertEquals(declared.status, 413);
+    assertEquals((await declared.json()).error.status, "INVALID_ARGUMENT");
+    // No content-length: the limit counts the bytes as they arrive.
+    const bytes = new TextEncoder().encode(huge);
+    const streamed = await fetch(`${h.proxy.url}/admin/api/keys`, {
+      method: "POST",
+      headers: auth,
+      body: new ReadableStream({
+        start(controller) {
+          for (let at = 0; at < bytes.length; at += 65_536) {
+            controller.enqueue(bytes.subarray(at, at + 65_536));
+          }
+          controller.close();
+        },
+      }),
+    });
+    assertEquals(streamed.status, 413);
+    await streamed.body?.cancel();
+    const form = await fetch(`${h.proxy.url}/admin/login`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `password=${"p".repeat(3 * 1024 * 1024)}`,
+    });
+    assertEquals(form.status, 413);
+    await form.body?.cancel();
+    const list = await fetch(`${h.proxy.url}/admin/api/keys`, { headers: auth });
+    assertEquals(list.status, 200, "the admin API keeps serving");
+    await list.body?.cancel();
+  } finally {
+    await h.close();
+  }
+});
