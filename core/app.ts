@@ -70,6 +70,11 @@ export interface AppOptions {
    * `request.cf.colo`); `config.region` is used when it gives none.
    */
   regionOf?: (request: Request) => string | null | undefined;
+  /**
+   * The socket peer's address of a request (default: Deno's `remoteAddr` from the serve handler's
+   * info); Workers pass Cloudflare's `cf-connecting-ip`.
+   */
+  peerOf?: (request: Request, env: unknown) => string | null | undefined;
 }
 
 /** A built application. */
@@ -308,13 +313,14 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 
-  app.all("*", (c) => proxy(c.req.raw));
+  const peerOf = options.peerOf ?? remotePeer;
+  app.all("*", (c) => proxy(c.req.raw, peerOf(c.req.raw, c.env)));
 
   /** Gemini API paths skip the router: the proxy is the hot path. */
-  async function serveApi(request: Request): Promise<Response> {
+  async function serveApi(request: Request, env: unknown): Promise<Response> {
     if (isPreflight(request)) return preflight(request);
     try {
-      return allowOrigin(request, await proxy(request));
+      return allowOrigin(request, await proxy(request, peerOf(request, env)));
     } catch (error) {
       const httpError = error instanceof HttpError
         ? error
@@ -326,7 +332,8 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
 
   return {
     app,
-    fetch: (request, env) => isApiUrl(request.url) ? serveApi(request) : app.fetch(request, env),
+    fetch: (request, env) =>
+      isApiUrl(request.url) ? serveApi(request, env) : app.fetch(request, env),
     registry,
     pool,
     poolSync,
@@ -351,4 +358,10 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
       });
     },
   };
+}
+
+/** The peer address Deno's serve handler reports in its info argument. */
+function remotePeer(_request: Request, env: unknown): string | null {
+  const info = env as { remoteAddr?: { hostname?: unknown } } | undefined;
+  return typeof info?.remoteAddr?.hostname === "string" ? info.remoteAddr.hostname : null;
 }

@@ -87,7 +87,12 @@ const schema = z.object({
       : text.split(/[\s,]+/).filter(Boolean).map((c) => c.toUpperCase())
   ),
   RELAY_SECRET: z.string().min(16).optional(),
+  TRUST_PROXY: integer(0, 10).default(0),
+  CONSOLE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
+
+/** Every environment variable the configuration reads (platform builds list them). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 /** Raw environment: variable name to value. */
 export type Env = Record<string, string | undefined>;
@@ -174,6 +179,13 @@ export interface Config {
   blockedColos: string[];
   /** Secret shared between deployments that relay to each other. */
   relaySecret: string | undefined;
+  /**
+   * Reverse proxies in front of this one whose `X-Forwarded-For` entries are trusted: the client
+   * address logged is the N-th entry from the right (0: the socket's peer, the header ignored).
+   */
+  trustProxy: number;
+  /** Where the admin console runs, linked from `/admin` on hosts that serve none. */
+  consoleUrl: string | undefined;
 }
 
 /**
@@ -260,6 +272,8 @@ export function parseConfig(env: Env): Config {
     fallbackProxyUrls: v.FALLBACK_PROXY_URLS,
     blockedColos: v.BLOCKED_COLOS,
     relaySecret: v.RELAY_SECRET,
+    trustProxy: v.TRUST_PROXY,
+    consoleUrl: v.CONSOLE_URL,
   };
 }
 

@@ -127,3 +127,41 @@ Deno.test("admin bodies over the limit get 413 before they are read, declared or
     await h.close();
   }
 });
+
+Deno.test("keys added to be validated first wait disabled until Google accepts them", async () => {
+  const h = await startHarness({ env: { ADMIN_PASSWORD: ADMIN } });
+  try {
+    const api = `${h.proxy.url}/admin/api/keys`;
+    const good = "AIzaFAKE-TEST-key-validated-first-00001";
+    const bad = "AIzaFAKE-TEST-key-validated-first-00002";
+    h.fake.failFor(bad, { kind: "invalid_key" });
+    const added = await fetch(api, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ keys: [good, bad], enabled: false }),
+    });
+    assertEquals(added.status, 201);
+    const ids: string[] = (await added.json()).added;
+    const listed = (await (await fetch(api, { headers: auth })).json()).keys
+      .filter((k: { id: string }) => ids.includes(k.id));
+    assertEquals(
+      listed.map((
+        k: { enabled: boolean; disabledReason: string },
+      ) => [k.enabled, k.disabledReason]),
+      [[false, "awaiting validation"], [false, "awaiting validation"]],
+    );
+    const verdicts = [];
+    for (const id of ids) {
+      const r = await fetch(`${api}/${id}/validate`, { method: "POST", headers: auth });
+      verdicts.push((await r.json()).verdict);
+    }
+    assertEquals(verdicts, ["valid", "invalid"]);
+    const after = new Map<string, boolean>(
+      (await (await fetch(api, { headers: auth })).json()).keys
+        .map((k: { id: string; enabled: boolean }) => [k.id, k.enabled]),
+    );
+    assertEquals(ids.map((id) => after.get(id)), [true, false]);
+  } finally {
+    await h.close();
+  }
+});

@@ -7,6 +7,7 @@ import { assert, assertEquals, assertNotEquals } from "./assert.ts";
 import type { KeyRecord, LeaseRequest, Store, TokenRecord } from "../core/store/store.ts";
 import type { LogRecord } from "../core/logs/log_record.ts";
 import { idAt } from "../core/logs/log_filter.ts";
+import { runLogSearchContract } from "./store_contract_logs.ts";
 import { runAuthThrottleContract } from "./store_contract_auth_throttle.ts";
 import { runCostContract } from "./store_contract_cost.ts";
 
@@ -92,6 +93,8 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
       await target.cleanup?.();
     }
   }
+
+  runLogSearchContract(name, withStore);
 
   Deno.test(`${name} store: addKey inserts once and lists keys in creation order`, () =>
     withStore(async ({ store }) => {

@@ -11,17 +11,18 @@
 import { applyLease } from "../../core/limits/lease_rules.ts";
 import type { LeaseGrant, LeaseRequest, Store } from "../../core/store/store.ts";
 import { backoff, retryLocked } from "./kv_token_counters.ts";
+import type { KvDatabase } from "./kv_database.ts";
 
 /** Deno KV reads at most this many keys at once; bigger calls go in atomic slices. */
 const MAX_KEYS = 10;
 
 /**
  * Creates the counters on an open Deno KV handle.
- * @param kv The database (shared with the rest of the store).
+ * @param kv The database (shared with the rest of the store; Deno KV or `@deno/kv` on Node.js).
  * @param now Clock (epoch ms), for entry expiry.
  * @returns The store's `takeLeases`.
  */
-export function createKvLeases(kv: Deno.Kv, now: () => number): Pick<Store, "takeLeases"> {
+export function createKvLeases(kv: KvDatabase, now: () => number): Pick<Store, "takeLeases"> {
   /** The last call queued per counter entry in this process. */
   const tails = new Map<string, Promise<void>>();
 

@@ -3,6 +3,7 @@ import { withEnabled } from "../../core/store/memory_store.ts";
 import { createKvTokenCounters } from "./kv_token_counters.ts";
 import { createKvLeases } from "./kv_leases.ts";
 import { createKvAuthThrottle } from "./kv_auth_throttle.ts";
+import type { KvDatabase } from "./kv_database.ts";
 import { idAt, matchesLog } from "../../core/logs/log_filter.ts";
 import type { LogRecord } from "../../core/logs/log_record.ts";
 import type {
@@ -40,11 +41,13 @@ export interface KvStoreOptions {
 }
 
 /**
- * A {@linkcode Store} on Deno KV: a local SQLite file, `:memory:`, or Deno Deploy's hosted KV.
+ * A {@linkcode Store} on Deno KV: a local SQLite file, `:memory:`, or Deno Deploy's hosted KV; on
+ * Node.js, a local SQLite file opened with the npm package `@deno/kv`.
  *
  * Every mutation also bumps `["meta","version"]` in the same atomic commit, so other processes on
  * the same database notice changes by polling or watching that one entry.
- * @param kv An open Deno KV handle; the store closes it on {@linkcode Store.close}.
+ * @param kv An open Deno KV handle (`Deno.openKv`, or `@deno/kv`'s `openKv` on Node.js); the store
+ *   closes it on {@linkcode Store.close}.
  * @param options Injected clock.
  * @returns The store.
  * @example
@@ -52,7 +55,7 @@ export interface KvStoreOptions {
  * const store = createKvStore(await Deno.openKv("./data/proxy.kv"));
  * ```
  */
-export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store {
+export function createKvStore(kv: KvDatabase, options: KvStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
   const tokenCounters = createKvTokenCounters(kv, now);
   const leases = createKvLeases(kv, now);

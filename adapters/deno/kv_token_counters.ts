@@ -11,6 +11,7 @@
  */
 import { retentionBounds, tokenWindows } from "../../core/tokens/token_limits.ts";
 import type { Store, TokenRecord, TokenUsage } from "../../core/store/store.ts";
+import type { KvDatabase } from "./kv_database.ts";
 
 /** The token-quota methods of a {@linkcode Store}, plus the `lastUsedAt` merge for listing. */
 export interface KvTokenCounters extends Pick<Store, "addTokenUsage" | "readTokenUsage"> {
@@ -29,10 +30,10 @@ type Kind = "r" | "t" | "cu" | "cd";
 
 /**
  * Creates the counters on an open Deno KV handle.
- * @param kv The database (shared with the rest of the store).
+ * @param kv The database (shared with the rest of the store): `Deno.openKv`'s or `@deno/kv`'s.
  * @param now Clock (epoch ms), for pruning old windows.
  */
-export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCounters {
+export function createKvTokenCounters(kv: KvDatabase, now: () => number): KvTokenCounters {
   let prunedAt = 0;
   const key = (window: string, tokenId: string, kind: Kind): Deno.KvKey => [
     "tokusage",

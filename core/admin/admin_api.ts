@@ -10,6 +10,7 @@ import { keyRoutes } from "./keys_api.ts";
 import { tokenRoutes } from "./tokens_api.ts";
 import { logRoutes } from "./logs_api.ts";
 import { settingsRoutes } from "./settings_api.ts";
+import { modelRoutes } from "./models_api.ts";
 import { refuseUnsharedWrites } from "./unshared_store.ts";
 
 /**
@@ -19,6 +20,12 @@ import { refuseUnsharedWrites } from "./unshared_store.ts";
  */
 export function createAdminApi(ctx: AdminContext): Hono {
   const api = new Hono();
+  // Admin answers are private and typed: no cache keeps them, no browser sniffs them.
+  api.use("*", async function adminHeaders(c, next) {
+    await next();
+    c.res.headers.set("cache-control", "no-store");
+    c.res.headers.set("x-content-type-options", "nosniff");
+  });
   api.use(
     "*",
     adminAuth(ctx.config.adminPassword, {
@@ -35,6 +42,7 @@ export function createAdminApi(ctx: AdminContext): Hono {
   });
   api.route("/keys", keyRoutes(ctx));
   api.route("/tokens", tokenRoutes(ctx));
+  api.route("/models", modelRoutes(ctx));
   if (ctx.settings) api.route("/settings", settingsRoutes({ ...ctx, settings: ctx.settings }));
   api.route("/", logRoutes(ctx));
   return api;

@@ -16,6 +16,8 @@ import { parseJson } from "./validate.ts";
 const addSchema = z.object({
   keys: z.union([z.string(), z.array(z.string())]),
   project: z.string().min(1).max(200).optional(),
+  /** false: add the keys disabled ("awaiting validation"), to enable only those that validate. */
+  enabled: z.boolean().optional(),
 });
 const patchSchema = z.object({
   enabled: z.boolean().optional(),
@@ -83,7 +85,10 @@ export function keyRoutes(ctx: AdminContext): Hono {
         id,
         sealed: await ctx.cipher.encrypt(value),
         masked: maskSecret(value),
-        enabled: true,
+        enabled: input.enabled ?? true,
+        ...(input.enabled === false
+          ? { disabledReason: "awaiting validation", disabledAt: ctx.now() }
+          : {}),
         source: "admin",
         createdAt: ctx.now(),
         ...(input.project ? { project: input.project } : {}),

@@ -84,6 +84,7 @@ Deno.test("coalesce() merges identical counters and buildStats() groups series",
     costMicros: 0,
     costUnknown: 0,
     errors: { quota_minute: 1 },
+    statuses: {},
     tokens: { total: 10 },
   });
   const byKey = buildStats(rows, { from: 0, to: 7_200_000, granularity: "h", groupBy: "keyId" });
@@ -199,4 +200,83 @@ Deno.test("aggregates sum known costs and count unknown ones, by model, key and 
     [["t1", [260_000]], ["t2", [515_003]]],
   );
   assertEquals(byToken.totals.costUnknown, 1);
+});
+
+Deno.test("buildStats() splits errors by side and status, and sums the whole range", () => {
+  const rows: AggregateRow[] = [
+    {
+      bucket: 0,
+      keyId: "k1",
+      model: "a",
+      tokenId: "t1",
+      fields: {
+        requests: 10,
+        "errors:auth": 3,
+        "errors:quota_minute": 1,
+        "status:401": 3,
+        "status:429": 1,
+        "latency:50": 9,
+        "latency:1000": 1,
+        "tokens:total": 40,
+      },
+    },
+    {
+      bucket: 3_600_000,
+      keyId: "k2",
+      model: "a",
+      tokenId: "t1",
+      fields: { requests: 2, "errors:upstream_unavailable": 2, "status:503": 2, "latency:50": 2 },
+    },
+  ];
+  const range = { from: 0, to: 7_200_000, granularity: "h" as const };
+  const all = buildStats(rows, { ...range, groupBy: "tokenId" });
+  const t1 = all.series[0]!;
+  assertEquals(t1.errorGroups.client, [3, 0]);
+  assertEquals(t1.errorGroups.keys, [1, 0]);
+  assertEquals(t1.errorGroups.upstream, [0, 2]);
+  assertEquals(t1.overall, {
+    requests: 12,
+    errors: 6,
+    errorGroups: { client: 3, keys: 1, upstream: 2, proxy: 0 },
+    tokens: 40,
+    p50: 50,
+    p95: 1000,
+  });
+  assertEquals(all.totals.statuses, { "401": 3, "429": 1, "503": 2 });
+  const k2 = buildStats(rows, { ...range, groupBy: "none", where: { keyId: "k2" } });
+  assertEquals(k2.series.map((x) => [x.group, x.requests]), [["all", [0, 2]]]);
+  assertEquals(k2.totals.statuses, { "503": 2 });
+});
+
+Deno.test("deltasOf() counts error statuses, never successes", () => {
+  const base = {
+    id: "a",
+    time: 0,
+    httpMethod: "POST",
+    path: "/p",
+    tokenId: null,
+    tokenName: null,
+    model: "m",
+    method: "generateContent",
+    flavour: "native",
+    stream: false,
+    errorClass: null,
+    attempts: [],
+    keyId: null,
+    keyMasked: null,
+    ttfbMs: null,
+    durationMs: 1,
+    bytesIn: 0,
+    bytesOut: 0,
+    usage: null,
+    finishReason: null,
+    truncated: false,
+    region: null,
+    userAgent: null,
+  };
+  const fields = (status: number) =>
+    deltasOf({ ...base, status }).filter((d) => d.field.startsWith("status:")).map((d) => d.field);
+  assertEquals(fields(200), []);
+  assertEquals([...new Set(fields(401))], ["status:401"]);
+  assertEquals(fields(0), []);
 });

@@ -16,6 +16,8 @@ export interface AttemptRecord {
   errorClass: string | null;
   /** Time until upstream headers (or failure), ms. */
   durationMs: number;
+  /** When the try started, ms after the request began (absent in records of older versions). */
+  startMs?: number;
 }
 
 /** A request log record. Never holds a secret: keys are masked, tokens named by id and name. */
@@ -75,6 +77,11 @@ export interface LogRecord {
   region: string | null;
   /** Client user agent. */
   userAgent: string | null;
+  /**
+   * Client address: the socket's peer, or the `X-Forwarded-For` entry `TRUST_PROXY` trusts.
+   * Admin answers show it masked (`/24`, `/48`) unless asked to reveal it.
+   */
+  client?: string | null;
   /**
    * Regional failover: the fallback deployment (origin) this request was relayed to, or null when
    * a relay was tried and no fallback could be reached. Absent when no relay was tried.

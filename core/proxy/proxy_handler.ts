@@ -81,7 +81,9 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
  * @param deps Injected configuration, state and I/O.
  * @returns A function from a client request to the response relayed from upstream.
  */
-export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promise<Response> {
+export function createProxyHandler(
+  deps: ProxyDeps,
+): (request: Request, peer?: string | null) => Promise<Response> {
   const { config, registry, pool, poolSync, affinity, logger } = deps;
   // Each admitted request's token is charged, and every record gets its cost, when it finishes.
   const accounting = createTokenAccounting(deps.tokens, deps.prices);
@@ -98,13 +100,13 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
   });
   const { finish, clip } = log;
 
-  return async function proxyHandler(request: Request): Promise<Response> {
+  return async function proxyHandler(request: Request, peer?: string | null): Promise<Response> {
     const url = new URL(request.url);
     const route = classifyRoute(url.pathname, url.searchParams);
     if (!route) {
       throw new HttpError(404, `Path "${url.pathname}" is not part of the Gemini API`);
     }
-    const ex = log.begin(request, route);
+    const ex = log.begin(request, route, peer);
     try {
       const response = await handle(request, url, route, ex);
       setHeader(response, "x-request-id", ex.id);
@@ -237,6 +239,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         status: last.kind === "response" ? last.response.status : 0,
         errorClass: last.kind === "failed" ? last.verdict.errorClass : null,
         durationMs: deps.now() - started,
+        startMs: started - ex.time,
       };
       ex.attempts.push(attemptRecord);
       if (last.kind === "response") {

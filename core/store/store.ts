@@ -124,8 +124,10 @@ export interface LogFilter {
   status?: string;
   /** Error class. */
   errorClass?: string;
-  /** Model id. */
+  /** Part of the model id (case-insensitive substring: `pro` finds `gemini-2.5-pro`). */
   model?: string;
+  /** Part of the request path or the user agent (case-insensitive substring). */
+  search?: string;
   /** Key id. */
   keyId?: string;
   /** Token id. */

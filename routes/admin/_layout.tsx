@@ -43,8 +43,9 @@ export default function AdminLayout(props: LayoutProps<unknown, ConsoleState>) {
       </>
     );
   }
+  // The dashboard owns only its own path: unknown pages under /admin highlight nothing.
   const current = NAV.filter(([href]) =>
-    url.pathname === href || url.pathname.startsWith(`${href}/`)
+    url.pathname === href || (href !== "/admin" && url.pathname.startsWith(`${href}/`))
   )
     .sort((a, b) => b[0].length - a[0].length)[0]?.[0];
   return (

@@ -26,6 +26,8 @@ export interface SettingsData {
   saved?: boolean;
   /** Why the last save failed. */
   error?: string;
+  /** A new upstream host waiting for the admin's confirmation, and the URL typed. */
+  confirmUpstream?: { host: string; url: string };
 }
 
 interface FieldSpec {
@@ -69,7 +71,8 @@ const FIELDS: FieldSpec[] = [
   {
     name: "upstreamUrl",
     label: "Upstream URL",
-    hint: "Google's API, or a Cloudflare AI Gateway URL.",
+    hint: "Google's API, or a Cloudflare AI Gateway URL. Every request sends a real key to this " +
+      "host: change it only to a host you control or trust.",
     kind: "url",
   },
   {
@@ -121,6 +124,18 @@ export const handler: Handlers<ConsoleState> = {
     }
     const parsed = settingsPatchSchema.safeParse(patch);
     let error: string | undefined;
+    const moved = parsed.success ? upstreamMove(ctx.state.deps.settings, patch) : null;
+    if (moved && form.get("confirmUpstream") !== moved.host) {
+      return ctx.render(
+        {
+          view: settingsView(settings),
+          error: `Changing the upstream URL sends every Gemini key to ${moved.host}. ` +
+            "Confirm below to save.",
+          confirmUpstream: moved,
+        } satisfies SettingsData,
+        { status: 409 },
+      );
+    }
     let status = 400;
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -162,7 +177,7 @@ async function save(
  * @param props Settings and the outcome of the last save.
  */
 export default function SettingsPage(props: PageProps<SettingsData, ConsoleState>) {
-  const { view, saved, error } = props.data;
+  const { view, saved, error, confirmUpstream } = props.data;
   const csrf = props.state.session?.csrf ?? "";
   return (
     <>
@@ -178,7 +193,22 @@ export default function SettingsPage(props: PageProps<SettingsData, ConsoleState
       {error && <p class="notice bad" role="alert">{error}</p>}
       <form class="card" method="post" action="/admin/settings">
         <input type="hidden" name="_csrf" value={csrf} />
-        {FIELDS.map((field) => <Field key={field.name} field={field} view={view} />)}
+        {FIELDS.map((field) => (
+          <Field
+            key={field.name}
+            field={field}
+            view={view}
+            typed={field.name === "upstreamUrl" ? confirmUpstream?.url : undefined}
+          />
+        ))}
+        {confirmUpstream && (
+          <div class="notice warn" data-confirm-upstream>
+            <label class="check">
+              <input type="checkbox" name="confirmUpstream" value={confirmUpstream.host} required />
+              Send every Gemini key to <strong class="mono">{confirmUpstream.host}</strong>
+            </label>
+          </div>
+        )}
         <button type="submit" class="btn primary">Save settings</button>
       </form>
       <PriceTableForm view={view} csrf={csrf} />
@@ -190,14 +220,16 @@ export default function SettingsPage(props: PageProps<SettingsData, ConsoleState
   );
 }
 
-function Field(props: { field: FieldSpec; view: SettingsData["view"] }) {
+function Field(
+  props: { field: FieldSpec; view: SettingsData["view"]; typed?: string | undefined },
+) {
   const { field, view } = props;
   const id = `s-${field.name}`;
   const forcedBy = view.forced[field.name];
   const stored = view.stored[field.name];
   const effective = String(view.effective[field.name]);
   const fallback = String(view.defaults[field.name]);
-  const value = forcedBy ? effective : stored === undefined ? "" : String(stored);
+  const value = props.typed ?? (forcedBy ? effective : stored === undefined ? "" : String(stored));
   const common = {
     id,
     name: field.name,
@@ -239,4 +271,25 @@ function Field(props: { field: FieldSpec; view: SettingsData["view"] }) {
       </span>
     </div>
   );
+}
+
+/**
+ * The new upstream host when a save would move the upstream elsewhere (every key would go there),
+ * or null when it stays.
+ */
+function upstreamMove(
+  settings: ConsoleState["deps"]["settings"],
+  patch: Record<string, unknown>,
+): { host: string; url: string } | null {
+  if (!("upstreamUrl" in patch)) return null;
+  const view = settingsView(settings);
+  const next = String(patch.upstreamUrl ?? view.defaults.upstreamUrl).replace(/\/+$/, "");
+  const current = String(view.effective.upstreamUrl).replace(/\/+$/, "");
+  if (next === current) return null;
+  try {
+    const url = new URL(next);
+    return { host: url.host, url: patch.upstreamUrl === null ? "" : next };
+  } catch {
+    return null;
+  }
 }

@@ -62,6 +62,8 @@ export async function ensureBuilt(): Promise<void> {
  */
 export async function screenshot(page: Page, name: string, forDocs = false): Promise<void> {
   await Deno.mkdir(SCREENSHOTS, { recursive: true });
+  // From the top: the sticky top bar would otherwise sit in the middle of a full-page shot.
+  await page.evaluate(() => scrollTo(0, 0));
   const bytes = await page.screenshot({ fullPage: true, animations: "disabled" });
   await Deno.writeFile(new URL(`${name}.png`, SCREENSHOTS), bytes);
   if (forDocs && Deno.env.get("UPDATE_SCREENSHOTS") === "1") {
