@@ -32,6 +32,8 @@ export interface BenchOptions {
   hold: { streams: number; chunks: number; chunkDelayMs: number };
   /** Timed calls per stats query. */
   statsCalls: number;
+  /** Sequential requests per token and store in the token-limits phase. */
+  limitsRequests: number;
   /** Whether to run Portkey. */
   portkey: boolean;
   /** Report file. */
@@ -46,7 +48,8 @@ export interface BenchOptions {
  * Every phase, in the order a run takes them: `pickkey` (key-pick micro benchmark), `main` (every
  * target at every delay), `scaling` (10 vs 10,000 keys), `logvolume` (empty store vs seeded
  * logs), `stats` (stats API on the seeded store), `logged` (a fixed request count, served vs
- * logged), `hold` (many streams held open), `soak` (a long run at the benchmark's rate).
+ * logged), `hold` (many streams held open), `soak` (a long run at the benchmark's rate), `limits`
+ * (a limited token's hot path against an unlimited one's, on Supabase 50 ms away and on KV).
  */
 export const PHASES = [
   "pickkey",
@@ -57,6 +60,7 @@ export const PHASES = [
   "logged",
   "hold",
   "soak",
+  "limits",
 ] as const;
 
 /** SSE chunks per streamed reply. */
@@ -89,6 +93,7 @@ export function parseOptions(args: string[]): BenchOptions {
     loggedRequests: quick ? 1000 : 10_000,
     hold: { streams: quick ? 100 : 1000, chunks: 20, chunkDelayMs: 500 },
     statsCalls: quick ? 5 : 20,
+    limitsRequests: quick ? 100 : 400,
     portkey: true,
     only: new Set(PHASES),
     render: null,

@@ -82,19 +82,3 @@ Deno.test("least_used prefers the key with fewer requests this minute", () => {
   for (let i = 0; i < 50; i++) p.countRequest(heavy, "m");
   for (let i = 0; i < 30; i++) assert(p.pick("m").key!.id !== heavy.id, "the busy key loses");
 });
-
-Deno.test("per-minute caps reset with the next minute; per-day caps with the Pacific day", () => {
-  const clock = { now: Date.parse("2026-01-15T20:00:10Z") };
-  const p = pool([{ limits: { m: { rpm: 2, rpd: 3 } } }], "round_robin", clock);
-  const use = () => {
-    const k = p.pick("m").key;
-    if (k) p.countRequest(k, "m");
-    return k?.id ?? null;
-  };
-  assertEquals([use(), use(), use()], ["k0", "k0", null]);
-  assertEquals(p.pick("m").earliest, Date.parse("2026-01-15T20:01:00Z"));
-  clock.now += 60_000;
-  assertEquals([use(), use()], ["k0", null]);
-  clock.now = Date.parse("2026-01-16T08:00:05Z");
-  assertEquals(use(), "k0");
-});

@@ -1,6 +1,7 @@
 import { pacificDay } from "../../core/pacific_time.ts";
 import { withEnabled } from "../../core/store/memory_store.ts";
 import { createKvTokenCounters } from "./kv_token_counters.ts";
+import { createKvLeases } from "./kv_leases.ts";
 import { createKvAuthThrottle } from "./kv_auth_throttle.ts";
 import type { KvDatabase } from "./kv_database.ts";
 import { idAt, matchesLog } from "../../core/logs/log_filter.ts";
@@ -57,6 +58,7 @@ export interface KvStoreOptions {
 export function createKvStore(kv: KvDatabase, options: KvStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
   const tokenCounters = createKvTokenCounters(kv, now);
+  const leases = createKvLeases(kv, now);
   const authThrottle = createKvAuthThrottle(kv, now);
   let aggregatesPrunedAt = 0;
   /** Drops aggregate buckets past their retention, at most once a minute. */
@@ -342,10 +344,10 @@ export function createKvStore(kv: KvDatabase, options: KvStoreOptions = {}): Sto
       const entry = await kv.get<Deno.KvU64>(["counter", name]);
       return entry.value ? Number(entry.value.value) : 0;
     },
-    // Token quotas
-    chargeTokenRequest: tokenCounters.chargeTokenRequest,
+    // Token usage and limit leases
     addTokenUsage: tokenCounters.addTokenUsage,
     readTokenUsage: tokenCounters.readTokenUsage,
+    takeLeases: leases.takeLeases,
     async getSettings() {
       return (await kv.get<Record<string, unknown>>(["settings"])).value ?? {};
     },
