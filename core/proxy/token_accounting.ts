@@ -72,7 +72,10 @@ export function createTokenAccounting(
       if (!entry) return;
       admitted.delete(record);
       const settled = settlement(record, cost, entry.reservedMicros);
-      entry.admission.settle(record.usage, settled.micros);
+      entry.admission.settle(record.usage, {
+        costMicros: settled.micros,
+        usageUnknown: record.usageUnknown === true,
+      });
       tokens.charge(entry.token, record.usage, settled);
     },
   };

@@ -47,7 +47,7 @@ Deno.test("admit() reserves the estimate against the budget and settle() gives b
   const first = await quota.admit(budgeted, { model: "m", kind: "native", reserveMicros: 60 });
   await quota.sync();
   assertEquals((await store.readTokenUsage("t1", AT)).monthCostMicros, 60, "shown reserved");
-  first.settle(usage, 17);
+  first.settle(usage, { costMicros: 17 });
   quota.charge(budgeted, usage, { micros: 17, reservedMicros: 60 });
   // 43 came back: 17 spent, so 83 fits and one more µUSD does not.
   await quota.admit(budgeted, { model: "m", kind: "native", reserveMicros: 83 });

@@ -64,13 +64,24 @@ export interface ChargeCost {
   reservedMicros: number;
 }
 
+/** Options of {@linkcode Admission.settle}. */
+export interface SettleOptions {
+  /** The request's cost, µUSD, to settle a budget reservation with. */
+  costMicros?: number;
+  /** The response was served but reported no usage: its `tpd` reservation stays spent. */
+  usageUnknown?: boolean;
+}
+
 /** An admitted request's hold on its token's limits. */
 export interface Admission {
   /**
-   * Settles the request's reservations to what it really used: its tokens under `tpd` (null:
-   * none, or it failed) and its cost under a budget (µUSD). Later calls do nothing.
+   * Settles the request's reservations to what it really used: its tokens under `tpd` and its
+   * cost under a budget (µUSD). Later calls do nothing.
+   * @param usage What the response reported; null when it used nothing (it failed) or did not say.
+   * @param options `costMicros` settles the budget; `usageUnknown` (a served response that never
+   *   reported usage, such as a stream the client cut short) keeps the `tpd` reservation as spent.
    */
-  settle(usage: Usage | null, costMicros?: number): void;
+  settle(usage: Usage | null, options?: SettleOptions): void;
 }
 
 /** The gate between authenticated tokens and upstream. */
@@ -158,10 +169,14 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
     if (tpd < 0 && budget < 0) return FREE;
     let settled = false;
     return {
-      settle(usage: Usage | null, costMicros?: number) {
+      settle(usage: Usage | null, options: SettleOptions = {}) {
         if (settled) return;
         settled = true;
-        if (tpd >= 0) ledger.settle(grant, tpd, usage ? tokensOf(usage) : 0);
+        // Without usage a served response is charged its estimate: cutting a stream short before
+        // its usage arrives must not make it free.
+        const keep = usage === null && options.usageUnknown === true;
+        if (tpd >= 0 && !keep) ledger.settle(grant, tpd, usage ? tokensOf(usage) : 0);
+        const { costMicros } = options;
         if (budget >= 0 && costMicros !== undefined) ledger.settle(grant, budget, costMicros);
       },
     };

@@ -135,6 +135,24 @@ Deno.test("admit() reserves a request's estimate under tpd and settles it to the
   assertEquals(refused.details[0]?.reason, "TOKEN_TPD_EXCEEDED");
 });
 
+Deno.test("settle() keeps a served request's tpd reservation when it never reported usage", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  const quota = gate(store);
+  const limited = token({ limits: { tpd: 100 } });
+  const request = (estimate: number) => ({
+    model: "m",
+    kind: "native" as const,
+    estimate: () => estimate,
+  });
+  // A stream cut short before its usage: the 60 reserved stay spent.
+  (await quota.admit(limited, request(60))).settle(null, { usageUnknown: true });
+  const refused = await refusal(quota.admit(limited, request(50)));
+  assertEquals(refused.details[0]?.reason, "TOKEN_TPD_EXCEEDED");
+  // A request that failed used nothing: its reservation comes back.
+  (await quota.admit(limited, request(40))).settle(null);
+  (await quota.admit(limited, request(40))).settle(usage(1, 1));
+});
+
 Deno.test("admit() never reserves more than the whole day: a larger estimate waits for a fresh day", async () => {
   const store = createMemoryStore({ now: () => AT });
   const clock = { now: AT };
