@@ -22,6 +22,7 @@ import { manifest } from "../routes/_manifest.gen.ts";
 import { createLogWriter, type LogWriter } from "./logs/log_writer.ts";
 import { createMetrics } from "./metrics.ts";
 import { createKeyPool, type KeyPool } from "./key_pool.ts";
+import { configuredModels, createModelBook } from "./model_book.ts";
 import { createTokenQuota } from "./tokens/token_quota.ts";
 import { createPoolSync, type PoolSync } from "./pool_sync.ts";
 import { validateKeys, type ValidationResult } from "./revalidate.ts";
@@ -129,6 +130,15 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   });
   secrets.current = () => registry.secrets;
 
+  // Per-model state, metric labels and aggregate rows only for models upstream has confirmed
+  // or the operator named: invented names share one slot.
+  const models = createModelBook({
+    configured: configuredModels(() => ({
+      limits: config.keyLimits,
+      keys: registry.keys,
+      tokens: registry.tokens,
+    })),
+  });
   const logs = createLogWriter({
     store,
     get retentionMs() {
@@ -136,13 +146,15 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     },
     maxQueue: config.logQueueMax,
     logger,
+    modelLabel: models.fold,
     ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
   });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ modelLabel: models.fold });
   const pool = createKeyPool(registry, {
     now,
     strategy: () => config.strategy,
     limits: () => config.keyLimits,
+    models,
   });
   const poolSync = createPoolSync({
     store,
@@ -162,6 +174,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     config,
     registry,
     pool,
+    models,
     poolSync,
     affinity: createAffinity(store, now),
     tokens: tokenQuota,

@@ -8,6 +8,7 @@ import { GoogleGenAI, Modality } from "@google/genai";
 import OpenAI from "openai";
 import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { type FakeUpstream, type RecordedRequest, startFakeUpstream } from "./fake_upstream.ts";
+import { runHostileContract } from "./proxy_contract_hostile.ts";
 
 /** What a target needs to start a proxy in front of the fake upstream. */
 export interface TargetOptions {
@@ -64,6 +65,7 @@ function recordOf(fake: FakeUpstream, response: Response): RecordedRequest {
  * @param start Starts the target.
  */
 export function runProxyContract(name: string, start: StartTarget): void {
+  runHostileContract(name, start, { keys: TEST_KEYS, token: TEST_TOKEN });
   async function withProxy(
     fn: (ctx: Ctx) => Promise<void>,
     setup: {

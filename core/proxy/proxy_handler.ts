@@ -10,10 +10,13 @@ import type { Config } from "../config.ts";
 import { HttpError, retryInfo } from "../errors.ts";
 import type { KeyPool } from "../key_pool.ts";
 import type { Logger } from "../logger.ts";
+import type { ModelBook } from "../model_book.ts";
 import type { PoolSync } from "../pool_sync.ts";
 import type { ActiveKey, Registry } from "../registry.ts";
 import { clientCredential, upstreamSearch } from "./credentials.ts";
 import { clientHeaders, headerBytes } from "./headers.ts";
+import { bodyModel } from "./model_id.ts";
+import { checkPath, readQuery } from "./request_url.ts";
 import { prepareBody, type PreparedBody } from "./request_body.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
@@ -37,6 +40,8 @@ export interface ProxyDeps {
   registry: Registry;
   /** Rotation state. */
   pool: KeyPool;
+  /** Models upstream has confirmed: they alone get per-model state. */
+  models: ModelBook;
   /** Background writer of rotation state. */
   poolSync: PoolSync;
   /** Resource-to-key pins. */
@@ -85,7 +90,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
 
   return async function proxyHandler(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const route = classifyRoute(url.pathname, url.searchParams);
+    checkPath(url.pathname);
+    const route = classifyRoute(url.pathname, readQuery(url.search));
     if (!route) {
       throw new HttpError(404, `Path "${url.pathname}" is not part of the Gemini API`);
     }
@@ -140,7 +146,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     }
     registry.touch();
 
-    const credential = clientCredential(request.headers, url.searchParams);
+    const credential = clientCredential(request.headers, route.query);
     let pinned: { key: ActiveKey; resource: string } | null = null;
     let token: TokenRecord | null = null;
     let relayed: RelayCaller | null = null;
@@ -158,7 +164,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
 
     if (route.kind === "live") {
       if (token) await deps.tokens.admit(token, { model: null, kind: route.kind });
-      const response = relayLive(request, url, route, ex);
+      const response = relayLive(request, route, ex);
       ex.status = 101;
       finish(ex, {});
       return response;
@@ -172,7 +178,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       requireJson: route.kind === "openai" && request.method === "POST" &&
         !(request.headers.get("content-type") ?? "").startsWith("multipart/"),
     });
-    const model = route.model ?? modelOf(body.json);
+    const model = route.model ?? bodyModel(body.json, route.kind);
     ex.model = model;
     ex.bytesIn = body.bytes();
     if ((body.json as { stream?: unknown } | undefined)?.stream === true) ex.stream = true;
@@ -181,11 +187,11 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     pinned ??= await pinnedByResources(route, body);
     if (relayed) await relayed.checkBody(body.body instanceof Uint8Array ? body.body : null);
     if (deps.relay?.blocked(ex.region)) {
-      const answer = await relayOut(request, url, route, body, ex, token, "blocked_colo");
+      const answer = await relayOut(request, route, body, ex, token, "blocked_colo");
       if (answer) return answer;
     }
 
-    const target = config.upstreamUrl + route.path + upstreamSearch(url.search);
+    const target = config.upstreamUrl + route.path + upstreamSearch(route.query);
     const tried = new Set<string>();
     let last: Attempt | null = null;
     for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
@@ -209,6 +215,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         const { response } = last;
         ex.ttfbMs = deps.now() - ex.time;
         if (response.status < 400) {
+          if (model !== null && response.ok) deps.models.confirm(model);
           poolSync.noteSuccess(key);
           ex.status = response.status;
           return relay(request, url, route, key, response, model, ex, token);
@@ -223,7 +230,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         poolSync.noteError(key, model, response.status, verdict);
         last = { kind: "response", response: rebuild(response, text) };
         if (verdict.errorClass === "location") {
-          const answer = await relayOut(request, url, route, body, ex, token, "location");
+          const answer = await relayOut(request, route, body, ex, token, "location");
           if (answer) return answer;
         }
         if (verdict.action === "pass" || !body.replayable || pinned) {
@@ -372,7 +379,6 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
   /** Regional failover: sends the request once to a fallback deployment and relays its answer. */
   async function relayOut(
     request: Request,
-    url: URL,
     route: ProxyRoute,
     body: PreparedBody,
     ex: LogRecord,
@@ -384,7 +390,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     if (!deps.relay?.mayRelay(request, body.replayable)) return null;
     const answer = await deps.relay.forward(request, {
       path: route.path,
-      search: upstreamSearch(url.search),
+      search: upstreamSearch(route.query),
       body: body.body instanceof Uint8Array ? body.body : null,
       region: ex.region,
       reason,
@@ -441,7 +447,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     return { key, resource };
   }
 
-  function relayLive(request: Request, url: URL, route: ProxyRoute, ex: LogRecord): Response {
+  function relayLive(request: Request, route: ProxyRoute, ex: LogRecord): Response {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(400, "The Live API needs a WebSocket upgrade request");
     }
@@ -453,17 +459,14 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     poolSync.countUse(key, route.model);
     ex.keyId = key.id;
     ex.keyMasked = key.record.masked;
-    const params = new URLSearchParams(url.search);
-    params.set("key", key.value);
+    const search = upstreamSearch(route.query);
+    const keyParam = `key=${encodeURIComponent(key.value)}`;
     const wsBase = config.upstreamUrl.replace(/^http/, "ws");
-    return deps.liveBridge(request, `${wsBase}${route.path}?${params}`);
+    return deps.liveBridge(
+      request,
+      `${wsBase}${route.path}${search ? `${search}&` : "?"}${keyParam}`,
+    );
   }
-}
-
-/** The model named in an OpenAI-style body, without the `models/` prefix. */
-function modelOf(json: unknown): string | null {
-  const model = (json as { model?: unknown } | undefined)?.model;
-  return typeof model === "string" ? model.replace(/^models\//, "") : null;
 }
 
 function publicOrigin(request: Request, url: URL): string {
