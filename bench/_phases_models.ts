@@ -3,7 +3,7 @@
  * One proxy with a large key pool (where per-model ready lists used to cost the most) is warmed
  * up, then takes the same number of requests twice: once all for one real model (the growth any
  * load causes), then each naming a model no other request names. RSS and the /metrics line count
- * are read before and after each, after a second of rest.
+ * are read before and after each, after three seconds of rest.
  * @module
  */
 import type { FloodResult, FloodSpec } from "./model_flood.ts";
@@ -45,9 +45,9 @@ export async function runInventedModelsPhase(
     if (problem) throw new Error(`${proxy.name}: ${problem}\n--- its output ---\n${tail(proxy)}`);
     // Warm-up on both paths, real and invented (names the measured floods never use): the heap
     // first grows to its working size under any load, and that is not what is measured.
-    const warmup = Math.ceil(requests / 4);
-    await runFlood(spec(proxy, warmup, null));
-    await runFlood(spec(proxy, warmup, "gemini-warmup"));
+    const warmup = { real: requests, invented: Math.ceil(requests / 4) };
+    await runFlood(spec(proxy, warmup.real, null));
+    await runFlood(spec(proxy, warmup.invented, "gemini-warmup"));
     const rows: ModelFloodRow[] = [];
     for (
       const [label, prefix] of [["one real model", null], ["invented names", "gemini-x"]] as const
@@ -119,8 +119,11 @@ async function metricsLines(proxy: Server): Promise<number> {
   return (await response.text()).split("\n").filter((line) => line !== "").length;
 }
 
+/** Idle time before a reading, so the figure is not taken in the middle of garbage collection. */
+const REST_MS = 3000;
+
 function rest(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 1000));
+  return new Promise((resolve) => setTimeout(resolve, REST_MS));
 }
 
 /**

@@ -37,11 +37,12 @@ export function inventedSection(r: BenchResults): string[] {
     "process, half on the native path (model in the path) and half on the OpenAI path (model in",
     "the body): first all for one real model, then each naming a well-formed model no other",
     "request names (the fake upstream answers those 404, as Google does). A warm-up comes first:",
-    `${int(x.warmup)} requests for the real model and ${
-      int(x.warmup)
-    } more with invented names the floods never use, as the heap`,
-    "first grows to its working size under any load. RSS and the line count of /metrics are read a",
-    "second after the warm-up and after each flood.",
+    `${int(x.warmup.real)} requests for the real model and ${
+      int(x.warmup.invented)
+    } with invented names the floods never use, as the heap`,
+    "first grows to its working size under any load. RSS and the line count of /metrics are read",
+    "after three seconds of rest, after the warm-up and after each flood. The real-model row shows",
+    "what the same load costs with no invented name at all.",
     "",
     "| flood | requests | statuses | req/s | RSS before | RSS after | RSS growth | /metrics lines before | after | other CPU |",
     "|---|---|---|---|---|---|---|---|---|---|",

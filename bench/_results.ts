@@ -233,9 +233,9 @@ export interface ModelFloodRow {
   label: "one real model" | "invented names";
   /** What the load client saw. */
   flood: FloodResult;
-  /** Proxy RSS a second after the previous load, MB. */
+  /** Proxy RSS after the previous load and a rest, MB. */
   rssBeforeMb: number;
-  /** Proxy RSS a second after this flood, MB. */
+  /** Proxy RSS after this flood and a rest, MB. */
   rssAfterMb: number;
   /** Lines of /metrics before. */
   metricsLinesBefore: number;
@@ -253,8 +253,8 @@ export interface InventedModelsResult {
   requests: number;
   /** Requests in flight. */
   concurrency: number;
-  /** Warm-up requests for the real model, and again for other invented names. */
-  warmup: number;
+  /** Warm-up requests for the real model, then with invented names the floods never use. */
+  warmup: { real: number; invented: number };
   /** The real-model flood, then the invented-names flood. */
   rows: ModelFloodRow[];
   /** When the phase ran (ISO). */
