@@ -4,6 +4,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Config } from "./config.ts";
 import { HttpError } from "./errors.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
@@ -16,6 +17,9 @@ import { createAdminApi } from "./admin/admin_api.ts";
 import { mountConsole } from "./admin/console.ts";
 import type { AdminContext } from "./admin/context.ts";
 import { createSessions } from "./admin/session.ts";
+import { checkBearer } from "./admin/admin_auth.ts";
+import { createAuthThrottle } from "./admin/auth_throttle.ts";
+import type { UnsharedStore } from "./admin/unshared_store.ts";
 import { createSettings, liveConfig } from "./settings.ts";
 import type { SiteAssets } from "./web/types.ts";
 import { manifest } from "../routes/_manifest.gen.ts";
@@ -24,12 +28,16 @@ import { createMetrics } from "./metrics.ts";
 import { createKeyPool, type KeyPool } from "./key_pool.ts";
 import { configuredModels, createModelBook } from "./model_book.ts";
 import { createTokenQuota } from "./tokens/token_quota.ts";
+import { livePrices } from "./cost/prices.ts";
 import { createPoolSync, type PoolSync } from "./pool_sync.ts";
-import { validateKeys, type ValidationResult } from "./revalidate.ts";
-import { createCipher, timingSafeEqual } from "./secrets.ts";
+import { revalidationCandidates, validateKeys, type ValidationResult } from "./revalidate.ts";
+import { createCipher } from "./secrets.ts";
 import { importSecrets, resealKeys } from "./seed.ts";
 import type { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
+
+/** Largest admin request body, bytes: room for 20,000 pasted keys. */
+export const ADMIN_BODY_LIMIT = 2 * 1024 * 1024;
 
 /** Options of {@linkcode createApp}. */
 export interface AppOptions {
@@ -49,6 +57,11 @@ export interface AppOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Waits (default: `setTimeout`); tests inject one that moves their clock. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Set by adapters whose store lives in one instance while the host runs many (`STORE=memory`
+   * on Workers, Edge Functions, Deno Deploy): admin writes answer 409 and the console says why.
+   */
+  unsharedStore?: UnsharedStore;
   /** The admin console's built browser assets (`deno task build`); null serves pages without them. */
   assets?: SiteAssets | null;
   /**
@@ -56,6 +69,11 @@ export interface AppOptions {
    * `request.cf.colo`); `config.region` is used when it gives none.
    */
   regionOf?: (request: Request) => string | null | undefined;
+  /**
+   * The socket peer's address of a request (default: Deno's `remoteAddr` from the serve handler's
+   * info); Workers pass Cloudflare's `cf-connecting-ip`.
+   */
+  peerOf?: (request: Request, env: unknown) => string | null | undefined;
 }
 
 /** A built application. */
@@ -64,7 +82,7 @@ export interface GatewayApp {
   app: Hono;
   /**
    * Handles one request: all a platform needs. `env` reaches Hono as `c.env` (Deno's connection
-   * info, whose `remoteAddr` the console's login throttle uses).
+   * info, whose `remoteAddr` the sign-in throttle counts by).
    */
   fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   /** The in-memory snapshot of keys and tokens. */
@@ -178,6 +196,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     poolSync,
     affinity: createAffinity(store, now),
     tokens: tokenQuota,
+    prices: livePrices(() => settings.current.prices),
     fetch: upstreamFetch,
     now,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
@@ -228,7 +247,8 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
         written: logs.written,
         failing: logs.failing,
       },
-      ...(region ? { region } : {}),
+      // null when neither the platform nor REGION tells (Deno Deploy exposes no region).
+      region: region ?? null,
       ...(region && config.blockedColos.includes(region.toUpperCase())
         ? { regionBlocked: true }
         : {}),
@@ -238,8 +258,11 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   const sessions = config.adminPassword
     ? await createSessions({ secret: config.secretKey, password: config.adminPassword, now })
     : null;
+  // Admin passwords and the metrics token: wrong guesses counted per address and in total.
+  const throttle = createAuthThrottle({ store, now, logger });
   const admin: AdminContext = {
     logs,
+    throttle,
     config,
     store,
     registry,
@@ -251,7 +274,19 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     logger,
     settings,
     ...(sessions ? { sessions } : {}),
+    ...(options.unsharedStore ? { unsharedStore: options.unsharedStore } : {}),
   };
+  // Admin bodies are small (a pasted key list is the largest): anything bigger is refused before
+  // it is read, on the API and the console's forms alike.
+  app.use(
+    "/admin/*",
+    bodyLimit({
+      maxSize: ADMIN_BODY_LIMIT,
+      onError: () =>
+        new HttpError(413, `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes`)
+          .toResponse(),
+    }),
+  );
   const adminApi = createAdminApi(admin);
   app.route("/admin/api", adminApi);
   // The console's pages and assets: registered before the proxy's catch-all below.
@@ -264,25 +299,29 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     assets: options.assets ?? null,
   });
 
-  app.get("/metrics", (c) => {
+  app.get("/metrics", async (c) => {
     if (config.metricsToken) {
-      const given = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1] ?? "";
-      if (!timingSafeEqual(given, config.metricsToken)) {
-        throw new HttpError(401, "Metrics need the METRICS_TOKEN bearer token");
-      }
+      await checkBearer(c, {
+        realm: "metrics",
+        secret: config.metricsToken,
+        unauthenticated: new HttpError(401, "Metrics need the METRICS_TOKEN bearer token"),
+        throttle,
+        now,
+      });
     }
     const region = options.regionOf?.(c.req.raw) ?? config.region;
     const text = metrics.render({ registry, pool, logs, now: now(), region });
     return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 
-  app.all("*", (c) => proxy(c.req.raw));
+  const peerOf = options.peerOf ?? remotePeer;
+  app.all("*", (c) => proxy(c.req.raw, peerOf(c.req.raw, c.env)));
 
   /** Gemini API paths skip the router: the proxy is the hot path. */
-  async function serveApi(request: Request): Promise<Response> {
+  async function serveApi(request: Request, env: unknown): Promise<Response> {
     if (isPreflight(request)) return preflight(request);
     try {
-      return allowOrigin(request, await proxy(request));
+      return allowOrigin(request, await proxy(request, peerOf(request, env)));
     } catch (error) {
       const httpError = error instanceof HttpError
         ? error
@@ -294,7 +333,8 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
 
   return {
     app,
-    fetch: (request, env) => isApiUrl(request.url) ? serveApi(request) : app.fetch(request, env),
+    fetch: (request, env) =>
+      isApiUrl(request.url) ? serveApi(request, env) : app.fetch(request, env),
     registry,
     pool,
     poolSync,
@@ -310,8 +350,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
       ]);
     },
     revalidateDisabled() {
-      const disabled = registry.keys.filter((k) => !k.record.enabled).map((k) => k.id);
-      return validateKeys(disabled, registry, store, {
+      return validateKeys(revalidationCandidates(registry.keys), registry, store, {
         upstreamUrl: config.upstreamUrl,
         cfAigToken: config.cfAigToken,
         fetch: upstreamFetch,
@@ -319,4 +358,10 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
       });
     },
   };
+}
+
+/** The peer address Deno's serve handler reports in its info argument. */
+function remotePeer(_request: Request, env: unknown): string | null {
+  const info = env as { remoteAddr?: { hostname?: unknown } } | undefined;
+  return typeof info?.remoteAddr?.hostname === "string" ? info.remoteAddr.hostname : null;
 }

@@ -1,9 +1,13 @@
 /**
  * Reads an upstream error and decides what it means for the key that got it.
  *
- * Gemini reports quota per project and model, tells per-minute from per-day limits in
- * `QuotaFailure.quotaId`, and says how long to wait in `RetryInfo`. Payload errors are the
- * caller's fault and must never cost a key anything.
+ * Google repeats client input inside its error messages (`Unknown name "<field>"`,
+ * `models/<name> is not found`, values in field violations), so a message that merely contains a
+ * phrase proves nothing about the key. Only the structured parts of Google's answer are verdicts:
+ * an `ErrorInfo` reason in the `googleapis.com` domain retires a key, `QuotaFailure` and
+ * `RetryInfo` rest it. Text is compared only for the few detail-less shapes Google sends about a
+ * key, and then as the whole message, never a substring. Everything else is the caller's answer
+ * and costs no key anything.
  * @module
  */
 import { nextPacificMidnight } from "./pacific_time.ts";
@@ -46,12 +50,73 @@ export interface ClassifyOptions {
   defaultCooldownMs?: number;
 }
 
+type Detail = Record<string, unknown>;
+
 interface Envelope {
-  code?: number;
-  message?: string;
-  status?: string;
-  details?: Array<Record<string, unknown>>;
+  message: string;
+  status: string;
+  details: Detail[];
 }
+
+const TYPE_PREFIX = "type.googleapis.com/google.rpc.";
+/** The domain of Google's own ErrorInfo reasons (the proxy's are `gemini-proxy`). */
+const GOOGLE_DOMAIN = "googleapis.com";
+
+/**
+ * ErrorInfo reasons that condemn the key itself. Restrictions that depend on request headers
+ * (referrer, Android or iOS app) are absent on purpose: a client could provoke them.
+ */
+const RETIRING: Record<string, "key_invalid" | "key_forbidden"> = {
+  API_KEY_INVALID: "key_invalid",
+  API_KEY_EXPIRED: "key_invalid",
+  SERVICE_DISABLED: "key_forbidden",
+  API_KEY_SERVICE_BLOCKED: "key_forbidden",
+  CONSUMER_SUSPENDED: "key_forbidden",
+};
+
+/**
+ * The detail-less answers Google gives about a key, as whole messages. `[^']*` stands for the
+ * consumer Google names, which is the key itself (already masked), never client input.
+ */
+const BARE_KEY_VERDICTS: ReadonlyArray<{
+  code: number;
+  status: string;
+  message: RegExp;
+  errorClass: "key_invalid" | "key_forbidden";
+  reason: string;
+}> = [
+  {
+    code: 400,
+    status: "INVALID_ARGUMENT",
+    message: /^API key not valid\. Please pass a valid API key\.$/,
+    errorClass: "key_invalid",
+    reason: "API_KEY_INVALID",
+  },
+  {
+    code: 400,
+    status: "INVALID_ARGUMENT",
+    message: /^API key expired\. Please renew the API key\.$/,
+    errorClass: "key_invalid",
+    reason: "API_KEY_EXPIRED",
+  },
+  {
+    code: 403,
+    status: "PERMISSION_DENIED",
+    message: /^Your API key was reported as leaked\. Please use another API key\.$/,
+    errorClass: "key_forbidden",
+    reason: "API_KEY_LEAKED",
+  },
+  {
+    code: 403,
+    status: "PERMISSION_DENIED",
+    message: /^Permission denied: Consumer '[^']*' has been suspended\.$/,
+    errorClass: "key_forbidden",
+    reason: "CONSUMER_SUSPENDED",
+  },
+];
+
+/** Google's refusal of a region; its start is fixed, variants add a clause at the end. */
+const LOCATION = /^User location is not supported for the API use\b/;
 
 /**
  * Classifies an upstream error response.
@@ -62,46 +127,24 @@ interface Envelope {
  */
 export function classifyUpstream(status: number, body: string, options: ClassifyOptions): Verdict {
   const error = parseEnvelope(body);
-  const message = error?.message ?? "";
-  const details = error?.details ?? [];
-  const reasons = details
-    .filter((d) => String(d["@type"]).endsWith("google.rpc.ErrorInfo"))
-    .map((d) => String(d.reason ?? ""));
-  const has = (reason: string) => reasons.includes(reason);
-
-  if (status === 429) return classifyQuota(message, details, options);
+  if (status === 429) return classifyQuota(error?.details ?? [], options);
   if (status >= 500 || status === 408) {
     return {
       errorClass: status === 504 || status === 408 ? "timeout" : "upstream_unavailable",
       action: "retry",
-      reason: error?.status ?? `HTTP_${status}`,
+      reason: error?.status || `HTTP_${status}`,
     };
   }
+  const keyVerdict = error && (status === 400 || status === 401 || status === 403)
+    ? keyVerdictOf(status, error)
+    : null;
+  if (keyVerdict) return keyVerdict;
   if (
-    has("API_KEY_INVALID") || has("API_KEY_EXPIRED") || /API key (not valid|expired)/i.test(message)
+    status === 400 && error?.status === "FAILED_PRECONDITION" && LOCATION.test(error.message)
   ) {
-    return {
-      errorClass: "key_invalid",
-      action: "disable",
-      reason: reasons[0] || "API_KEY_INVALID",
-    };
-  }
-  if (status === 403) {
-    const blocked = reasons.find((r) =>
-      r === "SERVICE_DISABLED" || r === "API_KEY_SERVICE_BLOCKED" || r.startsWith("API_KEY_")
-    );
-    if (blocked) return { errorClass: "key_forbidden", action: "disable", reason: blocked };
-    if (/reported as leaked/i.test(message)) {
-      return { errorClass: "key_forbidden", action: "disable", reason: "API_KEY_LEAKED" };
-    }
-    if (/unregistered callers/i.test(message)) {
-      return { errorClass: "key_invalid", action: "disable", reason: "API_KEY_MISSING" };
-    }
-  }
-  if (status === 400 && /location is not supported/i.test(message)) {
     return { errorClass: "location", action: "pass", reason: "LOCATION_NOT_SUPPORTED" };
   }
-  return { errorClass: "client_error", action: "pass", reason: error?.status ?? `HTTP_${status}` };
+  return { errorClass: "client_error", action: "pass", reason: error?.status || `HTTP_${status}` };
 }
 
 /**
@@ -114,68 +157,85 @@ export function classifyFailure(timedOut: boolean): Verdict {
     : { errorClass: "network", action: "retry", reason: "UPSTREAM_UNREACHABLE" };
 }
 
-function classifyQuota(
-  message: string,
-  details: Array<Record<string, unknown>>,
-  options: ClassifyOptions,
-): Verdict {
+/**
+ * Whether a verdict is about the key itself (and so belongs in its health record), rather than
+ * about the request, the model's capacity or the network.
+ * @param verdict A verdict from {@linkcode classifyUpstream}.
+ */
+export function isKeyVerdict(verdict: Verdict): boolean {
+  return verdict.action === "disable" || verdict.action === "cooldown";
+}
+
+/** A verdict that retires the key, from Google's ErrorInfo or a bare message about the key. */
+function keyVerdictOf(code: number, error: Envelope): Verdict | null {
+  for (const info of ofType(error.details, "ErrorInfo")) {
+    if (info.domain !== GOOGLE_DOMAIN || typeof info.reason !== "string") continue;
+    const errorClass = RETIRING[info.reason];
+    if (errorClass) return { errorClass, action: "disable", reason: info.reason };
+  }
+  if (error.details.length > 0) return null;
+  const bare = BARE_KEY_VERDICTS.find((v) =>
+    v.code === code && v.status === error.status && v.message.test(error.message)
+  );
+  return bare ? { errorClass: bare.errorClass, action: "disable", reason: bare.reason } : null;
+}
+
+function classifyQuota(details: Detail[], options: ClassifyOptions): Verdict {
   const quotaIds: string[] = [];
   let model: string | undefined;
-  let retryMs: number | null = null;
-  for (const detail of details) {
-    const type = String(detail["@type"]);
-    if (type.endsWith("google.rpc.QuotaFailure")) {
-      for (const v of (detail.violations as Array<Record<string, unknown>> | undefined) ?? []) {
-        quotaIds.push(String(v.quotaId ?? v.quotaMetric ?? ""));
-        const dims = v.quotaDimensions as Record<string, unknown> | undefined;
-        if (typeof dims?.model === "string") model ??= dims.model;
-      }
-    } else if (type.endsWith("google.rpc.RetryInfo")) {
-      retryMs = parseDuration(String(detail.retryDelay ?? ""));
+  for (const failure of ofType(details, "QuotaFailure")) {
+    const violations = Array.isArray(failure.violations) ? failure.violations : [];
+    for (const v of violations as Array<Record<string, unknown> | null>) {
+      const id = v?.quotaId ?? v?.quotaMetric;
+      if (typeof id === "string") quotaIds.push(id);
+      const dims = v?.quotaDimensions as Record<string, unknown> | undefined;
+      if (typeof dims?.model === "string" && dims.model !== "") model ??= dims.model;
     }
   }
-  const reason = quotaIds[0] || "RESOURCE_EXHAUSTED";
-  if (quotaIds.some((id) => /PerDay/i.test(id))) {
-    return {
-      errorClass: "quota_day",
-      action: "cooldown",
-      until: nextPacificMidnight(options.now),
-      reason,
-      ...(model ? { model } : {}),
-    };
+  let retryMs: number | null = null;
+  for (const retry of ofType(details, "RetryInfo")) {
+    retryMs ??= parseDuration(retry.retryDelay);
   }
-  retryMs ??= parseRetryIn(message);
-  const wait = retryMs ?? options.defaultCooldownMs ?? 60_000;
+  const reason = quotaIds[0] || "RESOURCE_EXHAUSTED";
+  const day = quotaIds.some((id) => /PerDay/i.test(id));
   return {
-    errorClass: "quota_minute",
+    errorClass: day ? "quota_day" : "quota_minute",
     action: "cooldown",
-    until: options.now + wait,
+    until: day
+      ? nextPacificMidnight(options.now)
+      : options.now + (retryMs ?? options.defaultCooldownMs ?? 60_000),
     reason,
     ...(model ? { model } : {}),
   };
 }
 
+/** The details of one `google.rpc` type. */
+function ofType(details: Detail[], type: string): Detail[] {
+  return details.filter((d) => d["@type"] === TYPE_PREFIX + type);
+}
+
 function parseEnvelope(body: string): Envelope | null {
+  let value: unknown;
   try {
-    let value = JSON.parse(body) as unknown;
-    if (Array.isArray(value)) value = value[0];
-    const error = (value as { error?: Envelope } | null)?.error;
-    return error && typeof error === "object" ? error : null;
+    value = JSON.parse(body);
   } catch {
     return null;
   }
+  if (Array.isArray(value)) value = value[0];
+  const error = (value as { error?: unknown } | null)?.error as Record<string, unknown> | undefined;
+  if (!error || typeof error !== "object") return null;
+  const details = Array.isArray(error.details)
+    ? error.details.filter((d): d is Detail => d !== null && typeof d === "object")
+    : [];
+  return {
+    message: typeof error.message === "string" ? error.message : "",
+    status: typeof error.status === "string" ? error.status : "",
+    details,
+  };
 }
 
 /** Parses a protobuf Duration such as `38s` or `1.5s` into ms. */
-function parseDuration(text: string): number | null {
-  const match = text.match(/^(\d+(?:\.\d+)?)s$/);
+function parseDuration(text: unknown): number | null {
+  const match = typeof text === "string" ? text.match(/^(\d+(?:\.\d+)?)s$/) : null;
   return match ? Math.ceil(Number(match[1]) * 1000) : null;
-}
-
-/** Reads "Please retry in 38.52s." (or "in 120ms") from a quota message. */
-function parseRetryIn(message: string): number | null {
-  const match = message.match(/retry in (\d+(?:\.\d+)?)(ms|s)\b/i);
-  if (!match) return null;
-  const value = Number(match[1]);
-  return Math.ceil(match[2] === "ms" ? value : value * 1000);
 }

@@ -4,6 +4,7 @@
  */
 // A namespace import lets bundlers drop the parts of zod never used (the Worker bundle).
 import * as z from "zod";
+import { parseFallbackEntry, REGION_PARAM } from "./proxy/fallback_entry.ts";
 
 /** Default upstream: Google's Generative Language API. */
 export const DEFAULT_UPSTREAM_URL = "https://generativelanguage.googleapis.com";
@@ -29,6 +30,7 @@ const schema = z.object({
   GEMINI_API_KEYS: secretList,
   PROXY_TOKENS: secretList,
   ADMIN_PASSWORD: z.string().min(8).optional(),
+  COOKIE_SECURE: z.enum(["auto", "always", "never"]).default("auto"),
   SECRET_KEY: z.string().min(16).optional(),
   SECRET_KEY_PREVIOUS: z.string().min(16).optional(),
   STORE: z.enum(["kv", "memory", "supabase"]).default("kv"),
@@ -42,6 +44,8 @@ const schema = z.object({
   MAX_HEADER_BYTES: integer(1024, 1024 ** 2).default(32 * 1024),
   UPSTREAM_TIMEOUT_MS: integer(1000, 3_600_000).default(600_000),
   BODY_TIMEOUT_MS: integer(100, 3_600_000).default(60_000),
+  REGION: z.string().regex(/^[\w.-]{1,64}$/, "must be a region name such as eu or us-east4")
+    .optional(),
   DENO_REGION: z.string().optional(),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional().transform((u) => u?.replace(/\/+$/, "")),
   ROTATION_STRATEGY: z.enum(["round_robin", "least_used", "weighted"]).default("round_robin"),
@@ -66,10 +70,14 @@ const schema = z.object({
   LOG_QUEUE_MAX: integer(100, 10_000_000).default(50_000),
   METRICS_TOKEN: z.string().min(8).optional(),
   FALLBACK_PROXY_URLS: z.string().default("").transform((text, ctx) => {
-    const urls = text.split(/[\s,]+/).filter(Boolean).map((u) => u.replace(/\/+$/, ""));
-    const bad = urls.find((u) => !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(u));
-    if (bad !== undefined) {
-      ctx.addIssue({ code: "custom", message: `must be http(s) base URLs; "${bad}" is not one` });
+    const urls: string[] = [];
+    for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
+      const parsed = parseFallbackEntry(entry);
+      if ("error" in parsed) {
+        ctx.addIssue({ code: "custom", message: `"${entry}" ${parsed.error}` });
+        return z.NEVER;
+      }
+      urls.push(parsed.region ? `${parsed.base}?${REGION_PARAM}=${parsed.region}` : parsed.base);
     }
     return urls;
   }),
@@ -79,7 +87,12 @@ const schema = z.object({
       : text.split(/[\s,]+/).filter(Boolean).map((c) => c.toUpperCase())
   ),
   RELAY_SECRET: z.string().min(16).optional(),
+  TRUST_PROXY: integer(0, 10).default(0),
+  CONSOLE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
+
+/** Every environment variable the configuration reads (platform builds list them). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 /** Raw environment: variable name to value. */
 export type Env = Record<string, string | undefined>;
@@ -100,6 +113,11 @@ export interface Config {
   proxyTokens: string[];
   /** Admin console password; the console stays closed without it. */
   adminPassword: string | undefined;
+  /**
+   * When the console's session cookie is `Secure`: `auto` unless the console is opened on this
+   * machine (localhost, 127.0.0.1, ::1), `always`, or `never` (plain HTTP on a trusted network).
+   */
+  cookieSecure: "auto" | "always" | "never";
   /** Secret for key encryption and session signing. */
   secretKey: string | undefined;
   /** The secret keys were sealed with before a rotation; they are re-sealed at start-up. */
@@ -124,7 +142,7 @@ export interface Config {
   upstreamTimeoutMs: number;
   /** How long to wait for a buffered request body to arrive, in ms. */
   bodyTimeoutMs: number;
-  /** Region serving requests, when the platform tells. */
+  /** Region serving requests: `REGION`, else what the platform tells (`DENO_REGION`). */
   region: string | undefined;
   /** Public base URL of the proxy, for rewritten upload URLs (default: from the request). */
   publicUrl: string | undefined;
@@ -152,12 +170,22 @@ export interface Config {
   metricsToken: string | undefined;
   /** Variables explicitly set in the environment: they win over settings saved in the console. */
   forced: string[];
-  /** Other Gemini Proxy deployments a request refused for its location is relayed to, once. */
+  /**
+   * Other Gemini Proxy deployments a request refused for its location is relayed to, once: base
+   * URLs, each optionally ending in `?forceFunctionRegion=<region>` (sent as `x-region`).
+   */
   fallbackProxyUrls: string[];
   /** Serving regions (Cloudflare colos) whose requests go straight to a fallback. */
   blockedColos: string[];
   /** Secret shared between deployments that relay to each other. */
   relaySecret: string | undefined;
+  /**
+   * Reverse proxies in front of this one whose `X-Forwarded-For` entries are trusted: the client
+   * address logged is the N-th entry from the right (0: the socket's peer, the header ignored).
+   */
+  trustProxy: number;
+  /** Where the admin console runs, linked from `/admin` on hosts that serve none. */
+  consoleUrl: string | undefined;
 }
 
 /**
@@ -214,6 +242,7 @@ export function parseConfig(env: Env): Config {
     geminiKeys: v.GEMINI_API_KEYS,
     proxyTokens: v.PROXY_TOKENS,
     adminPassword: v.ADMIN_PASSWORD,
+    cookieSecure: v.COOKIE_SECURE,
     secretKey: v.SECRET_KEY,
     secretKeyPrevious: v.SECRET_KEY_PREVIOUS,
     store: v.STORE,
@@ -226,7 +255,7 @@ export function parseConfig(env: Env): Config {
     maxHeaderBytes: v.MAX_HEADER_BYTES,
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_MS,
     bodyTimeoutMs: v.BODY_TIMEOUT_MS,
-    region: v.DENO_REGION,
+    region: v.REGION ?? v.DENO_REGION,
     publicUrl: v.PUBLIC_URL,
     strategy: v.ROTATION_STRATEGY,
     maxAttempts: v.MAX_ATTEMPTS,
@@ -243,6 +272,8 @@ export function parseConfig(env: Env): Config {
     fallbackProxyUrls: v.FALLBACK_PROXY_URLS,
     blockedColos: v.BLOCKED_COLOS,
     relaySecret: v.RELAY_SECRET,
+    trustProxy: v.TRUST_PROXY,
+    consoleUrl: v.CONSOLE_URL,
   };
 }
 

@@ -54,3 +54,44 @@ Deno.test("parseConfig() never echoes a secret variable's value in its error", (
   const admin = assertThrows(() => parseConfig({ ADMIN_PASSWORD: "abc" }), "ADMIN_PASSWORD");
   assertNotIncludes(admin.message, '"abc"');
 });
+
+Deno.test("parseConfig() reads COOKIE_SECURE (auto by default) and names a bad value", () => {
+  assertEquals(parseConfig({}).cookieSecure, "auto");
+  assertEquals(parseConfig({ COOKIE_SECURE: "never" }).cookieSecure, "never");
+  assertEquals(parseConfig({ COOKIE_SECURE: "always" }).cookieSecure, "always");
+  const error = assertThrows(() => parseConfig({ COOKIE_SECURE: "sometimes" }), "COOKIE_SECURE");
+  assertStringIncludes(error.message, '"sometimes"');
+});
+
+Deno.test("parseConfig() accepts a fallback pinned to a Supabase region and refuses other queries", () => {
+  const relay = { RELAY_SECRET: "relay-secret-0123456789" };
+  const config = parseConfig({
+    ...relay,
+    FALLBACK_PROXY_URLS:
+      "https://ref.supabase.co/functions/v1/proxy/?forceFunctionRegion=EU-West-3 " +
+      "https://other.example.net/",
+  });
+  assertEquals(config.fallbackProxyUrls, [
+    "https://ref.supabase.co/functions/v1/proxy?forceFunctionRegion=eu-west-3",
+    "https://other.example.net",
+  ]);
+  for (
+    const bad of [
+      "https://ref.supabase.co/functions/v1/proxy?region=eu-west-3",
+      "https://ref.supabase.co/functions/v1/proxy?forceFunctionRegion=eu-west-3&x=1",
+      "https://ref.supabase.co/functions/v1/proxy?forceFunctionRegion=eu west",
+      "https://ref.supabase.co/functions/v1/proxy?forceFunctionRegion=",
+      "https://user@ref.supabase.co/functions/v1/proxy",
+      "ftp://ref.supabase.co/",
+    ]
+  ) {
+    assertThrows(() => parseConfig({ ...relay, FALLBACK_PROXY_URLS: bad }), "FALLBACK_PROXY_URLS");
+  }
+});
+
+Deno.test("parseConfig() takes the region from REGION before DENO_REGION", () => {
+  assertEquals(parseConfig({}).region, undefined);
+  assertEquals(parseConfig({ DENO_REGION: "us-east4" }).region, "us-east4");
+  assertEquals(parseConfig({ DENO_REGION: "us-east4", REGION: "eu" }).region, "eu");
+  assertThrows(() => parseConfig({ REGION: "eu west<script>" }), "REGION");
+});

@@ -41,3 +41,19 @@ export function deadline(ms: number, fire: () => void): () => void {
     }
   };
 }
+
+/**
+ * A span of time shared by several steps (every key tried for one request), measured on the same
+ * monotonic clock as the deadlines.
+ * @param ms Its length.
+ * @returns A function giving the ms left (zero or less once spent).
+ * @example
+ * ```ts
+ * const left = timeBudget(140_000);
+ * if (left() > 0) await callWithin(left());
+ * ```
+ */
+export function timeBudget(ms: number): () => number {
+  const end = performance.now() + ms;
+  return () => end - performance.now();
+}

@@ -49,6 +49,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const latencySum = new Map<string, number>();
   const regions = new Map<string, number>();
   const relays = new Map<string, number>();
+  const usageUnknown = new Map<string, number>();
+  const cost = new Map<string, number>();
+  const costUnknown = new Map<string, number>();
   let failovers = 0;
 
   function add(map: Map<string, number>, labels: string, value: number): void {
@@ -78,10 +81,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
           }
         }
       }
+      if (record.usageUnknown) add(usageUnknown, labels({ flavour: record.flavour }), 1);
+      if (record.costMicros || record.costUnknown) {
+        const l = cachedLabels(`m|${model}`, () => labels({ model }));
+        if (record.costMicros) add(cost, l, record.costMicros);
+        if (record.costUnknown) add(costUnknown, l, 1);
+      }
       if (record.attempts.length > 1) failovers += record.attempts.length - 1;
       if (record.region) add(regions, labels({ region: record.region }), 1);
       if (record.relayReason) {
-        const outcome = record.relayedTo ? "relayed" : "unreachable";
+        const outcome = !record.relayedTo
+          ? "unreachable"
+          : record.errorClass === "relay_rejected"
+          ? "refused"
+          : "relayed";
         add(relays, labels({ reason: record.relayReason, outcome }), 1);
       }
       if (record.ttfbMs !== null) {
@@ -113,6 +126,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         "gemini_proxy_tokens_total",
         "Tokens reported by upstream usage metadata, by kind and model.",
         tokens,
+      );
+      counter(
+        out,
+        "gemini_proxy_usage_unknown_total",
+        "Streams that ended without usage (tokens not charged), by API flavour.",
+        usageUnknown,
+      );
+      counter(
+        out,
+        "gemini_proxy_cost_micro_usd_total",
+        "Cost of requests at the configured model prices, in micro-USD (1 USD = 1e6), by model.",
+        cost,
+      );
+      counter(
+        out,
+        "gemini_proxy_cost_unknown_total",
+        "Requests whose cost is unknown (unpriced model or no usage), by model.",
+        costUnknown,
       );
       counter(out, "gemini_proxy_region_requests_total", "Requests by serving region.", regions);
       counter(

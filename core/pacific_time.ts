@@ -33,7 +33,22 @@ function wallClock(epochMs: number): { y: number; m: number; d: number; asUtc: n
  */
 export function nextPacificMidnight(epochMs: number): number {
   const today = wallClock(epochMs);
-  const target = Date.UTC(today.y, today.m - 1, today.d + 1);
+  return pacificWallTime(Date.UTC(today.y, today.m - 1, today.d + 1));
+}
+
+/**
+ * The start of the next calendar month in America/Los_Angeles after `epochMs`: when monthly
+ * windows (token budgets) reset.
+ * @param epochMs A moment (epoch ms).
+ * @returns Epoch ms of midnight, Pacific time, on the first day of the next month.
+ */
+export function nextPacificMonthStart(epochMs: number): number {
+  const today = wallClock(epochMs);
+  return pacificWallTime(Date.UTC(today.y, today.m, 1));
+}
+
+/** The moment a Pacific wall-clock time (given as if it were UTC) happens. */
+function pacificWallTime(target: number): number {
   // The offset at the target can differ from now's across a daylight-saving change: settle it at
   // the target itself.
   let guess = target - (wallClock(target).asUtc - target);

@@ -1,5 +1,5 @@
 import { assertEquals } from "../tests/assert.ts";
-import { nextPacificMidnight, pacificDay } from "./pacific_time.ts";
+import { nextPacificMidnight, nextPacificMonthStart, pacificDay } from "./pacific_time.ts";
 
 Deno.test("nextPacificMidnight() in winter is 08:00 UTC the next day", () => {
   const noonPst = Date.parse("2026-01-15T20:00:00Z");
@@ -40,4 +40,20 @@ Deno.test("nextPacificMidnight() across the spring and autumn daylight-saving ch
 Deno.test("pacificDay() names the Pacific calendar day", () => {
   assertEquals(pacificDay(Date.parse("2026-01-16T07:59:59Z")), "2026-01-15");
   assertEquals(pacificDay(Date.parse("2026-01-16T08:00:00Z")), "2026-01-16");
+});
+
+Deno.test("nextPacificMonthStart() is midnight Pacific on the 1st, across years and daylight saving", () => {
+  const iso = (t: number) => new Date(nextPacificMonthStart(t)).toISOString();
+  // January 15 (PST) -> February 1, 00:00 PST.
+  assertEquals(iso(Date.parse("2026-01-15T20:00:00Z")), "2026-02-01T08:00:00.000Z");
+  // March 20 (PDT) -> April 1, 00:00 PDT.
+  assertEquals(iso(Date.parse("2026-03-20T20:00:00Z")), "2026-04-01T07:00:00.000Z");
+  // October 20 (PDT) -> November 1, 00:00 PDT (clocks go back later that night).
+  assertEquals(iso(Date.parse("2026-10-20T20:00:00Z")), "2026-11-01T07:00:00.000Z");
+  // December 31, 23:30 PST -> January 1 of the next year.
+  assertEquals(iso(Date.parse("2027-01-01T07:30:00Z")), "2027-01-01T08:00:00.000Z");
+  // January 1, 00:30 UTC is still December 31 in Pacific time.
+  assertEquals(iso(Date.parse("2027-01-01T00:30:00Z")), "2027-01-01T08:00:00.000Z");
+  // The first moment of a month belongs to it.
+  assertEquals(iso(Date.parse("2026-02-01T08:00:00Z")), "2026-03-01T08:00:00.000Z");
 });

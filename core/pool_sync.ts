@@ -4,14 +4,17 @@
  * store in batches; other processes' cooldowns and counts are read back on each sync.
  * @module
  */
-import type { Verdict } from "./classify.ts";
+import { isKeyVerdict, type Verdict } from "./classify.ts";
 import type { KeyPool } from "./key_pool.ts";
 import type { Logger } from "./logger.ts";
 import type { ActiveKey, Registry } from "./registry.ts";
 import { withEnabled } from "./store/memory_store.ts";
 import type { CooldownRecord, KeyStateRecord, KeyUsageDelta, Store } from "./store/store.ts";
 
-/** Transient failures in a row, while other keys succeed, before a key is rested. */
+/**
+ * Transient failures in a row before a key is rested, each one followed by the same request
+ * succeeding on another key (so the request itself was fine).
+ */
 const UNHEALTHY_STREAK = 5;
 const UNHEALTHY_COOLDOWN_MS = 60_000;
 
@@ -44,9 +47,15 @@ export interface PoolSync {
   countUse(key: ActiveKey, model: string | null): void;
   /** Adds tokens a finished response used. */
   addTokens(key: ActiveKey, model: string | null, tokens: number): void;
-  /** Records a successful answer (resets the key's failure streak). */
-  noteSuccess(key: ActiveKey): void;
-  /** Records an upstream error and applies its verdict (cooldown or disable) at once in memory. */
+  /**
+   * Records a successful answer: resets the key's failure streak, and lengthens the streaks of
+   * the keys that failed transiently on the same request before it.
+   */
+  noteSuccess(key: ActiveKey, failedBefore?: readonly TransientFailure[]): void;
+  /**
+   * Applies a verdict about a key (cooldown or disable) at once in memory, and records it as the
+   * key's last error. Other verdicts (the client's errors, transient failures) change nothing.
+   */
   noteError(key: ActiveKey, model: string | null, status: number, verdict: Verdict): void;
   /**
    * Reads other processes' cooldowns; every second (or when `force`d) also writes queued counters
@@ -55,6 +64,29 @@ export interface PoolSync {
   sync(force?: boolean): Promise<void>;
   /** Resolves when writes started so far have finished. */
   settled(): Promise<void>;
+}
+
+/** A transient failure of one key on a request (5xx, timeout, unreachable). */
+export interface TransientFailure {
+  /** The key that failed. */
+  key: ActiveKey;
+  /** Upstream status (0 when there was no answer). */
+  status: number;
+  /** The verdict it got (`retry`). */
+  verdict: Verdict;
+}
+
+/**
+ * The models a quota cooldown is filed under: the one Google names and the one the client asked
+ * for (an alias or version of it), so picks for either skip the key. `*` (every model) only when
+ * the request named no model.
+ */
+function cooldownModels(requested: string | null, named: string | undefined): string[] {
+  const models = new Set<string>();
+  if (named && named !== "*") models.add(named);
+  if (requested && requested !== "*") models.add(requested);
+  if (models.size === 0 && requested === null) models.add("*");
+  return [...models];
 }
 
 /**
@@ -69,9 +101,8 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
   let cooldownVersion = "";
   let flushedAt = -Infinity;
   const usedWritten = new Map<string, number>();
-  /** Consecutive transient failures per key, and when the streak began. */
-  const streaks = new Map<string, { count: number; successesBefore: number }>();
-  let successes = 0;
+  /** Consecutive transient failures per key that another key then recovered from. */
+  const streaks = new Map<string, number>();
   let syncing: Promise<void> | null = null;
 
   function track(promise: Promise<unknown>, what: string): void {
@@ -139,6 +170,37 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
     return [...out.values()];
   }
 
+  function noteError(
+    key: ActiveKey,
+    model: string | null,
+    status: number,
+    verdict: Verdict,
+  ): void {
+    if (!isKeyVerdict(verdict)) return;
+    state(key.id).lastError = {
+      at: now(),
+      status,
+      errorClass: verdict.errorClass,
+      reason: verdict.reason,
+    };
+    if (verdict.action === "cooldown" && verdict.until !== undefined) {
+      for (const m of cooldownModels(model, verdict.model)) {
+        const cooldown: CooldownRecord = {
+          scope: pool.scopeOf(key),
+          model: m,
+          until: verdict.until,
+          reason: verdict.reason,
+        };
+        pool.applyCooldown(cooldown);
+        track(store.setCooldown(cooldown), "cooldown");
+      }
+    } else if (verdict.action === "disable") {
+      registry.patchKey(withEnabled(key.record, false, verdict.reason, now()));
+      track(store.setKeyEnabled(key.id, false, verdict.reason, now()), "disable key");
+      logger.log("warn", "key disabled", { key: key.record.masked, reason: verdict.reason });
+    }
+  }
+
   return {
     countUse(key, model) {
       pool.countRequest(key, model);
@@ -153,48 +215,24 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
     addTokens(key, model, tokens) {
       if (tokens > 0) delta(key, model).tokens += tokens;
     },
-    noteSuccess(key) {
+    noteSuccess(key, failedBefore = []) {
       streaks.delete(key.id);
-      successes++;
-    },
-    noteError(key, model, status, verdict) {
-      if (verdict.action === "retry") {
-        const streak = streaks.get(key.id) ?? { count: 0, successesBefore: successes };
-        streak.count++;
-        streaks.set(key.id, streak);
-        // Transient errors are not the key's fault, unless it keeps failing while others succeed.
-        if (streak.count >= UNHEALTHY_STREAK && successes > streak.successesBefore) {
-          streaks.delete(key.id);
-          verdict = {
-            ...verdict,
-            action: "cooldown",
-            until: now() + UNHEALTHY_COOLDOWN_MS,
-            reason: `UNHEALTHY_${verdict.reason}`,
-          };
-          model = null;
-        }
-      }
-      state(key.id).lastError = {
-        at: now(),
-        status,
-        errorClass: verdict.errorClass,
-        reason: verdict.reason,
-      };
-      if (verdict.action === "cooldown" && verdict.until !== undefined) {
-        const cooldown: CooldownRecord = {
-          scope: pool.scopeOf(key),
-          model: verdict.model ?? model ?? "*",
-          until: verdict.until,
-          reason: verdict.reason,
-        };
-        pool.applyCooldown(cooldown);
-        track(store.setCooldown(cooldown), "cooldown");
-      } else if (verdict.action === "disable") {
-        registry.patchKey(withEnabled(key.record, false, verdict.reason, now()));
-        track(store.setKeyEnabled(key.id, false, verdict.reason, now()), "disable key");
-        logger.log("warn", "key disabled", { key: key.record.masked, reason: verdict.reason });
+      for (const failed of failedBefore) {
+        if (failed.key.id === key.id) continue;
+        const count = (streaks.get(failed.key.id) ?? 0) + 1;
+        streaks.set(failed.key.id, count);
+        if (count < UNHEALTHY_STREAK) continue;
+        streaks.delete(failed.key.id);
+        // Rested for every model (no model named): it keeps failing what other keys serve.
+        noteError(failed.key, null, failed.status, {
+          errorClass: failed.verdict.errorClass,
+          action: "cooldown",
+          until: now() + UNHEALTHY_COOLDOWN_MS,
+          reason: `UNHEALTHY_${failed.verdict.reason}`,
+        });
       }
     },
+    noteError,
     sync(force = false) {
       syncing ??= run(force).finally(() => syncing = null);
       return syncing;

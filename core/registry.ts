@@ -1,11 +1,14 @@
 /**
  * The in-memory snapshot of keys and tokens the hot path reads.
  *
- * Requests never wait on the store: the snapshot is reloaded in the background whenever the
- * store's version changes, checked by a timer the adapter starts ({@linkcode Registry.sync}) and,
- * on platforms without timers, by requests themselves ({@linkcode Registry.touch}).
+ * The snapshot is reloaded whenever the store's version changes: checked by a timer the adapter
+ * may start ({@linkcode Registry.sync}) and, before a request is authenticated, by
+ * {@linkcode Registry.ensureFresh} when the last check is older than a second (see
+ * `freshness.ts`). A snapshot kept fresh costs requests nothing; a stale one costs one version
+ * probe, shared by every request waiting for it.
  * @module
  */
+import { createFreshness } from "./freshness.ts";
 import type { Cipher } from "./secrets.ts";
 import type { KeyRecord, Store, TokenRecord } from "./store/store.ts";
 
@@ -25,9 +28,11 @@ export interface RegistryOptions {
   cipher: Cipher;
   /** Clock (epoch ms). */
   now: () => number;
-  /** Minimum gap between version checks triggered by requests, ms (default 1000). */
-  touchIntervalMs?: number;
-  /** Reports failures of background reloads. */
+  /** Oldest snapshot a request is served from before it waits for a version probe, ms (1000). */
+  maxAgeMs?: number;
+  /** A version probe slower than this counts as failed, ms (default 5000). */
+  probeTimeoutMs?: number;
+  /** Reports failures of reloads and probes. */
   onError?: (error: unknown) => void;
 }
 
@@ -45,28 +50,33 @@ export interface Registry {
   readonly tokens: readonly TokenRecord[];
   /** Every real key value, for redaction. */
   readonly secrets: ReadonlySet<string>;
-  /** Epoch ms of the last successful version check. */
+  /** Epoch ms before which every change to the store is in the snapshot. */
   readonly checkedAt: number;
   /** Whether the last version check failed. */
   readonly degraded: boolean;
   /** Replaces one key's record in the snapshot at once (the store is updated separately). */
   patchKey(record: KeyRecord): void;
-  /** Reloads everything now. */
+  /** Reloads everything now (after this process changed the store: read-your-writes). */
   reload(): Promise<void>;
-  /** Checks the store version and reloads when it changed. Never throws. */
+  /** Checks the store version and reloads when it changed (timers). Never throws. */
   sync(): Promise<void>;
-  /** Starts a background {@linkcode Registry.sync} when the last check is older than the interval. */
-  touch(): void;
+  /**
+   * Resolves once the snapshot holds every change made to the store `maxAgeMs` ago or earlier:
+   * at once when it is that fresh, else after one version probe (and a reload only when the
+   * version changed) shared with concurrent callers. Called before a request is authenticated.
+   * Never throws: when the store cannot answer, the snapshot serves and `degraded` is set.
+   * @param maxAgeMs Oldest acceptable snapshot, ms (default `maxAgeMs` of the options).
+   */
+  ensureFresh(maxAgeMs?: number): Promise<void>;
 }
 
 /**
  * Creates the snapshot and loads it once.
  * @param store The backing store.
- * @param options Cipher, clock and refresh interval.
+ * @param options Cipher, clock, freshness bound and probe timeout.
  * @returns The loaded registry.
  */
 export async function createRegistry(store: Store, options: RegistryOptions): Promise<Registry> {
-  const touchInterval = options.touchIntervalMs ?? 1000;
   const plainBySealed = new Map<string, string>();
   let keys: ActiveKey[] = [];
   let enabledKeys: ActiveKey[] = [];
@@ -75,11 +85,12 @@ export async function createRegistry(store: Store, options: RegistryOptions): Pr
   let tokensByHash = new Map<string, TokenRecord>();
   let secrets = new Set<string>();
   let version = "";
-  let checkedAt = 0;
-  let degraded = false;
-  let inFlight: Promise<void> | null = null;
+  /** Loads may overlap (a probe and an admin write): an older one never replaces a newer one. */
+  let loadsStarted = 0;
+  let loadApplied = 0;
 
   async function load(): Promise<void> {
+    const generation = ++loadsStarted;
     const nextVersion = await store.version();
     const [keyRecords, tokenRecords] = await Promise.all([store.listKeys(), store.listTokens()]);
     const nextKeys: ActiveKey[] = [];
@@ -100,6 +111,8 @@ export async function createRegistry(store: Store, options: RegistryOptions): Pr
       seenSealed.add(record.sealed);
       nextKeys.push({ id: record.id, value, record });
     }
+    if (generation < loadApplied) return;
+    loadApplied = generation;
     for (const sealed of plainBySealed.keys()) {
       if (!seenSealed.has(sealed)) plainBySealed.delete(sealed);
     }
@@ -110,29 +123,25 @@ export async function createRegistry(store: Store, options: RegistryOptions): Pr
     tokens = tokenRecords;
     tokensByHash = new Map(tokenRecords.map((t) => [t.hash, t]));
     version = nextVersion;
-    checkedAt = options.now();
-    degraded = false;
   }
 
-  function sync(): Promise<void> {
-    if (inFlight) return inFlight;
-    inFlight = (async () => {
-      try {
-        const current = await store.version();
-        if (current !== version) await load();
-        checkedAt = options.now();
-        degraded = false;
-      } catch (error) {
-        degraded = true;
-        options.onError?.(error);
-      } finally {
-        inFlight = null;
-      }
-    })();
-    return inFlight;
+  const freshness = createFreshness({
+    async probe() {
+      if (await store.version() !== version) await load();
+    },
+    now: options.now,
+    ...(options.maxAgeMs !== undefined ? { maxAgeMs: options.maxAgeMs } : {}),
+    ...(options.probeTimeoutMs !== undefined ? { timeoutMs: options.probeTimeoutMs } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+
+  async function reload(): Promise<void> {
+    const startedAt = options.now();
+    await load();
+    freshness.markFresh(startedAt);
   }
 
-  await load();
+  await reload();
   return {
     get keys() {
       return keys;
@@ -149,10 +158,10 @@ export async function createRegistry(store: Store, options: RegistryOptions): Pr
       return secrets;
     },
     get checkedAt() {
-      return checkedAt;
+      return freshness.checkedAt;
     },
     get degraded() {
-      return degraded;
+      return freshness.degraded;
     },
     patchKey(record) {
       const current = keysById.get(record.id);
@@ -162,10 +171,8 @@ export async function createRegistry(store: Store, options: RegistryOptions): Pr
       enabledKeys = keys.filter((k) => k.record.enabled);
       keysById.set(record.id, next);
     },
-    reload: load,
-    sync,
-    touch() {
-      if (!inFlight && options.now() - checkedAt >= touchInterval) void sync();
-    },
+    reload,
+    sync: freshness.check,
+    ensureFresh: freshness.ensureFresh,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Runtime settings: the few options an admin may change from the console while the proxy runs
- * (rotation strategy, attempts, waiting, upstream URL, log bodies, retention).
+ * (rotation strategy, attempts, waiting, upstream URL, log bodies, retention, model prices).
  *
  * Each effective value is, in order: the environment variable when it was explicitly set (shown in
  * the console as forced, read-only), else the value saved in the store, else the default. Saved
@@ -10,11 +10,13 @@
  * @module
  */
 import * as z from "zod";
+import { priceTableSchema } from "./cost/price_schema.ts";
+import { DEFAULT_PRICES, type PriceTable } from "./cost/prices.ts";
 import type { Config } from "./config.ts";
 import { HttpError } from "./errors.ts";
 import type { Store } from "./store/store.ts";
 
-/** The environment variable that forces each setting. */
+/** The environment variable that forces each setting (null: none, only the console sets it). */
 export const SETTING_VARIABLES = {
   strategy: "ROTATION_STRATEGY",
   maxAttempts: "MAX_ATTEMPTS",
@@ -22,6 +24,7 @@ export const SETTING_VARIABLES = {
   upstreamUrl: "UPSTREAM_URL",
   logBodies: "LOG_BODIES",
   logRetentionDays: "LOG_RETENTION_DAYS",
+  prices: null,
 } as const;
 
 /** A setting's name. */
@@ -35,6 +38,7 @@ export const SETTING_SCHEMAS = {
   upstreamUrl: z.url({ protocol: /^https?$/ }).max(500).transform((url) => url.replace(/\/+$/, "")),
   logBodies: z.enum(["none", "errors", "all"]),
   logRetentionDays: z.number().positive().max(3650),
+  prices: priceTableSchema,
 } as const;
 
 /** Effective values of every setting. */
@@ -51,6 +55,8 @@ export interface RuntimeSettings {
   logBodies: "none" | "errors" | "all";
   /** How long request logs are kept, days. */
   logRetentionDays: number;
+  /** Model prices, USD per 1M tokens (a saved table replaces the built-in one whole). */
+  prices: PriceTable;
 }
 
 /** A change: a value sets a setting, null returns it to its default. */
@@ -64,6 +70,7 @@ export const settingsPatchSchema = z.object({
   upstreamUrl: SETTING_SCHEMAS.upstreamUrl.nullable().optional(),
   logBodies: SETTING_SCHEMAS.logBodies.nullable().optional(),
   logRetentionDays: SETTING_SCHEMAS.logRetentionDays.nullable().optional(),
+  prices: SETTING_SCHEMAS.prices.nullable().optional(),
 }).strict();
 
 /** The settings as the app holds them. */
@@ -117,10 +124,11 @@ export async function createSettings(
     upstreamUrl: config.upstreamUrl,
     logBodies: config.logBodies,
     logRetentionDays: config.logRetentionMs / 86_400_000,
+    prices: DEFAULT_PRICES,
   };
   const forced: Partial<Record<SettingName, string>> = {};
   for (const [name, variable] of Object.entries(SETTING_VARIABLES)) {
-    if (config.forced?.includes(variable)) forced[name as SettingName] = variable;
+    if (variable && config.forced?.includes(variable)) forced[name as SettingName] = variable;
   }
   let stored: Partial<RuntimeSettings> = {};
   let current: RuntimeSettings = { ...defaults };

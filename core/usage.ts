@@ -2,7 +2,9 @@
  * Reads token usage from responses as they stream past, without holding or delaying a chunk.
  *
  * Gemini repeats `usageMetadata` with cumulative counts in every streamed chunk, and the OpenAI
- * layer sends `usage` once near the end, so the last object seen is the final count. Only the
+ * layer sends `usage` once near the end (on the last content chunk, or in a chunk of its own after
+ * chunks carrying `"usage": null`, which are looked past), so the last object seen is the final
+ * count. Only the
  * bytes from the latest usage marker onwards are kept, so memory stays small whatever the length
  * of the stream.
  * @module
@@ -22,6 +24,10 @@ export interface Usage {
   toolUse: number;
   /** Total as upstream reports it. */
   total: number;
+  /** Audio tokens of the prompt (cached ones included), when upstream breaks the prompt down. */
+  audio?: number;
+  /** Audio tokens among the cached ones, when upstream breaks the cache down. */
+  cachedAudio?: number;
 }
 
 /** What the tap saw when the body ended. */
@@ -111,6 +117,11 @@ export function usageTap(
         if (pending.length > MAX_PENDING) pending = pending.slice(-KEEP);
         return;
       }
+      if (object === NOT_AN_OBJECT) {
+        // `"usage": null` (OpenAI's intermediate chunks) or a string: look past it.
+        pending = pending.slice(at + marker.length);
+        continue;
+      }
       const parsed = parseUsage(object.text, flavour);
       if (parsed) usage = parsed;
       pending = pending.slice(object.end);
@@ -143,17 +154,26 @@ export function usageTap(
  */
 export function usageOf(text: string, flavour: "native" | "openai"): Usage | null {
   const marker = MARKERS[flavour];
-  const at = text.lastIndexOf(marker);
-  if (at < 0) return null;
-  const object = balancedObject(text, at + marker.length);
-  return object ? parseUsage(object.text, flavour) : null;
+  for (let at = text.lastIndexOf(marker); at >= 0; at = text.lastIndexOf(marker, at - 1)) {
+    const object = balancedObject(text, at + marker.length);
+    if (object !== null && object !== NOT_AN_OBJECT) return parseUsage(object.text, flavour);
+    if (at === 0) break;
+  }
+  return null;
 }
 
-/** The JSON object starting after `from` (past a colon), or null when not complete yet. */
+/** What {@linkcode balancedObject} answers when the value after the marker is not an object. */
+const NOT_AN_OBJECT = { text: "", end: 0 };
+
+/**
+ * The JSON object starting after `from` (past a colon): null when not complete yet, and
+ * {@linkcode NOT_AN_OBJECT} when the value is something else (`null`, a string).
+ */
 function balancedObject(text: string, from: number): { text: string; end: number } | null {
   let i = from;
   while (i < text.length && text[i] !== "{") {
-    if (text[i] !== ":" && text[i] !== " " && text[i] !== "\n" && text[i] !== "\r") return null;
+    const c = text[i];
+    if (c !== ":" && c !== " " && c !== "\n" && c !== "\r" && c !== "\t") return NOT_AN_OBJECT;
     i++;
   }
   if (i >= text.length) return null;
@@ -173,12 +193,22 @@ function balancedObject(text: string, from: number): { text: string; end: number
 }
 
 function parseUsage(json: string, flavour: "native" | "openai"): Usage | null {
-  let value: Record<string, unknown>;
   try {
-    value = JSON.parse(json);
+    return usageFromObject(JSON.parse(json), flavour);
   } catch {
     return null;
   }
+}
+
+/**
+ * Token counts from a parsed usage object (`usageMetadata` or OpenAI's `usage`).
+ * @param object The parsed object.
+ * @param flavour `native` or `openai`.
+ * @returns The counts, or null when `object` is not an object.
+ */
+export function usageFromObject(object: unknown, flavour: "native" | "openai"): Usage | null {
+  if (typeof object !== "object" || object === null || Array.isArray(object)) return null;
+  const value = object as Record<string, unknown>;
   const n = (k: string) => (typeof value[k] === "number" ? value[k] as number : 0);
   if (flavour === "openai") {
     const details = value.completion_tokens_details as Record<string, number> | undefined;
@@ -186,7 +216,7 @@ function parseUsage(json: string, flavour: "native" | "openai"): Usage | null {
     const prompt = n("prompt_tokens");
     const completion = n("completion_tokens");
     const thoughts = details?.reasoning_tokens ?? 0;
-    return {
+    const usage: Usage = {
       prompt,
       candidates: completion - thoughts,
       thoughts,
@@ -194,12 +224,15 @@ function parseUsage(json: string, flavour: "native" | "openai"): Usage | null {
       toolUse: 0,
       total: n("total_tokens") || prompt + completion,
     };
+    const audio = promptDetails?.audio_tokens;
+    if (typeof audio === "number" && audio > 0) usage.audio = audio;
+    return usage;
   }
   const prompt = n("promptTokenCount");
   const candidates = n("candidatesTokenCount");
   const thoughts = n("thoughtsTokenCount");
   const toolUse = n("toolUsePromptTokenCount");
-  return {
+  const usage: Usage = {
     prompt,
     candidates,
     thoughts,
@@ -207,6 +240,22 @@ function parseUsage(json: string, flavour: "native" | "openai"): Usage | null {
     toolUse,
     total: n("totalTokenCount") || prompt + candidates + thoughts + toolUse,
   };
+  const audio = audioTokens(value.promptTokensDetails);
+  if (audio > 0) usage.audio = audio;
+  const cachedAudio = audioTokens(value.cacheTokensDetails);
+  if (cachedAudio > 0) usage.cachedAudio = cachedAudio;
+  return usage;
+}
+
+/** The AUDIO entry of a `ModalityTokenCount` list (`[{modality, tokenCount}]`), or 0. */
+function audioTokens(details: unknown): number {
+  if (!Array.isArray(details)) return 0;
+  let tokens = 0;
+  for (const entry of details) {
+    const { modality, tokenCount } = (entry ?? {}) as { modality?: unknown; tokenCount?: unknown };
+    if (modality === "AUDIO" && typeof tokenCount === "number") tokens += tokenCount;
+  }
+  return tokens;
 }
 
 /**

@@ -96,3 +96,60 @@ Deno.test("usageOf() reads a whole body", () => {
   );
   assertEquals(usageOf("{}", "native"), null);
 });
+
+/** OpenAI's stream with `include_usage`: `usage: null` on every chunk, then a usage-only chunk. */
+const openAiWithNulls = [
+  'data: {"id":"c1","choices":[{"delta":{"content":"Echo:","role":"assistant"},"index":0}],"object":"chat.completion.chunk","usage":null}\n\n',
+  'data: {"id":"c1","choices":[{"delta":{"content":" hi"},"finish_reason":"stop","index":0}],"object":"chat.completion.chunk","usage": null}\n\n',
+  'data: {"id":"c1","choices":[],"object":"chat.completion.chunk","usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n',
+  "data: [DONE]\n\n",
+];
+
+/** Gemini's form: usage on the last content chunk. */
+const openAiLastChunk = [
+  'data: {"choices":[{"delta":{"content":"Echo:","role":"assistant"},"index":0}],"object":"chat.completion.chunk"}\n\n',
+  'data: {"choices":[{"delta":{"content":" hi","role":"assistant"},"finish_reason":"stop","index":0}],"object":"chat.completion.chunk","usage":{"completion_tokens":2,"prompt_tokens":1,"total_tokens":3}}\n\n',
+  "data: [DONE]\n\n",
+];
+
+function bytewise(pieces: string[]): string[] {
+  return Array.from(encoder.encode(pieces.join("")), (b) => String.fromCharCode(b));
+}
+
+Deno.test("usageTap() reads the usage chunk after chunks carrying usage: null", async () => {
+  const { out, result } = await tap("openai", openAiWithNulls);
+  assertEquals(out, openAiWithNulls.join(""));
+  assertEquals(result.usage?.total, 3);
+  assertEquals(result.finishReason, "stop");
+});
+
+Deno.test("usageTap() reads usage from the last content chunk", async () => {
+  const { result } = await tap("openai", openAiLastChunk);
+  assertEquals(result.usage, {
+    prompt: 1,
+    candidates: 2,
+    thoughts: 0,
+    cached: 0,
+    toolUse: 0,
+    total: 3,
+  });
+});
+
+Deno.test("usageTap() finds OpenAI usage fed one byte at a time", async () => {
+  for (const stream of [openAiWithNulls, openAiLastChunk]) {
+    // ASCII bodies: one character per byte.
+    const { out, result } = await tap("openai", bytewise(stream));
+    assertEquals(out, stream.join(""));
+    assertEquals([result.usage?.total, result.finishReason], [3, "stop"]);
+  }
+});
+
+Deno.test("usageTap() reports no usage when a stream carries only usage: null", async () => {
+  const { result } = await tap("openai", [openAiWithNulls[0]!, openAiWithNulls[1]!]);
+  assertEquals(result.usage, null);
+});
+
+Deno.test("usageOf() skips a null usage and reads a later one", () => {
+  assertEquals(usageOf('{"usage":null,"x":{"usage":{"total_tokens":4}}}', "openai")?.total, 4);
+  assertEquals(usageOf('{"usage": null}', "openai"), null);
+});

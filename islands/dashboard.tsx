@@ -6,8 +6,10 @@
 import { type Signal, useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, messageOf } from "./_shared/api.ts";
-import { Chart, type ChartSeries } from "./_shared/chart.tsx";
+import { Chart } from "./_shared/chart.tsx";
+import { ErrorBreakdown } from "./_shared/error_breakdown.tsx";
 import { ariaBool, formatCount, formatCountdown, formatMs } from "./_shared/format.ts";
+import { type SpendGroup, SpendView, type SpendViewProps } from "./_shared/spend_view.tsx";
 import type { KeyView, Range, StatsView } from "./_shared/types.ts";
 
 /** Props: the first data, rendered on the server. */
@@ -16,14 +18,17 @@ export interface DashboardProps {
   range: Range;
   /** `GET /admin/api/stats?range=...`. */
   stats: StatsView;
-  /** The same, grouped by model. */
+  /** The same, grouped by `group`. */
   byModel: StatsView;
+  /** What the spend view groups by first. */
+  group?: SpendGroup;
   /** `GET /admin/api/keys`. */
   keys: KeyView[];
+  /** Token names and masked keys by id (never a secret). */
+  names: SpendViewProps["names"];
 }
 
 const RANGES: Range[] = ["1h", "24h", "7d", "30d"];
-const MODEL_COLORS = ["--c-1", "--c-4", "--c-5", "--c-6", "--c-3", "--c-2"];
 const POLL_MS = 10_000;
 const TAIL_REFRESH_MS = 1500;
 
@@ -35,6 +40,8 @@ export default function Dashboard(props: DashboardProps) {
   const range = useSignal(props.range);
   const stats = useSignal(props.stats);
   const byModel = useSignal(props.byModel);
+  const group = useSignal<SpendGroup>(props.group ?? "model");
+  const metric = useSignal("requests");
   const keys = useSignal(props.keys);
   const loadedAt = useSignal<number | null>(null);
   const live = useSignal(false);
@@ -45,7 +52,7 @@ export default function Dashboard(props: DashboardProps) {
     try {
       const [s, m, k] = await Promise.all([
         api<StatsView>(`/stats?range=${r}`),
-        api<StatsView>(`/stats?range=${r}&group=model`),
+        api<StatsView>(`/stats?range=${r}&group=${group.value}`),
         api<{ keys: KeyView[] }>("/keys"),
       ]);
       if (r !== range.value) return;
@@ -82,6 +89,13 @@ export default function Dashboard(props: DashboardProps) {
     };
   }, []);
 
+  function regroup(g: SpendGroup) {
+    const url = new URL(location.href);
+    url.searchParams.set("group", g);
+    history.replaceState(null, "", url);
+    void refresh();
+  }
+
   function choose(r: Range) {
     range.value = r;
     const url = new URL(location.href);
@@ -93,7 +107,11 @@ export default function Dashboard(props: DashboardProps) {
   const s = stats.value;
   const all = s.series[0];
   const zeros = s.buckets.map(() => 0);
-  const errors = Object.values(s.totals.errors).reduce((a, b) => a + b, 0);
+  const sides = all?.overall.errorGroups ?? { client: 0, keys: 0, upstream: 0, proxy: 0 };
+  const share = (n: number) =>
+    `${formatCount(n)}${
+      s.totals.requests ? ` (${Math.round((n / s.totals.requests) * 100)}%)` : ""
+    }`;
   const latest = lastIndex(all?.p50 ?? []);
   const rangeLabel = {
     "1h": "last hour",
@@ -101,6 +119,7 @@ export default function Dashboard(props: DashboardProps) {
     "7d": "last 7 days",
     "30d": "last 30 days",
   }[range.value];
+  const errors = all?.overall.errors ?? 0;
 
   return (
     <div>
@@ -126,13 +145,33 @@ export default function Dashboard(props: DashboardProps) {
       <div class="tiles">
         <Tile label="Requests" value={formatCount(s.totals.requests)} id="requests" />
         <Tile
-          label="Errors"
-          value={`${formatCount(errors)}${
-            s.totals.requests ? ` (${Math.round((errors / s.totals.requests) * 100)}%)` : ""
-          }`}
-          id="errors"
+          label="Client errors"
+          value={share(sides.client)}
+          sub="bad tokens, limits, bad requests"
+          id="client-errors"
+          kind="client"
         />
-        <Tile label="Tokens" value={formatCount(s.totals.tokens.total ?? 0)} id="tokens" />
+        <Tile
+          label="Key errors"
+          value={share(sides.keys)}
+          sub="quota, invalid keys, none left"
+          id="key-errors"
+          kind="keys"
+        />
+        <Tile
+          label="Upstream errors"
+          value={share(sides.upstream + sides.proxy)}
+          sub="Google, network, proxy"
+          id="upstream-errors"
+          kind="upstream"
+        />
+        <Tile
+          label="Tokens"
+          value={`${formatCount(s.totals.tokens.total ?? 0)}${
+            s.totals.usageUnknown ? ` · ${formatCount(s.totals.usageUnknown)} streams unknown` : ""
+          }`}
+          id="tokens"
+        />
         <Tile
           label="Latency p50 / p95"
           value={latest < 0 ? "–" : `${formatMs(all?.p50[latest])} / ${formatMs(all?.p95[latest])}`}
@@ -143,18 +182,27 @@ export default function Dashboard(props: DashboardProps) {
       <div class="grid-2">
         <Chart
           id="requests"
-          title="Requests and errors"
+          title="Requests and errors by side (UTC)"
           x={s.buckets}
           series={[
             { label: "Requests", values: all?.requests ?? zeros, color: "--c-1" },
-            { label: "Errors", values: all?.errors ?? zeros, color: "--c-2" },
-            { label: "Failovers", values: all?.failovers ?? zeros, color: "--c-3" },
+            { label: "Client", values: all?.errorGroups.client ?? zeros, color: "--c-3" },
+            { label: "Keys", values: all?.errorGroups.keys ?? zeros, color: "--c-5" },
+            {
+              label: "Upstream",
+              values: sum(all?.errorGroups.upstream ?? zeros, all?.errorGroups.proxy ?? zeros),
+              color: "--c-2",
+            },
+            { label: "Failovers", values: all?.failovers ?? zeros, color: "--c-6" },
           ]}
-          summary={`${s.totals.requests} requests and ${errors} errors in the ${rangeLabel}`}
+          summary={`${s.totals.requests} requests and ${errors} errors in the ${rangeLabel}: ${sides.client} client side, ${sides.keys} keys, ${
+            sides.upstream + sides.proxy
+          } upstream`}
         />
+        <ErrorBreakdown stats={s} rangeLabel={rangeLabel} />
         <Chart
           id="latency"
-          title="Latency (ms, upper bucket bound)"
+          title="Latency (upper bucket bound, UTC)"
           x={s.buckets}
           series={[
             { label: "p50", values: finite(all?.p50 ?? zeros), color: "--c-1" },
@@ -163,58 +211,27 @@ export default function Dashboard(props: DashboardProps) {
           unit=" ms"
           summary={`Latency percentiles per bucket in the ${rangeLabel}`}
         />
-        <TokensByModel stats={byModel.value} rangeLabel={rangeLabel} />
         <KeyHealth keys={keys} loadedAt={loadedAt} onExpired={refresh} />
+        <SpendView
+          stats={byModel.value}
+          group={group}
+          metric={metric}
+          names={props.names}
+          rangeLabel={rangeLabel}
+          onGroup={regroup}
+        />
       </div>
     </div>
   );
 }
 
-function Tile(props: { label: string; value: string; id: string }) {
+function Tile(props: { label: string; value: string; id: string; sub?: string; kind?: string }) {
   return (
-    <div class="tile" data-tile={props.id}>
+    <div class={`tile ${props.kind ?? ""}`} data-tile={props.id}>
       <div class="label">{props.label}</div>
       <div class="value">{props.value}</div>
+      {props.sub && <div class="sub">{props.sub}</div>}
     </div>
-  );
-}
-
-function TokensByModel(props: { stats: StatsView; rangeLabel: string }) {
-  const models = props.stats.series
-    .map((s) => ({ model: s.group, values: s.tokens, total: s.tokens.reduce((a, b) => a + b, 0) }))
-    .filter((m) => m.model !== "-")
-    .sort((a, b) => b.total - a.total);
-  const top = models.slice(0, MODEL_COLORS.length);
-  const max = Math.max(1, ...models.map((m) => m.total));
-  const series: ChartSeries[] = top.map((m, i) => ({
-    label: m.model,
-    values: m.values,
-    color: MODEL_COLORS[i]!,
-  }));
-  return (
-    <Chart
-      id="tokens"
-      title="Tokens by model"
-      x={props.stats.buckets}
-      series={series.length
-        ? series
-        : [{ label: "No traffic", values: props.stats.buckets.map(() => 0), color: "--muted" }]}
-      summary={`Tokens per model in the ${props.rangeLabel}`}
-    >
-      {models.length > 0 && (
-        <ul class="bars" aria-label="Tokens by model, totals">
-          {models.map((m) => (
-            <li key={m.model}>
-              <span class="mono">{m.model}</span>
-              <span class="muted">{formatCount(m.total)}</span>
-              <span class="bar">
-                <span style={{ width: `${(m.total / max) * 100}%` }} />
-              </span>
-            </li>
-          ))}
-        </ul>
-      )}
-    </Chart>
   );
 }
 
@@ -253,7 +270,7 @@ function KeyHealth(
             {keys.map((k) => (
               <li key={k.id} data-key={k.id}>
                 <div class="top">
-                  <span class="mono">{k.masked}</span>
+                  <a class="mono" href={`/admin/keys/${k.id}`}>{k.masked}</a>
                   <span
                     class={`pill ${
                       k.status === "enabled" ? "ok" : k.status === "cooling" ? "warn" : "bad"
@@ -287,4 +304,8 @@ function lastIndex(values: (number | null)[]): number {
 
 function finite(values: (number | null)[]): (number | null)[] {
   return values.map((v) => v === null || Number.isFinite(v) ? v : null);
+}
+
+function sum(a: number[], b: number[]): number[] {
+  return a.map((v, i) => v + (b[i] ?? 0));
 }

@@ -5,9 +5,11 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
+import type { ComponentChildren } from "preact";
 import { api, messageOf } from "./_shared/api.ts";
 import { ariaBool, formatCount, formatMs, formatTime, statusClass } from "./_shared/format.ts";
 import type { LogPageView, LogRecord } from "./_shared/types.ts";
+import type { LogFacets } from "../core/admin/log_facets.ts";
 
 /** The filters the page understands (the admin API's query names). */
 export interface LogFilters {
@@ -17,18 +19,30 @@ export interface LogFilters {
   tokenId?: string;
   keyId?: string;
   stream?: string;
+  search?: string;
   q?: string;
 }
 
-/** Props: the first page, read by the server with the URL's filters. */
+/** Props: the first page, read by the server with the URL's filters, and the filter values. */
 export interface LogsViewProps {
   /** Filters in effect. */
   filters: LogFilters;
   /** First page. */
   page: LogPageView;
+  /** Values the selects offer (`GET /admin/api/logs/facets`). */
+  facets: LogFacets;
 }
 
-const FILTER_NAMES = ["status", "model", "errorClass", "tokenId", "keyId", "stream", "q"] as const;
+const FILTER_NAMES = [
+  "status",
+  "model",
+  "errorClass",
+  "tokenId",
+  "keyId",
+  "stream",
+  "search",
+  "q",
+] as const;
 const MAX_ROWS = 500;
 
 /**
@@ -50,6 +64,9 @@ export default function LogsView(props: LogsViewProps) {
     return () => source.current?.close();
   }, []);
 
+  function exportQuery(format: "csv" | "ndjson"): string {
+    return query({ format });
+  }
   function query(extra: Record<string, string> = {}): string {
     const params = new URLSearchParams();
     for (const name of FILTER_NAMES) {
@@ -61,6 +78,8 @@ export default function LogsView(props: LogsViewProps) {
   }
   async function apply(event: Event) {
     event.preventDefault();
+    // Text fields apply on Enter or the button; the selects as soon as they change.
+    if (event.type === "change" && (event.target as HTMLElement).tagName !== "SELECT") return;
     const form = new FormData(event.currentTarget as HTMLFormElement);
     const next: LogFilters = {};
     for (const name of FILTER_NAMES) {
@@ -131,55 +150,87 @@ export default function LogsView(props: LogsViewProps) {
           </span>
         </button>
       </div>
-      <form class="card" onSubmit={apply} aria-label="Filter logs">
-        <div class="row">
+      <form class="card" onSubmit={apply} onChange={apply} aria-label="Filter logs">
+        <div class="toolbar">
+          <Select id="f-status" name="status" label="Status" value={f.status}>
+            {props.facets.statuses.map((o) => <option key={o.id} value={o.id}>{o.label}</option>)}
+          </Select>
+          <Select id="f-error" name="errorClass" label="Error class" value={f.errorClass}>
+            {props.facets.errorGroups.map((g) => (
+              <optgroup key={g.id} label={g.label}>
+                {props.facets.errorClasses.filter((c) => c.group === g.id).map((c) => (
+                  <option key={c.id} value={c.id}>{c.id} · {c.label}</option>
+                ))}
+              </optgroup>
+            ))}
+          </Select>
+          <Select id="f-token" name="tokenId" label="Token" value={f.tokenId}>
+            {props.facets.tokens.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
+          </Select>
+          <Select id="f-key" name="keyId" label="Key" value={f.keyId}>
+            {props.facets.keys.map((k) => <option key={k.id} value={k.id}>{k.masked}</option>)}
+          </Select>
+          <Select id="f-stream" name="stream" label="Streaming" value={f.stream}>
+            <option value="true">Streams</option>
+            <option value="false">Not streams</option>
+          </Select>
           <div class="field">
-            <label for="f-status">Status</label>
-            <select id="f-status" name="status">
-              {[["", "Any"], ["2xx", "2xx"], ["4xx", "4xx"], ["429", "429"], ["5xx", "5xx"]].map((
-                [v, label],
-              ) => <option key={v} value={v} selected={(f.status ?? "") === v}>{label}</option>)}
-            </select>
+            <label for="f-model">Model (any part)</label>
+            <input
+              id="f-model"
+              name="model"
+              list="f-models"
+              value={f.model ?? ""}
+              placeholder="pro, flash..."
+              autocomplete="off"
+            />
+            <datalist id="f-models">
+              {props.facets.models.map((m) => <option key={m} value={m} />)}
+            </datalist>
           </div>
-          <div class="field">
-            <label for="f-model">Model</label>
-            <input id="f-model" name="model" value={f.model ?? ""} placeholder="gemini-2.5-flash" />
-          </div>
-          <div class="field">
-            <label for="f-error">Error class</label>
-            <input id="f-error" name="errorClass" value={f.errorClass ?? ""} placeholder="quota" />
-          </div>
-          <div class="field">
-            <label for="f-token">Token id</label>
-            <input id="f-token" name="tokenId" value={f.tokenId ?? ""} />
-          </div>
-          <div class="field">
-            <label for="f-key">Key id</label>
-            <input id="f-key" name="keyId" value={f.keyId ?? ""} />
-          </div>
-          <div class="field">
-            <label for="f-stream">Streaming</label>
-            <select id="f-stream" name="stream">
-              {[["", "Any"], ["true", "Streams"], ["false", "Not streams"]].map(([v, label]) => (
-                <option key={v} value={v} selected={(f.stream ?? "") === v}>{label}</option>
-              ))}
-            </select>
+          <div class="field grow">
+            <label for="f-search">Path or user agent</label>
+            <input
+              id="f-search"
+              name="search"
+              value={f.search ?? ""}
+              placeholder="openai, curl..."
+            />
           </div>
           <div class="field">
             <label for="f-q">Request id</label>
-            <input id="f-q" name="q" value={f.q ?? ""} placeholder="prefix" />
+            <input id="f-q" name="q" value={f.q ?? ""} placeholder="prefix" size={10} />
           </div>
-          <button type="submit" class="btn primary" style={{ marginBottom: "0.85rem" }}>
-            Apply
-          </button>
+          <button type="submit" class="btn primary">Apply</button>
+        </div>
+        <div class="actions">
+          <a
+            class="btn small"
+            data-export="csv"
+            href={`/admin/api/logs/export?${exportQuery("csv")}`}
+            download
+          >
+            Export CSV
+          </a>
+          <a
+            class="btn small"
+            data-export="ndjson"
+            href={`/admin/api/logs/export?${exportQuery("ndjson")}`}
+            download
+          >
+            Export NDJSON
+          </a>
+          <span class="muted small">
+            Every matching request, streamed; client addresses masked (/24, /48).
+          </span>
         </div>
       </form>
       {error.value && <p class="notice bad" role="alert">{error.value}</p>}
-      <div class="table-wrap">
-        <table class="data" aria-label="Request logs">
+      <div class="table-wrap cards">
+        <table class="data cards" aria-label="Request logs">
           <thead>
             <tr>
-              <th>Time (UTC)</th>
+              <th>Time</th>
               <th>Status</th>
               <th>Model</th>
               <th>Method</th>
@@ -198,20 +249,24 @@ export default function LogsView(props: LogsViewProps) {
             )}
             {logs.value.map((l) => (
               <tr key={l.id} data-log={l.id} class={fresh.value.has(l.id) ? "fresh" : ""}>
-                <td class="small">
+                <td class="small" data-label="Time">
                   <a href={`/admin/logs/${l.id}`}>{formatTime(l.time)}</a>
                 </td>
-                <td>
-                  <span class={`pill ${statusClass(l.status)}`}>{l.status}</span>
-                  {l.errorClass && <div class="small muted">{l.errorClass}</div>}
+                <td data-label="Status">
+                  <span>
+                    <span class={`pill ${statusClass(l.status)}`}>{l.status}</span>
+                    {l.errorClass && <div class="small muted" data-error>{l.errorClass}</div>}
+                  </span>
                 </td>
-                <td class="mono small">{l.model ?? "–"}</td>
-                <td class="small">{l.method}{l.stream ? " · stream" : ""}</td>
-                <td class="small">{l.tokenName ?? "–"}</td>
-                <td class="mono small">{l.keyMasked ?? "–"}</td>
-                <td class="num">{l.attempts.length}</td>
-                <td class="num small">{formatMs(l.durationMs)}</td>
-                <td class="num small">{l.usage ? formatCount(l.usage.total) : "–"}</td>
+                <td class="mono small" data-label="Model">{l.model ?? "–"}</td>
+                <td class="small" data-label="Method">{l.method}{l.stream ? " · stream" : ""}</td>
+                <td class="small" data-label="Token">{l.tokenName ?? "–"}</td>
+                <td class="mono small" data-label="Key">{l.keyMasked ?? "–"}</td>
+                <td class="num" data-label="Tries">{l.attempts.length}</td>
+                <td class="num small" data-label="Duration">{formatMs(l.durationMs)}</td>
+                <td class="num small" data-label="Tokens">
+                  {l.usage ? formatCount(l.usage.total) : l.usageUnknown ? "unknown" : "–"}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -236,11 +291,38 @@ function matches(record: LogRecord, f: LogFilters): boolean {
       return false;
     }
   }
-  if (f.model && record.model !== f.model) return false;
+  if (f.model && !record.model?.toLowerCase().includes(f.model.toLowerCase())) return false;
+  if (
+    f.search &&
+    ![record.path, record.userAgent ?? ""].some((v) =>
+      v.toLowerCase().includes(f.search!.toLowerCase())
+    )
+  ) return false;
   if (f.errorClass && record.errorClass !== f.errorClass) return false;
   if (f.tokenId && record.tokenId !== f.tokenId) return false;
   if (f.keyId && record.keyId !== f.keyId) return false;
   if (f.stream && String(record.stream) !== f.stream) return false;
   if (f.q && !record.id.startsWith(f.q)) return false;
   return true;
+}
+
+/** A filter select whose first option means "any". */
+function Select(
+  props: {
+    id: string;
+    name: string;
+    label: string;
+    value: string | undefined;
+    children: ComponentChildren;
+  },
+) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} name={props.name} value={props.value ?? ""}>
+        <option value="">Any</option>
+        {props.children}
+      </select>
+    </div>
+  );
 }

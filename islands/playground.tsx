@@ -1,15 +1,17 @@
 /**
- * The playground: sends a prompt through the proxy, exactly as a client would, with a model and a
- * proxy token the admin types (the console never knows token secrets), and streams the answer.
+ * The playground: talks to a model through the proxy, exactly as a client would, with a model
+ * and a proxy token the admin types (the console never knows token secrets): Gemini's API or the
+ * OpenAI-compatible one, a system prompt, temperature and output limit, several turns, streamed.
  * @module
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formatMs } from "./_shared/format.ts";
+import { buildRequest, readPiece, takeEvents, type Turn } from "./_shared/playground_client.ts";
 
 /** Props: model suggestions. */
 export interface PlaygroundProps {
-  /** Models offered in the model field's list. */
+  /** Models offered in the model field's list (Google's list of generating models). */
   models: string[];
 }
 
@@ -26,10 +28,15 @@ interface Outcome {
  * @param props Model suggestions.
  */
 export default function Playground(props: PlaygroundProps) {
-  const model = useSignal(props.models[0] ?? "gemini-2.5-flash");
+  const model = useSignal(props.models.find((m) => m.includes("flash")) ?? props.models[0] ?? "");
   const token = useSignal("");
+  const mode = useSignal<"gemini" | "openai">("gemini");
+  const system = useSignal("");
+  const temperature = useSignal("");
+  const maxOutput = useSignal("");
   const prompt = useSignal("Explain in two sentences why the sky is blue.");
   const stream = useSignal(true);
+  const turns = useSignal<Turn[]>([]);
   const output = useSignal("");
   const error = useSignal<string | null>(null);
   const outcome = useSignal<Outcome | null>(null);
@@ -42,10 +49,11 @@ export default function Playground(props: PlaygroundProps) {
 
   async function send(event: Event) {
     event.preventDefault();
-    if (running.value) return;
+    if (running.value || !prompt.value.trim()) return;
     running.value = true;
     output.value = "";
     error.value = null;
+    const asked: Turn[] = [...turns.value, { role: "user", text: prompt.value }];
     const started = performance.now();
     const result: Outcome = {
       status: 0,
@@ -57,45 +65,34 @@ export default function Playground(props: PlaygroundProps) {
     outcome.value = null;
     abort.current = new AbortController();
     try {
-      const method = stream.value ? "streamGenerateContent?alt=sse" : "generateContent";
-      const response = await fetch(
-        `/v1beta/models/${encodeURIComponent(model.value.trim())}:${method}`,
-        {
-          method: "POST",
-          headers: { "content-type": "application/json", "x-goog-api-key": token.value.trim() },
-          body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: prompt.value }] }] }),
-          signal: abort.current.signal,
-          credentials: "omit",
-        },
-      );
+      const { url, init } = buildRequest({
+        mode: mode.value,
+        model: model.value.trim(),
+        token: token.value.trim(),
+        system: system.value,
+        temperature: temperature.value,
+        maxOutputTokens: maxOutput.value,
+        stream: stream.value,
+        turns: asked,
+      });
+      const response = await fetch(url, {
+        ...init,
+        signal: abort.current.signal,
+        credentials: "omit",
+      });
       result.status = response.status;
       result.requestId = response.headers.get("x-request-id");
       result.firstByteMs = performance.now() - started;
       if (!response.ok || !response.body) {
         const body = await response.json().catch(() => null);
-        throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
+        const message = Array.isArray(body) ? body[0]?.error?.message : body?.error?.message;
+        throw new Error(message ?? `HTTP ${response.status}`);
       }
-      if (stream.value) {
-        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = "";
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          // Google separates events with CRLF pairs; a pair may straddle two reads.
-          buffer = (buffer + value).replace(/\r\n/g, "\n");
-          let end;
-          while ((end = buffer.indexOf("\n\n")) >= 0) {
-            const event = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const data = event.split("\n").filter((l) => l.startsWith("data:")).map((l) =>
-              l.slice(5)
-            ).join("");
-            if (data) take(JSON.parse(data), result);
-          }
-        }
-      } else {
-        take(await response.json(), result);
-      }
+      if (stream.value) await readStream(response.body, result);
+      else take(await response.json(), result);
+      turns.value = [...asked, { role: "model", text: output.value }];
+      output.value = "";
+      prompt.value = "";
     } catch (e) {
       if (!(e instanceof DOMException && e.name === "AbortError")) {
         error.value = e instanceof Error ? e.message : String(e);
@@ -107,10 +104,21 @@ export default function Playground(props: PlaygroundProps) {
       abort.current = null;
     }
   }
-  function take(chunk: GenerateChunk, result: Outcome) {
-    const text = chunk.candidates?.[0]?.content?.parts?.map((p) => p.text ?? "").join("") ?? "";
-    output.value += text;
-    if (chunk.usageMetadata?.totalTokenCount) result.tokens = chunk.usageMetadata.totalTokenCount;
+  async function readStream(body: ReadableStream<Uint8Array<ArrayBuffer>>, result: Outcome) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const { events, rest } = takeEvents(buffer + value);
+      buffer = rest;
+      for (const data of events) take(JSON.parse(data), result);
+    }
+  }
+  function take(data: unknown, result: Outcome) {
+    const piece = readPiece(mode.value, data);
+    output.value += piece.text;
+    if (piece.tokens) result.tokens = piece.tokens;
   }
 
   const o = outcome.value;
@@ -144,15 +152,65 @@ export default function Playground(props: PlaygroundProps) {
               onInput={(e) => token.value = e.currentTarget.value}
             />
           </div>
+          <div class="field">
+            <label for="pg-mode">API</label>
+            <select
+              id="pg-mode"
+              value={mode.value}
+              onChange={(e) => mode.value = e.currentTarget.value as "gemini" | "openai"}
+            >
+              <option value="gemini">Gemini (generateContent)</option>
+              <option value="openai">OpenAI-compatible (chat/completions)</option>
+            </select>
+          </div>
         </div>
         <p class="hint muted small" id="pg-token-hint">
           The request goes through the proxy like any client's, with this token; it is not stored.
         </p>
+        <details>
+          <summary>System prompt and parameters</summary>
+          <div class="field">
+            <label for="pg-system">System prompt</label>
+            <textarea
+              id="pg-system"
+              rows={2}
+              value={system}
+              onInput={(e) => system.value = e.currentTarget.value}
+            />
+          </div>
+          <div class="row">
+            <div class="field">
+              <label for="pg-temperature">Temperature</label>
+              <input
+                id="pg-temperature"
+                type="number"
+                min="0"
+                max="2"
+                step="0.1"
+                placeholder="model default"
+                value={temperature}
+                onInput={(e) => temperature.value = e.currentTarget.value}
+              />
+            </div>
+            <div class="field">
+              <label for="pg-max">Max output tokens</label>
+              <input
+                id="pg-max"
+                type="number"
+                min="1"
+                step="1"
+                placeholder="model default"
+                value={maxOutput}
+                onInput={(e) => maxOutput.value = e.currentTarget.value}
+              />
+            </div>
+          </div>
+        </details>
         <div class="field">
-          <label for="pg-prompt">Prompt</label>
+          <label for="pg-prompt">{turns.value.length ? "Your next message" : "Prompt"}</label>
           <textarea
             id="pg-prompt"
-            rows={6}
+            rows={5}
             required
             value={prompt}
             onInput={(e) => prompt.value = e.currentTarget.value}
@@ -179,12 +237,43 @@ export default function Playground(props: PlaygroundProps) {
               Stop
             </button>
           )}
+          {turns.value.length > 0 && !running.value && (
+            <button
+              type="button"
+              class="btn"
+              onClick={() => {
+                turns.value = [];
+                outcome.value = null;
+              }}
+            >
+              New conversation
+            </button>
+          )}
         </div>
       </form>
       <section class="card" aria-labelledby="pg-answer">
-        <h2 id="pg-answer">Answer</h2>
+        <h2 id="pg-answer">Conversation</h2>
         {error.value && <p class="notice bad" role="alert">{error.value}</p>}
-        <div class="output" aria-live="polite" data-output>{output.value}</div>
+        <div class="chat" aria-live="polite">
+          {turns.value.map((t, i) => (
+            <div
+              key={i}
+              class={`turn ${t.role}`}
+              data-turn={t.role}
+              data-output={!running.value && i === turns.value.length - 1 && t.role === "model"
+                ? ""
+                : undefined}
+            >
+              {t.text}
+            </div>
+          ))}
+          {running.value && <div class="turn model" data-output>{output.value}</div>}
+        </div>
+        {turns.value.length === 0 && !running.value && (
+          <p class="muted small">
+            The answer appears here; send again to continue the conversation.
+          </p>
+        )}
         {o && (
           <p class="muted small" data-outcome>
             HTTP {o.status} · first byte {formatMs(o.firstByteMs)} · total {formatMs(o.totalMs)}
@@ -200,9 +289,4 @@ export default function Playground(props: PlaygroundProps) {
       </section>
     </div>
   );
-}
-
-interface GenerateChunk {
-  candidates?: { content?: { parts?: { text?: string }[] } }[];
-  usageMetadata?: { totalTokenCount?: number };
 }

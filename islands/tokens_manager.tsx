@@ -145,8 +145,8 @@ export default function TokensManager(props: TokensManagerProps) {
           <TokenForm onSubmit={create} onCancel={() => creating.value = false} />
         </section>
       )}
-      <div class="table-wrap">
-        <table class="data" aria-label="Proxy tokens">
+      <div class="table-wrap cards">
+        <table class="data cards" aria-label="Proxy tokens">
           <thead>
             <tr>
               <th>Name</th>
@@ -167,15 +167,19 @@ export default function TokensManager(props: TokensManagerProps) {
             )}
             {list.map((t) => [
               <tr key={t.id} data-token={t.id}>
-                <td>
-                  <strong>{t.name}</strong>
-                  <div class="mono small muted">{t.masked}</div>
-                  <div class="small muted">
-                    {t.source === "env" ? "from PROXY_TOKENS" : "created here"} · last used{" "}
-                    {t.lastUsedAt ? formatTime(t.lastUsedAt) : "never"}
-                  </div>
+                <td data-label="Name">
+                  <span>
+                    <strong>
+                      <a href={`/admin/tokens/${t.id}`}>{t.name}</a>
+                    </strong>
+                    <div class="mono small muted">{t.masked}</div>
+                    <div class="small muted">
+                      {t.source === "env" ? "from PROXY_TOKENS" : "created here"} · last used{" "}
+                      {t.lastUsedAt ? formatTime(t.lastUsedAt) : "never"}
+                    </div>
+                  </span>
                 </td>
-                <td>
+                <td data-label="Status">
                   <span
                     class={`pill ${
                       t.status === "enabled" ? "ok" : t.status === "expired" ? "warn" : "bad"
@@ -184,30 +188,30 @@ export default function TokensManager(props: TokensManagerProps) {
                     {t.status}
                   </span>
                 </td>
-                <td class="small mono">
+                <td class="small mono" data-label="Models">
                   {t.models?.length
                     ? t.models.map((m) => <div key={m} class="nowrap">{m}</div>)
                     : <span class="muted">all</span>}
                 </td>
-                <td class="small">
+                <td class="small" data-label="Limits">
                   {t.limits && Object.keys(t.limits).length
                     ? Object.entries(t.limits).map(([k, v]) => (
                       <div key={k}>{k} {formatCount(v)}</div>
                     ))
                     : <span class="muted">none</span>}
                 </td>
-                <td class="small">
+                <td class="small" data-label="Expires">
                   {t.expiresAt ? formatTime(t.expiresAt) : <span class="muted">never</span>}
                 </td>
-                <td class="num small" data-usage-today>
+                <td class="num small" data-usage-today data-label="Today">
                   {formatCount(t.usage?.today.requests ?? 0)} req
                   <div class="muted">{formatCount(t.usage?.today.tokens ?? 0)} tok</div>
                 </td>
-                <td class="num small">
+                <td class="num small" data-label="This month">
                   {formatCount(t.usage?.month.requests ?? 0)} req
                   <div class="muted">{formatCount(t.usage?.month.tokens ?? 0)} tok</div>
                 </td>
-                <td>
+                <td data-label="Actions">
                   {confirming.value?.startsWith(`${t.id}:`)
                     ? (
                       <ConfirmRow

@@ -7,18 +7,21 @@ import * as $1 from "./admin/_layout.tsx";
 import * as $2 from "./admin/_middleware.ts";
 import * as $3 from "./admin/index.tsx";
 import * as $4 from "./admin/keys.tsx";
-import * as $5 from "./admin/login.tsx";
-import * as $6 from "./admin/logout.ts";
-import * as $7 from "./admin/logs/[id].tsx";
-import * as $8 from "./admin/logs/index.tsx";
-import * as $9 from "./admin/playground.tsx";
-import * as $10 from "./admin/settings.tsx";
-import * as $11 from "./admin/tokens.tsx";
+import * as $5 from "./admin/keys/[id].tsx";
+import * as $6 from "./admin/login.tsx";
+import * as $7 from "./admin/logout.ts";
+import * as $8 from "./admin/logs/[id].tsx";
+import * as $9 from "./admin/logs/index.tsx";
+import * as $10 from "./admin/playground.tsx";
+import * as $11 from "./admin/settings.tsx";
+import * as $12 from "./admin/tokens.tsx";
+import * as $13 from "./admin/tokens/[id].tsx";
 import * as $$0 from "../islands/dashboard.tsx";
-import * as $$1 from "../islands/keys_manager.tsx";
-import * as $$2 from "../islands/logs_view.tsx";
-import * as $$3 from "../islands/playground.tsx";
-import * as $$4 from "../islands/tokens_manager.tsx";
+import * as $$1 from "../islands/entity_stats.tsx";
+import * as $$2 from "../islands/keys_manager.tsx";
+import * as $$3 from "../islands/logs_view.tsx";
+import * as $$4 from "../islands/playground.tsx";
+import * as $$5 from "../islands/tokens_manager.tsx";
 
 /** Every route and island module, so the app never reads the filesystem at run time. */
 export const manifest: Manifest = {
@@ -28,19 +31,22 @@ export const manifest: Manifest = {
     "./routes/admin/_middleware.ts": $2,
     "./routes/admin/index.tsx": $3,
     "./routes/admin/keys.tsx": $4,
-    "./routes/admin/login.tsx": $5,
-    "./routes/admin/logout.ts": $6,
-    "./routes/admin/logs/[id].tsx": $7,
-    "./routes/admin/logs/index.tsx": $8,
-    "./routes/admin/playground.tsx": $9,
-    "./routes/admin/settings.tsx": $10,
-    "./routes/admin/tokens.tsx": $11,
+    "./routes/admin/keys/[id].tsx": $5,
+    "./routes/admin/login.tsx": $6,
+    "./routes/admin/logout.ts": $7,
+    "./routes/admin/logs/[id].tsx": $8,
+    "./routes/admin/logs/index.tsx": $9,
+    "./routes/admin/playground.tsx": $10,
+    "./routes/admin/settings.tsx": $11,
+    "./routes/admin/tokens.tsx": $12,
+    "./routes/admin/tokens/[id].tsx": $13,
   },
   islands: {
     "./islands/dashboard.tsx": $$0,
-    "./islands/keys_manager.tsx": $$1,
-    "./islands/logs_view.tsx": $$2,
-    "./islands/playground.tsx": $$3,
-    "./islands/tokens_manager.tsx": $$4,
+    "./islands/entity_stats.tsx": $$1,
+    "./islands/keys_manager.tsx": $$2,
+    "./islands/logs_view.tsx": $$3,
+    "./islands/playground.tsx": $$4,
+    "./islands/tokens_manager.tsx": $$5,
   },
 };

@@ -65,7 +65,8 @@ export interface RecordedRequest {
  * - `permission_denied`: 403; `reason` picks the API-disabled, key-restricted or leaked-key
  *   variant, none gives the plain "caller does not have permission" one.
  * - `quota`: 429 RESOURCE_EXHAUSTED with Help, QuotaFailure (free-tier quota id for `scope`, the
- *   requested model in quotaDimensions) and RetryInfo; `legacy` gives the old detail-less form.
+ *   requested model in quotaDimensions, or `quotaModel`, as Google names the model behind an alias
+ *   or version) and RetryInfo; `legacy` gives the old detail-less form.
  * - `status`: 500 INTERNAL, 503 UNAVAILABLE (model overloaded) or 504 DEADLINE_EXCEEDED.
  * - `bad_request`: 400 INVALID_ARGUMENT blaming the payload (BadRequest detail, no ErrorInfo).
  * - `location`: 400 FAILED_PRECONDITION for an unsupported user location.
@@ -84,6 +85,7 @@ export type Failure =
     scope: "minute" | "day" | "tokens_minute";
     retryDelaySeconds?: number;
     legacy?: boolean;
+    quotaModel?: string;
   }
   | { kind: "status"; code: 500 | 503 | 504 }
   | { kind: "bad_request" }
@@ -136,7 +138,8 @@ export const FAKE_MODEL_IDS: readonly string[] = [
  * The fake's token count for a text: its number of whitespace-separated words.
  *
  * promptTokenCount is this over every text part of systemInstruction and contents (plus the tokens
- * of a referenced cachedContent); candidatesTokenCount is this over the reply.
+ * of a referenced cachedContent); candidatesTokenCount is this over the reply; thoughtsTokenCount
+ * is the request's `generationConfig.thinkingConfig.thinkingBudget` when it sets a positive one.
  */
 export function countFakeTokens(text: string): number {
   return text.split(/\s+/).filter((word) => word !== "").length;
@@ -857,14 +860,15 @@ function quotaError(
   } as const;
   const scope = scopes[failure.scope];
   const retry = failure.retryDelaySeconds ?? scope.retry;
+  const named = failure.quotaModel ?? model;
   const metric = `generativelanguage.googleapis.com/${scope.metric}`;
-  const modelNote = model ? `, model: ${model}` : "";
+  const modelNote = named ? `, model: ${named}` : "";
   const message =
     "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/usage?tab=rate-limit. \n" +
     `* Quota exceeded for metric: ${metric}, limit: ${scope.limit}${modelNote}\n` +
     `Please retry in ${retry}s.`;
   const dimensions: Json = { location: "global" };
-  if (model) dimensions.model = model;
+  if (named) dimensions.model = named;
   return gError(429, "RESOURCE_EXHAUSTED", message, [
     {
       "@type": "type.googleapis.com/google.rpc.Help",
@@ -1340,6 +1344,8 @@ interface Plan {
   responseId: string;
   promptTokens: number;
   cachedTokens: number;
+  /** thinking tokens: the request's thinkingConfig.thinkingBudget when positive, else 0 */
+  thoughtsTokens: number;
   /** reply split into words with their leading whitespace, so pieces concatenate back */
   words: string[];
   finishReason: string;
@@ -1365,6 +1371,7 @@ function planGeneration(ctx: Ctx, model: string, body: Json): Plan | GoogleError
   let words: string[] = reply.match(/\s*\S+/g) ?? [reply];
   let finishReason = "STOP";
   const max = Number(asObj(body.generationConfig)?.maxOutputTokens);
+  const budget = Number(asObj(asObj(body.generationConfig)?.thinkingConfig)?.thinkingBudget);
   if (max > 0 && words.length > max) {
     words = words.slice(0, max);
     finishReason = "MAX_TOKENS";
@@ -1374,6 +1381,7 @@ function planGeneration(ctx: Ctx, model: string, body: Json): Plan | GoogleError
     responseId: responseId(),
     promptTokens: countFakeTokens(promptText) + cachedTokens,
     cachedTokens,
+    thoughtsTokens: budget > 0 ? Math.floor(budget) : 0,
     words,
     finishReason,
   };
@@ -1410,12 +1418,13 @@ function checkReferences(ctx: Ctx, body: Json, contents: Json[]): GoogleError | 
   return null;
 }
 
-function usageMetadata(prompt: number, candidates: number, cached: number): Json {
+function usageMetadata(prompt: number, candidates: number, cached: number, thoughts = 0): Json {
   const usage: Json = {};
   if (prompt) usage.promptTokenCount = prompt;
   if (candidates) usage.candidatesTokenCount = candidates;
-  if (prompt + candidates) usage.totalTokenCount = prompt + candidates;
+  if (prompt + candidates + thoughts) usage.totalTokenCount = prompt + candidates + thoughts;
   if (cached) usage.cachedContentTokenCount = cached;
+  if (thoughts) usage.thoughtsTokenCount = thoughts;
   if (prompt) usage.promptTokensDetails = [{ modality: "TEXT", tokenCount: prompt }];
   if (cached) usage.cacheTokensDetails = [{ modality: "TEXT", tokenCount: cached }];
   return usage;
@@ -1427,7 +1436,12 @@ function generateResponse(plan: Plan, text: string, sentWords: number, finish: b
   candidate.index = 0;
   return {
     candidates: [candidate],
-    usageMetadata: usageMetadata(plan.promptTokens, sentWords, plan.cachedTokens),
+    usageMetadata: usageMetadata(
+      plan.promptTokens,
+      sentWords,
+      plan.cachedTokens,
+      plan.thoughtsTokens,
+    ),
     modelVersion: plan.modelVersion,
     responseId: plan.responseId,
   };
@@ -1445,7 +1459,36 @@ function splitReply(plan: Plan, count: number): { text: string; words: number }[
   return chunks;
 }
 
+/** Top-level fields of GenerateContentRequest, in both spellings proto3 JSON accepts. */
+const GENERATE_FIELDS = new Set(
+  [
+    "model",
+    "contents",
+    "systemInstruction",
+    "generationConfig",
+    "safetySettings",
+    "tools",
+    "toolConfig",
+    "cachedContent",
+    "labels",
+    "serviceTier",
+    "store",
+    "continuationToken",
+  ].flatMap((name) => [name, name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)]),
+);
+
+/** Google's answer to a field it does not know: the name is echoed back, quoted. */
+function unknownFieldError(body: Json): GoogleError | null {
+  const unknown = Object.keys(body).find((name) => !GENERATE_FIELDS.has(name));
+  if (unknown === undefined) return null;
+  return badRequest(
+    `Invalid JSON payload received. Unknown name ${JSON.stringify(unknown)}: Cannot find field.`,
+  );
+}
+
 function generate(ctx: Ctx, model: string, body: Json, stream: boolean): Reply {
+  const unknown = unknownFieldError(body);
+  if (unknown) return errorReply(ctx, unknown);
   const plan = planGeneration(ctx, model, body);
   if ("code" in plan) return errorReply(ctx, plan);
   if (!stream) {
@@ -2072,9 +2115,15 @@ function openAiChat(ctx: Ctx, body: Json): Reply {
     const choice: Json = { delta: { content: text, role: "assistant" }, index: 0 };
     if (last) choice.finish_reason = "stop";
     const chunk: Json = { choices: [choice], created, id, model, object: "chat.completion.chunk" };
-    if (last && includeUsage) chunk.usage = usage;
+    // As OpenAI does: with include_usage every chunk carries `usage: null`, and the totals come
+    // in one more chunk with no choices; without it, no chunk has a usage field.
+    if (includeUsage) chunk.usage = null;
     return `data: ${JSON.stringify(chunk)}\n\n`;
   });
+  if (includeUsage) {
+    const chunk = { choices: [], created, id, model, object: "chat.completion.chunk", usage };
+    chunks.push(`data: ${JSON.stringify(chunk)}\n\n`);
+  }
   const cut = ctx.cut;
   const sent = cut ? chunks.slice(0, Math.max(0, cut.afterChunks)) : chunks;
   let tail = "data: [DONE]\n\n";

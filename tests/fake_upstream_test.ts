@@ -311,6 +311,20 @@ Deno.test("fake upstream answers the openai SDK's chat, streaming chat, embeddin
     assertEquals(usage, { completion_tokens: 3, prompt_tokens: 2, total_tokens: 5 });
     await fake.requests[1]!.done;
     assert(fake.requests[1]!.responseBody.endsWith("\n\ndata: [DONE]\n\n"));
+    // Like OpenAI: `usage: null` on every content chunk, then a chunk with only the usage.
+    const sent = fake.requests[1]!.responseBody.split("\n\n").filter((e) => e.startsWith("data: {"))
+      .map((e) => JSON.parse(e.slice(6)));
+    assertEquals(sent.slice(0, -1).map((c) => [c.usage, c.choices.length]), [[null, 1], [null, 1], [
+      null,
+      1,
+    ]]);
+    assertEquals([sent.at(-1).choices, sent.at(-1).usage.total_tokens], [[], 5]);
+    const plain = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: "no usage" }],
+      stream: true,
+    });
+    for await (const chunk of plain) assertEquals("usage" in chunk, false);
 
     const embeddings = await client.embeddings.create({
       model: "gemini-embedding-001",
@@ -572,6 +586,45 @@ Deno.test("fake upstream fails with quota envelopes carrying the model and retry
         status: "RESOURCE_EXHAUSTED",
       },
     });
+  }));
+
+Deno.test("fake upstream names the model Google resolved in a quota error when told to", () =>
+  withFake(async (fake) => {
+    const { envelope } = await failOnce(fake, {
+      kind: "quota",
+      scope: "minute",
+      quotaModel: "gemini-2.5-flash-001",
+    });
+    const violation =
+      (detail(envelope, "QuotaFailure")?.violations as Record<string, unknown>[])[0]!;
+    assertEquals(
+      (violation.quotaDimensions as Record<string, string>).model,
+      "gemini-2.5-flash-001",
+    );
+    assert(envelope.error.message.includes("model: gemini-2.5-flash-001"));
+  }));
+
+Deno.test("fake upstream echoes an unknown field's name in its 400, as Google does", () =>
+  withFake(async (fake) => {
+    const hostile = "API key not valid. Please pass a valid API key.";
+    const body = JSON.stringify({ contents: [{ parts: [{ text: "x" }] }], [hostile]: 1 });
+    const { res, json } = await call(fake, `/v1beta/models/${MODEL}:generateContent`, { body });
+    assertEquals(res.status, 400);
+    const { error } = json() as unknown as Envelope;
+    assertEquals(
+      error.message,
+      `Invalid JSON payload received. Unknown name "${hostile}": Cannot find field.`,
+    );
+    assertEquals(error.details?.map((d) => d["@type"]), [
+      "type.googleapis.com/google.rpc.BadRequest",
+    ]);
+    const known = JSON.stringify({
+      contents: [{ parts: [{ text: "x" }] }],
+      generation_config: { temperature: 0 },
+      systemInstruction: { parts: [{ text: "be brief" }] },
+    });
+    const ok = await call(fake, `/v1beta/models/${MODEL}:generateContent`, { body: known });
+    assertEquals(ok.res.status, 200);
   }));
 
 Deno.test("fake upstream fails with Google-shaped 500, 503 and 504", () =>

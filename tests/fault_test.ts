@@ -95,7 +95,7 @@ Deno.test("an upstream that answers garbage or closes at once gets 502", async (
   }
 });
 
-Deno.test("an upstream reset mid-stream ends the client's stream and marks the log", () =>
+Deno.test("an upstream reset mid-stream ends the client's stream, logged and counted as upstream_midstream", () =>
   withBroken("reset_mid_stream", async (h) => {
     const response = await fetch(
       `${h.proxy.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`,
@@ -122,8 +122,12 @@ Deno.test("an upstream reset mid-stream ends the client's stream and marks the l
     );
     const record = await logs.getLog(id);
     await logs.close();
-    assertEquals(record?.truncated, true);
-  }));
+    assertEquals([record?.truncated, record?.errorClass], [true, "upstream_midstream"]);
+    const metrics = await (await fetch(`${h.proxy.url}/metrics`, {
+      headers: { authorization: "Bearer metrics-token-123" },
+    })).text();
+    assertStringIncludes(metrics, 'gemini_proxy_errors_total{class="upstream_midstream"} 1');
+  }, { METRICS_TOKEN: "metrics-token-123" }));
 
 Deno.test("a failing store leaves the proxy serving from memory, health degraded, logs kept", async () => {
   const fake = await startFakeUpstream();

@@ -342,14 +342,13 @@ Deno.test("the live tail streams records as requests finish", () =>
 
 Deno.test("LOG_BODIES=errors keeps error bodies, truncated and with keys redacted", () =>
   withHarness({ env: { LOG_BODIES: "errors" } }, async (h) => {
-    const [k1, k2, k3] = fakeKeys(3);
-    for (const k of [k1, k2, k3]) h.fake.failFor(k!, { kind: "invalid_key" });
+    h.fake.failAll({ kind: "bad_request" }, { times: 1 });
     const response = await post(h, `/v1beta/models/${FLASH}:generateContent`, prompt("x"));
     await response.text();
     await (await post(h, `/v1beta/models/${FLASH}:generateContent`, prompt("y"))).text();
     const logs = await allLogs(h);
     const failed = logs.find((l) => l.status === 400)!;
-    assertStringIncludes(failed.responseBody ?? "", "API key not valid");
+    assertStringIncludes(failed.responseBody ?? "", "Unknown name");
     for (const log of logs) for (const k of fakeKeys(3)) assertNotIncludes(JSON.stringify(log), k);
   }));
 

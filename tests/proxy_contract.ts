@@ -9,6 +9,7 @@ import OpenAI from "openai";
 import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { type FakeUpstream, type RecordedRequest, startFakeUpstream } from "./fake_upstream.ts";
 import { runHostileContract } from "./proxy_contract_hostile.ts";
+import { runVerdictContract } from "./verdict_contract.ts";
 
 /** What a target needs to start a proxy in front of the fake upstream. */
 export interface TargetOptions {
@@ -35,6 +36,20 @@ export interface ProxyTarget {
 /** Starts a proxy for one test. */
 export type StartTarget = (options: TargetOptions) => Promise<ProxyTarget>;
 
+/** Cases a target cannot pass because of its platform, each with the reason, shown as skipped. */
+export interface ContractSkips {
+  /** The Live API WebSocket relay. */
+  live?: string;
+  /** A 100 MB upload chunk streamed through. */
+  hugeUpload?: string;
+}
+
+/** Options of {@linkcode runProxyContract}. */
+export interface ContractOptions {
+  /** Cases to skip, with the platform's reason. */
+  skip?: ContractSkips;
+}
+
 /** Obviously fake keys (they never reach Google). */
 export const TEST_KEYS = [
   "AIzaFAKE-TEST-key-000000000000000000001",
@@ -51,6 +66,11 @@ interface Ctx {
   proxy: ProxyTarget;
 }
 
+/** An SSE body with the fake's random ids and times blanked out, to compare two answers. */
+function withoutIds(sse: string): string {
+  return sse.replace(/"id":"[A-Za-z0-9]+"/g, '"id":"-"').replace(/"created":\d+/g, '"created":0');
+}
+
 /** Finds the upstream record of a response relayed by the proxy. */
 function recordOf(fake: FakeUpstream, response: Response): RecordedRequest {
   const index = Number(response.headers.get("x-fake-request-index"));
@@ -63,9 +83,25 @@ function recordOf(fake: FakeUpstream, response: Response): RecordedRequest {
  * Registers the contract tests for one target.
  * @param name Target name used in test names.
  * @param start Starts the target.
+ * @param options Cases the target's platform cannot pass, with the reason (printed as ignored).
  */
-export function runProxyContract(name: string, start: StartTarget): void {
-  runHostileContract(name, start, { keys: TEST_KEYS, token: TEST_TOKEN });
+export function runProxyContract(
+  name: string,
+  start: StartTarget,
+  options: ContractOptions = {},
+): void {
+  /** A case's test name and options: skipped when the platform gives a reason (in the name). */
+  function unless(reason: string | undefined, title: string): [string, { ignore: boolean }] {
+    return reason === undefined
+      ? [`${name}: ${title}`, { ignore: false }]
+      : [`${name}: ${title} (skipped: ${reason})`, { ignore: true }];
+  }
+  const live = unless(
+    options.skip?.live,
+    "@google/genai live.connect relays frames both ways with the key swapped",
+  );
+  const hugeUpload = unless(options.skip?.hugeUpload, "a 100 MB upload chunk streams through");
+
   async function withProxy(
     fn: (ctx: Ctx) => Promise<void>,
     setup: {
@@ -191,7 +227,7 @@ export function runProxyContract(name: string, start: StartTarget): void {
       assertUpstreamSawOnlyRealKeys(ctx.fake);
     }));
 
-  Deno.test(`${name}: @google/genai live.connect relays frames both ways with the key swapped`, () =>
+  Deno.test(...live, () =>
     withProxy(async (ctx) => {
       const messages: string[] = [];
       let closed!: (e: { code: number; reason: string }) => void;
@@ -323,6 +359,7 @@ export function runProxyContract(name: string, start: StartTarget): void {
           JSON.stringify({
             model: MODEL,
             stream: true,
+            stream_options: { include_usage: true },
             messages: [{ role: "user", content: "x" }],
           }),
         ],
@@ -349,6 +386,54 @@ export function runProxyContract(name: string, start: StartTarget): void {
       }
       assertUpstreamSawOnlyRealKeys(ctx.fake);
     }));
+
+  Deno.test(`${name}: an OpenAI stream without include_usage asks upstream for usage and hides it`, () =>
+    withProxy(async (ctx) => {
+      const path = "/v1beta/openai/chat/completions";
+      const body = `{"model":"${MODEL}","stream":true,"seed":12345678901234567890,` +
+        '"extra_body":{"google":{"thinking_config":{"thinking_budget":0}}},' +
+        '"messages":[{"role":"user","content":"count me"}]}';
+      const response = await fetch(ctx.proxy.url + path, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" },
+        body,
+      });
+      const text = await response.text();
+      const record = recordOf(ctx.fake, response);
+      await record.done;
+      // Every byte of the client's body goes upstream, with the usage flag added.
+      assertEquals(record.body, `{"stream_options":{"include_usage":true},${body.slice(1)}`);
+      assertStringIncludes(record.responseBody, '"choices":[],');
+      // The client gets what upstream sends a client that did not ask for usage.
+      const direct = await fetch(ctx.fake.url + path, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_KEYS[0]}`, "content-type": "application/json" },
+        body,
+      });
+      assertEquals(withoutIds(text), withoutIds(await direct.text()));
+      assertNotIncludes(text, '"usage"');
+    }));
+
+  Deno.test(`${name}: a stream that ends without usage is counted as usage unknown`, () =>
+    withProxy(async (ctx) => {
+      // Upstream answers 200 and ends the stream before its first chunk (and usageMetadata).
+      ctx.fake.failAll({ kind: "cut_stream", afterChunks: 0 }, { times: 1 });
+      const response = await fetch(
+        `${ctx.proxy.url}/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`,
+        {
+          method: "POST",
+          headers: { "x-goog-api-key": TEST_TOKEN, "content-type": "application/json" },
+          body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "cut" }] }] }),
+        },
+      );
+      assertEquals(response.status, 200);
+      await response.text();
+      // The record is complete once the body has ended, before the client sees its end.
+      const metrics = await (await fetch(`${ctx.proxy.url}/metrics`, {
+        headers: { authorization: "Bearer contract-metrics" },
+      })).text();
+      assertStringIncludes(metrics, 'gemini_proxy_usage_unknown_total{flavour="native"} 1');
+    }, { env: { METRICS_TOKEN: "contract-metrics" } }));
 
   Deno.test(`${name}: ?key= is accepted and replaced by a header upstream`, () =>
     withProxy(async (ctx) => {
@@ -552,7 +637,7 @@ export function runProxyContract(name: string, start: StartTarget): void {
       await ok.body?.cancel();
     }, { env: { MAX_BODY_BYTES: "2048" } }));
 
-  Deno.test(`${name}: a 100 MB upload chunk streams through`, () =>
+  Deno.test(...hugeUpload, () =>
     withProxy(async (ctx) => {
       const size = 100 * 1024 * 1024;
       const start = await fetch(`${ctx.proxy.url}/upload/v1beta/files`, {
@@ -594,4 +679,11 @@ export function runProxyContract(name: string, start: StartTarget): void {
       assertEquals(chunk.bodyBytes, size);
       assertEquals(chunk.key, ctx.fake.requests[0]!.key);
     }));
+
+  runVerdictContract(name, start);
+  runHostileContract(name, start, {
+    keys: TEST_KEYS,
+    token: TEST_TOKEN,
+    skipLive: options.skip?.live,
+  });
 }

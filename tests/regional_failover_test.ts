@@ -6,7 +6,7 @@
  */
 import { GoogleGenAI } from "@google/genai";
 import { type RunningServer, startServer } from "../adapters/deno/server.ts";
-import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
+import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { startFakeUpstream } from "./fake_upstream.ts";
 import { fakeKeys, generate, SECRET, TOKEN } from "./harness.ts";
 import { ADMIN, adminLogs, freePort, RELAY, startRecordingHop } from "./_relay_helpers.ts";
@@ -17,6 +17,7 @@ function deployment(
   upstreamUrl: string,
   key: string,
   env: Record<string, string>,
+  logs?: string[],
 ): Promise<RunningServer> {
   return startServer({
     PORT: "0",
@@ -30,7 +31,7 @@ function deployment(
     RETRY_BACKOFF_MS: "0",
     LOG_LEVEL: "warn",
     ...env,
-  }, { logSink: () => {}, syncIntervalMs: 20 });
+  }, { logSink: (level, line) => logs?.push(`${level} ${line}`), syncIntervalMs: 20 });
 }
 
 Deno.test("a request refused for its location is relayed once to the fallback and answered there", async () => {
@@ -39,7 +40,7 @@ Deno.test("a request refused for its location is relayed once to the fallback an
   const b = await deployment(fake.url, KEY_B, { DENO_REGION: "us-east4" });
   const hop = startRecordingHop(b.url);
   const a = await deployment(fake.url, KEY_A, {
-    DENO_REGION: "asia-east2",
+    REGION: "asia-east2", // what Deno Deploy cannot tell, set by the operator
     FALLBACK_PROXY_URLS: hop.url,
   });
   try {
@@ -69,6 +70,7 @@ Deno.test("a request refused for its location is relayed once to the fallback an
     assertEquals(hop.seen.length, 3, "each request was relayed exactly once");
 
     for (const seen of hop.seen) {
+      assertStringIncludes(seen.headers["x-gemini-proxy-relay"] ?? "", ";from=asia-east2;");
       const all = JSON.stringify(seen.headers) + seen.search;
       assertNotIncludes(all, TOKEN, "relayed request");
       assertNotIncludes(all, KEY_A, "relayed request");
@@ -180,6 +182,84 @@ Deno.test("a request claiming to be a relay without the right signature is refus
   } finally {
     await open.close();
     await closed.close();
+    await fake.close();
+  }
+});
+
+Deno.test("a fallback that refuses the relay's signature gives the client 502 RELAY_REJECTED, and both operators are told", async () => {
+  const fake = await startFakeUpstream();
+  fake.failFor(KEY_A, { kind: "location" });
+  const logsA: string[] = [];
+  const logsB: string[] = [];
+  const b = await deployment(
+    fake.url,
+    KEY_B,
+    { RELAY_SECRET: "another-relay-secret-0123456789" },
+    logsB,
+  );
+  const a = await deployment(fake.url, KEY_A, { FALLBACK_PROXY_URLS: b.url }, logsA);
+  try {
+    const ai = new GoogleGenAI({ apiKey: TOKEN, httpOptions: { baseUrl: a.url } });
+    let status = 0;
+    try {
+      await ai.models.generateContent({ model: "gemini-2.5-flash", contents: "relay me" });
+    } catch (error) {
+      status = (error as { status: number }).status;
+    }
+    assertEquals(status, 502, "never the 401 an SDK reads as a bad token");
+    const raw = await generate(a.url);
+    assertEquals(raw.status, 502);
+    const { error } = await raw.json();
+    assertEquals([error.status, error.details[0].reason], ["UNAVAILABLE", "RELAY_REJECTED"]);
+    assertNotIncludes(JSON.stringify(error), "another-relay-secret", "client answer");
+    assert(
+      logsA.some((l) => l.startsWith("error") && l.includes("RELAY_SECRET")),
+      `relaying side logs an error: ${logsA.join("\n")}`,
+    );
+    assert(
+      logsB.some((l) => l.startsWith("warn") && l.includes("relay refused")),
+      `receiving side logs a warning: ${logsB.join("\n")}`,
+    );
+    const [record] = await adminLogs(a.url);
+    assertEquals([record?.status, record?.relayedTo, record?.errorClass], [
+      502,
+      b.url,
+      "relay_rejected",
+    ]);
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    assert(metrics.includes('gemini_proxy_relays_total{reason="location",outcome="refused"} 2'));
+    assertEquals(fake.requests.map((r) => r.key), [KEY_A, KEY_A], "B never called upstream");
+  } finally {
+    await a.close();
+    await b.close();
+    await fake.close();
+  }
+});
+
+Deno.test("a fallback pinned to a Supabase region gets x-region, and the parameter stays out of the URL", async () => {
+  const fake = await startFakeUpstream();
+  fake.failFor(KEY_A, { kind: "location" });
+  const b = await deployment(fake.url, KEY_B, {});
+  const hop = startRecordingHop(b.url);
+  const a = await deployment(fake.url, KEY_A, {
+    FALLBACK_PROXY_URLS: `${hop.url}/?forceFunctionRegion=eu-central-1`,
+  });
+  try {
+    const response = await generate(a.url, "gemini-2.5-flash", "pinned relay");
+    assertEquals(response.status, 200);
+    assertEquals(await response.text(), fake.requests.at(-1)!.responseBody);
+    assertEquals(hop.seen.length, 1);
+    const [seen] = hop.seen;
+    assertEquals(seen!.headers["x-region"], "eu-central-1");
+    assertEquals(seen!.path, "/v1beta/models/gemini-2.5-flash:generateContent");
+    assertEquals(seen!.search, "");
+    for (const r of fake.requests) assertNotIncludes(r.search, "forceFunctionRegion", "query");
+    const [record] = await adminLogs(a.url);
+    assertEquals(record?.relayedTo, hop.url);
+  } finally {
+    await a.close();
+    await b.close();
+    await hop.close();
     await fake.close();
   }
 });

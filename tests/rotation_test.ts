@@ -336,6 +336,23 @@ Deno.test("a disabled key is re-validated and re-enabled once Google accepts it 
     assertEquals([check.path, check.key], ["/v1beta/models", k1]);
   }));
 
+Deno.test("a key an operator disabled stays disabled through the background re-validation", () =>
+  withHarness({ env: { ADMIN_PASSWORD: "operator-password-1" } }, async (h) => {
+    const [first] = h.proxy.gateway.registry.keys;
+    const off = await fetch(`${h.proxy.url}/admin/api/keys/${first!.id}`, {
+      method: "PATCH",
+      headers: {
+        authorization: "Bearer operator-password-1",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ enabled: false }),
+    });
+    assertEquals(off.status, 200);
+    await off.body?.cancel();
+    assertEquals(await h.proxy.gateway.revalidateDisabled(), []);
+    assertEquals(h.proxy.gateway.registry.keyById(first!.id)?.record.enabled, false);
+  }));
+
 Deno.test("two processes see each other's cooldowns and disabled keys within a second", async () => {
   const fake = await startFakeUpstream();
   const dir = await Deno.makeTempDir();

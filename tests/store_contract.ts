@@ -7,6 +7,9 @@ import { assert, assertEquals, assertNotEquals } from "./assert.ts";
 import type { KeyRecord, Store, TokenRecord } from "../core/store/store.ts";
 import type { LogRecord } from "../core/logs/log_record.ts";
 import { idAt } from "../core/logs/log_filter.ts";
+import { runLogSearchContract } from "./store_contract_logs.ts";
+import { runAuthThrottleContract } from "./store_contract_auth_throttle.ts";
+import { runCostContract } from "./store_contract_cost.ts";
 
 /** A fresh store plus a clock the test can move, and cleanup. */
 export interface ContractTarget {
@@ -90,6 +93,8 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
       await target.cleanup?.();
     }
   }
+
+  runLogSearchContract(name, withStore);
 
   Deno.test(`${name} store: addKey inserts once and lists keys in creation order`, () =>
     withStore(async ({ store }) => {
@@ -393,6 +398,7 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
         dayTokens: 1000,
         monthRequests: 2,
         monthTokens: 1000,
+        monthCostMicros: 0,
       });
       assertEquals(await store.readTokenUsage("u", at), {
         minuteRequests: 10,
@@ -400,6 +406,7 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
         dayTokens: 50,
         monthRequests: 10,
         monthTokens: 50,
+        monthCostMicros: 0,
       });
       const tomorrow = at + 24 * 3_600_000;
       assertEquals(await store.readTokenUsage("t", tomorrow), {
@@ -408,6 +415,7 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
         dayTokens: 0,
         monthRequests: 2,
         monthTokens: 1000,
+        monthCostMicros: 0,
       });
       assert((await store.chargeTokenRequest("t", { tpd: 1000 }, tomorrow)).ok);
       assertEquals((await store.readTokenUsage("nobody", at)).monthTokens, 0);
@@ -441,8 +449,12 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
       assertEquals(await store.getSettings(), { logBodies: "errors" });
     }));
 
+  runAuthThrottleContract(name, withStore);
+
   Deno.test(`${name} store: ping answers while the store is open`, () =>
     withStore(async ({ store }) => {
       await store.ping();
     }));
+
+  runCostContract(name, withStore);
 }

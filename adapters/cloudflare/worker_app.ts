@@ -4,16 +4,17 @@
  * nothing but its handlers, so everything else lives here).
  *
  * The app is built once per isolate, on the first request, and cached. Workers have no timers
- * between requests, so state is refreshed by requests: when the snapshot of keys and tokens was
- * last checked more than {@linkcode STALE_MS} ago (the isolate has been quiet), the request waits
- * for one version check (a store round trip; a reload only when something changed); a busy
- * isolate is refreshed in the background instead, after each request, since every request hands
- * its log write and state sync to `ctx.waitUntil`. Changes made elsewhere (the admin console,
- * another deployment) thus reach the Worker within a second, as they reach a Deno process.
+ * between requests, so state is refreshed by requests: a busy isolate in the background, after
+ * each request, since every request hands its log write and state sync to `ctx.waitUntil`; a
+ * quiet one by the core itself, which checks the store's version before serving a request when
+ * its snapshot of keys and tokens is older than a second. Changes made elsewhere (the admin
+ * console, another deployment) thus reach the Worker within a second, as they reach a Deno
+ * process. With `STORE=memory` every isolate has a store of its own: admin writes are refused.
  * @module
  */
 import { createApp, type GatewayApp } from "../../core/app.ts";
 import { type Config, type Env, parseConfig } from "../../core/config.ts";
+import { consoleElsewhere } from "../../core/admin/console_elsewhere.ts";
 import { HttpError } from "../../core/errors.ts";
 import { createMemoryStore } from "../../core/store/memory_store.ts";
 import type { Store } from "../../core/store/store.ts";
@@ -22,9 +23,6 @@ import { type Background, createBackground } from "./background.ts";
 import { workersLiveBridge } from "./live_bridge.ts";
 import { createPostgrestServiceClient } from "./postgrest_client.ts";
 import type { ExecutionContext, IncomingCf, WorkerBindings } from "./workers_types.ts";
-
-/** A snapshot last checked longer ago than this (ms) is checked before the request is served. */
-export const STALE_MS = 1000;
 
 /** A built app and its background scheduler, one per isolate. */
 interface Built {
@@ -62,7 +60,6 @@ export async function handleRequest(
     return startupFailure(error);
   }
   const { gateway, background, config } = app;
-  if (Date.now() - gateway.registry.checkedAt > STALE_MS) await gateway.registry.sync();
   if (
     config.revalidateIntervalMs > 0 && Date.now() - lastRevalidation > config.revalidateIntervalMs
   ) {
@@ -70,7 +67,10 @@ export async function handleRequest(
     ctx.waitUntil(gateway.revalidateDisabled().catch(() => {}));
   }
   const path = new URL(request.url).pathname;
-  if (/^\/admin(\/(?!api\/)|$)/.test(path)) return consoleElsewhere(path);
+  if (/^\/admin(\/(?!api\/)|$)/.test(path)) {
+    // The console's pages are not bundled into the Worker (see `no_console_manifest.ts`).
+    return consoleElsewhere(request, { host: "Cloudflare Worker", consoleUrl: config.consoleUrl });
+  }
   const response = await gateway.fetch(request);
   ctx.waitUntil(background.settle(response.headers.get("x-request-id")));
   return response;
@@ -114,6 +114,15 @@ async function build(bindings: WorkerBindings): Promise<Built> {
     fetch: workerFetch,
     liveBridge: workersLiveBridge,
     regionOf: coloOf,
+    // Cloudflare sets it from the connection and overwrites any value a client sends.
+    peerOf: (request) => request.headers.get("cf-connecting-ip"),
+    ...(config.store === "memory"
+      ? {
+        unsharedStore: {
+          remedy: "set STORE=supabase with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY",
+        },
+      }
+      : {}),
     waitUntil: (promise) => {
       try {
         currentCtx?.waitUntil(promise);
@@ -148,15 +157,6 @@ function workerFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Resp
   const headers = new Headers(init?.headers);
   if (!headers.has("accept-encoding")) headers.set("accept-encoding", "gzip");
   return fetch(input, { ...init, headers });
-}
-
-/** The console's pages are not bundled into the Worker (see `no_console_manifest.ts`). */
-function consoleElsewhere(path: string): Response {
-  return new HttpError(
-    404,
-    `The admin console ("${path}") is not served by the Cloudflare Worker: open it on a Deno deployment sharing this store; the admin JSON API is at /admin/api`,
-    { reason: "CONSOLE_NOT_ON_WORKER" },
-  ).toResponse();
 }
 
 /** The Cloudflare colo serving the request, e.g. `HKG`. */

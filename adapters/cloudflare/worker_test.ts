@@ -101,6 +101,26 @@ Deno.test("cloudflare worker: a missing SECRET_KEY answers 500 naming it, a bad 
   }
 });
 
+Deno.test("cloudflare worker: /admin says where the console runs (CONSOLE_URL), in HTML or in Google's envelope", async () => {
+  const worker = await startWorker({
+    bindings: {
+      ...workerBindings("http://127.0.0.1:9"),
+      CONSOLE_URL: "https://console.example/admin",
+    },
+  });
+  try {
+    const page = await fetch(`${worker.url}/admin/keys`, { headers: { accept: "text/html" } });
+    assertEquals(page.status, 404);
+    assertStringIncludes(await page.text(), '<a href="https://console.example/admin">');
+    const json = await fetch(`${worker.url}/admin`);
+    const { error } = await json.json();
+    assertEquals([json.status, error.details[0].reason], [404, "CONSOLE_ELSEWHERE"]);
+    assertEquals(error.details[1].links[0].url, "https://console.example/admin");
+  } finally {
+    await worker.close();
+  }
+});
+
 Deno.test("cloudflare worker: the serving colo is in logs, /healthz and metrics", async () => {
   const fake = await startFakeUpstream();
   const worker = await startWorker({ bindings: workerBindings(fake.url), colo: "CDG" });
@@ -115,6 +135,42 @@ Deno.test("cloudflare worker: the serving colo is in logs, /healthz and metrics"
     const metrics = await (await fetch(`${worker.url}/metrics`)).text();
     assertStringIncludes(metrics, 'gemini_proxy_region_requests_total{region="CDG"} 1');
     assertStringIncludes(metrics, 'gemini_proxy_info{region="CDG"} 1');
+  } finally {
+    await worker.close();
+    await fake.close();
+  }
+});
+
+Deno.test("cloudflare worker with STORE=memory refuses admin writes with 409 naming the store to configure; reads work", async () => {
+  const fake = await startFakeUpstream();
+  const worker = await startWorker({ bindings: workerBindings(fake.url) });
+  const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
+  try {
+    const created = await fetch(`${worker.url}/admin/api/tokens`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ name: "lives in one isolate" }),
+    });
+    assertEquals(created.status, 409);
+    const { error } = await created.json();
+    assertEquals([error.code, error.status], [409, "FAILED_PRECONDITION"]);
+    assertEquals(error.details[0].reason, "STORE_NOT_SHARED");
+    assertStringIncludes(error.message, "STORE=supabase with SUPABASE_URL");
+    for (const [method, path] of [["DELETE", "/tokens/t_x"], ["PATCH", "/settings"]]) {
+      const refused = await fetch(`${worker.url}/admin/api${path}`, {
+        method,
+        headers: admin,
+        body: "{}",
+      });
+      await refused.body?.cancel();
+      assertEquals(refused.status, 409, `${method} ${path}`);
+    }
+    const listed = await fetch(`${worker.url}/admin/api/tokens`, { headers: admin });
+    assertEquals(listed.status, 200);
+    assertEquals((await listed.json()).tokens.length, 1, "only the token from the bindings");
+    const used = await generate(worker.url);
+    await used.body?.cancel();
+    assertEquals(used.status, 200, "the bindings' token still works");
   } finally {
     await worker.close();
     await fake.close();

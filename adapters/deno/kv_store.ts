@@ -1,6 +1,8 @@
 import { pacificDay } from "../../core/pacific_time.ts";
 import { withEnabled } from "../../core/store/memory_store.ts";
 import { createKvTokenCounters } from "./kv_token_counters.ts";
+import { createKvAuthThrottle } from "./kv_auth_throttle.ts";
+import type { KvDatabase } from "./kv_database.ts";
 import { idAt, matchesLog } from "../../core/logs/log_filter.ts";
 import type { LogRecord } from "../../core/logs/log_record.ts";
 import type {
@@ -38,11 +40,13 @@ export interface KvStoreOptions {
 }
 
 /**
- * A {@linkcode Store} on Deno KV: a local SQLite file, `:memory:`, or Deno Deploy's hosted KV.
+ * A {@linkcode Store} on Deno KV: a local SQLite file, `:memory:`, or Deno Deploy's hosted KV; on
+ * Node.js, a local SQLite file opened with the npm package `@deno/kv`.
  *
  * Every mutation also bumps `["meta","version"]` in the same atomic commit, so other processes on
  * the same database notice changes by polling or watching that one entry.
- * @param kv An open Deno KV handle; the store closes it on {@linkcode Store.close}.
+ * @param kv An open Deno KV handle (`Deno.openKv`, or `@deno/kv`'s `openKv` on Node.js); the store
+ *   closes it on {@linkcode Store.close}.
  * @param options Injected clock.
  * @returns The store.
  * @example
@@ -50,9 +54,10 @@ export interface KvStoreOptions {
  * const store = createKvStore(await Deno.openKv("./data/proxy.kv"));
  * ```
  */
-export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store {
+export function createKvStore(kv: KvDatabase, options: KvStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
   const tokenCounters = createKvTokenCounters(kv, now);
+  const authThrottle = createKvAuthThrottle(kv, now);
   let aggregatesPrunedAt = 0;
   /** Drops aggregate buckets past their retention, at most once a minute. */
   async function pruneAggregates(): Promise<void> {
@@ -356,6 +361,8 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
       if (!entry.value || entry.value.until <= now()) return null;
       return entry.value.keyId;
     },
+    readAuthThrottle: authThrottle.readAuthThrottle,
+    writeAuthThrottle: authThrottle.writeAuthThrottle,
     async ping() {
       await kv.get(VERSION_KEY);
     },

@@ -3,7 +3,9 @@
  * place.
  *
  * Layout: `["tokusage", window, tokenId, "r" | "t"]` holds a `Deno.KvU64` of requests or tokens,
- * `["tokseen", tokenId]` the last admitted request's time. A charge reads the windows it limits
+ * `["tokusage", month, tokenId, "cu" | "cd"]` the µUSD added to and given back from the month's
+ * spending (a KvU64 only grows, so spending is `cu - cd`), `["tokseen", tokenId]` the last
+ * admitted request's time. A charge reads the windows it limits
  * and commits the incremented counts with `check()` on exactly those entries, retrying when
  * another process on the database got there first: request limits are exact. Within a process,
  * charges of one token run one after another, so they never collide with each other (100
@@ -19,11 +21,13 @@ import {
 } from "../../core/tokens/token_limits.ts";
 import type {
   Store,
+  TokenChargeOptions,
   TokenChargeResult,
   TokenLimits,
   TokenRecord,
   TokenUsage,
 } from "../../core/store/store.ts";
+import type { KvDatabase } from "./kv_database.ts";
 
 /** The token-quota methods of a {@linkcode Store}, plus the `lastUsedAt` merge for listing. */
 export interface KvTokenCounters
@@ -39,14 +43,14 @@ const MAX_BACKOFF_MS = 4;
 /** Retries of a call SQLite refused because another process held the file (about 0.4 s). */
 const LOCKED_RETRIES = 200;
 
-type Kind = "r" | "t";
+type Kind = "r" | "t" | "cu" | "cd";
 
 /**
  * Creates the counters on an open Deno KV handle.
- * @param kv The database (shared with the rest of the store).
+ * @param kv The database (shared with the rest of the store): `Deno.openKv`'s or `@deno/kv`'s.
  * @param now Clock (epoch ms), for pruning old windows.
  */
-export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCounters {
+export function createKvTokenCounters(kv: KvDatabase, now: () => number): KvTokenCounters {
   let prunedAt = 0;
   const key = (window: string, tokenId: string, kind: Kind): Deno.KvKey => [
     "tokusage",
@@ -80,31 +84,39 @@ export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCo
     tokenId: string,
     limits: TokenLimits,
     at: number,
+    options: TokenChargeOptions,
   ): Promise<TokenChargeResult> {
     const w = tokenWindows(at);
     const minute = key(w.minute, tokenId, "r");
     const day = key(w.day, tokenId, "r");
     const dayTokens = key(w.day, tokenId, "t");
+    const costUp = key(w.month, tokenId, "cu");
+    const costDown = key(w.month, tokenId, "cd");
+    const reserve = Math.max(0, Math.round(options.reserveMicros ?? 0));
+    const budgeted = limits.budgetMicros !== undefined && options.reserveMicros !== undefined;
+    const keys = budgeted ? [minute, day, dayTokens, costUp, costDown] : [minute, day, dayTokens];
     for (let attempt = 0;; attempt++) {
-      const [m, d, t] = await retryLocked(() =>
-        kv.getMany<[Deno.KvU64, Deno.KvU64, Deno.KvU64]>([minute, day, dayTokens])
-      );
+      const [m, d, t, up, down] = await retryLocked(() => kv.getMany<Deno.KvU64[]>(keys));
       const counts: ChargeCounts = {
         minuteRequests: count(m),
         dayRequests: count(d),
         dayTokens: count(t),
+        monthCostMicros: count(up) - count(down),
       };
-      const result = judgeCharge(counts, limits, at);
+      const result = judgeCharge(counts, limits, at, options);
       if (!result.ok) return result;
       const op = kv.atomic();
       // Only the windows that carry a limit are checked: the others just add up, so unrelated
-      // traffic never makes a charge retry.
-      if (limits.rpm !== undefined) {
-        op.check(m).set(minute, new Deno.KvU64(BigInt(counts.minuteRequests + 1)));
-      } else op.sum(minute, 1n);
-      if (limits.rpd !== undefined) {
-        op.check(d).set(day, new Deno.KvU64(BigInt(counts.dayRequests + 1)));
-      } else op.sum(day, 1n);
+      // traffic never makes a charge retry. A checked entry is unchanged since it was read, so
+      // adding to it stores exactly the count judged plus the increment (and needs no
+      // `Deno.KvU64`, which Node.js lacks).
+      if (limits.rpm !== undefined) op.check(m!);
+      if (limits.rpd !== undefined) op.check(d!);
+      op.sum(minute, 1n).sum(day, 1n);
+      // A budget is judged on the spending read: it must not have moved before the reservation
+      // is added.
+      if (budgeted) op.check(up!, down!);
+      if (reserve > 0) op.sum(costUp, BigInt(reserve));
       op.sum(key(w.month, tokenId, "r"), 1n).max(["tokseen", tokenId], BigInt(Math.floor(at)));
       if ((await retryLocked(() => op.commit())).ok) return result;
       await backoff(attempt);
@@ -112,9 +124,9 @@ export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCo
   }
 
   return {
-    chargeTokenRequest(tokenId, limits, at) {
+    chargeTokenRequest(tokenId, limits, at, options = {}) {
       const previous = lanes.get(tokenId) ?? Promise.resolve();
-      const next = previous.then(() => charge(tokenId, limits, at));
+      const next = previous.then(() => charge(tokenId, limits, at, options));
       const settled = next.catch(() => {});
       lanes.set(tokenId, settled);
       void settled.then(() => {
@@ -138,6 +150,8 @@ export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCo
           sum(key(window, d.tokenId, "r"), d.requests);
           sum(key(window, d.tokenId, "t"), d.tokens);
         }
+        const cost = Math.round(d.costMicros ?? 0);
+        sum(key(w.month, d.tokenId, cost > 0 ? "cu" : "cd"), Math.abs(cost));
         if (d.requests > 0) seen.set(d.tokenId, Math.max(seen.get(d.tokenId) ?? 0, d.at));
       }
       const mutations: ((op: Deno.AtomicOperation) => void)[] = [
@@ -157,12 +171,16 @@ export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCo
     },
     async readTokenUsage(tokenId, at) {
       const w = tokenWindows(at);
-      const [minute, day, dayTokens, month, monthTokens] = await kv.getMany<Deno.KvU64[]>([
+      const [minute, day, dayTokens, month, monthTokens, up, down] = await kv.getMany<
+        Deno.KvU64[]
+      >([
         key(w.minute, tokenId, "r"),
         key(w.day, tokenId, "r"),
         key(w.day, tokenId, "t"),
         key(w.month, tokenId, "r"),
         key(w.month, tokenId, "t"),
+        key(w.month, tokenId, "cu"),
+        key(w.month, tokenId, "cd"),
       ]);
       const usage: TokenUsage = {
         minuteRequests: count(minute),
@@ -170,6 +188,7 @@ export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCo
         dayTokens: count(dayTokens),
         monthRequests: count(month),
         monthTokens: count(monthTokens),
+        monthCostMicros: count(up) - count(down),
       };
       return usage;
     },

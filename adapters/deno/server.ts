@@ -11,9 +11,11 @@ import { createKvStore } from "./kv_store.ts";
 import { createServiceClient } from "../supabase/supabase_client.ts";
 import { createSupabaseStore } from "../supabase/supabase_store.ts";
 import { denoLiveBridge } from "./live_bridge.ts";
+import { onDenoDeploy, writingLocally } from "./local_files.ts";
 import { resolveSecretKey } from "./secret_key.ts";
 import { loadSiteAssets } from "./static_assets.ts";
 import type { SiteAssets } from "../../core/web/types.ts";
+import type { UnsharedStore } from "../../core/admin/unshared_store.ts";
 
 /** Options of {@linkcode startServer}. */
 export interface StartOptions {
@@ -22,7 +24,7 @@ export interface StartOptions {
   /** Clock (epoch ms). */
   now?: () => number;
   /** Called once listening, with the bound address. */
-  onListen?: (addr: Deno.NetAddr) => void;
+  onListen?: (addr: Deno.Addr) => void;
   /** Waits (backoff; waiting for a key to free up). Tests inject one that moves their clock. */
   sleep?: (ms: number) => Promise<void>;
   /** Receives every log line (default: the console). */
@@ -31,13 +33,18 @@ export interface StartOptions {
   syncIntervalMs?: number;
   /** The console's built assets (default: `static/build/` of this checkout, when built). */
   assets?: SiteAssets | null;
+  /**
+   * Treats the store as one instance's own (default: `STORE=memory` on Deno Deploy, which runs
+   * many isolates): admin writes answer 409 and the console shows a banner.
+   */
+  unsharedStore?: UnsharedStore;
 }
 
 /** A running Deno server. */
 export interface RunningServer {
   /** The app behind it. */
   gateway: GatewayApp;
-  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  /** Base URL, e.g. `http://127.0.0.1:8000` (`unix:/path` when serving on a Unix socket). */
   url: string;
   /** Stops serving and closes the store. */
   close(): Promise<void>;
@@ -52,15 +59,17 @@ export interface RunningServer {
  */
 export async function startServer(env: Env, options: StartOptions = {}): Promise<RunningServer> {
   const parsed = parseConfig(env);
-  const { secret, generatedAt } = await resolveSecretKey(parsed, env);
+  const { secret, generatedAt } = await writingLocally(() => resolveSecretKey(parsed, env), env);
   const config = { ...parsed, secretKey: secret };
-  const store = await openStore(config, env, options.now ?? Date.now);
+  const store = await writingLocally(() => openStore(config, env, options.now ?? Date.now), env);
   const assets = options.assets === undefined ? await loadSiteAssets() : options.assets;
+  const unsharedStore = options.unsharedStore ?? unsharedOnDeploy(config, env);
   const gateway = await createApp({
     config,
     store,
     liveBridge: denoLiveBridge,
     assets,
+    ...(unsharedStore ? { unsharedStore } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.logSink ? { logSink: options.logSink } : {}),
@@ -86,11 +95,9 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     port: config.port,
     onListen: (addr) => options.onListen?.(addr),
   }, gateway.fetch);
-  const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return {
     gateway,
-    url: `http://${host}:${addr.port}`,
+    url: addressUrl(server.addr),
     async close() {
       clearInterval(interval);
       clearInterval(revalidation);
@@ -102,6 +109,30 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   };
 }
 
+/** Deno Deploy runs many isolates: with `STORE=memory` each has its own store. */
+function unsharedOnDeploy(config: Config, env: Env): UnsharedStore | undefined {
+  if (config.store !== "memory" || !onDenoDeploy(env)) return undefined;
+  return {
+    remedy:
+      "unset STORE to use Deno KV, or set STORE=supabase with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY",
+  };
+}
+
+/**
+ * Where a server listens, as a URL. The address is the platform's choice when it sets the
+ * runtime's `DENO_SERVE_ADDRESS` (`tcp:`, `unix:` or `vsock:`), whatever `HOST` and `PORT` say.
+ * @param addr The listening address.
+ * @returns `http://host:port` for TCP, else `unix:/path` or `vsock:cid:port`.
+ */
+export function addressUrl(addr: Deno.Addr): string {
+  if ("hostname" in addr) {
+    const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+    return `http://${host}:${addr.port}`;
+  }
+  if ("cid" in addr) return `vsock:${addr.cid}:${addr.port}`;
+  return `${addr.transport}:${addr.path}`;
+}
+
 async function openStore(config: Config, env: Env, now: () => number): Promise<Store> {
   const { store: kind, kvPath } = config;
   if (kind === "memory") return createMemoryStore({ now });
@@ -110,7 +141,8 @@ async function openStore(config: Config, env: Env, now: () => number): Promise<S
     const client = createServiceClient(config.supabaseUrl!, config.supabaseServiceRoleKey!);
     return createSupabaseStore(client, { now });
   }
-  if (env.DENO_DEPLOYMENT_ID) return createKvStore(await Deno.openKv(), { now });
+  // Deno Deploy opens the KV database attached to the app (one per timeline).
+  if (onDenoDeploy(env)) return createKvStore(await Deno.openKv(), { now });
   const dir = kvPath.includes("/") ? kvPath.slice(0, kvPath.lastIndexOf("/")) : "";
   if (dir) await Deno.mkdir(dir, { recursive: true });
   return createKvStore(await Deno.openKv(kvPath), { now });

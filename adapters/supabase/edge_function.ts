@@ -11,7 +11,7 @@
  * @module
  */
 import { createApp, type GatewayApp } from "../../core/app.ts";
-import { type Env, parseConfig } from "../../core/config.ts";
+import { type Config, type Env, parseConfig } from "../../core/config.ts";
 import { HttpError } from "../../core/errors.ts";
 import type { LogLevel } from "../../core/logger.ts";
 import { createMemoryStore } from "../../core/store/memory_store.ts";
@@ -47,6 +47,15 @@ interface EdgeRuntimeGlobal {
   waitUntil(promise: Promise<unknown>): unknown;
 }
 
+/** Supabase's gateway answers 504 itself when a function has sent no response for this long, ms. */
+export const SUPABASE_IDLE_TIMEOUT_MS = 150_000;
+/**
+ * `UPSTREAM_TIMEOUT_MS` in an Edge Function unless set: 10 s under the gateway's limit, which
+ * counts from the request's arrival, so the function's start, reading the request and the store
+ * round trips before the upstream call fit, and the client gets the proxy's 504 naming the limit
+ * rather than the gateway's bare one.
+ */
+export const EDGE_UPSTREAM_TIMEOUT_MS = 140_000;
 /** Keep syncing this long after the last request, ms; an idle worker then stays quiet. */
 const ACTIVE_WINDOW_MS = 10_000;
 /** How soon after a request its log record and counters are written, ms. */
@@ -79,19 +88,7 @@ export function createEdgeProxy(env: Env, options: EdgeProxyOptions = {}): EdgeP
   let flushSoon: Promise<void> | null = null;
 
   async function start(): Promise<{ gateway: GatewayApp; store: Store }> {
-    const config = parseConfig({
-      ...env,
-      STORE: env.STORE || "supabase",
-      DENO_REGION: env.DENO_REGION || env.SB_REGION,
-    });
-    if (config.store === "kv") {
-      throw new Error("Invalid configuration:\n  STORE: kv is not available in an Edge Function");
-    }
-    if (!config.secretKey) {
-      throw new Error(
-        "Invalid configuration:\n  SECRET_KEY: is required (supabase secrets set SECRET_KEY=...)",
-      );
-    }
+    const config = parseEdgeConfig(env);
     const store = config.store === "memory" ? createMemoryStore({ now }) : createSupabaseStore(
       // parseConfig made sure both are set for STORE=supabase.
       createServiceClient(config.supabaseUrl!, config.supabaseServiceRoleKey!),
@@ -103,10 +100,23 @@ export function createEdgeProxy(env: Env, options: EdgeProxyOptions = {}): EdgeP
       now,
       liveBridge: (request, upstreamUrl) =>
         denoLiveBridge(originals.get(request) ?? request, upstreamUrl),
+      ...(config.store === "memory"
+        ? { unsharedStore: { remedy: "unset STORE to use the project's Postgres store" } }
+        : {}),
       ...(waitUntil ? { waitUntil } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.logSink ? { logSink: options.logSink } : {}),
     });
+    if (config.upstreamTimeoutMs >= SUPABASE_IDLE_TIMEOUT_MS) {
+      gateway.logger.log(
+        "warn",
+        "UPSTREAM_TIMEOUT_MS reaches the Supabase gateway's idle timeout",
+        {
+          upstreamTimeoutMs: config.upstreamTimeoutMs,
+          hint: "the gateway answers 504 itself after 150 s without a response: keep it below",
+        },
+      );
+    }
     return { gateway, store };
   }
 
@@ -175,6 +185,32 @@ export function createEdgeProxy(env: Env, options: EdgeProxyOptions = {}): EdgeP
       await current.store.close();
     },
   };
+}
+
+/**
+ * The function's configuration: `STORE` defaults to `supabase`, the region to the one Supabase
+ * reports (`SB_REGION`), and `UPSTREAM_TIMEOUT_MS` to {@linkcode EDGE_UPSTREAM_TIMEOUT_MS}.
+ * @param env The function's environment.
+ * @returns The configuration.
+ * @throws {Error} Naming each bad or missing variable (`SECRET_KEY` is required).
+ */
+export function parseEdgeConfig(env: Env): Config {
+  const config = parseConfig({
+    ...env,
+    STORE: env.STORE || "supabase",
+    DENO_REGION: env.DENO_REGION || env.SB_REGION,
+  });
+  if (config.store === "kv") {
+    throw new Error("Invalid configuration:\n  STORE: kv is not available in an Edge Function");
+  }
+  if (!config.secretKey) {
+    throw new Error(
+      "Invalid configuration:\n  SECRET_KEY: is required (supabase secrets set SECRET_KEY=...)",
+    );
+  }
+  // Set after parsing, so the default does not count as set in the environment.
+  if (!env.UPSTREAM_TIMEOUT_MS?.trim()) config.upstreamTimeoutMs = EDGE_UPSTREAM_TIMEOUT_MS;
+  return config;
 }
 
 /** Where the function is mounted, as seen in a request path. */

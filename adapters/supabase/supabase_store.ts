@@ -15,6 +15,7 @@ import { judgeCharge, tokenWindows } from "../../core/tokens/token_limits.ts";
 import type { LogRecord } from "../../core/logs/log_record.ts";
 import type {
   AggregateRow,
+  AuthThrottleEntry,
   CooldownRecord,
   KeyRecord,
   KeyStateRecord,
@@ -39,6 +40,7 @@ interface ChargeRow {
   minuteRequests: number;
   dayRequests: number;
   dayTokens: number;
+  monthCostMicros: number;
 }
 
 /**
@@ -164,8 +166,9 @@ export function createSupabaseStore(
       return Number(await call<number>("gp_read_counter", { p_name: name }));
     },
     // Token quotas
-    async chargeTokenRequest(tokenId, limits, at) {
+    async chargeTokenRequest(tokenId, limits, at, options = {}) {
       const w = tokenWindows(at);
+      const budgeted = limits.budgetMicros !== undefined && options.reserveMicros !== undefined;
       const row = await call<ChargeRow>("gp_charge_token", {
         p_token_id: tokenId,
         p_minute: w.minute,
@@ -175,11 +178,20 @@ export function createSupabaseStore(
         p_rpm: limits.rpm,
         p_rpd: limits.rpd,
         p_tpd: limits.tpd,
+        p_budget: budgeted ? limits.budgetMicros : null,
+        p_reserve: options.reserveMicros === undefined
+          ? null
+          : Math.max(0, Math.round(options.reserveMicros)),
       });
       if (row.ok) return { ok: true };
       // The database refused on the counts it locked; the shared rules name the limit and when
       // its window ends.
-      const result = judgeCharge(row, limits, at);
+      const result = judgeCharge(
+        { ...row, monthCostMicros: Number(row.monthCostMicros) },
+        limits,
+        at,
+        options,
+      );
       if (result.ok) throw new Error(`Supabase store: gp_charge_token refused ${tokenId} in error`);
       return result;
     },
@@ -191,6 +203,7 @@ export function createSupabaseStore(
           period,
           requests: Math.max(0, Math.round(d.requests)),
           tokens: Math.max(0, Math.round(d.tokens)),
+          ...(period === w.month && d.costMicros ? { costMicros: Math.round(d.costMicros) } : {}),
         }));
       });
       const seen = deltas.filter((d) => d.requests > 0).map((d) => ({
@@ -199,14 +212,15 @@ export function createSupabaseStore(
       }));
       if (rows.length > 0) await call<null>("gp_add_token_usage", { p_rows: rows, p_seen: seen });
     },
-    readTokenUsage(tokenId, at) {
+    async readTokenUsage(tokenId, at) {
       const w = tokenWindows(at);
-      return call<TokenUsage>("gp_read_token_usage", {
+      const usage = await call<TokenUsage>("gp_read_token_usage", {
         p_token_id: tokenId,
         p_minute: w.minute,
         p_day: w.day,
         p_month: w.month,
       });
+      return { ...usage, monthCostMicros: Number(usage.monthCostMicros ?? 0) };
     },
     getSettings: () => call<Record<string, unknown>>("gp_get_settings"),
     async putSettings(settings) {
@@ -221,6 +235,14 @@ export function createSupabaseStore(
     },
     getAffinity: (resource) =>
       call<string | null>("gp_get_affinity", { p_resource: resource, p_now: Math.floor(now()) }),
+    // Admin sign-in throttle
+    readAuthThrottle: (scopes) =>
+      call<AuthThrottleEntry[]>("gp_read_auth_throttle", { p_scopes: scopes }),
+    writeAuthThrottle: (writes) =>
+      call<boolean>("gp_write_auth_throttle", {
+        p_writes: writes.map((w) => ({ ...w, expiresAt: Math.ceil(w.expiresAt) })),
+        p_now: Math.floor(now()),
+      }),
     async ping() {
       await call<string>("gp_version");
     },

@@ -3,13 +3,14 @@
  * island assets (`/admin/assets/*`) on the app, and defines the state every console route gets.
  * @module
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { HttpError } from "../errors.ts";
 import type { Settings } from "../settings.ts";
 import { mountRoutes } from "../web/router.ts";
 import type { Manifest, SiteAssets } from "../web/types.ts";
 import type { AdminContext } from "./context.ts";
-import { createLoginThrottle, type LoginThrottle } from "./login_throttle.ts";
+import { IN_PROCESS_ENV } from "./admin_auth.ts";
+import { clientAddress } from "./client_address.ts";
 import type { Session, Sessions } from "./session.ts";
 
 /** URL path of the built assets. */
@@ -23,8 +24,6 @@ export interface ConsoleDeps {
   settings: Settings;
   /** Session signer; null when `ADMIN_PASSWORD` is not set (the console is closed). */
   sessions: Sessions | null;
-  /** Login attempts per client address. */
-  throttle: LoginThrottle;
   /**
    * Calls the admin JSON API in process (as the admin) and returns its JSON, so pages show
    * exactly what the API shows.
@@ -39,7 +38,7 @@ export interface ConsoleState {
   deps: ConsoleDeps;
   /** The verified session, set by `routes/admin/_middleware.ts`. */
   session: Session | null;
-  /** Client address, for login throttling. */
+  /** The connection's peer address, for the sign-in throttle. */
   clientAddress: string;
 }
 
@@ -65,7 +64,6 @@ export interface ConsoleOptions {
  * @param options State, API, manifest and assets.
  */
 export function mountConsole(app: Hono, options: ConsoleOptions): void {
-  const password = options.admin.config.adminPassword;
   // In-process calls skip the outer app, so errors are turned into envelopes here.
   const internal = new Hono();
   internal.onError((error) => {
@@ -78,11 +76,9 @@ export function mountConsole(app: Hono, options: ConsoleOptions): void {
     admin: options.admin,
     settings: options.settings,
     sessions: options.sessions,
-    throttle: createLoginThrottle({ now: options.admin.now }),
     async api<T>(path: string): Promise<T> {
-      const response = await internal.request(path, {
-        headers: { authorization: `Bearer ${password}` },
-      });
+      // Pages check the session first; the API trusts calls carrying this process's own env.
+      const response = await internal.request(path, {}, IN_PROCESS_ENV);
       const body = await response.json();
       if (!response.ok) {
         throw new HttpError(response.status, body?.error?.message ?? "Admin API error");
@@ -95,15 +91,4 @@ export function mountConsole(app: Hono, options: ConsoleOptions): void {
     assetsPath: ASSETS_PATH,
     state: (c) => ({ deps, session: null, clientAddress: clientAddress(c) }),
   });
-}
-
-/**
- * The client's address as the platform reports it: Deno's `remoteAddr`, Cloudflare's
- * `cf-connecting-ip`, else the first `x-forwarded-for` hop (set by Supabase's gateway).
- * @param c The request context.
- */
-export function clientAddress(c: Context): string {
-  const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  return env?.remoteAddr?.hostname ?? c.req.header("cf-connecting-ip") ??
-    c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ?? "unknown";
 }

@@ -11,7 +11,9 @@ import type { Registry } from "../registry.ts";
 import type { Cipher } from "../secrets.ts";
 import type { Store } from "../store/store.ts";
 import type { Settings } from "../settings.ts";
+import type { AuthThrottle } from "./auth_throttle.ts";
 import type { Sessions } from "./session.ts";
+import type { UnsharedStore } from "./unshared_store.ts";
 
 /** Shared state handed to every admin route module. */
 export interface AdminContext {
@@ -35,8 +37,12 @@ export interface AdminContext {
   logger: Logger;
   /** Request log queue (live tail). */
   logs: LogWriter;
+  /** Counts wrong admin passwords (Bearer and login form), shared through the store. */
+  throttle: AuthThrottle;
   /** Console sessions, accepted by the API besides the Bearer password. */
   sessions?: Sessions;
   /** Runtime settings (served under `/settings`). */
   settings?: Settings;
+  /** Set when each instance of the host has a store of its own: admin writes are refused. */
+  unsharedStore?: UnsharedStore;
 }

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import { HttpError } from "../errors.ts";
-import { validateKeys } from "../revalidate.ts";
+import { DISABLED_BY_ADMIN, validateKeys } from "../revalidate.ts";
 import { maskSecret } from "../secrets.ts";
 import { keyId } from "../seed.ts";
 import { splitSecrets } from "../config.ts";
@@ -16,6 +16,8 @@ import { parseJson } from "./validate.ts";
 const addSchema = z.object({
   keys: z.union([z.string(), z.array(z.string())]),
   project: z.string().min(1).max(200).optional(),
+  /** false: add the keys disabled ("awaiting validation"), to enable only those that validate. */
+  enabled: z.boolean().optional(),
 });
 const patchSchema = z.object({
   enabled: z.boolean().optional(),
@@ -83,7 +85,10 @@ export function keyRoutes(ctx: AdminContext): Hono {
         id,
         sealed: await ctx.cipher.encrypt(value),
         masked: maskSecret(value),
-        enabled: true,
+        enabled: input.enabled ?? true,
+        ...(input.enabled === false
+          ? { disabledReason: "awaiting validation", disabledAt: ctx.now() }
+          : {}),
         source: "admin",
         createdAt: ctx.now(),
         ...(input.project ? { project: input.project } : {}),
@@ -104,7 +109,7 @@ export function keyRoutes(ctx: AdminContext): Hono {
       const updated = await ctx.store.setKeyEnabled(
         id,
         patch.enabled,
-        "disabled by admin",
+        DISABLED_BY_ADMIN,
         ctx.now(),
       );
       if (!updated) throw new HttpError(404, `Key "${id}" not found`);

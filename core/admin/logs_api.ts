@@ -9,6 +9,8 @@ import { HttpError } from "../errors.ts";
 import { buildStats, granularityFor } from "../logs/aggregates.ts";
 import type { LogFilter } from "../store/store.ts";
 import type { AdminContext } from "./context.ts";
+import { logFacets } from "./log_facets.ts";
+import { exportLogs, presentLog } from "./logs_export.ts";
 
 const RANGES: Record<string, number> = {
   "1h": 3_600_000,
@@ -27,8 +29,11 @@ const logQuery = z.object({
   tokenId: z.string().max(64).optional(),
   stream: z.enum(["true", "false"]).optional(),
   q: z.string().max(64).optional(),
+  search: z.string().max(200).optional(),
+  reveal: z.enum(["1", "true", "client"]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(64).optional(),
+  format: z.enum(["csv", "ndjson"]).default("csv"),
 });
 
 const statsQuery = z.object({
@@ -36,6 +41,8 @@ const statsQuery = z.object({
   from: z.coerce.number().int().nonnegative().optional(),
   to: z.coerce.number().int().positive().optional(),
   group: z.enum(["none", "model", "keyId", "tokenId"]).default("none"),
+  keyId: z.string().max(64).optional(),
+  tokenId: z.string().max(64).optional(),
 });
 
 /**
@@ -47,17 +54,27 @@ export function logRoutes(ctx: AdminContext): Hono {
 
   api.get("/logs", async (c) => {
     const q = parseQuery(logQuery, c.req.query());
-    const filter: LogFilter = {};
-    if (q.from !== undefined) filter.from = q.from;
-    if (q.to !== undefined) filter.to = q.to;
-    if (q.status) filter.status = q.status.toLowerCase();
-    if (q.errorClass) filter.errorClass = q.errorClass;
-    if (q.model) filter.model = q.model;
-    if (q.keyId) filter.keyId = q.keyId;
-    if (q.tokenId) filter.tokenId = q.tokenId;
-    if (q.stream) filter.stream = q.stream === "true";
-    if (q.q) filter.idPrefix = q.q;
-    return c.json(await ctx.store.listLogs(filter, q.limit, q.cursor ?? null));
+    const page = await ctx.store.listLogs(logFilter(q), q.limit, q.cursor ?? null);
+    return c.json({ ...page, logs: page.logs.map((l) => presentLog(l, q.reveal !== undefined)) });
+  });
+
+  api.get("/logs/facets", async (c) => c.json(await logFacets(ctx)));
+
+  api.get("/logs/export", (c) => {
+    const q = parseQuery(logQuery, c.req.query());
+    const body = exportLogs(ctx.store, logFilter(q), {
+      format: q.format,
+      reveal: q.reveal !== undefined,
+    });
+    const stamp = new Date(ctx.now()).toISOString().slice(0, 19).replace(/[-:]/g, "");
+    return new Response(body, {
+      headers: {
+        "content-type": q.format === "csv"
+          ? "text/csv; charset=utf-8"
+          : "application/x-ndjson; charset=utf-8",
+        "content-disposition": `attachment; filename="gemini-proxy-logs-${stamp}.${q.format}"`,
+      },
+    });
   });
 
   api.get("/logs/tail", (c) => {
@@ -68,7 +85,8 @@ export function logRoutes(ctx: AdminContext): Hono {
       start(controller) {
         controller.enqueue(encoder.encode(": tail started\n\n"));
         unsubscribe = ctx.logs.subscribe((record) => {
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(record)}\n\n`));
+          const shown = presentLog(record, false);
+          controller.enqueue(encoder.encode(`data: ${JSON.stringify(shown)}\n\n`));
         });
         // Keeps proxies between the browser and the console from closing an idle stream.
         heartbeat = setInterval(() => controller.enqueue(encoder.encode(": ping\n\n")), 15_000);
@@ -91,7 +109,8 @@ export function logRoutes(ctx: AdminContext): Hono {
     const id = c.req.param("id");
     const record = await ctx.store.getLog(id);
     if (!record) throw new HttpError(404, `Log "${id}" not found`);
-    return c.json(record);
+    const reveal = c.req.query("reveal");
+    return c.json(presentLog(record, reveal === "1" || reveal === "true" || reveal === "client"));
   });
 
   api.get("/stats", async (c) => {
@@ -101,14 +120,35 @@ export function logRoutes(ctx: AdminContext): Hono {
     if (from >= to) throw new HttpError(400, `Invalid range: "from" must be before "to"`);
     const granularity = granularityFor(to - from);
     const started = ctx.now();
+    const where = {
+      ...(q.keyId ? { keyId: q.keyId } : {}),
+      ...(q.tokenId ? { tokenId: q.tokenId } : {}),
+    };
+    const one = q.keyId !== undefined || q.tokenId !== undefined;
     const rows = await ctx.store.readAggregates(granularity, alignDown(from, granularity), to, {
-      rollupOnly: q.group === "none" || q.group === "model",
+      rollupOnly: !one && (q.group === "none" || q.group === "model"),
     });
-    const stats = buildStats(rows, { from, to, granularity, groupBy: q.group });
+    const stats = buildStats(rows, { from, to, granularity, groupBy: q.group, where });
     return c.json({ ...stats, from, to, queryMs: ctx.now() - started });
   });
 
   return api;
+}
+
+/** The store filter of a logs query (list and export alike). */
+function logFilter(q: z.infer<typeof logQuery>): LogFilter {
+  const filter: LogFilter = {};
+  if (q.from !== undefined) filter.from = q.from;
+  if (q.to !== undefined) filter.to = q.to;
+  if (q.status) filter.status = q.status.toLowerCase();
+  if (q.errorClass) filter.errorClass = q.errorClass;
+  if (q.model) filter.model = q.model;
+  if (q.search) filter.search = q.search;
+  if (q.keyId) filter.keyId = q.keyId;
+  if (q.tokenId) filter.tokenId = q.tokenId;
+  if (q.stream) filter.stream = q.stream === "true";
+  if (q.q) filter.idPrefix = q.q;
+  return filter;
 }
 
 function alignDown(t: number, granularity: "m" | "h" | "d"): number {

@@ -11,6 +11,8 @@
  * @module
  */
 
+import { timingSafeEqual } from "../secrets.ts";
+
 const encoder = new TextEncoder();
 
 /** Name of the session cookie. */
@@ -108,13 +110,9 @@ export async function createSessions(options: SessionOptions): Promise<Sessions>
       const match = cookie?.match(/^([\w-]{24})\.([0-9a-z]{1,12})\.([\w-]{43})$/);
       if (!match) return null;
       const [, id, expiry, signature] = match as unknown as [string, string, string, string];
-      const valid = await crypto.subtle.verify(
-        "HMAC",
-        key,
-        fromBase64Url(signature),
-        encoder.encode(`${id}.${expiry}`),
-      );
-      if (!valid) return null;
+      // Compared as text: a lenient base64 decoder would also accept the same signature with
+      // its unused trailing bits changed, so one cookie would have several valid spellings.
+      if (!timingSafeEqual(signature, await sign(`${id}.${expiry}`))) return null;
       const expiresAt = parseInt(expiry, 36);
       const now = options.now();
       if (expiresAt <= now || revoked.has(id)) return null;
@@ -136,23 +134,65 @@ export async function createSessions(options: SessionOptions): Promise<Sessions>
   };
 }
 
+/** `COOKIE_SECURE`: when the session cookie carries `Secure`. */
+export type CookieSecure = "auto" | "always" | "never";
+
+/** Options of {@linkcode sessionCookie}. */
+export interface SessionCookieOptions {
+  /** Lifetime in seconds (0 clears the cookie). */
+  maxAgeSeconds: number;
+  /** `COOKIE_SECURE`. */
+  secure: CookieSecure;
+}
+
 /**
  * The `Set-Cookie` value for a session cookie (or for clearing it, with `maxAgeSeconds` 0).
- * `Secure` is set unless the request went to localhost, so plain-HTTP local use still works.
+ * `Secure` is set as `COOKIE_SECURE` says; with `auto`, unless the request went to this machine
+ * (localhost), so plain-HTTP local use still works.
  * @param value The cookie value (empty to clear).
- * @param request The request being answered (its URL decides `Secure`).
- * @param maxAgeSeconds Lifetime in seconds.
+ * @param request The request being answered (its URL decides `Secure` under `auto`).
+ * @param options Lifetime and `COOKIE_SECURE`.
  */
-export function sessionCookie(value: string, request: Request, maxAgeSeconds: number): string {
+export function sessionCookie(
+  value: string,
+  request: Request,
+  options: SessionCookieOptions,
+): string {
   const parts = [
     `${SESSION_COOKIE}=${value}`,
     `Path=${COOKIE_PATH}`,
-    `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`,
+    `Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`,
     "HttpOnly",
     "SameSite=Strict",
   ];
-  if (!isLocalRequest(request)) parts.push("Secure");
+  if (secureCookie(request, options.secure)) parts.push("Secure");
   return parts.join("; ");
+}
+
+/**
+ * Whether the session cookie is marked `Secure` for a request.
+ * @param request The request.
+ * @param mode `COOKIE_SECURE`.
+ */
+export function secureCookie(request: Request, mode: CookieSecure): boolean {
+  return mode === "always" || (mode === "auto" && !isLocalRequest(request));
+}
+
+/**
+ * Whether a browser will drop the session cookie: it is `Secure`, but the console was opened
+ * over plain HTTP on another machine's name or address (browsers keep `Secure` cookies from plain
+ * HTTP only for localhost). A TLS-terminating proxy in front is recognised by its
+ * `X-Forwarded-Proto: https` or `Forwarded: proto=https` (this only decides whether the login
+ * page shows a warning, never whether the cookie is `Secure`).
+ * @param request The request.
+ * @param mode `COOKIE_SECURE`.
+ */
+export function cookieDropped(request: Request, mode: CookieSecure): boolean {
+  if (!secureCookie(request, mode) || isLocalRequest(request)) return false;
+  if (new URL(request.url).protocol !== "http:") return false;
+  const forwardedProto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
+  const forwarded = request.headers.get("forwarded") ?? "";
+  return forwardedProto?.toLowerCase() !== "https" && !/(^|[;,\s])proto="?https"?/i.test(forwarded);
 }
 
 /**
@@ -185,11 +225,4 @@ function toBase64Url(bytes: Uint8Array): string {
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { PRICES_SOURCE, PRICES_TAKEN_ON } from "../cost/prices.ts";
 import { type Settings, settingsPatchSchema } from "../settings.ts";
 import type { AdminContext } from "./context.ts";
 import { parseJson } from "./validate.ts";
@@ -18,6 +19,8 @@ export function settingsView(settings: Settings) {
     stored: settings.stored,
     defaults: settings.defaults,
     forced: settings.forced,
+    /** Where the built-in prices (`defaults.prices`) come from, and the day they were read. */
+    pricesSource: { url: PRICES_SOURCE, takenOn: PRICES_TAKEN_ON },
   };
 }
 

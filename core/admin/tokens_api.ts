@@ -9,6 +9,7 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import { HttpError } from "../errors.ts";
+import { nextPacificMonthStart } from "../pacific_time.ts";
 import type { TokenLimits, TokenRecord, TokenUsage } from "../store/store.ts";
 import { PATTERN_SHAPE } from "../tokens/glob.ts";
 import { tokenWindows } from "../tokens/token_limits.ts";
@@ -16,7 +17,7 @@ import { issueTokenSecret, newTokenId } from "../tokens/token_secret.ts";
 import type { AdminContext } from "./context.ts";
 import { parseJson } from "./validate.ts";
 
-const LIMIT_NAMES = ["rpm", "rpd", "tpd"] as const;
+const LIMIT_NAMES = ["rpm", "rpd", "tpd", "budgetMicros"] as const;
 
 const limitValue = z.number({
   error: (issue) => `${JSON.stringify(issue.input)} is not a number`,
@@ -46,6 +47,7 @@ const createSchema = z.object({
     rpm: limitValue.optional(),
     rpd: limitValue.optional(),
     tpd: limitValue.optional(),
+    budgetMicros: limitValue.optional(),
   }).strict().optional(),
 }).strict();
 
@@ -58,6 +60,7 @@ const patchSchema = z.object({
     rpm: limitValue.nullable().optional(),
     rpd: limitValue.nullable().optional(),
     tpd: limitValue.nullable().optional(),
+    budgetMicros: limitValue.nullable().optional(),
   }).strict().nullable().optional(),
 }).strict();
 
@@ -192,6 +195,10 @@ function usageView(usage: TokenUsage, at: number) {
       month: windows.month.slice(1),
       requests: usage.monthRequests,
       tokens: usage.monthTokens,
+      /** µUSD spent this Pacific month (reservations of requests in flight included). */
+      costMicros: usage.monthCostMicros,
+      /** When the month (and a budget) starts again, epoch ms. */
+      resetsAt: nextPacificMonthStart(at),
     },
   };
 }

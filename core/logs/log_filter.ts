@@ -16,12 +16,23 @@ export function matchesLog(record: LogRecord, filter: LogFilter): boolean {
     } else if (String(record.status) !== s) return false;
   }
   if (filter.errorClass && record.errorClass !== filter.errorClass) return false;
-  if (filter.model && record.model !== filter.model) return false;
+  if (filter.model && !contains(record.model, filter.model)) return false;
+  if (
+    filter.search && !contains(record.path, filter.search) &&
+    !contains(record.userAgent, filter.search)
+  ) {
+    return false;
+  }
   if (filter.keyId && record.keyId !== filter.keyId) return false;
   if (filter.tokenId && record.tokenId !== filter.tokenId) return false;
   if (filter.stream !== undefined && record.stream !== filter.stream) return false;
   if (filter.idPrefix && !record.id.startsWith(filter.idPrefix)) return false;
   return true;
+}
+
+/** Case-insensitive substring test, as the Postgres backend's `strpos(lower(..), lower(..))`. */
+function contains(value: string | null | undefined, part: string): boolean {
+  return value !== null && value !== undefined && value.toLowerCase().includes(part.toLowerCase());
 }
 
 /**

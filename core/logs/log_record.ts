@@ -16,6 +16,8 @@ export interface AttemptRecord {
   errorClass: string | null;
   /** Time until upstream headers (or failure), ms. */
   durationMs: number;
+  /** When the try started, ms after the request began (absent in records of older versions). */
+  startMs?: number;
 }
 
 /** A request log record. Never holds a secret: keys are masked, tokens named by id and name. */
@@ -58,6 +60,15 @@ export interface LogRecord {
   bytesOut: number;
   /** Token usage from usageMetadata / OpenAI usage. */
   usage: Usage | null;
+  /** A successful stream ended without usage: its tokens are unknown (not charged, not 0). */
+  usageUnknown?: boolean;
+  /**
+   * What the request cost, in whole µUSD (1 USD = 1,000,000), at the prices in effect when it
+   * ended; 0 for calls Google does not bill. Absent when the cost is unknown.
+   */
+  costMicros?: number;
+  /** The cost is unknown: the model has no price, or a billed call ended without usage. */
+  costUnknown?: boolean;
   /** Last finish reason seen. */
   finishReason: string | null;
   /** A stream that ended without a finish reason or with an error after success began. */
@@ -66,6 +77,11 @@ export interface LogRecord {
   region: string | null;
   /** Client user agent. */
   userAgent: string | null;
+  /**
+   * Client address: the socket's peer, or the `X-Forwarded-For` entry `TRUST_PROXY` trusts.
+   * Admin answers show it masked (`/24`, `/48`) unless asked to reveal it.
+   */
+  client?: string | null;
   /**
    * Regional failover: the fallback deployment (origin) this request was relayed to, or null when
    * a relay was tried and no fallback could be reached. Absent when no relay was tried.

@@ -33,6 +33,9 @@ const DROP_TO_UPSTREAM = new Set([
   "cf-aig-authorization",
   "x-gemini-proxy-hop",
   "x-gemini-proxy-relay",
+  // The key decides the project Google bills and checks; a client naming another project could
+  // draw a verdict (API disabled there) that would wrongly retire the key.
+  "x-goog-user-project",
 ]);
 
 /**

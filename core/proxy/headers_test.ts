@@ -10,6 +10,7 @@ Deno.test("upstreamHeaders() swaps credentials and drops hop-by-hop and client-o
     "transfer-encoding": "chunked",
     cookie: "session=1",
     "x-forwarded-for": "10.0.0.1",
+    "x-goog-user-project": "someone-elses-project",
     "x-goog-api-client": "google-genai-sdk/1.0",
     "x-server-timeout": "30",
     "x-goog-upload-protocol": "resumable",
@@ -23,7 +24,14 @@ Deno.test("upstreamHeaders() swaps credentials and drops hop-by-hop and client-o
   assertEquals(native.get("x-goog-api-key"), "AIzaFAKE");
   assertEquals(native.get("authorization"), null);
   for (
-    const name of ["connection", "keep-alive", "transfer-encoding", "cookie", "x-forwarded-for"]
+    const name of [
+      "connection",
+      "keep-alive",
+      "transfer-encoding",
+      "cookie",
+      "x-forwarded-for",
+      "x-goog-user-project",
+    ]
   ) {
     assertEquals(native.get(name), null, name);
   }

@@ -5,9 +5,10 @@
  */
 import { type Affinity, createdResources, resourcesInBody } from "../affinity.ts";
 import { authenticate } from "../auth.ts";
-import { classifyUpstream } from "../classify.ts";
+import { classifyUpstream, isKeyVerdict, type Verdict } from "../classify.ts";
 import type { Config } from "../config.ts";
-import { HttpError, retryInfo } from "../errors.ts";
+import { timeBudget } from "../deadlines.ts";
+import { HttpError } from "../errors.ts";
 import type { KeyPool } from "../key_pool.ts";
 import type { Logger } from "../logger.ts";
 import type { ModelBook } from "../model_book.ts";
@@ -18,6 +19,7 @@ import { clientHeaders, headerBytes } from "./headers.ts";
 import { bodyModel } from "./model_id.ts";
 import { checkPath, readQuery } from "./request_url.ts";
 import { prepareBody, type PreparedBody } from "./request_body.ts";
+import { askForUsage } from "./include_usage.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
 import type { RegionalRelay, RelayCaller, RelayReason } from "./regional_relay.ts";
@@ -26,8 +28,11 @@ import { redact } from "../secrets.ts";
 import { type Attempt, callUpstream, readBounded, rebuild } from "./upstream_call.ts";
 import { createRequestLog, noteToken, proxyErrorClass } from "./request_log.ts";
 import { respond } from "./respond.ts";
+import { noUsableKey } from "./no_usable_key.ts";
 import type { TokenRecord } from "../store/store.ts";
 import type { TokenQuota } from "../tokens/token_quota.ts";
+import type { CompiledPrices } from "../cost/prices.ts";
+import { createTokenAccounting } from "./token_accounting.ts";
 
 /** Relays a Live API WebSocket: given the client's upgrade request and the upstream URL. */
 export type LiveBridge = (request: Request, upstreamUrl: string) => Response;
@@ -48,6 +53,8 @@ export interface ProxyDeps {
   affinity: Affinity;
   /** Proxy tokens' allow-lists and limits. */
   tokens: TokenQuota;
+  /** The current model prices (costs of records, budget reservations). */
+  prices: () => CompiledPrices;
   /** The fetch used for upstream calls. */
   fetch: typeof fetch;
   /** Clock (epoch ms). */
@@ -76,26 +83,33 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
  * @param deps Injected configuration, state and I/O.
  * @returns A function from a client request to the response relayed from upstream.
  */
-export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promise<Response> {
+export function createProxyHandler(
+  deps: ProxyDeps,
+): (request: Request, peer?: string | null) => Promise<Response> {
   const { config, registry, pool, poolSync, affinity, logger } = deps;
+  // Each admitted request's token is charged, and every record gets its cost, when it finishes.
+  const accounting = createTokenAccounting(deps.tokens, deps.prices);
   const log = createRequestLog({
     config,
     registry,
     now: deps.now,
     logger,
     regionOf: deps.regionOf,
-    onFinish: deps.onFinish,
+    onFinish(record) {
+      accounting.account(record);
+      deps.onFinish?.(record);
+    },
   });
   const { finish, clip } = log;
 
-  return async function proxyHandler(request: Request): Promise<Response> {
+  return async function proxyHandler(request: Request, peer?: string | null): Promise<Response> {
     const url = new URL(request.url);
     checkPath(url.pathname);
     const route = classifyRoute(url.pathname, readQuery(url.search));
     if (!route) {
       throw new HttpError(404, `Path "${url.pathname}" is not part of the Gemini API`);
     }
-    const ex = log.begin(request, route);
+    const ex = log.begin(request, route, peer);
     try {
       const response = await handle(request, url, route, ex);
       setHeader(response, "x-request-id", ex.id);
@@ -144,7 +158,8 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     if (declared > config.maxBodyBytes) {
       throw new HttpError(413, `Request body of ${declared} bytes exceeds ${config.maxBodyBytes}`);
     }
-    registry.touch();
+    // Judged against a snapshot at most a second old: revoked and new tokens, changed keys.
+    await registry.ensureFresh();
 
     const credential = clientCredential(request.headers, route.query);
     let pinned: { key: ActiveKey; resource: string } | null = null;
@@ -163,7 +178,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     }
 
     if (route.kind === "live") {
-      if (token) await deps.tokens.admit(token, { model: null, kind: route.kind });
+      if (token) await accounting.admit(token, ex, route, { bytes: 0 });
       const response = relayLive(request, route, ex);
       ex.status = 101;
       finish(ex, {});
@@ -183,24 +198,41 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     ex.bytesIn = body.bytes();
     if ((body.json as { stream?: unknown } | undefined)?.stream === true) ex.stream = true;
     if (config.logBodies === "all" && body.text) ex.requestBody = clip(body.text);
-    if (token) await deps.tokens.admit(token, { model, kind: route.kind });
+    if (token) {
+      const bytes = body.replayable ? body.bytes() : declared || config.maxBodyBytes;
+      await accounting.admit(token, ex, route, { bytes, json: body.json, text: body.text });
+    }
     pinned ??= await pinnedByResources(route, body);
     if (relayed) await relayed.checkBody(body.body instanceof Uint8Array ? body.body : null);
+    // Every stream is charged: OpenAI streams ask upstream for usage even when the client did not.
+    route.hideUsage = askForUsage(route, request.method, body);
     if (deps.relay?.blocked(ex.region)) {
-      const answer = await relayOut(request, route, body, ex, token, "blocked_colo");
+      const answer = await relayOut(request, route, body, ex, "blocked_colo");
       if (answer) return answer;
     }
 
     const target = config.upstreamUrl + route.path + upstreamSearch(route.query);
     const tried = new Set<string>();
+    /** Keys that failed transiently before another answered (their health streaks). */
+    const transient: Array<{ key: ActiveKey; status: number; verdict: Verdict }> = [];
     let last: Attempt | null = null;
+    let lastVerdict: Verdict | null = null;
+    // One wait for headers per request, shared by every key tried: a platform whose gateway
+    // gives up on a silent request (Supabase: 150 s) still gets the proxy's own 504 first.
+    let headersLeft: (() => number) | null = null;
     for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
+      if (headersLeft && headersLeft() <= 0) break;
       const key = pinned?.key ?? await nextKey(model, tried, last);
       if (!key) break;
       tried.add(key.id);
       poolSync.countUse(key, model);
       const started = deps.now();
-      last = await callUpstream(request, route, target, key, body, { config, fetch: deps.fetch });
+      headersLeft ??= timeBudget(config.upstreamTimeoutMs);
+      last = await callUpstream(request, route, target, key, body, {
+        config,
+        fetch: deps.fetch,
+        timeoutMs: headersLeft(),
+      });
       ex.keyId = key.id;
       ex.keyMasked = key.record.masked;
       const attemptRecord = {
@@ -209,6 +241,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         status: last.kind === "response" ? last.response.status : 0,
         errorClass: last.kind === "failed" ? last.verdict.errorClass : null,
         durationMs: deps.now() - started,
+        startMs: started - ex.time,
       };
       ex.attempts.push(attemptRecord);
       if (last.kind === "response") {
@@ -216,9 +249,9 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         ex.ttfbMs = deps.now() - ex.time;
         if (response.status < 400) {
           if (model !== null && response.ok) deps.models.confirm(model);
-          poolSync.noteSuccess(key);
+          poolSync.noteSuccess(key, transient);
           ex.status = response.status;
-          return relay(request, url, route, key, response, model, ex, token);
+          return relay(request, url, route, key, response, model, ex);
         }
         // Google does not echo keys in errors; masking the one used makes sure of it.
         const text = redact(await readBounded(response), [key.value]);
@@ -228,10 +261,18 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         });
         attemptRecord.errorClass = verdict.errorClass;
         poolSync.noteError(key, model, response.status, verdict);
+        if (verdict.action === "retry") transient.push({ key, status: response.status, verdict });
         last = { kind: "response", response: rebuild(response, text) };
+        lastVerdict = verdict;
         if (verdict.errorClass === "location") {
-          const answer = await relayOut(request, route, body, ex, token, "location");
+          const answer = await relayOut(request, route, body, ex, "location");
           if (answer) return answer;
+        }
+        if (verdict.action === "disable" && (!body.replayable || pinned)) {
+          ex.errorClass = verdict.errorClass;
+          throw pinned
+            ? resourceKeyUnavailable(`Resource "${pinned.resource}"`, true)
+            : noKey(model);
         }
         if (verdict.action === "pass" || !body.replayable || pinned) {
           return finishError(ex, last.response, text, verdict.errorClass);
@@ -245,21 +286,25 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         if (verdict.action === "retry") await deps.sleep(config.retryBackoffMs * attempt);
       } else {
         ex.errorClass = last.verdict.errorClass;
+        lastVerdict = last.verdict;
         if (request.signal.aborted) throw last.error;
-        poolSync.noteError(key, model, last.error.code, last.verdict);
+        transient.push({ key, status: 0, verdict: last.verdict });
         if (!body.replayable || pinned) throw last.error;
         await deps.sleep(config.retryBackoffMs * attempt);
       }
     }
-    if (last === null) throw exhausted(model);
+    if (last === null) throw noKey(model);
     if (last.kind === "failed") throw last.error;
     const lastClass = ex.attempts.at(-1)?.errorClass ?? null;
-    // Every attempt ended in a key-related error: when no key is left for the model, say when
-    // one frees up rather than relaying one key's 429.
-    if (last.response.status === 429 && pool.pick(model).key === null) {
+    // The last key was retired, or none is left for the model: the pool answers, in its own
+    // words (Google's key-invalid text would read as a bad proxy token to an SDK).
+    if (
+      lastVerdict && isKeyVerdict(lastVerdict) &&
+      (lastVerdict.action === "disable" || pool.pick(model).key === null)
+    ) {
       await last.response.body?.cancel();
       ex.errorClass = lastClass;
-      throw exhausted(model);
+      throw noKey(model);
     }
     const text = await last.response.text();
     return finishError(ex, rebuild(last.response, text), text, lastClass);
@@ -291,38 +336,19 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     let pick = pool.pick(model, tried);
     if (pick.key) return pick.key;
     if (last !== null) return null;
-    if (registry.keys.length === 0) {
-      throw new HttpError(
-        503,
-        "No Gemini API key is configured: set GEMINI_API_KEYS or add keys in the admin console",
-      );
-    }
-    if (registry.enabledKeys.length === 0) {
-      throw new HttpError(503, "No Gemini API key is available: every key is disabled");
-    }
+    if (registry.enabledKeys.length === 0) throw noKey(model);
     const wait = pick.earliest === null ? Infinity : pick.earliest - deps.now();
     if (wait > 0 && wait <= config.waitWhenExhaustedMs) {
       await deps.sleep(wait);
       pick = pool.pick(model, tried);
       if (pick.key) return pick.key;
     }
-    throw exhausted(model);
+    throw noKey(model);
   }
 
-  function exhausted(model: string | null): HttpError {
-    const { earliest } = pool.pick(model);
-    const seconds = earliest ? Math.max(1, Math.ceil((earliest - deps.now()) / 1000)) : 60;
-    return new HttpError(
-      429,
-      `Every Gemini API key is resting for ${
-        model ? `model "${model}"` : "this request"
-      }: retry in ${seconds}s`,
-      {
-        reason: "ALL_KEYS_COOLING",
-        details: [retryInfo(seconds)],
-        headers: { "retry-after": String(seconds) },
-      },
-    );
+  /** The pool's answer when no key can serve the model (503 or 429, see `noUsableKey`). */
+  function noKey(model: string | null): HttpError {
+    return noUsableKey(model, { registry, pool, now: deps.now() });
   }
 
   async function relay(
@@ -333,7 +359,6 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     upstream: Response,
     model: string | null,
     ex: LogRecord,
-    token: TokenRecord | null,
   ): Promise<Response> {
     const headers = clientHeaders(upstream.headers);
     if (route.kind === "upload" || route.kind === "upload_chunk") {
@@ -370,9 +395,9 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
         key: key.record.masked,
       });
     }
+    // The token is charged when the record is finished (see `account`).
     return respond(log, config.logBodies, ex, route, upstream, headers, (usage) => {
       if (usage) poolSync.addTokens(key, model, usage.total);
-      if (token) deps.tokens.charge(token, usage);
     });
   }
 
@@ -382,7 +407,6 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     route: ProxyRoute,
     body: PreparedBody,
     ex: LogRecord,
-    token: TokenRecord | null,
     reason: RelayReason,
   ): Promise<Response | null> {
     // An upload session lives with the deployment (and key) that started it: chunks stay here.
@@ -403,14 +427,14 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
     ex.keyId = ex.keyMasked = null;
     if (response.status >= 400) {
       const text = await readBounded(response);
-      const { errorClass } = classifyUpstream(response.status, text, { now: deps.now() });
+      const errorClass = answer.refused
+        ? "relay_rejected"
+        : classifyUpstream(response.status, text, { now: deps.now() }).errorClass;
       return finishError(ex, rebuild(response, text), text, errorClass);
     }
     ex.status = response.status;
     const headers = clientHeaders(response.headers);
-    return respond(log, config.logBodies, ex, route, response, headers, (usage) => {
-      if (token) deps.tokens.charge(token, usage);
-    });
+    return respond(log, config.logBodies, ex, route, response, headers, () => {});
   }
 
   async function pinnedByResources(
@@ -437,13 +461,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       return null;
     }
     const key = registry.keyById(owner);
-    if (!key || !key.record.enabled) {
-      throw new HttpError(
-        400,
-        `${label} belongs to a Gemini API key that is ${key ? "disabled" : "no longer configured"}`,
-        { status: "FAILED_PRECONDITION", reason: "RESOURCE_KEY_UNAVAILABLE" },
-      );
-    }
+    if (!key || !key.record.enabled) throw resourceKeyUnavailable(label, key !== undefined);
     return { key, resource };
   }
 
@@ -455,7 +473,7 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       throw new HttpError(501, "This deployment cannot relay WebSockets");
     }
     const key = pool.pick(route.model).key;
-    if (!key) throw exhausted(route.model);
+    if (!key) throw noKey(route.model);
     poolSync.countUse(key, route.model);
     ex.keyId = key.id;
     ex.keyMasked = key.record.masked;
@@ -467,6 +485,17 @@ export function createProxyHandler(deps: ProxyDeps): (request: Request) => Promi
       `${wsBase}${route.path}${search ? `${search}&` : "?"}${keyParam}`,
     );
   }
+}
+
+/** A resource pinned to a key that can no longer serve it. */
+function resourceKeyUnavailable(label: string, disabled: boolean): HttpError {
+  return new HttpError(
+    400,
+    `${label} belongs to a Gemini API key that is ${
+      disabled ? "disabled" : "no longer configured"
+    }`,
+    { status: "FAILED_PRECONDITION", reason: "RESOURCE_KEY_UNAVAILABLE" },
+  );
 }
 
 function publicOrigin(request: Request, url: URL): string {

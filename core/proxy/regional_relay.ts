@@ -12,13 +12,20 @@
  * body). The receiving deployment verifies the signature in constant time and serves the request as
  * a trusted service caller. A relayed request carries a hop header and is never relayed again, so
  * loops are impossible.
+ *
+ * A relay the fallback refuses (secrets that differ, a stale clock) is the deployments' problem,
+ * never the client's: the receiving side logs a warning and answers 401, the relaying side logs an
+ * error and answers its client `502 UNAVAILABLE` with reason `RELAY_REJECTED`, never the 401 an
+ * SDK would read as a bad token.
  * @module
  */
+import { parseFallbackEntry, REGION_HEADER } from "./fallback_entry.ts";
 import { isPrivateHeader } from "./headers.ts";
 import type { Config } from "../config.ts";
 import { HttpError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { timingSafeEqual } from "../secrets.ts";
+import { readBounded } from "./upstream_call.ts";
 
 /** Marks a request that arrived as a relay: such a request is never relayed again. */
 export const HOP_HEADER = "x-gemini-proxy-hop";
@@ -56,10 +63,12 @@ export interface ForwardOptions {
 
 /** A fallback's answer. */
 export interface Relayed {
-  /** The fallback deployment's response, body unread. */
+  /** The fallback deployment's response, body unread (this deployment's 502 when refused). */
   response: Response;
   /** Origin of the fallback deployment it came from. */
   target: string;
+  /** The fallback refused the relay itself (its reason, e.g. `RELAY_SIGNATURE_INVALID`). */
+  refused?: string;
 }
 
 /** Regional failover, as the proxy handler uses it. */
@@ -79,7 +88,8 @@ export interface RegionalRelay {
   accept(request: Request, path: string, search: string): Promise<RelayCaller | null>;
   /**
    * Sends the request, once, to a fallback deployment.
-   * @returns The answer, or null when no fallback could be reached.
+   * @returns The answer, or null when no fallback could be reached. A fallback's refusal of the
+   * relay comes back as this deployment's `502 RELAY_REJECTED`, with `refused` set.
    */
   forward(request: Request, options: ForwardOptions): Promise<Relayed | null>;
 }
@@ -131,6 +141,34 @@ export function createRegionalRelay(options: RegionalRelayOptions): RegionalRela
     return up ?? config.fallbackProxyUrls[0] ?? null;
   }
 
+  /** Logs an incoming relay's refusal for this deployment's operator and builds the 401. */
+  function refuse(message: string, fields: { reason: string; from?: string }): HttpError {
+    logger.log("warn", `relay refused: ${message}`, fields);
+    return new HttpError(401, message, { reason: fields.reason });
+  }
+
+  /** A fallback's refusal of the relay, as this deployment answers its client. */
+  async function refused(response: Response, target: string, why: RelayReason): Promise<Relayed> {
+    const text = await readBounded(response);
+    let reason = "unknown";
+    try {
+      const detail = (JSON.parse(text) as { error?: { details?: Array<{ reason?: unknown }> } })
+        .error?.details?.find((d) => typeof d?.reason === "string");
+      if (typeof detail?.reason === "string") reason = detail.reason.slice(0, 64);
+    } catch {
+      // Not the proxy's envelope: the reason stays unknown.
+    }
+    logger.log(
+      "error",
+      "fallback deployment refused the relay: RELAY_SECRET must be the same on both deployments and their clocks within 5 minutes",
+      { target, reason, relayReason: why },
+    );
+    const error = new HttpError(502, "A fallback deployment refused to serve this request", {
+      reason: "RELAY_REJECTED",
+    });
+    return { response: error.toResponse(), target, refused: reason };
+  }
+
   return {
     blocked(region) {
       return region !== null && blockedColos.has(region.toUpperCase());
@@ -144,18 +182,14 @@ export function createRegionalRelay(options: RegionalRelayOptions): RegionalRela
       const header = request.headers.get(RELAY_HEADER);
       if (header === null) return null;
       if (!config.relaySecret) {
-        throw new HttpError(
-          401,
-          "This deployment does not accept relays: RELAY_SECRET is not set",
-          {
-            reason: "RELAY_NOT_ACCEPTED",
-          },
-        );
+        throw refuse("This deployment does not accept relays: RELAY_SECRET is not set", {
+          reason: "RELAY_NOT_ACCEPTED",
+        });
       }
       const fields = parseRelayHeader(header);
       const t = Number(fields?.t);
       if (!fields || !Number.isFinite(t) || Math.abs(options.now() - t) > MAX_SKEW_MS) {
-        throw new HttpError(401, "Relay signature is missing, malformed or expired", {
+        throw refuse("Relay signature is missing, malformed or expired", {
           reason: "RELAY_SIGNATURE_INVALID",
         });
       }
@@ -163,8 +197,9 @@ export function createRegionalRelay(options: RegionalRelayOptions): RegionalRela
         payloadOf(fields.t!, fields.from!, request.method, path, search, fields.body!),
       );
       if (!timingSafeEqual(fields.sig!, expected)) {
-        throw new HttpError(401, "Relay signature does not match", {
+        throw refuse("Relay signature does not match", {
           reason: "RELAY_SIGNATURE_INVALID",
+          from: regionLabel(fields.from!),
         });
       }
       return {
@@ -181,7 +216,9 @@ export function createRegionalRelay(options: RegionalRelayOptions): RegionalRela
     async forward(request, forward) {
       const base = pickFallback();
       if (!base) return null;
-      const target = new URL(base + forward.path + forward.search);
+      const entry = parseFallbackEntry(base);
+      if ("error" in entry) return null; // parseConfig refuses such entries
+      const target = new URL(entry.base + forward.path + forward.search);
       const from = regionLabel(forward.region);
       const t = String(options.now());
       const bodyHash = await sha256(forward.body);
@@ -191,6 +228,7 @@ export function createRegionalRelay(options: RegionalRelayOptions): RegionalRela
       const headers = relayHeaders(request.headers);
       headers.set(HOP_HEADER, "1");
       headers.set(RELAY_HEADER, `v1;t=${t};from=${from};body=${bodyHash};sig=${sig}`);
+      if (entry.region) headers.set(REGION_HEADER, entry.region);
       // Linked to the client only until headers arrive; the body is then relayed as a stream,
       // whose cancellation reaches the fallback when the client leaves.
       const abort = new AbortController();
@@ -206,6 +244,8 @@ export function createRegionalRelay(options: RegionalRelayOptions): RegionalRela
           signal: abort.signal,
         });
         downUntil.delete(base);
+        // The client's credentials never travel between deployments: a 401 is about the relay.
+        if (response.status === 401) return await refused(response, target.origin, forward.reason);
         logger.log("info", "relayed to a fallback deployment", {
           target: target.origin,
           reason: forward.reason,

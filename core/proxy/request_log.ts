@@ -11,6 +11,7 @@ import type { Registry } from "../registry.ts";
 import { redact } from "../secrets.ts";
 import type { TapResult } from "../usage.ts";
 import type { ProxyRoute } from "./route.ts";
+import { clientAddressOf } from "./client_address.ts";
 
 /** Longest request or response body kept in a log record, in characters. */
 export const LOG_BODY_LIMIT = 8192;
@@ -29,8 +30,8 @@ export interface RequestLogOptions {
 
 /** Starts, fills and completes log records. */
 export interface RequestLog {
-  /** A fresh record for a request on a route. */
-  begin(request: Request, route: ProxyRoute): LogRecord;
+  /** A fresh record for a request on a route, from a socket peer when the platform tells. */
+  begin(request: Request, route: ProxyRoute, peer?: string | null): LogRecord;
   /** Completes a record and hands it on; later calls for the same record do nothing. */
   finish(ex: LogRecord, result: Partial<TapResult>): void;
   /** A body as kept in logs: bounded and with secrets masked. */
@@ -45,7 +46,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
   const { config, registry, logger } = options;
   const finished = new WeakSet<LogRecord>();
   return {
-    begin(request, route) {
+    begin(request, route, peer) {
       const time = options.now();
       return {
         id: requestId(time),
@@ -72,6 +73,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
         truncated: false,
         region: options.regionOf?.(request) ?? config.region ?? null,
         userAgent: request.headers.get("user-agent"),
+        client: clientAddressOf(request.headers, peer, config.trustProxy),
       };
     },
     finish(ex, result) {
@@ -119,6 +121,8 @@ export function noteToken(ex: LogRecord, token: { id: string; name: string }): v
 export function proxyErrorClass(error: HttpError): string {
   const reason = error.details.find((d) => d["@type"].endsWith("ErrorInfo"))?.reason;
   if (reason === "ALL_KEYS_COOLING") return "keys_exhausted";
+  if (reason === "NO_USABLE_KEY") return "no_keys";
+  if (typeof reason === "string" && reason.startsWith("RELAY_")) return "relay";
   if (typeof reason === "string" && reason.startsWith("PROXY_TOKEN")) return "auth";
   if (typeof reason === "string" && reason.startsWith("TOKEN_")) return "token_quota";
   if (error.code === 413 || error.code === 431) return "too_large";

@@ -4,9 +4,13 @@
  */
 import { HttpError } from "../errors.ts";
 import type { LogRecord } from "../logs/log_record.ts";
-import { finishReasonOf, type Usage, usageOf, usageTap } from "../usage.ts";
+import { finishReasonOf, type Usage, usageFromObject, usageOf, usageTap } from "../usage.ts";
+import { stripUsage } from "../usage_strip.ts";
 import { LOG_BODY_LIMIT, type RequestLog } from "./request_log.ts";
 import type { ProxyRoute } from "./route.ts";
+
+/** Error class of a stream that upstream broke off after the client got the first bytes. */
+export const UPSTREAM_MIDSTREAM = "upstream_midstream";
 
 /** Largest declared JSON answer read whole; larger ones stream through. */
 const MAX_WHOLE_BYTES = 32 * 1024 * 1024;
@@ -15,7 +19,8 @@ const decoder = new TextDecoder();
 /**
  * Relays an answer. A whole JSON answer is read at once (the runtime's fastest path; upstream
  * sends it in one go anyway); streams flow through the usage tap chunk by chunk, never held.
- * Either way the log record is completed when the last byte has passed.
+ * Either way the log record is completed when the last byte has passed. A stream that ends without
+ * usage is flagged `usageUnknown` in its record.
  * @param log The record builder.
  * @param logBodies Which bodies are kept in logs.
  * @param ex The request's record.
@@ -66,13 +71,53 @@ export async function respond(
     });
     return new Response(bytes, init);
   }
+  let body = watchUpstream(response.body, () => ex.errorClass = UPSTREAM_MIDSTREAM);
+  let hidden: Usage | null = null;
+  if (route.hideUsage && type.includes("event-stream")) {
+    // The proxy asked for this usage, the client did not: it is read here and kept from the client.
+    body = body.pipeThrough(stripUsage((u) => hidden = usageFromObject(u, "openai") ?? hidden));
+  }
   const tap = usageTap(flavour, (result) => {
-    onUsage(result.usage);
+    const usage = result.usage ?? hidden;
+    // A stream that ended without usage is not charged: it is flagged, never counted as 0.
+    if (usage === null && ex.stream) ex.usageUnknown = true;
+    onUsage(usage);
     if (result.captured !== null) ex.responseBody = log.clip(result.captured);
-    log.finish(ex, result);
+    log.finish(ex, { ...result, usage });
   }, {
     scan: type.includes("json") || type.includes("event-stream"),
     capture: logBodies === "all" ? LOG_BODY_LIMIT : 0,
   });
-  return new Response(response.body.pipeThrough(tap), init);
+  return new Response(body.pipeThrough(tap), init);
+}
+
+/**
+ * The upstream body as a stream that tells an upstream failure (a read that throws: reset,
+ * truncated chunk) apart from the client leaving (a cancel, passed on to upstream). Both end the
+ * usage tap the same way; only this layer knows which side broke.
+ * @param body The upstream body.
+ * @param onUpstreamError Called once, before the error travels on, when an upstream read fails.
+ */
+function watchUpstream(
+  body: ReadableStream<Uint8Array>,
+  onUpstreamError: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        onUpstreamError();
+        controller.error(error);
+        return;
+      }
+      if (result.done) controller.close();
+      else controller.enqueue(result.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }

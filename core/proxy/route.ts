@@ -25,6 +25,11 @@ export interface ProxyRoute {
   resources: string[];
   /** The query, decoded once (see `readQuery`). */
   query: readonly QueryParam[];
+  /**
+   * Set once the body is read: the proxy asked upstream for the usage of an OpenAI stream whose
+   * client did not ask for it, so that usage is kept out of what the client receives.
+   */
+  hideUsage?: boolean;
 }
 
 const VERSION = /^v1(?:beta|alpha)?\d*$/;

@@ -26,10 +26,12 @@ export interface CallOptions {
   config: Config;
   /** The fetch used for upstream calls. */
   fetch: typeof fetch;
+  /** What is left of `UPSTREAM_TIMEOUT_MS` for this request, ms (default: all of it). */
+  timeoutMs?: number;
 }
 
 /**
- * Sends the request upstream with a real key, waiting for response headers at most
+ * Sends the request upstream with a real key, waiting for response headers at most what is left of
  * `UPSTREAM_TIMEOUT_MS`. A client that leaves before then cancels the call; after that, relaying
  * the body cancels the upstream read when the client goes away.
  * @param request The client request (for method, headers and abort signal).
@@ -58,10 +60,10 @@ export async function callUpstream(
   const abort = new AbortController();
   const onClientAbort = () => abort.abort(new HttpError(499, "Client closed the request"));
   request.signal.addEventListener("abort", onClientAbort, { once: true });
-  const cancelDeadline = deadline(config.upstreamTimeoutMs, () =>
-    abort.abort(
-      new HttpError(504, `Upstream did not answer within ${config.upstreamTimeoutMs} ms`),
-    ));
+  const cancelDeadline = deadline(
+    options.timeoutMs ?? config.upstreamTimeoutMs,
+    () => abort.abort(upstreamTimeout(config.upstreamTimeoutMs)),
+  );
   try {
     const response = await options.fetch(target, {
       method: request.method,
@@ -90,6 +92,19 @@ export async function callUpstream(
     cancelDeadline();
     request.signal.removeEventListener("abort", onClientAbort);
   }
+}
+
+/**
+ * The answer when upstream sent no response headers in time, naming the limit that ran out.
+ * @param limitMs `UPSTREAM_TIMEOUT_MS`.
+ */
+export function upstreamTimeout(limitMs: number): HttpError {
+  return new HttpError(
+    504,
+    `Upstream sent no response within ${limitMs / 1000} s (UPSTREAM_TIMEOUT_MS, counted over ` +
+      "every key tried)",
+    { reason: "UPSTREAM_TIMEOUT" },
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { pacificDay } from "../pacific_time.ts";
 import { createMemoryTokenCounters } from "./memory_token_counters.ts";
+import { createMemoryAuthThrottle } from "./memory_auth_throttle.ts";
 import { matchesLog } from "../logs/log_filter.ts";
 import type { LogRecord } from "../logs/log_record.ts";
 import type {
@@ -32,6 +33,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const usage = new Map<string, number>();
   const states = new Map<string, KeyStateRecord>();
   const tokenCounters = createMemoryTokenCounters(now);
+  const authThrottle = createMemoryAuthThrottle({ now });
   const logs: { record: LogRecord; until: number }[] = [];
   const aggregates = new Map<string, AggregateRow>();
   const counters = new Map<string, number>();
@@ -198,6 +200,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       if (!entry || entry.until <= now()) return Promise.resolve(null);
       return Promise.resolve(entry.keyId);
     },
+    readAuthThrottle: authThrottle.readAuthThrottle,
+    writeAuthThrottle: authThrottle.writeAuthThrottle,
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

@@ -28,11 +28,17 @@ export function createMemoryTokenCounters(now: () => number): MemoryTokenCounter
   const lastUsed = new Map<string, number>();
   let prunedAt = 0;
 
-  function name(window: string, tokenId: string, kind: "r" | "t"): string {
+  /** `r` requests, `t` tokens, `c` µUSD spent (month windows only, may go down). */
+  function name(window: string, tokenId: string, kind: "r" | "t" | "c"): string {
     return `${window}\u0000${tokenId}\u0000${kind}`;
   }
-  function read(window: string, tokenId: string, kind: "r" | "t"): number {
+  function read(window: string, tokenId: string, kind: "r" | "t" | "c"): number {
     return counters.get(name(window, tokenId, kind)) ?? 0;
+  }
+  function addCost(window: string, tokenId: string, micros: number): void {
+    if (micros === 0) return;
+    const id = name(window, tokenId, "c");
+    counters.set(id, (counters.get(id) ?? 0) + Math.round(micros));
   }
   function add(windows: TokenWindows, tokenId: string, kind: "r" | "t", value: number): void {
     for (const window of [windows.minute, windows.day, windows.month]) {
@@ -53,19 +59,22 @@ export function createMemoryTokenCounters(now: () => number): MemoryTokenCounter
   }
 
   return {
-    chargeTokenRequest(tokenId, limits, at) {
+    chargeTokenRequest(tokenId, limits, at, options = {}) {
       const w = tokenWindows(at);
       const result = judgeCharge(
         {
           minuteRequests: read(w.minute, tokenId, "r"),
           dayRequests: read(w.day, tokenId, "r"),
           dayTokens: read(w.day, tokenId, "t"),
+          monthCostMicros: read(w.month, tokenId, "c"),
         },
         limits,
         at,
+        options,
       );
       if (result.ok) {
         add(w, tokenId, "r", 1);
+        addCost(w.month, tokenId, options.reserveMicros ?? 0);
         seen(tokenId, at);
       }
       prune();
@@ -79,6 +88,7 @@ export function createMemoryTokenCounters(now: () => number): MemoryTokenCounter
           seen(d.tokenId, d.at);
         }
         if (d.tokens > 0) add(w, d.tokenId, "t", Math.round(d.tokens));
+        addCost(w.month, d.tokenId, d.costMicros ?? 0);
       }
       prune();
       return Promise.resolve();
@@ -91,6 +101,7 @@ export function createMemoryTokenCounters(now: () => number): MemoryTokenCounter
         dayTokens: read(w.day, tokenId, "t"),
         monthRequests: read(w.month, tokenId, "r"),
         monthTokens: read(w.month, tokenId, "t"),
+        monthCostMicros: read(w.month, tokenId, "c"),
       };
       return Promise.resolve(usage);
     },

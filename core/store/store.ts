@@ -124,8 +124,10 @@ export interface LogFilter {
   status?: string;
   /** Error class. */
   errorClass?: string;
-  /** Model id. */
+  /** Part of the model id (case-insensitive substring: `pro` finds `gemini-2.5-pro`). */
   model?: string;
+  /** Part of the request path or the user agent (case-insensitive substring). */
+  search?: string;
   /** Key id. */
   keyId?: string;
   /** Token id. */
@@ -186,10 +188,25 @@ export interface TokenLimits {
   rpd?: number;
   /** Tokens (prompt + candidates + thoughts) per Pacific day, charged when responses finish. */
   tpd?: number;
+  /**
+   * Spending per Pacific calendar month, µUSD (1 USD = 1,000,000): a billed request is admitted
+   * only when its cost estimate fits in what is left, reserved at admission and settled to the
+   * real cost when the response ends.
+   */
+  budgetMicros?: number;
 }
 
 /** The limit that refused a request. */
-export type TokenLimitName = "rpm" | "rpd" | "tpd";
+export type TokenLimitName = "rpm" | "rpd" | "tpd" | "budget";
+
+/** Options of {@linkcode Store.chargeTokenRequest}. */
+export interface TokenChargeOptions {
+  /**
+   * The request's cost estimate (µUSD) to reserve against `limits.budgetMicros`; absent for
+   * calls Google does not bill, which the budget does not judge.
+   */
+  reserveMicros?: number;
+}
 
 /** Outcome of {@linkcode Store.chargeTokenRequest}. */
 export type TokenChargeResult =
@@ -204,6 +221,11 @@ export interface TokenUsageDelta {
   requests: number;
   /** Tokens to add. */
   tokens: number;
+  /**
+   * µUSD to add to the month's spending; negative to give back part of a reservation (the month
+   * is the one containing `at`).
+   */
+  costMicros?: number;
   /** When they happened (epoch ms), choosing the windows. */
   at: number;
 }
@@ -220,6 +242,44 @@ export interface TokenUsage {
   monthRequests: number;
   /** Tokens in the Pacific calendar month. */
   monthTokens: number;
+  /** µUSD spent in the Pacific calendar month, reservations of requests in flight included. */
+  monthCostMicros: number;
+}
+
+// Admin sign-in throttle
+
+/** What the sign-in throttle keeps for one scope (a client address, or every client). */
+export interface AuthThrottleState {
+  /** Wrong secrets counted (forgotten after a quiet while). */
+  failures: number;
+  /** Time of the last wrong secret (epoch ms). */
+  failedAt: number;
+  /** Checks admitted and not yet settled (a guess in flight). */
+  pending: number;
+  /** Time of the last admitted check (epoch ms). */
+  pendingAt: number;
+}
+
+/** One scope as read from the store, with the version a later write must match. */
+export interface AuthThrottleEntry {
+  /** Scope name, e.g. `admin:ip:203.0.113.7` or `admin:*`. */
+  scope: string;
+  /** The stored state; null when the scope has none. */
+  state: AuthThrottleState | null;
+  /** Opaque version, never reused; null when the scope has none. */
+  version: string | null;
+}
+
+/** A compare-and-set write of one scope. */
+export interface AuthThrottleWrite {
+  /** Scope name. */
+  scope: string;
+  /** The version read: the write fails when the stored one differs (null: must be absent). */
+  version: string | null;
+  /** The new state; null deletes the scope. */
+  state: AuthThrottleState | null;
+  /** When the store may forget the scope (epoch ms). */
+  expiresAt: number;
 }
 
 /** Storage backend. Every method may be called concurrently from many requests. */
@@ -301,16 +361,24 @@ export interface Store {
   /**
    * Admits one request for a token if its limits allow it, atomically: the check and the count
    * are one step, so concurrent charges from any number of processes never exceed a request
-   * limit. Refuses when the day's tokens already reached `tpd`, the minute's requests `rpm`, or the
-   * day's requests `rpd`; an admitted request counts in every window and sets `lastUsedAt`.
+   * limit. Refuses when the month's spending plus `options.reserveMicros` would pass
+   * `budgetMicros` (or already reached it), the day's tokens already reached `tpd`, the minute's
+   * requests `rpm`, or the day's requests `rpd`; an admitted request counts in every window, adds
+   * its reservation to the month's spending and sets `lastUsedAt`.
    * @param tokenId Token id.
    * @param limits The token's limits (at least one set).
    * @param at The request's time (epoch ms), choosing the windows.
+   * @param options The cost to reserve against the budget.
    * @returns `{ ok: true }`, or the refusing limit and when its window ends (epoch ms).
    */
-  chargeTokenRequest(tokenId: string, limits: TokenLimits, at: number): Promise<TokenChargeResult>;
+  chargeTokenRequest(
+    tokenId: string,
+    limits: TokenLimits,
+    at: number,
+    options?: TokenChargeOptions,
+  ): Promise<TokenChargeResult>;
   /**
-   * Adds requests and tokens to tokens' counters (a delta with requests also advances
+   * Adds requests, tokens and spending to tokens' counters (a delta with requests also advances
    * `lastUsedAt` to its `at` when later).
    */
   addTokenUsage(deltas: TokenUsageDelta[]): Promise<void>;
@@ -324,6 +392,16 @@ export interface Store {
   putAffinity(resource: string, keyId: string, ttlMs: number): Promise<void>;
   /** The key id owning a resource, or null when unknown or expired. */
   getAffinity(resource: string): Promise<string | null>;
+  /**
+   * The sign-in throttle's scopes (those with no state come back with null state and version).
+   * Never on the hot path: only admin and metrics authentication read it.
+   */
+  readAuthThrottle(scopes: string[]): Promise<AuthThrottleEntry[]>;
+  /**
+   * Writes scopes of the sign-in throttle atomically, across processes, if every version still
+   * matches what was read. @returns false, writing nothing, when one changed.
+   */
+  writeAuthThrottle(writes: AuthThrottleWrite[]): Promise<boolean>;
   /** Throws when the backend is unreachable. */
   ping(): Promise<void>;
   /** Releases the backend. */

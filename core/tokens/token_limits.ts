@@ -3,8 +3,8 @@
  * windows a moment falls in, when a charge is refused, and when a window may be forgotten.
  * @module
  */
-import { nextPacificMidnight, pacificDay } from "../pacific_time.ts";
-import type { TokenChargeResult, TokenLimits } from "../store/store.ts";
+import { nextPacificMidnight, nextPacificMonthStart, pacificDay } from "../pacific_time.ts";
+import type { TokenChargeOptions, TokenChargeResult, TokenLimits } from "../store/store.ts";
 
 /** Window names containing a moment: `m<minute number>`, `d<YYYY-MM-DD>`, `M<YYYY-MM>`. */
 export interface TokenWindows {
@@ -24,6 +24,8 @@ export interface ChargeCounts {
   dayRequests: number;
   /** Tokens already charged in the Pacific day. */
   dayTokens: number;
+  /** µUSD already spent or reserved in the Pacific month (read only for a budget). */
+  monthCostMicros?: number;
 }
 
 /** How long counters are kept, by window kind. */
@@ -48,22 +50,33 @@ export function activeLimits(limits: TokenLimits | undefined): TokenLimits | nul
   if (limits.rpm !== undefined) out.rpm = limits.rpm;
   if (limits.rpd !== undefined) out.rpd = limits.rpd;
   if (limits.tpd !== undefined) out.tpd = limits.tpd;
+  if (limits.budgetMicros !== undefined) out.budgetMicros = limits.budgetMicros;
   return Object.keys(out).length > 0 ? out : null;
 }
 
 /**
  * Decides a charge from the counters read: the longest wait wins when several limits are hit,
- * so the client's Retry-After is never too short.
+ * so the client's Retry-After is never too short. A budget refuses a billed request (one with a
+ * reservation) when the month's spending has reached it or the reservation does not fit in what
+ * is left; calls Google does not bill pass.
  * @param counts Counters before this request.
  * @param limits The token's limits.
  * @param at The request's time (epoch ms).
+ * @param options The request's reservation.
  * @returns `{ ok: true }` or the refusal with the end of the refusing window.
  */
 export function judgeCharge(
   counts: ChargeCounts,
   limits: TokenLimits,
   at: number,
+  options: TokenChargeOptions = {},
 ): TokenChargeResult {
+  if (limits.budgetMicros !== undefined && options.reserveMicros !== undefined) {
+    const spent = counts.monthCostMicros ?? 0;
+    if (spent >= limits.budgetMicros || spent + options.reserveMicros > limits.budgetMicros) {
+      return { ok: false, limit: "budget", retryAt: nextPacificMonthStart(at) };
+    }
+  }
   if (limits.tpd !== undefined && counts.dayTokens >= limits.tpd) {
     return { ok: false, limit: "tpd", retryAt: nextPacificMidnight(at) };
   }

@@ -53,3 +53,23 @@ Deno.test("windowExpired() keeps ten minutes, forty days and about a year", () =
   assertEquals(windowExpired(w.month, AT + 300 * 86_400_000), false);
   assertEquals(windowExpired(w.month, AT + 450 * 86_400_000), true);
 });
+
+Deno.test("judgeCharge() admits a reservation that fits the budget and refuses one that does not", () => {
+  const counts = { minuteRequests: 0, dayRequests: 0, dayTokens: 0, monthCostMicros: 900 };
+  const limits = { budgetMicros: 1000 };
+  const monthEnd = Date.parse("2026-02-01T08:00:00Z");
+  assertEquals(judgeCharge(counts, limits, AT, { reserveMicros: 100 }), { ok: true });
+  assertEquals(judgeCharge(counts, limits, AT, { reserveMicros: 101 }), {
+    ok: false,
+    limit: "budget",
+    retryAt: monthEnd,
+  });
+  const spent = { ...counts, monthCostMicros: 1000 };
+  assertEquals(judgeCharge(spent, limits, AT, { reserveMicros: 0 }).ok, false, "budget spent");
+  assertEquals(judgeCharge(spent, limits, AT), { ok: true }, "a call Google does not bill");
+  const both = judgeCharge({ ...spent, minuteRequests: 5 }, { ...limits, rpm: 5 }, AT, {
+    reserveMicros: 1,
+  });
+  assertEquals(both, { ok: false, limit: "budget", retryAt: monthEnd }, "the longest wait wins");
+  assertEquals(activeLimits({ budgetMicros: 5 }), { budgetMicros: 5 });
+});

@@ -7,8 +7,14 @@
  * limits exact across processes. Tokens are charged when a response ends; for a token with a
  * daily token limit that write starts at once, and its next request waits for it, so a response
  * that crosses the limit is the last one served.
+ *
+ * A monthly budget is one more limit on the same path: admission reserves the request's cost
+ * estimate in the same atomic charge, and the end of the request settles the reservation to the
+ * real cost (written at once, like a `tpd` charge). The estimate and the settlement are computed
+ * by the caller (`core/cost/budget.ts`); this gate only carries them to the store.
  * @module
  */
+import { formatUsd } from "../cost/cost.ts";
 import { HttpError, retryInfo } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { ProxyRoute } from "../proxy/route.ts";
@@ -39,6 +45,19 @@ export interface AdmitRequest {
   model: string | null;
   /** Route kind: upload chunks are not counted, the Live API cannot be model-checked. */
   kind: ProxyRoute["kind"];
+  /**
+   * The request's cost estimate (µUSD), reserved against the token's monthly budget; absent for
+   * calls Google does not bill and for tokens without a budget.
+   */
+  reserveMicros?: number;
+}
+
+/** How a finished request's cost settles its reservation. */
+export interface ChargeCost {
+  /** What the request cost, µUSD (its reservation, when the cost is unknown). */
+  micros: number;
+  /** What admission reserved, µUSD (0 when nothing was). */
+  reservedMicros: number;
 }
 
 /** The gate between authenticated tokens and upstream. */
@@ -49,8 +68,11 @@ export interface TokenQuota {
    * 503 when a limited token's counters cannot be reached.
    */
   admit(token: TokenRecord, request: AdmitRequest): Promise<void>;
-  /** Charges a finished response's tokens (prompt + candidates + thoughts). Never throws. */
-  charge(token: TokenRecord, usage: Usage | null): void;
+  /**
+   * Charges a finished response's tokens (prompt + candidates + thoughts) and settles its cost
+   * (the difference between what it cost and what was reserved). Never throws.
+   */
+  charge(token: TokenRecord, usage: Usage | null, cost?: ChargeCost): void;
   /** Writes counts queued in memory. Never throws. */
   sync(): Promise<void>;
 }
@@ -60,6 +82,7 @@ const LIMIT_TEXT: Record<TokenLimitName, { unit: string; quotaId: string }> = {
   rpm: { unit: "requests per minute", quotaId: "ProxyTokenRequestsPerMinute" },
   rpd: { unit: "requests per day", quotaId: "ProxyTokenRequestsPerDay" },
   tpd: { unit: "tokens per day", quotaId: "ProxyTokenTokensPerDay" },
+  budget: { unit: "a month", quotaId: "ProxyTokenMonthlyBudget" },
 };
 
 /**
@@ -75,14 +98,15 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
   const writing = new Map<string, Promise<void>>();
   let flushing: Promise<void> | null = null;
 
-  function queue(tokenId: string, requests: number, tokens: number, at: number): void {
-    const id = `${tokenId}\u0000${Math.floor(at / 60_000)}`;
+  function queue(add: TokenUsageDelta): void {
+    const id = `${add.tokenId}\u0000${Math.floor(add.at / 60_000)}`;
     const delta = queued.get(id);
     if (delta) {
-      delta.requests += requests;
-      delta.tokens += tokens;
-      delta.at = Math.max(delta.at, at);
-    } else queued.set(id, { tokenId, requests, tokens, at });
+      delta.requests += add.requests;
+      delta.tokens += add.tokens;
+      delta.costMicros = (delta.costMicros ?? 0) + (add.costMicros ?? 0);
+      delta.at = Math.max(delta.at, add.at);
+    } else queued.set(id, { ...add });
   }
 
   function writeNow(delta: TokenUsageDelta): void {
@@ -91,7 +115,7 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
       .then(() => store.addTokenUsage([delta]))
       .catch((error) => {
         logger.log("warn", "token usage write failed: queued for the next sync", { error });
-        queue(delta.tokenId, delta.requests, delta.tokens, delta.at);
+        queue(delta);
       })
       .finally(() => {
         if (writing.get(delta.tokenId) === write) writing.delete(delta.tokenId);
@@ -107,7 +131,7 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
       await store.addTokenUsage(batch);
     } catch (error) {
       logger.log("warn", "token usage sync failed: will retry", { error });
-      for (const d of batch) queue(d.tokenId, d.requests, d.tokens, d.at);
+      for (const d of batch) queue(d);
     }
   }
 
@@ -133,14 +157,17 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
       const at = now();
       const limits = activeLimits(token.limits);
       if (limits === null) {
-        queue(token.id, 1, 0, at);
+        queue({ tokenId: token.id, requests: 1, tokens: 0, at });
         return;
       }
       const pending = writing.get(token.id);
       if (pending) await pending;
+      const options = request.reserveMicros === undefined
+        ? {}
+        : { reserveMicros: request.reserveMicros };
       let result;
       try {
-        result = await store.chargeTokenRequest(token.id, limits, at);
+        result = await store.chargeTokenRequest(token.id, limits, at, options);
       } catch (cause) {
         throw new HttpError(503, "Proxy token limits cannot be checked: the store is unreachable", {
           cause,
@@ -149,13 +176,15 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
       }
       if (!result.ok) throw overLimit(token, limits, result.limit, result.retryAt - at);
     },
-    charge(token, usage) {
-      if (!usage) return;
-      const tokens = usage.prompt + usage.candidates + usage.thoughts;
-      if (tokens <= 0) return;
-      const at = now();
-      if (token.limits?.tpd !== undefined) writeNow({ tokenId: token.id, requests: 0, tokens, at });
-      else queue(token.id, 0, tokens, at);
+    charge(token, usage, cost) {
+      const tokens = usage ? Math.max(0, usage.prompt + usage.candidates + usage.thoughts) : 0;
+      const costMicros = cost ? cost.micros - cost.reservedMicros : 0;
+      if (tokens <= 0 && costMicros === 0) return;
+      const delta: TokenUsageDelta = { tokenId: token.id, requests: 0, tokens, at: now() };
+      if (costMicros !== 0) delta.costMicros = costMicros;
+      const limits = token.limits;
+      if (limits?.tpd !== undefined || limits?.budgetMicros !== undefined) writeNow(delta);
+      else queue(delta);
     },
     async sync() {
       flushing ??= flush().finally(() => flushing = null);
@@ -181,10 +210,14 @@ export function overLimit(
 ): HttpError {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   const { unit, quotaId } = LIMIT_TEXT[limit];
-  const value = limits[limit] ?? 0;
+  const value = (limit === "budget" ? limits.budgetMicros : limits[limit]) ?? 0;
+  const shown = limit === "budget" ? formatUsd(value) : String(value);
+  const message = limit === "budget"
+    ? `Proxy token "${token.name}" has spent its budget of ${shown} ${unit}, or this request's cost estimate does not fit in what is left: retry in ${seconds}s`
+    : `Proxy token "${token.name}" reached its limit of ${shown} ${unit}: retry in ${seconds}s`;
   return new HttpError(
     429,
-    `Proxy token "${token.name}" reached its limit of ${value} ${unit}: retry in ${seconds}s`,
+    message,
     {
       reason: `TOKEN_${limit.toUpperCase()}_EXCEEDED`,
       details: [
@@ -192,7 +225,7 @@ export function overLimit(
           "@type": "type.googleapis.com/google.rpc.QuotaFailure",
           violations: [{
             subject: `proxy token ${token.id}`,
-            description: `Limit of ${value} ${unit}`,
+            description: `Limit of ${shown} ${unit}`,
             quotaId,
             quotaValue: String(value),
           }],

@@ -32,7 +32,7 @@ export interface ChartProps {
   summary: string;
   /** Height in px (default 200). */
   height?: number;
-  /** Formats y values in the axis and legend. */
+  /** Formats y values in the axis and legend: `" ms"` reads as durations (`850 ms`, `2.5 s`). */
   unit?: string;
   /** Shown under the chart, inside the figure. */
   children?: ComponentChildren;
@@ -96,23 +96,27 @@ function options(el: HTMLElement, props: ChartProps): uPlot.Options {
     stroke: color("--muted"),
     grid: { stroke: color("--grid"), width: 1 },
     ticks: { stroke: color("--grid"), width: 1 },
-    font: "12px system-ui, sans-serif",
+    font: AXIS_FONT,
   };
-  const unit = props.unit ?? "";
+  const format = formatter(props.unit ?? "");
   return {
     width: el.clientWidth || 400,
     height: props.height ?? 200,
     cursor: { drag: { x: false, y: false } },
     legend: { live: true },
     scales: { x: { time: true } },
+    // The console speaks UTC everywhere (tables, details, exports): so do the charts.
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
     axes: [
       axis,
       {
         ...axis,
-        size: 52,
-        values: (_u, ticks) => ticks.map((v) => compactNumber(v) + unit),
+        // Wide enough for the widest label, measured: "1.5 s" and "12.5K" are never clipped.
+        size: (_u, values) => Math.ceil(textWidth(values ?? [], AXIS_FONT)) + AXIS_PAD,
+        values: (_u, ticks) => ticks.map(format),
       },
     ],
+    hooks: { draw: [(u) => noteAxis(el, u)] },
     series: [
       {},
       ...props.series.map((s): uPlot.Series => ({
@@ -123,7 +127,7 @@ function options(el: HTMLElement, props: ChartProps): uPlot.Options {
         // A value between gaps would be invisible as a line: draw it as a point.
         points: { show: true, size: 6, filter: isolated },
         spanGaps: false,
-        value: (_u, v) => v === null || v === undefined ? "–" : compactNumber(v) + unit,
+        value: (_u, v) => v === null || v === undefined ? "–" : format(v),
       })),
     ],
   };
@@ -136,6 +140,38 @@ function isolated(u: uPlot, series: number): number[] {
     if (values[i] != null && values[i - 1] == null && values[i + 1] == null) out.push(i);
   }
   return out;
+}
+
+const AXIS_FONT = "12px system-ui, sans-serif";
+/** Tick length plus the gap uPlot leaves between a tick and its label, and a margin. */
+const AXIS_PAD = 10 + 5 + 6;
+
+function formatter(unit: string): (v: number) => string {
+  if (unit.trim() === "ms") {
+    return (v) => v >= 1000 ? `${+(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
+  }
+  return (v) => compactNumber(v) + unit;
+}
+
+let measurer: CanvasRenderingContext2D | null = null;
+
+/** The widest of some labels in a font, in CSS pixels. */
+function textWidth(labels: string[], font: string): number {
+  measurer ??= document.createElement("canvas").getContext("2d");
+  if (!measurer) return 40;
+  measurer.font = font;
+  return Math.max(0, ...labels.map((l) => measurer!.measureText(l).width));
+}
+
+/**
+ * Notes on the element how wide the y axis is and how wide its widest drawn label, so the room
+ * labels get can be checked (uPlot draws them on a canvas, out of the DOM's reach).
+ */
+function noteAxis(el: HTMLElement, u: uPlot): void {
+  const axis = u.axes[1] as uPlot.Axis & { _size?: number; _values?: string[] };
+  if (axis?._size === undefined) return;
+  el.dataset.yAxisPx = String(axis._size);
+  el.dataset.yLabelPx = String(Math.ceil(textWidth(axis._values ?? [], AXIS_FONT)));
 }
 
 function compactNumber(v: number): string {

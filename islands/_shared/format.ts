@@ -38,12 +38,14 @@ export function formatCountdown(seconds: number): string {
 }
 
 /**
- * A moment as a short UTC date and time, e.g. `2026-01-15 20:00:03`.
+ * A moment as a short date and time that says its zone, e.g. `2026-01-15 20:00:03 UTC`. The
+ * console shows UTC everywhere (pages are rendered on the server, charts and tables alike), so
+ * times read the same for every admin and in exports.
  * @param epochMs The moment (undefined: a dash).
  */
 export function formatTime(epochMs: number | undefined | null): string {
   if (epochMs === undefined || epochMs === null) return "–";
-  return new Date(epochMs).toISOString().replace("T", " ").slice(0, 19);
+  return new Date(epochMs).toISOString().replace("T", " ").slice(0, 19) + " UTC";
 }
 
 /**

@@ -18,12 +18,21 @@ export interface FoundKey {
   id: string;
 }
 
+/** Why a line gave no key. */
+export type IgnoredReason = "malformed" | "no_key";
+
 /** What {@linkcode findKeys} found. */
 export interface FoundKeys {
   /** Distinct keys, in order of first appearance. */
   keys: FoundKey[];
   /** Repeats dropped. */
   repeats: number;
+  /**
+   * Non-blank lines that gave no key, by line number (1-based): `malformed` when the line starts a
+   * key (`AIza`, `AQ.`) that is too short or broken, `no_key` otherwise (headers, comments, names).
+   * Line contents are never kept: a broken key is still a secret.
+   */
+  ignored: { line: number; reason: IgnoredReason }[];
 }
 
 /**
@@ -49,7 +58,36 @@ export async function findKeys(text: string): Promise<FoundKeys> {
       id: await keyIdOf(value),
     });
   }
-  return { keys, repeats };
+  return { keys, repeats, ignored: ignoredLines(text) };
+}
+
+/** Non-blank lines without a key, and why. */
+function ignoredLines(text: string): FoundKeys["ignored"] {
+  const out: FoundKeys["ignored"] = [];
+  const lines = text.split(/\r?\n/);
+  for (const [i, line] of lines.entries()) {
+    if (!line.trim() || new RegExp(KEY_SHAPE.source).test(line)) continue;
+    out.push({ line: i + 1, reason: /AIza|AQ\./.test(line) ? "malformed" : "no_key" });
+  }
+  return out;
+}
+
+/**
+ * The ignored lines in words, e.g. `3 lines ignored: 2 without a key (lines 1, 4), 1 with a
+ * malformed key (line 7)`; empty when none.
+ * @param ignored From {@linkcode findKeys}.
+ */
+export function ignoredSummary(ignored: FoundKeys["ignored"]): string {
+  if (ignored.length === 0) return "";
+  const part = (reason: IgnoredReason, words: string) => {
+    const lines = ignored.filter((l) => l.reason === reason).map((l) => l.line);
+    if (lines.length === 0) return null;
+    const shown = lines.slice(0, 5).join(", ") + (lines.length > 5 ? ", ..." : "");
+    return `${lines.length} ${words} (line${lines.length === 1 ? "" : "s"} ${shown})`;
+  };
+  const parts = [part("no_key", "without a key"), part("malformed", "with a malformed key")]
+    .filter(Boolean);
+  return `${ignored.length} line${ignored.length === 1 ? "" : "s"} ignored: ${parts.join(", ")}`;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { useSignal } from "@preact/signals";
 import { api, messageOf } from "./api.ts";
-import { findKeys, type FoundKeys } from "./key_import.ts";
+import { findKeys, type FoundKeys, ignoredSummary } from "./key_import.ts";
 
 /** Props of {@linkcode KeyImportPanel}. */
 export interface KeyImportPanelProps {
@@ -22,8 +22,10 @@ export interface KeyImportPanelProps {
  * @param props Existing ids and callbacks.
  */
 export function KeyImportPanel(props: KeyImportPanelProps) {
-  const found = useSignal<FoundKeys>({ keys: [], repeats: 0 });
+  const found = useSignal<FoundKeys>({ keys: [], repeats: 0, ignored: [] });
   const project = useSignal("");
+  const validateFirst = useSignal(true);
+  const progress = useSignal<{ done: number; total: number } | null>(null);
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
 
@@ -54,20 +56,44 @@ export function KeyImportPanel(props: KeyImportPanelProps) {
         body: {
           keys: fresh.map((k) => k.value),
           ...(project.value.trim() ? { project: project.value.trim() } : {}),
+          ...(validateFirst.value ? { enabled: false } : {}),
         },
       });
-      found.value = { keys: [], repeats: 0 };
+      found.value = { keys: [], repeats: 0, ignored: [] };
       const area = document.getElementById("keys-paste") as HTMLTextAreaElement | null;
       if (area) area.value = "";
+      const checked = validateFirst.value ? await validateAll(result.added) : "";
       props.onSaved(
         `Added ${result.added.length} key${result.added.length === 1 ? "" : "s"}` +
-          (result.existing.length ? `, ${result.existing.length} already present` : ""),
+          (result.existing.length ? `, ${result.existing.length} already present` : "") +
+          checked,
       );
     } catch (e) {
       error.value = messageOf(e);
     } finally {
       busy.value = false;
+      progress.value = null;
     }
+  }
+
+  /** Validates new keys one by one; valid ones are enabled by the server. */
+  async function validateAll(ids: string[]): Promise<string> {
+    const tally = { valid: 0, invalid: 0, unknown: 0 };
+    progress.value = { done: 0, total: ids.length };
+    for (const [i, id] of ids.entries()) {
+      try {
+        const r = await api<{ verdict: "valid" | "invalid" | "unknown" }>(`/keys/${id}/validate`, {
+          method: "POST",
+        });
+        tally[r.verdict]++;
+      } catch {
+        tally.unknown++;
+      }
+      progress.value = { done: i + 1, total: ids.length };
+    }
+    return `: ${tally.valid} valid and enabled` +
+      (tally.invalid ? `, ${tally.invalid} invalid (left disabled)` : "") +
+      (tally.unknown ? `, ${tally.unknown} not checked (left disabled)` : "");
   }
 
   return (
@@ -109,7 +135,22 @@ export function KeyImportPanel(props: KeyImportPanelProps) {
             />
           </div>
         </div>
+        <label class="check">
+          <input
+            type="checkbox"
+            id="keys-validate-first"
+            checked={validateFirst.value}
+            onChange={(e) => validateFirst.value = e.currentTarget.checked}
+          />{" "}
+          Validate before enabling (keys are added disabled and enabled once Google accepts them)
+        </label>
         {error.value && <p class="notice bad" role="alert">{error.value}</p>}
+        {progress.value && (
+          <p class="small" role="status" data-import-progress>
+            Validating {progress.value.done} of {progress.value.total}...
+            <progress class="progress" value={progress.value.done} max={progress.value.total} />
+          </p>
+        )}
         {found.value.keys.length > 0 && (
           <div class="table-wrap" style={{ marginBottom: "1rem" }}>
             <table class="data" aria-label="Keys to import">
@@ -146,6 +187,9 @@ export function KeyImportPanel(props: KeyImportPanelProps) {
                 ? `, ${found.value.repeats} repeat${found.value.repeats === 1 ? "" : "s"} dropped`
                 : "")}
         </p>
+        {found.value.ignored.length > 0 && (
+          <p class="notice warn small" data-import-ignored>{ignoredSummary(found.value.ignored)}</p>
+        )}
         <div class="actions">
           <button type="submit" class="btn primary" disabled={busy.value || fresh.length === 0}>
             {fresh.length > 0

@@ -3,9 +3,9 @@
  * @module
  */
 import type { LogRecord } from "../../core/logs/log_record.ts";
-import type { Stats } from "../../core/logs/aggregates.ts";
+import type { Series, Stats } from "../../core/logs/aggregates.ts";
 
-export type { LogRecord };
+export type { LogRecord, Series };
 
 /** A cooldown of a key (or its project) for a model. */
 export interface CooldownView {
@@ -72,4 +72,14 @@ export type Range = "1h" | "24h" | "7d" | "30d";
 export interface LogPageView {
   logs: LogRecord[];
   cursor: string | null;
+}
+
+/** A key's last 24 hours, from the aggregates (`/stats?range=24h&group=keyId`). */
+export interface KeyHealthView {
+  /** Requests the key answered last. */
+  requests: number;
+  /** Share answered without a key or upstream error (client mistakes are not the key's). */
+  successRate: number | null;
+  /** Median latency, ms (upper bucket bound). */
+  p50: number | null;
 }

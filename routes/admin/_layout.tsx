@@ -1,9 +1,11 @@
 /**
  * The console's frame: top bar with navigation and logout for signed-in admins, a narrow centred
- * column for the login and setup pages.
+ * column for the login and setup pages. When every instance of the host keeps a store of its own,
+ * a banner says that changes are refused and which store to configure.
  * @module
  */
 import type { ConsoleState } from "../../core/admin/console.ts";
+import { unsharedStoreMessage } from "../../core/admin/unshared_store.ts";
 import { Head } from "../../core/web/islands.ts";
 import type { LayoutProps } from "../../core/web/types.ts";
 
@@ -28,6 +30,7 @@ const ICON = "data:image/svg+xml," +
 export default function AdminLayout(props: LayoutProps<unknown, ConsoleState>) {
   const { Component, state, url } = props;
   const session = state.session;
+  const unshared = state.deps.admin.unsharedStore;
   if (!session) {
     return (
       <>
@@ -40,8 +43,9 @@ export default function AdminLayout(props: LayoutProps<unknown, ConsoleState>) {
       </>
     );
   }
+  // The dashboard owns only its own path: unknown pages under /admin highlight nothing.
   const current = NAV.filter(([href]) =>
-    url.pathname === href || url.pathname.startsWith(`${href}/`)
+    url.pathname === href || (href !== "/admin" && url.pathname.startsWith(`${href}/`))
   )
     .sort((a, b) => b[0].length - a[0].length)[0]?.[0];
   return (
@@ -70,6 +74,11 @@ export default function AdminLayout(props: LayoutProps<unknown, ConsoleState>) {
         </form>
       </header>
       <main id="main">
+        {unshared && (
+          <p class="notice warn" role="alert" data-banner="store-not-shared">
+            {unsharedStoreMessage(unshared)}
+          </p>
+        )}
         <Component />
       </main>
     </>

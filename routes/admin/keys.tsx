@@ -5,14 +5,25 @@
 import type { ConsoleState } from "../../core/admin/console.ts";
 import type { Handlers, PageProps } from "../../core/web/types.ts";
 import KeysManager, { type KeysManagerProps } from "../../islands/keys_manager.tsx";
-import type { KeyView } from "../../islands/_shared/types.ts";
+import type { KeyView, StatsView } from "../../islands/_shared/types.ts";
+import { keyHealthOf } from "../../islands/_shared/key_health.ts";
 import { PageTitle } from "./_components/page_title.tsx";
 
-/** `GET`: reads the keys (masked, with state and usage) through the admin API. */
+/** `GET`: reads the keys (masked, with state and usage) and their last 24 hours. */
 export const handler: Handlers<ConsoleState> = {
   async GET(ctx) {
-    const { keys } = await ctx.state.deps.api<{ keys: KeyView[] }>("/keys");
-    return ctx.render({ keys, serverNow: ctx.state.deps.admin.now() } satisfies KeysManagerProps);
+    const { api, admin } = ctx.state.deps;
+    const [{ keys }, stats] = await Promise.all([
+      api<{ keys: KeyView[] }>("/keys"),
+      api<StatsView>("/stats?range=24h&group=keyId"),
+    ]);
+    return ctx.render(
+      {
+        keys,
+        health: keyHealthOf(stats.series),
+        serverNow: admin.now(),
+      } satisfies KeysManagerProps,
+    );
   },
 };
 

@@ -14,7 +14,13 @@ export const handler: Handlers<ConsoleState> = {
     if (session) deps.sessions?.revoke(session);
     return new Response(null, {
       status: 303,
-      headers: { location: "/admin/login", "set-cookie": sessionCookie("", ctx.req, 0) },
+      headers: {
+        location: "/admin/login",
+        "set-cookie": sessionCookie("", ctx.req, {
+          maxAgeSeconds: 0,
+          secure: deps.admin.config.cookieSecure,
+        }),
+      },
     });
   },
 };

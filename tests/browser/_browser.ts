@@ -23,8 +23,11 @@ export const SCREENSHOTS = new URL("test-results/screenshots/", ROOT);
 /** Screenshots the README shows, refreshed by runs with `UPDATE_SCREENSHOTS=1`. */
 export const DOC_SCREENSHOTS = new URL("docs/screenshots/", ROOT);
 
-/** Launches headless Chromium with the flags this environment needs. */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Launches headless Chromium with the flags this environment needs.
+ * @param extraArgs More command-line flags, e.g. `--host-resolver-rules=MAP lan.test 127.0.0.1`.
+ */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -36,6 +39,7 @@ export function launchChromium(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...extraArgs,
     ],
   });
 }
@@ -58,6 +62,8 @@ export async function ensureBuilt(): Promise<void> {
  */
 export async function screenshot(page: Page, name: string, forDocs = false): Promise<void> {
   await Deno.mkdir(SCREENSHOTS, { recursive: true });
+  // From the top: the sticky top bar would otherwise sit in the middle of a full-page shot.
+  await page.evaluate(() => scrollTo(0, 0));
   const bytes = await page.screenshot({ fullPage: true, animations: "disabled" });
   await Deno.writeFile(new URL(`${name}.png`, SCREENSHOTS), bytes);
   if (forDocs && Deno.env.get("UPDATE_SCREENSHOTS") === "1") {

@@ -16,6 +16,7 @@ const stack = await startSupabaseStack();
 const TABLES = [
   "gp_affinity",
   "gp_aggregates",
+  "gp_auth_throttle",
   "gp_cooldowns",
   "gp_counters",
   "gp_key_states",
@@ -79,6 +80,14 @@ Deno.test("anon and authenticated can read no proxy table and call no proxy func
           [role],
         );
         assertEquals(callable.rows, [], `${role} may execute none`);
+        const sequences = await db.query(
+          `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = 'public' and c.relname like 'gp\\_%'
+              and case when c.relkind = 'S'
+                then has_sequence_privilege($1, c.oid, 'usage, select, update') else false end`,
+          [role],
+        );
+        assertEquals(sequences.rows, [], `${role} may use no sequence`);
       }
       // The service role reaches everything (so the refusals above are the grants at work).
       await db.query("begin; set local role service_role");

@@ -11,6 +11,7 @@ import { startSupabaseStack } from "../support/supabase_stack.ts";
 import { startServer } from "../../adapters/deno/server.ts";
 import { parseConfig } from "../../core/config.ts";
 import { startFunctionProcess } from "./function_process.ts";
+import { sleepUntil } from "../_freshness_helpers.ts";
 
 const stack = await startSupabaseStack();
 const SECRET = "test-secret-key-0123456789";
@@ -75,6 +76,8 @@ Deno.test("a token created in the Deno console with STORE=supabase is enforced b
     });
     assertEquals(created.status, 201);
     const { secret, token } = await created.json();
+    // The documented bound: a change reaches every instance sharing the store within a second.
+    await sleepUntil(Date.now() + 1000);
 
     const generate = () =>
       fetch(`${fn.origin}/functions/v1/proxy/v1beta/models/gemini-2.5-flash:generateContent`, {

@@ -8,6 +8,7 @@ import { HttpError } from "../../../core/errors.ts";
 import type { Handlers, PageProps } from "../../../core/web/types.ts";
 import { formatCount, formatMs, formatTime, statusClass } from "../../../islands/_shared/format.ts";
 import type { LogRecord } from "../../../islands/_shared/types.ts";
+import type { ComponentChildren } from "preact";
 import { PageTitle } from "../_components/page_title.tsx";
 
 /** `GET`: reads one log record through the admin API (404 page when there is none). */
@@ -15,8 +16,11 @@ export const handler: Handlers<ConsoleState> = {
   async GET(ctx) {
     const id = ctx.params.id ?? "";
     if (!/^[0-9a-z]{1,64}$/.test(id)) return ctx.render(null, { status: 404 });
+    const reveal = ctx.url.searchParams.get("reveal") === "1";
     try {
-      return ctx.render(await ctx.state.deps.api<LogRecord>(`/logs/${id}`));
+      return ctx.render(
+        await ctx.state.deps.api<LogRecord>(`/logs/${id}${reveal ? "?reveal=client" : ""}`),
+      );
     } catch (error) {
       if (error instanceof HttpError && error.code === 404) {
         return ctx.render(null, { status: 404 });
@@ -50,9 +54,10 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
       </>
     );
   }
-  const longest = Math.max(1, ...log.attempts.map((a) => a.durationMs), log.durationMs);
-  const facts: [string, string][] = [
-    ["Time (UTC)", formatTime(log.time)],
+  const bars = waterfall(log);
+  const revealed = props.url.searchParams.get("reveal") === "1";
+  const facts: [string, ComponentChildren][] = [
+    ["Time", formatTime(log.time)],
     ["Path", `${log.httpMethod} ${log.path}`],
     ["Model", log.model ?? "–"],
     ["API method", `${log.method} (${log.flavour})${log.stream ? ", stream" : ""}`],
@@ -64,8 +69,20 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
     ["Finish reason", log.finishReason ?? "–"],
     ["Region", log.region ?? "–"],
     ["User agent", log.userAgent ?? "–"],
+    [
+      "Client address",
+      <span key="client">
+        <span class="mono" data-client>{log.client ?? "unknown"}</span> {log.client &&
+          (revealed
+            ? <a href={`/admin/logs/${log.id}`}>mask</a>
+            : <a href={`/admin/logs/${log.id}?reveal=1`} data-reveal>reveal</a>)}
+      </span>,
+    ],
   ];
   if (log.truncated) facts.push(["Truncated", "the stream ended early"]);
+  if (log.usageUnknown) {
+    facts.push(["Tokens", "unknown: the stream ended without usage, so it was not charged"]);
+  }
   return (
     <>
       <PageTitle title={`Request ${log.id}`} />
@@ -101,8 +118,11 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
                 </span>
                 {a.errorClass && <span class="muted">{a.errorClass}</span>} ·{" "}
                 {formatMs(a.durationMs)}
-                <div class="track">
-                  <span style={{ width: `${Math.max(2, (a.durationMs / longest) * 100)}%` }} />
+                <div class="track" title={`started at ${formatMs(bars[i]!.startMs)}`}>
+                  <span
+                    data-start={String(bars[i]!.startMs)}
+                    style={{ marginLeft: `${bars[i]!.left}%`, width: `${bars[i]!.width}%` }}
+                  />
                 </div>
               </li>
             ))}
@@ -149,4 +169,27 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
       )}
     </>
   );
+}
+
+/**
+ * Where each attempt's bar sits on the request's time line (percent of the whole request), so
+ * that failovers read as a waterfall. Records written before attempts kept their start are laid
+ * end to end.
+ */
+function waterfall(log: LogRecord): { startMs: number; left: number; width: number }[] {
+  let next = 0;
+  const starts = log.attempts.map((a) => {
+    const start = a.startMs ?? next;
+    next = start + a.durationMs;
+    return start;
+  });
+  const total = Math.max(1, log.durationMs, next);
+  return log.attempts.map((a, i) => {
+    const left = Math.min(98, (starts[i]! / total) * 100);
+    return {
+      startMs: starts[i]!,
+      left,
+      width: Math.max(2, Math.min(100 - left, (a.durationMs / total) * 100)),
+    };
+  });
 }

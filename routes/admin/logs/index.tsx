@@ -7,8 +7,18 @@ import type { Handlers, PageProps } from "../../../core/web/types.ts";
 import LogsView, { type LogFilters, type LogsViewProps } from "../../../islands/logs_view.tsx";
 import type { LogPageView } from "../../../islands/_shared/types.ts";
 import { PageTitle } from "../_components/page_title.tsx";
+import type { LogFacets } from "../../../core/admin/log_facets.ts";
 
-const FILTERS = ["status", "model", "errorClass", "tokenId", "keyId", "stream", "q"] as const;
+const FILTERS = [
+  "status",
+  "model",
+  "errorClass",
+  "tokenId",
+  "keyId",
+  "stream",
+  "search",
+  "q",
+] as const;
 
 /** `GET`: reads the first page of logs with the URL's filters. */
 export const handler: Handlers<ConsoleState> = {
@@ -22,10 +32,13 @@ export const handler: Handlers<ConsoleState> = {
         query.set(name, value);
       }
     }
-    const page = await ctx.state.deps.api<LogPageView>(`/logs?${query}`);
+    const [page, facets] = await Promise.all([
+      ctx.state.deps.api<LogPageView>(`/logs?${query}`),
+      ctx.state.deps.api<LogFacets>("/logs/facets"),
+    ]);
     // Bodies stay on the detail page: the list would carry up to 16 KB per row.
     const logs = page.logs.map(({ requestBody: _q, responseBody: _r, ...rest }) => rest);
-    return ctx.render({ filters, page: { ...page, logs } } satisfies LogsViewProps);
+    return ctx.render({ filters, page: { ...page, logs }, facets } satisfies LogsViewProps);
   },
 };
 

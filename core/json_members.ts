@@ -1,0 +1,132 @@
+/**
+ * Finding and editing the members of a JSON object in its text, so that one member can be added,
+ * changed or removed while every other byte stays as the sender wrote it (numbers beyond 2^53,
+ * key order, spacing and unknown fields included).
+ * @module
+ */
+
+/** One member of a JSON object, as offsets into the object's text. */
+export interface JsonMember {
+  /** The decoded key. */
+  key: string;
+  /** Offset of the key's opening quote. */
+  start: number;
+  /** Offset of the value's first character. */
+  valueStart: number;
+  /** Offset just past the value's last character. */
+  valueEnd: number;
+}
+
+/**
+ * The members of the JSON object in `text` (top level only), in order, duplicates included.
+ * @param text Valid JSON text (already accepted by `JSON.parse`) whose value is an object.
+ * @param from Offset to start at (the object's `{` or whitespace before it). Default 0.
+ * @returns The members, or null when the value at `from` is not an object.
+ */
+export function jsonMembers(text: string, from = 0): JsonMember[] | null {
+  let i = skipSpace(text, from);
+  if (text[i] !== "{") return null;
+  const members: JsonMember[] = [];
+  i = skipSpace(text, i + 1);
+  while (i < text.length && text[i] !== "}") {
+    const start = i;
+    const keyEnd = stringEnd(text, i);
+    const raw = text.slice(start + 1, keyEnd - 1);
+    const key = raw.includes("\\") ? JSON.parse(`"${raw}"`) as string : raw;
+    const valueStart = skipSpace(text, skipSpace(text, keyEnd) + 1);
+    const valueEnd = valueEndAt(text, valueStart);
+    members.push({ key, start, valueStart, valueEnd });
+    i = skipSpace(text, valueEnd);
+    if (text[i] === ",") i = skipSpace(text, i + 1);
+  }
+  return members;
+}
+
+/**
+ * The text with every member named `key` removed from the top-level object, commas mended.
+ * @param text Valid JSON text of an object.
+ * @param key The member to remove.
+ * @param members The members of `text`, when already listed.
+ * @returns The new text (the same text when there was no such member).
+ */
+export function withoutMember(text: string, key: string, members = jsonMembers(text)): string {
+  for (;;) {
+    const list = members ?? [];
+    const index = list.findIndex((m) => m.key === key);
+    if (index < 0) return text;
+    const member = list[index]!;
+    const next = list[index + 1];
+    const previous = list[index - 1];
+    if (next) text = text.slice(0, member.start) + text.slice(next.start);
+    else if (previous) text = text.slice(0, previous.valueEnd) + text.slice(member.valueEnd);
+    else text = text.slice(0, member.start) + text.slice(member.valueEnd);
+    // Duplicates are rare: the text is listed again only when there is another one.
+    if (list.findIndex((m, i) => i > index && m.key === key) < 0) return text;
+    members = jsonMembers(text);
+  }
+}
+
+/**
+ * The text with a member added as the object's first member.
+ * @param text Valid JSON text of an object.
+ * @param key The new member's key.
+ * @param valueJson The new member's value, as JSON text.
+ * @param from Offset of the object in `text` (default 0).
+ */
+export function withFirstMember(text: string, key: string, valueJson: string, from = 0): string {
+  const open = text.indexOf("{", from);
+  const empty = text[skipSpace(text, open + 1)] === "}";
+  const member = `${JSON.stringify(key)}:${valueJson}${empty ? "" : ","}`;
+  return text.slice(0, open + 1) + member + text.slice(open + 1);
+}
+
+/**
+ * The text with one member's value replaced.
+ * @param text The JSON text.
+ * @param member A member found by {@linkcode jsonMembers} in this text.
+ * @param valueJson The new value, as JSON text.
+ */
+export function withValue(text: string, member: JsonMember, valueJson: string): string {
+  return text.slice(0, member.valueStart) + valueJson + text.slice(member.valueEnd);
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) break;
+    i++;
+  }
+  return i;
+}
+
+/** Offset just past the string whose opening quote is at `i`. */
+function stringEnd(text: string, i: number): number {
+  for (i++; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 92) i++;
+    else if (c === 34) return i + 1;
+  }
+  return text.length;
+}
+
+/** Offset just past the value starting at `i`. */
+function valueEndAt(text: string, i: number): number {
+  const first = text[i];
+  if (first === '"') return stringEnd(text, i);
+  if (first !== "{" && first !== "[") {
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      // , } ] and whitespace end a number or literal.
+      if (c === 44 || c === 125 || c === 93 || c === 32 || c === 9 || c === 10 || c === 13) break;
+    }
+    return i;
+  }
+  let depth = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) i = stringEnd(text, i) - 1;
+    else if (c === 123 || c === 91) depth++;
+    else if ((c === 125 || c === 93) && --depth === 0) return i + 1;
+  }
+  return text.length;
+}
