@@ -2,9 +2,9 @@
  * `deno task bench`: Gemini Proxy side by side with the upstream itself, a bare Deno passthrough
  * proxy (the floor) and Portkey's gateway (a peer), on 127.0.0.1, under wrk; then its key-pick
  * cost, the effect of 100,000 stored logs, stats query times, served vs logged, 1,000 streams held
- * open, what 20,000 invented model names cost, and a soak. Writes BENCH.md; an `--only` run of
- * marked sections alone (`--only=invented_models`) with no earlier raw figures replaces just
- * those sections.
+ * open, what 20,000 invented model names cost, a soak, and what token limits add to the hot
+ * path. Writes BENCH.md; an `--only` run of marked sections alone (`--only=invented_models`) with
+ * no earlier raw figures replaces just those sections.
  *
  * Flags: `--duration=4` seconds per wrk cell, `--quick` (smoke run: short cells, 0 ms delay only,
  * small counts, written to .bench/BENCH.quick.md), `--soak=60` (soak length in seconds; 0 skips
@@ -37,6 +37,7 @@ import type { BenchResults } from "./_results.ts";
 import { ensurePortkey, nodeVersion, PORTKEY_VERSION } from "./_servers.ts";
 import { ensureWrk } from "./_wrk.ts";
 import { benchPickKey } from "./pick_key.ts";
+import { benchTokenLimits, renderLimitsSection, writeLimitsSection } from "./token_charge.ts";
 
 /** The run's temporary KV folder, removed on Ctrl-C too (seeded stores take ~200 MB each). */
 let activeKvDir: string | null = null;
@@ -121,6 +122,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       else if (phase === "invented_models") await runInventedModelsPhase(options, results, kvDir);
       else if (phase === "soak" && options.soakS > 0) {
         results.soaks.push(await runSoakPhase(options, results.command, kvDir));
+      } else if (phase === "limits") {
+        console.log("\n== token limits on the hot path (Supabase 50 ms away, KV) ==");
+        const measured = await benchTokenLimits({ requests: options.limitsRequests });
+        const section = renderLimitsSection(measured, results.command);
+        console.log(section);
+        // A marked section of the report, kept when the rest is rendered (see keptSections).
+        await writeLimitsSection(options.out, section);
       }
       results.phaseS[phase] = (performance.now() - phaseStart) / 1000;
       console.log(`(${phase}: ${Math.round(results.phaseS[phase])} s)`);
@@ -186,7 +194,7 @@ if (import.meta.main) {
     await Deno.writeTextFile(
       options.out,
       spliceOnly && previous
-        ? spliceSection(previous, inventedSection(results))
+        ? (results.inventedModels ? spliceSection(previous, inventedSection(results)) : previous)
         : renderReport(results) + keptSections(previous),
     );
     // The repository's `deno fmt --check` covers markdown: leave the report formatted.
@@ -207,14 +215,14 @@ if (import.meta.main) {
 }
 
 /**
- * Sections other tools write into the report between markers (bench/worker_size.ts), carried
- * over unchanged from the report being replaced.
+ * Sections other tools write into the report between markers (bench/worker_size.ts,
+ * bench/token_charge.ts), carried over unchanged from the report being replaced.
  * @param previous The report before this run.
  * @returns The sections, each preceded by a blank line, or "".
  */
 function keptSections(previous: string): string {
   let out = "";
-  for (const name of ["worker-size"]) {
+  for (const name of ["worker-size", "token-limits"]) {
     const start = previous.indexOf(`<!-- ${name}:start -->`);
     const endMarker = `<!-- ${name}:end -->`;
     const end = previous.indexOf(endMarker);

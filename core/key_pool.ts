@@ -8,20 +8,12 @@ import { aliasTable } from "./alias_table.ts";
 import { configuredModels, createModelBook, type ModelBook } from "./model_book.ts";
 import type { ActiveKey, Registry } from "./registry.ts";
 import { pacificDay } from "./pacific_time.ts";
+import { type KeyCapsView, type KeyLimit, keyLimitFor, type KeyLimits } from "./limits/key_caps.ts";
 
 /** Selection strategy names. */
 export type Strategy = "round_robin" | "least_used" | "weighted";
 
-/** A per-model cap on a key (or its project, when labelled). */
-export interface KeyLimit {
-  /** Requests per minute. */
-  rpm?: number;
-  /** Requests per Pacific day. */
-  rpd?: number;
-}
-
-/** Limits by model id; `*` applies to every model without its own entry. */
-export type KeyLimits = Record<string, KeyLimit>;
+export type { KeyLimit, KeyLimits } from "./limits/key_caps.ts";
 
 /** A cooldown: a key or project may not serve a model until a moment. */
 export interface Cooldown {
@@ -48,6 +40,8 @@ export interface KeyPoolOptions {
   strategy: () => Strategy;
   /** Default proactive limits by model, applied to keys without their own. */
   limits?: () => KeyLimits;
+  /** Where capped keys are known (shared across processes); without it no key is capped. */
+  caps?: KeyCapsView;
   /** Random source in [0, 1) (default `Math.random`). */
   random?: () => number;
   /**
@@ -233,9 +227,18 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     model: string | null,
     defaults = options.limits?.(),
   ): KeyLimit | undefined {
-    const own = key.record.limits;
-    const m = model ?? "*";
-    return own?.[m] ?? own?.["*"] ?? defaults?.[m] ?? defaults?.["*"];
+    return keyLimitFor(key.record, model, defaults);
+  }
+  /** Epoch ms until which a cap keeps the key from the model (0: not capped). */
+  function cappedUntil(
+    key: ActiveKey,
+    model: string | null,
+    now = options.now(),
+    defaults = options.limits?.(),
+  ): number {
+    const limit = limitFor(key, model, defaults);
+    if (!limit || !options.caps) return 0;
+    return options.caps.cappedUntil(key, model, limit, now || options.now());
   }
   function capped(
     key: ActiveKey,
@@ -243,11 +246,7 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     now = options.now(),
     defaults = options.limits?.(),
   ): boolean {
-    const limit = limitFor(key, model, defaults);
-    if (!limit) return false;
-    const c = counter(key.id, model, now || options.now());
-    return (limit.rpm !== undefined && c.minute >= limit.rpm) ||
-      (limit.rpd !== undefined && c.dayCount >= limit.rpd);
+    return cappedUntil(key, model, now, defaults) > 0;
   }
   /**
    * Whether a key from a ready list (already free of cooldowns) may serve the model now;
@@ -270,18 +269,7 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     let earliest: number | null = null;
     for (const key of keys) {
       if (exclude?.has(key.id)) continue;
-      const until = coolingUntil(key, model);
-      const limit = limitFor(key, model);
-      let free = until;
-      if (limit && capped(key, model)) {
-        const c = counter(key.id, model);
-        free = Math.max(
-          free,
-          limit.rpm !== undefined && c.minute >= limit.rpm
-            ? (c.minuteBucket + 1) * 60_000
-            : Number.POSITIVE_INFINITY,
-        );
-      }
+      const free = Math.max(coolingUntil(key, model), cappedUntil(key, model));
       if (Number.isFinite(free) && (earliest === null || free < earliest)) earliest = free;
     }
     return earliest;

@@ -1,6 +1,7 @@
 import { pacificDay } from "../../core/pacific_time.ts";
 import { withEnabled } from "../../core/store/memory_store.ts";
 import { createKvTokenCounters } from "./kv_token_counters.ts";
+import { createKvLeases } from "./kv_leases.ts";
 import { createKvAuthThrottle } from "./kv_auth_throttle.ts";
 import type { KvDatabase } from "./kv_database.ts";
 import { idAt, matchesLog } from "../../core/logs/log_filter.ts";
@@ -57,6 +58,7 @@ export interface KvStoreOptions {
 export function createKvStore(kv: KvDatabase, options: KvStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
   const tokenCounters = createKvTokenCounters(kv, now);
+  const leases = createKvLeases(kv, now);
   const authThrottle = createKvAuthThrottle(kv, now);
   let aggregatesPrunedAt = 0;
   /** Drops aggregate buckets past their retention, at most once a minute. */
@@ -316,7 +318,7 @@ export function createKvStore(kv: KvDatabase, options: KvStoreOptions = {}): Sto
         selectors.push({ start: ["agg", granularity, from], end: ["agg", granularity, to] });
       }
       const lists = selectors.map((selector) =>
-        Array.fromAsync(kv.list<Deno.KvU64>(selector, { batchSize: 1000 }))
+        collect(kv.list<Deno.KvU64>(selector, { batchSize: 1000 }))
       );
       for (const entry of (await Promise.all(lists)).flat()) {
         const [, , bucket, keyId, model, tokenId, field] = entry.key as [
@@ -342,10 +344,10 @@ export function createKvStore(kv: KvDatabase, options: KvStoreOptions = {}): Sto
       const entry = await kv.get<Deno.KvU64>(["counter", name]);
       return entry.value ? Number(entry.value.value) : 0;
     },
-    // Token quotas
-    chargeTokenRequest: tokenCounters.chargeTokenRequest,
+    // Token usage and limit leases
     addTokenUsage: tokenCounters.addTokenUsage,
     readTokenUsage: tokenCounters.readTokenUsage,
+    takeLeases: leases.takeLeases,
     async getSettings() {
       return (await kv.get<Record<string, unknown>>(["settings"])).value ?? {};
     },
@@ -381,4 +383,11 @@ function usageWindows(at: number): [string, string] {
 async function commitOrThrow(op: Deno.AtomicOperation): Promise<void> {
   const result = await op.commit();
   if (!result.ok) throw new Error("Deno KV refused a log batch");
+}
+
+/** Reads an async iterator into an array (`Array.fromAsync` is missing from Node.js 20). */
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
 }

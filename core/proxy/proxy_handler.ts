@@ -9,7 +9,7 @@ import { classifyUpstream, isKeyVerdict, type Verdict } from "../classify.ts";
 import type { Config } from "../config.ts";
 import { timeBudget } from "../deadlines.ts";
 import { HttpError } from "../errors.ts";
-import type { KeyPool } from "../key_pool.ts";
+import type { KeyPool, Pick } from "../key_pool.ts";
 import type { Logger } from "../logger.ts";
 import type { ModelBook } from "../model_book.ts";
 import type { PoolSync } from "../pool_sync.ts";
@@ -32,6 +32,7 @@ import { noUsableKey } from "./no_usable_key.ts";
 import type { TokenRecord } from "../store/store.ts";
 import type { TokenQuota } from "../tokens/token_quota.ts";
 import type { CompiledPrices } from "../cost/prices.ts";
+import type { KeyCaps } from "../limits/key_caps.ts";
 import { createTokenAccounting } from "./token_accounting.ts";
 
 /** Relays a Live API WebSocket: given the client's upgrade request and the upstream URL. */
@@ -53,6 +54,8 @@ export interface ProxyDeps {
   affinity: Affinity;
   /** Proxy tokens' allow-lists and limits. */
   tokens: TokenQuota;
+  /** Keys' proactive caps. */
+  caps: KeyCaps;
   /** The current model prices (costs of records, budget reservations). */
   prices: () => CompiledPrices;
   /** The fetch used for upstream calls. */
@@ -179,7 +182,7 @@ export function createProxyHandler(
 
     if (route.kind === "live") {
       if (token) await accounting.admit(token, ex, route, { bytes: 0 });
-      const response = relayLive(request, route, ex);
+      const response = await relayLive(request, route, ex);
       ex.status = 101;
       finish(ex, {});
       return response;
@@ -224,6 +227,7 @@ export function createProxyHandler(
       if (headersLeft && headersLeft() <= 0) break;
       const key = pinned?.key ?? await nextKey(model, tried, last);
       if (!key) break;
+      if (pinned) deps.caps.force(key, model);
       tried.add(key.id);
       poolSync.countUse(key, model);
       const started = deps.now();
@@ -333,17 +337,27 @@ export function createProxyHandler(
     tried: ReadonlySet<string>,
     last: Attempt | null,
   ): Promise<ActiveKey | null> {
-    let pick = pool.pick(model, tried);
+    let pick = await pickWithin(model, tried);
     if (pick.key) return pick.key;
     if (last !== null) return null;
     if (registry.enabledKeys.length === 0) throw noKey(model);
     const wait = pick.earliest === null ? Infinity : pick.earliest - deps.now();
     if (wait > 0 && wait <= config.waitWhenExhaustedMs) {
       await deps.sleep(wait);
-      pick = pool.pick(model, tried);
+      pick = await pickWithin(model, tried);
       if (pick.key) return pick.key;
     }
     throw noKey(model);
+  }
+
+  /** Picks a key and counts the request against its caps; a key found capped is passed over. */
+  async function pickWithin(model: string | null, tried: ReadonlySet<string>): Promise<Pick> {
+    let skip = tried;
+    for (;;) {
+      const pick = pool.pick(model, skip);
+      if (!pick.key || await deps.caps.take(pick.key, model)) return pick;
+      skip = new Set([...skip, pick.key.id]);
+    }
   }
 
   /** The pool's answer when no key can serve the model (503 or 429, see `noUsableKey`). */
@@ -465,14 +479,14 @@ export function createProxyHandler(
     return { key, resource };
   }
 
-  function relayLive(request: Request, route: ProxyRoute, ex: LogRecord): Response {
+  async function relayLive(request: Request, route: ProxyRoute, ex: LogRecord): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(400, "The Live API needs a WebSocket upgrade request");
     }
     if (!deps.liveBridge) {
       throw new HttpError(501, "This deployment cannot relay WebSockets");
     }
-    const key = pool.pick(route.model).key;
+    const key = (await pickWithin(route.model, new Set())).key;
     if (!key) throw noKey(route.model);
     poolSync.countUse(key, route.model);
     ex.keyId = key.id;
