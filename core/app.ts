@@ -26,6 +26,7 @@ import { manifest } from "../routes/_manifest.gen.ts";
 import { createLogWriter, type LogWriter } from "./logs/log_writer.ts";
 import { createMetrics } from "./metrics.ts";
 import { createKeyPool, type KeyPool } from "./key_pool.ts";
+import { configuredModels, createModelBook } from "./model_book.ts";
 import { createTokenQuota } from "./tokens/token_quota.ts";
 import { createLeaseLedger } from "./limits/lease_ledger.ts";
 import { createKeyCaps } from "./limits/key_caps.ts";
@@ -150,6 +151,15 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   });
   secrets.current = () => registry.secrets;
 
+  // Per-model state, metric labels and aggregate rows only for models upstream has confirmed
+  // or the operator named: invented names share one slot.
+  const models = createModelBook({
+    configured: configuredModels(() => ({
+      limits: config.keyLimits,
+      keys: registry.keys,
+      tokens: registry.tokens,
+    })),
+  });
   const logs = createLogWriter({
     store,
     get retentionMs() {
@@ -157,9 +167,10 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     },
     maxQueue: config.logQueueMax,
     logger,
+    modelLabel: models.fold,
     ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
   });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ modelLabel: models.fold });
   // Token limits and key caps: capacity leased from the store in blocks (core/limits/).
   const ledger = createLeaseLedger({ store, now, logger, background: options.waitUntil });
   const caps = createKeyCaps({
@@ -167,11 +178,13 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     defaults: () => config.keyLimits,
     scopeOf: (key) => pool.scopeOf(key),
     logger,
+    foldModel: models.fold,
   });
   const pool = createKeyPool(registry, {
     now,
     strategy: () => config.strategy,
     limits: () => config.keyLimits,
+    models,
     caps,
   });
   const poolSync = createPoolSync({
@@ -191,6 +204,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     config,
     registry,
     pool,
+    models,
     poolSync,
     affinity: createAffinity(store, now),
     tokens: tokenQuota,

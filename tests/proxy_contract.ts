@@ -8,6 +8,7 @@ import { GoogleGenAI, Modality } from "@google/genai";
 import OpenAI from "openai";
 import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { type FakeUpstream, type RecordedRequest, startFakeUpstream } from "./fake_upstream.ts";
+import { runHostileContract } from "./proxy_contract_hostile.ts";
 import { runVerdictContract } from "./verdict_contract.ts";
 
 /** What a target needs to start a proxy in front of the fake upstream. */
@@ -680,4 +681,9 @@ export function runProxyContract(
     }));
 
   runVerdictContract(name, start);
+  runHostileContract(name, start, {
+    keys: TEST_KEYS,
+    token: TEST_TOKEN,
+    skipLive: options.skip?.live,
+  });
 }

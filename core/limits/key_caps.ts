@@ -56,6 +56,11 @@ export interface KeyCapsOptions {
   scopeOf: (key: ActiveKey) => string;
   /** Reports store failures. */
   logger: Logger;
+  /**
+   * The name a model's counters are kept under (the model when upstream confirmed it, else one
+   * shared name), so invented names neither add counters nor dodge a cap; default: the model.
+   */
+  foldModel?: (model: string) => string;
 }
 
 /** Longest model name kept whole in a counter name; longer ones are shortened and hashed. */
@@ -88,7 +93,8 @@ export function createKeyCaps(options: KeyCapsOptions): KeyCaps {
   function demands(key: ActiveKey, model: string | null, limit: KeyLimit): Demand[] {
     // The scope's length keeps every (scope, model) pair apart, whatever characters they hold.
     const scope = options.scopeOf(key);
-    const base = `k${scope.length}:${scope}${counterModel(model)}`;
+    const named = model === null ? null : options.foldModel?.(model) ?? model;
+    const base = `k${scope.length}:${scope}${counterModel(named)}`;
     const out: Demand[] = [];
     if (limit.rpm !== undefined) {
       out.push({ counter: `${base}:rpm`, kind: "minute", cap: limit.rpm, want: 1 });

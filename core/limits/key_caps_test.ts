@@ -6,6 +6,7 @@ import { createMemoryStore } from "../store/memory_store.ts";
 import type { KeyRecord, Store } from "../store/store.ts";
 import { createKeyCaps, type KeyCaps, keyLimitFor, type KeyLimits } from "./key_caps.ts";
 import { createLeaseLedger, type LeaseLedger } from "./lease_ledger.ts";
+import { createModelBook } from "../model_book.ts";
 
 function registryOf(records: Partial<KeyRecord>[]): Registry {
   const keys: ActiveKey[] = records.map((r, i) => ({
@@ -27,7 +28,12 @@ function registryOf(records: Partial<KeyRecord>[]): Registry {
 /** A pool with caps held by a ledger on `store` (one instance). */
 function capped(
   records: Partial<KeyRecord>[],
-  options: { store: Store; clock: { now: number }; defaults?: KeyLimits },
+  options: {
+    store: Store;
+    clock: { now: number };
+    defaults?: KeyLimits;
+    foldModel?: (model: string) => string;
+  },
 ): { pool: KeyPool; caps: KeyCaps; ledger: LeaseLedger } {
   const logger = createLogger({ sink: () => {} });
   const now = () => options.clock.now;
@@ -38,6 +44,7 @@ function capped(
     defaults: () => options.defaults,
     scopeOf: (key) => pool!.scopeOf(key),
     logger,
+    ...(options.foldModel ? { foldModel: options.foldModel } : {}),
   });
   pool = createKeyPool(registryOf(records), {
     now,
@@ -130,4 +137,25 @@ Deno.test("an unreachable store does not stop a capped key: the request is count
   store.takeLeases = takeLeases;
   await ledger.sync();
   assertEquals(await use(pool, caps, "m"), null, "the owed request counted once the store is back");
+});
+
+Deno.test("invented model names share one cap, so they cannot dodge it by changing names", async () => {
+  const clock = { now: Date.parse("2026-01-15T20:00:10Z") };
+  const book = createModelBook();
+  const { pool, caps } = capped([{}, {}], {
+    store: createMemoryStore(),
+    clock,
+    defaults: { "*": { rpm: 1 } },
+    foldModel: book.fold,
+  });
+  const names = ["gemini-x1", "gemini-x2", "gemini-x3", "gemini-x4"];
+  const got = [];
+  for (const name of names) got.push(await use(pool, caps, name));
+  assertEquals(got, ["k0", "k1", null, null]);
+  book.confirm("gemini-2.5-flash");
+  assertEquals(
+    await use(pool, caps, "gemini-2.5-flash"),
+    "k0",
+    "a confirmed model has its own cap",
+  );
 });
