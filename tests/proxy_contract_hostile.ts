@@ -147,4 +147,19 @@ export function runHostileContract(
       await invented.body?.cancel();
       assertEquals(fake.requests.length, 1);
     }));
+
+  Deno.test(`${name}: a token holder cannot mint an ephemeral token tied to a pool key`, () =>
+    withProxy(async (fake, proxy) => {
+      for (const version of ["v1alpha", "v1beta", "v1"]) {
+        const response = await fetch(`${proxy.url}/${version}/auth_tokens`, {
+          method: "POST",
+          headers: { "x-goog-api-key": token, "content-type": "application/json" },
+          body: JSON.stringify({ uses: 1 }),
+        });
+        const body = await response.json();
+        assertEquals([response.status, body.error.status], [403, "PERMISSION_DENIED"], version);
+        assertEquals(body.error.details[0].reason, "CREDENTIAL_MINTING_REFUSED");
+      }
+      assertEquals(fake.requests.length, 0, "nothing reached upstream");
+    }));
 }

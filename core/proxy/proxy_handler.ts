@@ -28,6 +28,7 @@ import { redact } from "../secrets.ts";
 import { type Attempt, callUpstream, readBounded, rebuild } from "./upstream_call.ts";
 import { createRequestLog, noteToken, proxyErrorClass } from "./request_log.ts";
 import { respond } from "./respond.ts";
+import { refuseCredentialMinting } from "./refused_routes.ts";
 import { noUsableKey } from "./no_usable_key.ts";
 import type { TokenRecord } from "../store/store.ts";
 import type { TokenQuota } from "../tokens/token_quota.ts";
@@ -179,6 +180,7 @@ export function createProxyHandler(
     } else {
       ex.relayedFrom = relayed.from;
     }
+    refuseCredentialMinting(route);
 
     if (route.kind === "live") {
       if (token) await accounting.admit(token, ex, route, { bytes: 0 });
