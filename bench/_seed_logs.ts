@@ -7,7 +7,7 @@
  */
 import { createKvStore } from "../adapters/deno/kv_store.ts";
 import { batchDeltas } from "../core/logs/aggregates.ts";
-import { type LogRecord, requestId } from "../core/logs/log_record.ts";
+import { type LogRecord, requestId } from "../core/store/log_record.ts";
 
 /** What a seeded store holds. */
 export interface SeedInfo {

@@ -17,7 +17,7 @@ import { buildConsole } from "../adapters/deno/build.ts";
 import { createKvStore } from "../adapters/deno/kv_store.ts";
 import { startServer } from "../adapters/deno/server.ts";
 import { coalesce, deltasOf } from "../core/logs/aggregates.ts";
-import { type LogRecord, requestId } from "../core/logs/log_record.ts";
+import { type LogRecord, requestId } from "../core/store/log_record.ts";
 import { launchChromium } from "../tests/browser/_browser.ts";
 import { fakeKeys } from "../tests/harness.ts";
 

@@ -3,8 +3,8 @@
  * one run. Run: `deno run -A bench/pick_key.ts` (also part of `deno task bench`).
  * @module
  */
-import { createKeyPool, type Strategy } from "../core/key_pool.ts";
-import type { ActiveKey, Registry } from "../core/registry.ts";
+import { createKeyPool, type Strategy } from "../core/rotation/key_pool.ts";
+import type { ActiveKey, Registry } from "../core/rotation/registry.ts";
 
 /** One measured row. */
 export interface PickRow {

@@ -5,8 +5,8 @@
  * Run: `deno run -A bench/usage_strip.ts`.
  * @module
  */
-import { usageTap } from "../core/usage.ts";
-import { stripUsage } from "../core/usage_strip.ts";
+import { usageTap } from "../core/usage/usage.ts";
+import { stripUsage } from "../core/usage/usage_strip.ts";
 
 const encoder = new TextEncoder();
 const CHUNKS = 20;

@@ -5,38 +5,54 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { Config } from "./config.ts";
+import { type Config, createSettings, liveConfig, VERSION } from "./config/mod.ts";
 import { HttpError } from "./errors.ts";
-import { createLogger, type Logger, type LogLevel } from "./logger.ts";
-import { allowOrigin, isApiUrl, isPreflight, preflight } from "./proxy/cors.ts";
-import { createProxyHandler, type LiveBridge } from "./proxy/proxy_handler.ts";
-import { createRegionalRelay } from "./proxy/regional_relay.ts";
-import { createRegistry, type Registry } from "./registry.ts";
-import { createAffinity } from "./affinity.ts";
-import { createAdminApi } from "./admin/admin_api.ts";
-import { mountConsole } from "./admin/console.ts";
-import type { AdminContext } from "./admin/context.ts";
-import { createSessions } from "./admin/session.ts";
-import { checkBearer } from "./admin/admin_auth.ts";
-import { createAuthThrottle } from "./admin/auth_throttle.ts";
-import type { UnsharedStore } from "./admin/unshared_store.ts";
-import { createSettings, liveConfig } from "./settings.ts";
-import type { SiteAssets } from "./web/types.ts";
+import {
+  createLogger,
+  createLogWriter,
+  type Logger,
+  type LogLevel,
+  type LogWriter,
+} from "./logs/mod.ts";
+import {
+  allowOrigin,
+  createProxyHandler,
+  createRegionalRelay,
+  isApiUrl,
+  isPreflight,
+  type LiveBridge,
+  preflight,
+} from "./proxy/mod.ts";
+import {
+  configuredModels,
+  createAffinity,
+  createKeyPool,
+  createModelBook,
+  createPoolSync,
+  createRegistry,
+  type KeyPool,
+  type PoolSync,
+  type Registry,
+  revalidationCandidates,
+  validateKeys,
+  type ValidationResult,
+} from "./rotation/mod.ts";
+import {
+  type AdminContext,
+  checkBearer,
+  createAdminApi,
+  createAuthThrottle,
+  createSessions,
+  mountConsole,
+  type UnsharedStore,
+} from "./admin/mod.ts";
+import type { SiteAssets } from "./web/mod.ts";
 import { manifest } from "../routes/_manifest.gen.ts";
-import { createLogWriter, type LogWriter } from "./logs/log_writer.ts";
-import { createMetrics } from "./metrics.ts";
-import { createKeyPool, type KeyPool } from "./key_pool.ts";
-import { configuredModels, createModelBook } from "./model_book.ts";
-import { createTokenQuota } from "./tokens/token_quota.ts";
-import { createLeaseLedger } from "./limits/lease_ledger.ts";
-import { createKeyCaps } from "./limits/key_caps.ts";
-import { livePrices } from "./cost/prices.ts";
-import { createPoolSync, type PoolSync } from "./pool_sync.ts";
-import { revalidationCandidates, validateKeys, type ValidationResult } from "./revalidate.ts";
-import { createCipher } from "./secrets.ts";
-import { importSecrets, resealKeys } from "./seed.ts";
-import type { Store } from "./store/store.ts";
-import { VERSION } from "./version.ts";
+import { createMetrics } from "./metrics/mod.ts";
+import { createKeyCaps, createLeaseLedger, createTokenQuota } from "./limits/mod.ts";
+import { livePrices } from "./cost/mod.ts";
+import { createCipher, importSecrets, resealKeys } from "./secrets/mod.ts";
+import type { Store } from "./store/mod.ts";
 
 /** Largest admin request body, bytes: room for 20,000 pasted keys. */
 export const ADMIN_BODY_LIMIT = 2 * 1024 * 1024;

@@ -7,8 +7,8 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import type { FakeUpstream } from "./fake_upstream.ts";
-import { sha256Hex } from "../core/secrets.ts";
-import type { Store, TokenLimits } from "../core/store/store.ts";
+import { sha256Hex } from "../core/secrets/secrets.ts";
+import type { Store, TokenLimits } from "../core/store/mod.ts";
 import { fakeKeys } from "./harness.ts";
 
 /** Models whose key caps `KEY_LIMITS` sets; the token bursts use other models. */

@@ -3,7 +3,7 @@
  * a deployment, and a free loopback port.
  * @module
  */
-import type { LogRecord } from "../core/logs/log_record.ts";
+import type { LogRecord } from "../core/store/log_record.ts";
 
 /** The admin password every failover test deployment uses. */
 export const ADMIN = "admin-password-for-tests";

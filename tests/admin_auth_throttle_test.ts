@@ -18,9 +18,9 @@ import {
 } from "./harness.ts";
 import { startFakeUpstream } from "./fake_upstream.ts";
 import { createApp } from "../core/app.ts";
-import { parseConfig } from "../core/config.ts";
+import { parseConfig } from "../core/config/config.ts";
 import { createMemoryStore } from "../core/store/memory_store.ts";
-import type { Store } from "../core/store/store.ts";
+import type { Store } from "../core/store/mod.ts";
 
 const ADMIN = "throttle-test-admin-password";
 const METRICS = "throttle-test-metrics-token";

@@ -125,7 +125,7 @@ Deno.test("TRUST_PROXY=1 takes the right-most X-Forwarded-For entry, never a for
 });
 
 Deno.test("TRUST_PROXY must be a hop count", async () => {
-  const { parseConfig } = await import("../core/config.ts");
+  const { parseConfig } = await import("../core/config/config.ts");
   assertEquals(parseConfig({ TRUST_PROXY: "2" }).trustProxy, 2);
   assertEquals(parseConfig({}).trustProxy, 0);
   let message = "";

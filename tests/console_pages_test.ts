@@ -5,7 +5,7 @@
  * @module
  */
 import { createApp } from "../core/app.ts";
-import { parseConfig } from "../core/config.ts";
+import { parseConfig } from "../core/config/config.ts";
 import { createMemoryStore } from "../core/store/memory_store.ts";
 import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
 import { ensureBuilt } from "./browser/_browser.ts";

@@ -3,7 +3,7 @@
  * `PATCH /admin/api/settings`: validated and bounded, applied to the next request's cost at once,
  * and returned to Google's published prices on demand. Real sockets, the harness's fake upstream.
  */
-import type { LogRecord } from "../core/logs/log_record.ts";
+import type { LogRecord } from "../core/store/log_record.ts";
 import { MAX_PRICED_MODELS } from "../core/cost/price_schema.ts";
 import { DEFAULT_PRICES, PRICES_TAKEN_ON } from "../core/cost/prices.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";

@@ -13,7 +13,7 @@
 import { ApiError, GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import parsePrometheus from "parse-prometheus-text-format";
-import type { LogRecord } from "../core/logs/log_record.ts";
+import type { LogRecord } from "../core/store/log_record.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { type Harness, startHarness, TOKEN } from "./harness.ts";
 

@@ -3,9 +3,9 @@
  * keys are not blamed for what is not their fault.
  */
 import { createApp } from "../core/app.ts";
-import { parseConfig } from "../core/config.ts";
+import { parseConfig } from "../core/config/config.ts";
 import { createMemoryStore } from "../core/store/memory_store.ts";
-import type { Store } from "../core/store/store.ts";
+import type { Store } from "../core/store/mod.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { startFakeUpstream } from "./fake_upstream.ts";
 import { fakeKeys, generate, startHarness, TOKEN } from "./harness.ts";

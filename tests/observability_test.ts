@@ -3,7 +3,7 @@
  */
 import parsePrometheus from "parse-prometheus-text-format";
 import OpenAI from "openai";
-import type { LogRecord } from "../core/logs/log_record.ts";
+import type { LogRecord } from "../core/store/log_record.ts";
 import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { fakeKeys, type Harness, type HarnessOptions, startHarness, TOKEN } from "./harness.ts";
 

@@ -267,7 +267,7 @@ Deno.test("a resource whose key is disabled gets a clear error naming it", () =>
     const id = h.proxy.gateway.registry.keys.find((k) => k.value === owner)!.id;
     await h.proxy.gateway.registry.reload();
     const store = createKvStore(await Deno.openKv(h.kvPath));
-    await store.setKeyEnabled(id, false, "manual");
+    await store.setKeyEnabled(id, false, { reason: "manual" });
     await store.close();
     await h.proxy.gateway.registry.sync();
     const response = await fetch(`${h.proxy.url}/v1beta/${file.name}`, {

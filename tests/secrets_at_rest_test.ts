@@ -4,7 +4,7 @@
  */
 import { startServer } from "../adapters/deno/server.ts";
 import { resolveSecretKey } from "../adapters/deno/secret_key.ts";
-import { parseConfig } from "../core/config.ts";
+import { parseConfig } from "../core/config/config.ts";
 import {
   assert,
   assertEquals,

@@ -4,9 +4,9 @@
  * @module
  */
 import { assert, assertEquals, assertNotEquals } from "./assert.ts";
-import type { KeyRecord, LeaseRequest, Store, TokenRecord } from "../core/store/store.ts";
-import type { LogRecord } from "../core/logs/log_record.ts";
-import { idAt } from "../core/logs/log_filter.ts";
+import type { KeyRecord, LeaseRequest, Store, TokenRecord } from "../core/store/mod.ts";
+import type { LogRecord } from "../core/store/log_record.ts";
+import { idAt } from "../core/store/log_filter.ts";
 import { runLogSearchContract } from "./store_contract_logs.ts";
 import { runAuthThrottleContract } from "./store_contract_auth_throttle.ts";
 import { runCostContract } from "./store_contract_cost.ts";
@@ -123,7 +123,7 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
     withStore(async ({ store }) => {
       await store.addKey(key("a", 1, { project: "p1", weight: 3 }));
       const v0 = await store.version();
-      const disabled = await store.setKeyEnabled("a", false, "API_KEY_INVALID", 42);
+      const disabled = await store.setKeyEnabled("a", false, { reason: "API_KEY_INVALID", at: 42 });
       assertEquals(disabled?.enabled, false);
       assertNotEquals(await store.version(), v0);
       const [stored] = await store.listKeys();
@@ -139,7 +139,7 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
       );
       const enabled = await store.setKeyEnabled("a", true);
       assertEquals([enabled?.enabled, enabled?.disabledReason], [true, undefined]);
-      assertEquals(await store.setKeyEnabled("missing", false, "x"), null);
+      assertEquals(await store.setKeyEnabled("missing", false, { reason: "x" }), null);
     }));
 
   Deno.test(`${name} store: deleteKey removes a key once`, () =>

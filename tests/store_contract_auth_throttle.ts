@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertNotEquals } from "./assert.ts";
 import { createAuthThrottle } from "../core/admin/auth_throttle.ts";
-import type { AuthThrottleState } from "../core/store/store.ts";
+import type { AuthThrottleState } from "../core/store/mod.ts";
 import type { ContractTarget } from "./store_contract.ts";
 
 function state(failures: number, failedAt: number): AuthThrottleState {

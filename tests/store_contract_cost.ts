@@ -7,7 +7,7 @@
  */
 import { MAX_MODEL_ID, MAX_PRICED_MODELS, priceTableSchema } from "../core/cost/price_schema.ts";
 import type { PriceTable } from "../core/cost/prices.ts";
-import { nextPacificMonthStart } from "../core/pacific_time.ts";
+import { nextPacificMonthStart } from "../core/utils/pacific_time.ts";
 import { assert, assertEquals } from "./assert.ts";
 import type { ContractTarget } from "./store_contract.ts";
 

@@ -4,8 +4,8 @@
  * @module
  */
 import { assertEquals } from "./assert.ts";
-import type { LogFilter, Store } from "../core/store/store.ts";
-import { idAt } from "../core/logs/log_filter.ts";
+import type { LogFilter, Store } from "../core/store/mod.ts";
+import { idAt } from "../core/store/log_filter.ts";
 import { sampleLog } from "./store_contract.ts";
 
 /**

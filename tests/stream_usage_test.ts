@@ -6,7 +6,7 @@
  */
 import OpenAI from "openai";
 import parsePrometheus from "parse-prometheus-text-format";
-import type { LogRecord } from "../core/logs/log_record.ts";
+import type { LogRecord } from "../core/store/log_record.ts";
 import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { startServer } from "../adapters/deno/server.ts";
 import { startFakeUpstream } from "./fake_upstream.ts";

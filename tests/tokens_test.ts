@@ -5,7 +5,7 @@
  * allow-lists, expiry and the management API. Real sockets, the fake upstream, the harness's injected clock.
  */
 import { createKvStore } from "../adapters/deno/kv_store.ts";
-import { sha256Hex } from "../core/secrets.ts";
+import { sha256Hex } from "../core/secrets/secrets.ts";
 import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { fakeKeys, type Harness, startChildProxy, startHarness, TOKEN } from "./harness.ts";
 import { countFakeTokens, startFakeUpstream } from "./fake_upstream.ts";

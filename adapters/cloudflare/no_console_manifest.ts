@@ -5,7 +5,7 @@
  * shares the Worker's store.
  * @module
  */
-import type { Manifest } from "../../core/web/types.ts";
+import type { Manifest } from "../../core/web/mod.ts";
 
 /** No routes, no islands. */
 export const manifest: Manifest = { routes: {}, islands: {} };

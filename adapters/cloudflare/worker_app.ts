@@ -13,11 +13,10 @@
  * @module
  */
 import { createApp, type GatewayApp } from "../../core/app.ts";
-import { type Config, type Env, parseConfig } from "../../core/config.ts";
-import { consoleElsewhere } from "../../core/admin/console_elsewhere.ts";
+import { type Config, type Env, parseConfig } from "../../core/config/mod.ts";
+import { consoleElsewhere } from "../../core/admin/mod.ts";
 import { HttpError } from "../../core/errors.ts";
-import { createMemoryStore } from "../../core/store/memory_store.ts";
-import type { Store } from "../../core/store/store.ts";
+import { createMemoryStore, type Store } from "../../core/store/mod.ts";
 import { createSupabaseStore } from "../supabase/supabase_store.ts";
 import { type Background, createBackground } from "./background.ts";
 import { workersLiveBridge } from "./live_bridge.ts";

@@ -16,8 +16,7 @@ import {
 import { startFakeUpstream } from "../../tests/fake_upstream.ts";
 import { fakeKeys, generate, SECRET, TOKEN } from "../../tests/harness.ts";
 import { ADMIN, adminLogs, RELAY, startRecordingHop } from "../../tests/_relay_helpers.ts";
-import { startWorker } from "./_workerd.ts";
-import { workerBundle } from "./_workerd.ts";
+import { startWorker, workerBundle } from "./_workerd.ts";
 import { gzipSize } from "./build.ts";
 
 runProxyContract("cloudflare worker", async (options) => {

@@ -5,8 +5,7 @@
  * KV's `expireIn`, so scopes never pile up.
  * @module
  */
-import type { AuthThrottleStorage } from "../../core/store/memory_auth_throttle.ts";
-import type { AuthThrottleState } from "../../core/store/store.ts";
+import type { AuthThrottleState, AuthThrottleStorage } from "../../core/store/mod.ts";
 import type { KvDatabase } from "./kv_database.ts";
 
 /** Retries of a call SQLite refused because another process held the file (about 0.4 s). */

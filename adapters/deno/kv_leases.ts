@@ -8,8 +8,12 @@
  * run one after another, so they never collide with each other.
  * @module
  */
-import { applyLease } from "../../core/limits/lease_rules.ts";
-import type { LeaseGrant, LeaseRequest, Store } from "../../core/store/store.ts";
+import {
+  applyLease,
+  type LeaseGrant,
+  type LeaseRequest,
+  type Store,
+} from "../../core/store/mod.ts";
 import { backoff, retryLocked } from "./kv_token_counters.ts";
 import type { KvDatabase } from "./kv_database.ts";
 

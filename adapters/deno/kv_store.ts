@@ -1,20 +1,21 @@
-import { pacificDay } from "../../core/pacific_time.ts";
-import { withEnabled } from "../../core/store/memory_store.ts";
+import { pacificDay } from "../../core/utils/mod.ts";
+import {
+  type AggregateRow,
+  type CooldownRecord,
+  idAt,
+  type KeyRecord,
+  type KeyStateRecord,
+  type KeyUsageTotal,
+  type LogRecord,
+  matchesLog,
+  type Store,
+  type TokenRecord,
+  withEnabled,
+} from "../../core/store/mod.ts";
 import { createKvTokenCounters } from "./kv_token_counters.ts";
 import { createKvLeases } from "./kv_leases.ts";
 import { createKvAuthThrottle } from "./kv_auth_throttle.ts";
 import type { KvDatabase } from "./kv_database.ts";
-import { idAt, matchesLog } from "../../core/logs/log_filter.ts";
-import type { LogRecord } from "../../core/logs/log_record.ts";
-import type {
-  AggregateRow,
-  CooldownRecord,
-  KeyRecord,
-  KeyStateRecord,
-  KeyUsageTotal,
-  Store,
-  TokenRecord,
-} from "../../core/store/store.ts";
 
 const VERSION_KEY: Deno.KvKey = ["meta", "version"];
 const COOLDOWN_VERSION_KEY: Deno.KvKey = ["meta", "cooldowns"];
@@ -145,12 +146,16 @@ export function createKvStore(kv: KvDatabase, options: KvStoreOptions = {}): Sto
     listKeys: () => list<KeyRecord>("keys"),
     addKey: (record) => insert("keys", record),
     updateKey: (record) => replace("keys", record),
-    async setKeyEnabled(id, enabled, reason, at) {
+    async setKeyEnabled(id, enabled, detail = {}) {
       const key = ["keys", id];
       for (;;) {
         const current = await kv.get<KeyRecord>(key);
         if (current.value === null) return null;
-        const next = withEnabled(current.value, enabled, reason, at ?? now());
+        const next = withEnabled(current.value, {
+          enabled,
+          reason: detail.reason,
+          at: detail.at ?? now(),
+        });
         const result = await kv.atomic().check(current).set(key, next).sum(VERSION_KEY, 1n)
           .commit();
         if (result.ok) return next;

@@ -9,8 +9,13 @@
  * (`kv_leases.ts`).
  * @module
  */
-import { retentionBounds, tokenWindows } from "../../core/tokens/token_limits.ts";
-import type { Store, TokenRecord, TokenUsage } from "../../core/store/store.ts";
+import {
+  retentionBounds,
+  type Store,
+  type TokenRecord,
+  type TokenUsage,
+  windowNames,
+} from "../../core/store/mod.ts";
 import type { KvDatabase } from "./kv_database.ts";
 
 /** The token-quota methods of a {@linkcode Store}, plus the `lastUsedAt` merge for listing. */
@@ -72,7 +77,7 @@ export function createKvTokenCounters(kv: KvDatabase, now: () => number): KvToke
         else sums.set(id, { key: k, value: BigInt(Math.round(value)) });
       }
       for (const d of deltas) {
-        const w = tokenWindows(d.at);
+        const w = windowNames(d.at);
         for (const window of [w.minute, w.day, w.month]) {
           sum(key(window, d.tokenId, "r"), d.requests);
           sum(key(window, d.tokenId, "t"), d.tokens);
@@ -97,7 +102,7 @@ export function createKvTokenCounters(kv: KvDatabase, now: () => number): KvToke
       await prune();
     },
     async readTokenUsage(tokenId, at) {
-      const w = tokenWindows(at);
+      const w = windowNames(at);
       const [minute, day, dayTokens, month, monthTokens, up, down] = await kv.getMany<
         Deno.KvU64[]
       >([

@@ -7,7 +7,7 @@
  * with the variables that avoid them, rather than an operating system error about `./data`.
  * @module
  */
-import type { Env } from "../../core/config.ts";
+import type { Env } from "../../core/config/mod.ts";
 
 /**
  * Whether the process runs on Deno Deploy: the current platform sets `DENO_DEPLOY=true`, and it

@@ -4,8 +4,8 @@
  * and Node.js servers; each hands in its own file access.
  * @module
  */
-import type { Config } from "../../core/config.ts";
-import { randomSecret } from "../../core/secrets.ts";
+import type { Config } from "../../core/config/mod.ts";
+import { randomSecret } from "../../core/secrets/mod.ts";
 import { onDenoDeploy } from "./local_files.ts";
 
 /** The file access {@linkcode findSecretKey} needs. */

@@ -3,10 +3,9 @@
  * @module
  */
 import { createApp, type GatewayApp } from "../../core/app.ts";
-import { type Config, type Env, parseConfig } from "../../core/config.ts";
-import type { LogLevel } from "../../core/logger.ts";
-import { createMemoryStore } from "../../core/store/memory_store.ts";
-import type { Store } from "../../core/store/store.ts";
+import { type Config, type Env, parseConfig } from "../../core/config/mod.ts";
+import type { LogLevel } from "../../core/logs/mod.ts";
+import { createMemoryStore, type Store } from "../../core/store/mod.ts";
 import { createKvStore } from "./kv_store.ts";
 import { createServiceClient } from "../supabase/supabase_client.ts";
 import { createSupabaseStore } from "../supabase/supabase_store.ts";
@@ -14,8 +13,8 @@ import { denoLiveBridge } from "./live_bridge.ts";
 import { onDenoDeploy, writingLocally } from "./local_files.ts";
 import { resolveSecretKey } from "./secret_key.ts";
 import { loadSiteAssets } from "./static_assets.ts";
-import type { SiteAssets } from "../../core/web/types.ts";
-import type { UnsharedStore } from "../../core/admin/unshared_store.ts";
+import type { SiteAssets } from "../../core/web/mod.ts";
+import type { UnsharedStore } from "../../core/admin/mod.ts";
 
 /** Options of {@linkcode startServer}. */
 export interface StartOptions {

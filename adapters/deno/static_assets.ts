@@ -4,7 +4,7 @@
  * API; the Node.js server hands {@linkcode createSiteAssets} its own reader.
  * @module
  */
-import type { AssetFile, SiteAssets } from "../../core/web/types.ts";
+import type { AssetFile, SiteAssets } from "../../core/web/mod.ts";
 
 const TYPES: Record<string, string> = {
   js: "text/javascript; charset=utf-8",

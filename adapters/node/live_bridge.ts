@@ -7,8 +7,7 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { STATUS_CODES } from "node:http";
-import type { IncomingMessage, Server } from "node:http";
+import { type IncomingMessage, type Server, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 // @ts-types="@types/ws"
 import { type RawData, WebSocket, WebSocketServer } from "ws";

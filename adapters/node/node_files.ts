@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { SiteAssets } from "../../core/web/types.ts";
+import type { SiteAssets } from "../../core/web/mod.ts";
 import type { SecretFiles } from "../deno/secret_key.ts";
 import { createSiteAssets } from "../deno/static_assets.ts";
 

@@ -6,9 +6,8 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { openKv } from "@deno/kv";
-import type { Config } from "../../core/config.ts";
-import { createMemoryStore } from "../../core/store/memory_store.ts";
-import type { Store } from "../../core/store/store.ts";
+import type { Config } from "../../core/config/mod.ts";
+import { createMemoryStore, type Store } from "../../core/store/mod.ts";
 import { createPostgrestServiceClient } from "../cloudflare/postgrest_client.ts";
 import type { KvDatabase } from "../deno/kv_database.ts";
 import { createKvStore } from "../deno/kv_store.ts";

@@ -11,11 +11,10 @@
  * @module
  */
 import { createApp, type GatewayApp } from "../../core/app.ts";
-import { type Config, type Env, parseConfig } from "../../core/config.ts";
+import { type Config, type Env, parseConfig } from "../../core/config/mod.ts";
 import { HttpError } from "../../core/errors.ts";
-import type { LogLevel } from "../../core/logger.ts";
-import { createMemoryStore } from "../../core/store/memory_store.ts";
-import type { Store } from "../../core/store/store.ts";
+import type { LogLevel } from "../../core/logs/mod.ts";
+import { createMemoryStore, type Store } from "../../core/store/mod.ts";
 import { denoLiveBridge } from "../deno/live_bridge.ts";
 import { createServiceClient } from "./supabase_client.ts";
 import { createSupabaseStore } from "./supabase_store.ts";

@@ -10,21 +10,20 @@
  * @module
  */
 import type { SupabaseClient } from "@supabase/supabase-js";
-import { pacificDay } from "../../core/pacific_time.ts";
-import { tokenWindows } from "../../core/tokens/token_limits.ts";
-import type { LogRecord } from "../../core/logs/log_record.ts";
-import type {
-  AggregateRow,
-  AuthThrottleEntry,
-  CooldownRecord,
-  KeyRecord,
-  KeyStateRecord,
-  KeyUsageTotal,
-  LeaseGrant,
-  Store,
-  TokenRecord,
-  TokenUsage,
-} from "../../core/store/store.ts";
+import {
+  type AggregateRow,
+  type AuthThrottleEntry,
+  type CooldownRecord,
+  type KeyRecord,
+  type KeyStateRecord,
+  type KeyUsageTotal,
+  type LeaseGrant,
+  type LogRecord,
+  type Store,
+  type TokenRecord,
+  type TokenUsage,
+  windowNames,
+} from "../../core/store/mod.ts";
 
 /** Options of {@linkcode createSupabaseStore}. */
 export interface SupabaseStoreOptions {
@@ -67,12 +66,12 @@ export function createSupabaseStore(
     listKeys: () => call<KeyRecord[]>("gp_list_keys"),
     addKey: (record) => call<boolean>("gp_add_key", { p_record: record }),
     updateKey: (record) => call<boolean>("gp_update_key", { p_record: record }),
-    setKeyEnabled: (id, enabled, reason, at) =>
+    setKeyEnabled: (id, enabled, detail = {}) =>
       call<KeyRecord | null>("gp_set_key_enabled", {
         p_id: id,
         p_enabled: enabled,
-        p_reason: reason ?? null,
-        p_at: Math.floor(at ?? now()),
+        p_reason: detail.reason ?? null,
+        p_at: Math.floor(detail.at ?? now()),
       }),
     deleteKey: (id) => call<boolean>("gp_delete_key", { p_id: id }),
     listTokens: () => call<TokenRecord[]>("gp_list_tokens"),
@@ -160,7 +159,7 @@ export function createSupabaseStore(
     // Token usage and limit leases
     async addTokenUsage(deltas) {
       const rows = deltas.flatMap((d) => {
-        const w = tokenWindows(d.at);
+        const w = windowNames(d.at);
         return [w.minute, w.day, w.month].map((period) => ({
           tokenId: d.tokenId,
           period,
@@ -176,7 +175,7 @@ export function createSupabaseStore(
       if (rows.length > 0) await call<null>("gp_add_token_usage", { p_rows: rows, p_seen: seen });
     },
     async readTokenUsage(tokenId, at) {
-      const w = tokenWindows(at);
+      const w = windowNames(at);
       const usage = await call<TokenUsage>("gp_read_token_usage", {
         p_token_id: tokenId,
         p_minute: w.minute,
@@ -250,7 +249,8 @@ function sliceBySize<T>(records: T[], maxBytes: number): T[][] {
 
 /** The minute and Pacific-day window names containing a moment (as the KV store names them). */
 function usageWindows(at: number): [string, string] {
-  return [`m${Math.floor(at / 60_000)}`, `d${pacificDay(at)}`];
+  const names = windowNames(at);
+  return [names.minute, names.day];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { runStoreContract, sampleLog } from "../../tests/store_contract.ts";
-import type { LogRecord } from "../../core/logs/log_record.ts";
+import type { LogRecord } from "../../core/store/log_record.ts";
 import { startSupabaseStack } from "../../tests/support/supabase_stack.ts";
 import { createServiceClient } from "./supabase_client.ts";
 import { createSupabaseStore } from "./supabase_store.ts";

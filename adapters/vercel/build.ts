@@ -13,7 +13,7 @@
  * (`envVarsInUse`): Vercel hands an Edge Function only those.
  * @module
  */
-import { CONFIG_VARIABLES } from "../../core/config.ts";
+import { CONFIG_VARIABLES } from "../../core/config/mod.ts";
 import { gzipSize, workerImportMap } from "../cloudflare/build.ts";
 
 /** Options of {@linkcode buildVercel}. */

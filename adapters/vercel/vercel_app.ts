@@ -8,12 +8,11 @@
  * With `STORE=memory` each isolate keeps its own state, so admin writes are refused (409).
  * @module
  */
-import { consoleElsewhere } from "../../core/admin/console_elsewhere.ts";
+import { consoleElsewhere } from "../../core/admin/mod.ts";
 import { createApp, type GatewayApp } from "../../core/app.ts";
-import { type Config, type Env, parseConfig } from "../../core/config.ts";
+import { type Config, type Env, parseConfig } from "../../core/config/mod.ts";
 import { HttpError } from "../../core/errors.ts";
-import { createMemoryStore } from "../../core/store/memory_store.ts";
-import type { Store } from "../../core/store/store.ts";
+import { createMemoryStore, type Store } from "../../core/store/mod.ts";
 import { type Background, createBackground } from "../cloudflare/background.ts";
 import { createPostgrestServiceClient } from "../cloudflare/postgrest_client.ts";
 import { createSupabaseStore } from "../supabase/supabase_store.ts";

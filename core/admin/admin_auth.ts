@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { HttpError, retryInfo } from "../errors.ts";
-import { timingSafeEqual } from "../secrets.ts";
+import { timingSafeEqual } from "../secrets/mod.ts";
 import type { AuthRealm, AuthThrottle } from "./auth_throttle.ts";
 import { clientAddress } from "./client_address.ts";
 import { readCookie, SESSION_COOKIE, type Sessions } from "./session.ts";

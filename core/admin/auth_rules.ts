@@ -4,7 +4,7 @@
  * guess), how many checks may be in flight, and when it is forgotten.
  * @module
  */
-import type { AuthThrottleState } from "../store/store.ts";
+import type { AuthThrottleState } from "../store/mod.ts";
 
 /** The limits of one kind of scope. */
 export interface AuthRule {

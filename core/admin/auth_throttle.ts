@@ -13,12 +13,13 @@
  * When the store fails, the same rules run on an in-process copy until it answers again.
  * @module
  */
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../logs/mod.ts";
 import {
+  type AuthThrottleState,
   type AuthThrottleStorage,
+  type AuthThrottleWrite,
   createMemoryAuthThrottle,
-} from "../store/memory_auth_throttle.ts";
-import type { AuthThrottleState, AuthThrottleWrite } from "../store/store.ts";
+} from "../store/mod.ts";
 import {
   ADDRESS_RULE,
   admission,

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { createLogger } from "../logger.ts";
+import { createLogger } from "../logs/logger.ts";
 import {
   type AuthThrottleStorage,
   createMemoryAuthThrottle,

@@ -5,9 +5,8 @@
  */
 import { Hono } from "hono";
 import { HttpError } from "../errors.ts";
-import type { Settings } from "../settings.ts";
-import { mountRoutes } from "../web/router.ts";
-import type { Manifest, SiteAssets } from "../web/types.ts";
+import type { Settings } from "../config/mod.ts";
+import { type Manifest, mountRoutes, type SiteAssets } from "../web/mod.ts";
 import type { AdminContext } from "./context.ts";
 import { IN_PROCESS_ENV } from "./admin_auth.ts";
 import { clientAddress } from "./client_address.ts";

@@ -2,15 +2,11 @@
  * What admin API route modules receive: the app's state and I/O, never a platform global.
  * @module
  */
-import type { Config } from "../config.ts";
-import type { KeyPool } from "../key_pool.ts";
-import type { Logger } from "../logger.ts";
-import type { LogWriter } from "../logs/log_writer.ts";
-import type { PoolSync } from "../pool_sync.ts";
-import type { Registry } from "../registry.ts";
-import type { Cipher } from "../secrets.ts";
-import type { Store } from "../store/store.ts";
-import type { Settings } from "../settings.ts";
+import type { Config, Settings } from "../config/mod.ts";
+import type { KeyPool, PoolSync, Registry } from "../rotation/mod.ts";
+import type { Logger, LogWriter } from "../logs/mod.ts";
+import type { Cipher } from "../secrets/mod.ts";
+import type { Store } from "../store/mod.ts";
 import type { AuthThrottle } from "./auth_throttle.ts";
 import type { Sessions } from "./session.ts";
 import type { UnsharedStore } from "./unshared_store.ts";

@@ -4,8 +4,8 @@
  * single aggregate read.
  * @module
  */
-import { buildStats, granularityFor, type Stats } from "../logs/aggregates.ts";
-import type { Store } from "../store/store.ts";
+import { buildStats, granularityFor, type Stats } from "../logs/mod.ts";
+import type { Store } from "../store/mod.ts";
 
 /** Range lengths, as the stats API knows them. */
 export const STATS_RANGES = {

@@ -5,11 +5,10 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import { HttpError } from "../errors.ts";
-import { DISABLED_BY_ADMIN, validateKeys } from "../revalidate.ts";
-import { maskSecret } from "../secrets.ts";
-import { keyId } from "../seed.ts";
-import { splitSecrets } from "../config.ts";
-import type { KeyUsageTotal } from "../store/store.ts";
+import { DISABLED_BY_ADMIN, validateKeys } from "../rotation/mod.ts";
+import { keyId, maskSecret } from "../secrets/mod.ts";
+import { splitSecrets } from "../config/mod.ts";
+import type { KeyUsageTotal } from "../store/mod.ts";
 import type { AdminContext } from "./context.ts";
 import { parseJson } from "./validate.ts";
 
@@ -106,12 +105,10 @@ export function keyRoutes(ctx: AdminContext): Hono {
     if (!current) throw new HttpError(404, `Key "${id}" not found`);
     let record = { ...current.record };
     if (patch.enabled !== undefined && patch.enabled !== record.enabled) {
-      const updated = await ctx.store.setKeyEnabled(
-        id,
-        patch.enabled,
-        DISABLED_BY_ADMIN,
-        ctx.now(),
-      );
+      const updated = await ctx.store.setKeyEnabled(id, patch.enabled, {
+        reason: DISABLED_BY_ADMIN,
+        at: ctx.now(),
+      });
       if (!updated) throw new HttpError(404, `Key "${id}" not found`);
       record = updated;
     }

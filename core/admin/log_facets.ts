@@ -3,8 +3,7 @@
  * groups, token and key names, and the models seen in the last 30 days (from the aggregates).
  * @module
  */
-import { ERROR_CLASSES, ERROR_GROUPS } from "../logs/error_groups.ts";
-import { ROLLUP } from "../logs/aggregates.ts";
+import { ERROR_CLASSES, ERROR_GROUPS, ROLLUP } from "../logs/mod.ts";
 import type { AdminContext } from "./context.ts";
 
 /** Most models listed (the most used first). */

@@ -6,8 +6,8 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import { HttpError } from "../errors.ts";
-import { buildStats, granularityFor } from "../logs/aggregates.ts";
-import type { LogFilter } from "../store/store.ts";
+import { buildStats, granularityFor } from "../logs/mod.ts";
+import type { LogFilter } from "../store/mod.ts";
 import type { AdminContext } from "./context.ts";
 import { logFacets } from "./log_facets.ts";
 import { exportLogs, presentLog } from "./logs_export.ts";

@@ -4,10 +4,9 @@
  * one page in memory and its first bytes leave before the last page is read.
  * @module
  */
-import type { LogRecord } from "../logs/log_record.ts";
-import { errorGroupOf } from "../logs/error_groups.ts";
-import type { LogFilter, Store } from "../store/store.ts";
-import { maskAddress } from "../proxy/client_address.ts";
+import type { LogFilter, LogRecord, Store } from "../store/mod.ts";
+import { errorGroupOf } from "../logs/mod.ts";
+import { maskAddress } from "../proxy/mod.ts";
 
 /** Export formats. */
 export type ExportFormat = "csv" | "ndjson";

@@ -1,10 +1,10 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { sampleLog } from "../../tests/store_contract.ts";
 import { createApp } from "../app.ts";
-import { parseConfig } from "../config.ts";
-import { idAt } from "../logs/log_filter.ts";
+import { parseConfig } from "../config/config.ts";
+import { idAt } from "../store/log_filter.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/mod.ts";
 import { exportLogs } from "./logs_export.ts";
 
 const START = 1_700_000_000_000;

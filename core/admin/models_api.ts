@@ -5,7 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { buildStats } from "../logs/aggregates.ts";
+import { buildStats } from "../logs/mod.ts";
 import type { AdminContext } from "./context.ts";
 
 const CACHE_MS = 10 * 60_000;

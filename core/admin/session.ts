@@ -11,7 +11,7 @@
  * @module
  */
 
-import { timingSafeEqual } from "../secrets.ts";
+import { timingSafeEqual } from "../secrets/mod.ts";
 
 const encoder = new TextEncoder();
 

@@ -4,8 +4,8 @@
  * @module
  */
 import { Hono } from "hono";
-import { PRICES_SOURCE, PRICES_TAKEN_ON } from "../cost/prices.ts";
-import { type Settings, settingsPatchSchema } from "../settings.ts";
+import { PRICES_SOURCE, PRICES_TAKEN_ON } from "../cost/mod.ts";
+import { type Settings, settingsPatchSchema } from "../config/mod.ts";
 import type { AdminContext } from "./context.ts";
 import { parseJson } from "./validate.ts";
 

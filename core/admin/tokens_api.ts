@@ -9,11 +9,10 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import { HttpError } from "../errors.ts";
-import { nextPacificMonthStart } from "../pacific_time.ts";
-import type { TokenLimits, TokenRecord, TokenUsage } from "../store/store.ts";
-import { PATTERN_SHAPE } from "../tokens/glob.ts";
-import { tokenWindows } from "../tokens/token_limits.ts";
-import { issueTokenSecret, newTokenId } from "../tokens/token_secret.ts";
+import { nextPacificMonthStart } from "../utils/mod.ts";
+import { type TokenLimits, type TokenRecord, type TokenUsage, windowNames } from "../store/mod.ts";
+import { PATTERN_SHAPE } from "../limits/mod.ts";
+import { issueTokenSecret, newTokenId } from "../secrets/mod.ts";
 import type { AdminContext } from "./context.ts";
 import { parseJson } from "./validate.ts";
 
@@ -187,7 +186,7 @@ function tokenView(record: TokenRecord, at: number, usage?: TokenUsage) {
 }
 
 function usageView(usage: TokenUsage, at: number) {
-  const windows = tokenWindows(at);
+  const windows = windowNames(at);
   return {
     minute: { requests: usage.minuteRequests },
     today: { day: windows.day.slice(1), requests: usage.dayRequests, tokens: usage.dayTokens },

@@ -15,11 +15,17 @@
  * @module
  */
 import { HttpError } from "../errors.ts";
-import type { LogRecord } from "../logs/log_record.ts";
-import type { TokenRecord } from "../store/store.ts";
-import type { ChargeCost } from "../tokens/token_quota.ts";
+import type { LogRecord, TokenRecord } from "../store/mod.ts";
 import { costOf, isBilled, isMetered, type RecordCost } from "./cost.ts";
 import { type CompiledPrices, priceFor } from "./prices.ts";
+
+/** How a finished request's cost settles its reservation. */
+export interface ChargeCost {
+  /** What the request cost, µUSD (its reservation, when the cost is unknown). */
+  micros: number;
+  /** What admission reserved, µUSD (0 when nothing was). */
+  reservedMicros: number;
+}
 
 /** Request-body bytes counted as one prompt token in the estimate. */
 export const BYTES_PER_TOKEN = 4;

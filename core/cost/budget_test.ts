@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { sampleLog } from "../../tests/store_contract.ts";
 import { HttpError } from "../errors.ts";
-import type { TokenRecord } from "../store/store.ts";
+import type { TokenRecord } from "../store/mod.ts";
 import { budgetReservation, settlement } from "./budget.ts";
 import { compilePrices, DEFAULT_PRICES } from "./prices.ts";
 

@@ -18,8 +18,8 @@
  * cost 0.
  * @module
  */
-import type { LogRecord } from "../logs/log_record.ts";
-import type { Usage } from "../usage.ts";
+import type { LogRecord } from "../store/mod.ts";
+import type { Usage } from "../usage/mod.ts";
 import { type CompiledPrice, type CompiledPrices, priceFor } from "./prices.ts";
 
 /** µUSD in one US dollar. */

@@ -1,7 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { sampleLog } from "../../tests/store_contract.ts";
-import { usageFromObject } from "../usage.ts";
-import type { Usage } from "../usage.ts";
+import { type Usage, usageFromObject } from "../usage/usage.ts";
 import { costOf, formatUsd, recordCost } from "./cost.ts";
 import { compilePrices, DEFAULT_PRICES, priceFor } from "./prices.ts";
 

@@ -3,9 +3,13 @@
  * request for it says, how much spare to ask for, whether the store said it is exhausted.
  * @module
  */
-import type { LeaseRequest } from "../store/store.ts";
+import {
+  type LeaseRequest,
+  type LimitWindow,
+  WINDOW_GRACE_MS,
+  type WindowKind,
+} from "../store/mod.ts";
 import { decayed, type LeaseTuning, spareUnits } from "./block_size.ts";
-import { type LimitWindow, WINDOW_GRACE_MS, type WindowKind } from "./windows.ts";
 
 /** A counter's current window in one instance. */
 export interface Slot {

@@ -10,10 +10,17 @@
  * proxy token's limits refuse instead.
  * @module
  */
-import type { Logger } from "../logger.ts";
-import type { ActiveKey } from "../registry.ts";
-import type { KeyRecord } from "../store/store.ts";
+import type { Logger } from "../logs/mod.ts";
+import type { KeyRecord } from "../store/mod.ts";
 import type { Demand, LeaseLedger } from "./lease_ledger.ts";
+
+/** The key a cap applies to: its id and stored record (a rotation's active key is one). */
+export interface CappedKey {
+  /** Key id. */
+  id: string;
+  /** The stored record: its own `limits` and `project` label. */
+  record: KeyRecord;
+}
 
 /** A per-model cap on a key (or its project, when labelled). */
 export interface KeyLimit {
@@ -32,7 +39,7 @@ export interface KeyCapsView {
    * When the key (or its project) is known to have nothing left for the model under `limit`:
    * the end of the exhausted window, else 0.
    */
-  cappedUntil(key: ActiveKey, model: string | null, limit: KeyLimit, now: number): number;
+  cappedUntil(key: CappedKey, model: string | null, limit: KeyLimit, now: number): number;
 }
 
 /** The caps of every key. */
@@ -41,9 +48,9 @@ export interface KeyCaps extends KeyCapsView {
    * Counts one request of the key for the model against its caps.
    * @returns false when a cap is reached (nothing is counted then).
    */
-  take(key: ActiveKey, model: string | null): Promise<boolean>;
+  take(key: CappedKey, model: string | null): Promise<boolean>;
   /** Counts a request the key must serve whatever its caps (a resource pinned to it). */
-  force(key: ActiveKey, model: string | null): void;
+  force(key: CappedKey, model: string | null): void;
 }
 
 /** Options of {@linkcode createKeyCaps}. */
@@ -53,7 +60,7 @@ export interface KeyCapsOptions {
   /** Default caps for keys without their own (read on every use, so settings apply at once). */
   defaults: () => KeyLimits | undefined;
   /** The scope a key's quota belongs to: `p:<project>` when labelled, else `k:<key id>`. */
-  scopeOf: (key: ActiveKey) => string;
+  scopeOf: (key: CappedKey) => string;
   /** Reports store failures. */
   logger: Logger;
   /**
@@ -90,7 +97,7 @@ export function keyLimitFor(
 export function createKeyCaps(options: KeyCapsOptions): KeyCaps {
   const { ledger, logger } = options;
 
-  function demands(key: ActiveKey, model: string | null, limit: KeyLimit): Demand[] {
+  function demands(key: CappedKey, model: string | null, limit: KeyLimit): Demand[] {
     // The scope's length keeps every (scope, model) pair apart, whatever characters they hold.
     const scope = options.scopeOf(key);
     const named = model === null ? null : options.foldModel?.(model) ?? model;
@@ -105,7 +112,7 @@ export function createKeyCaps(options: KeyCapsOptions): KeyCaps {
     return out;
   }
 
-  function demandsFor(key: ActiveKey, model: string | null): Demand[] {
+  function demandsFor(key: CappedKey, model: string | null): Demand[] {
     const limit = keyLimitFor(key.record, model, options.defaults());
     return limit ? demands(key, model, limit) : [];
   }

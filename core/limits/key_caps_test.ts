@@ -1,12 +1,12 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { createKeyPool, type KeyPool } from "../key_pool.ts";
-import { createLogger } from "../logger.ts";
-import type { ActiveKey, Registry } from "../registry.ts";
+import { createKeyPool, type KeyPool } from "../rotation/key_pool.ts";
+import { createLogger } from "../logs/logger.ts";
+import type { ActiveKey, Registry } from "../rotation/registry.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
-import type { KeyRecord, Store } from "../store/store.ts";
+import type { KeyRecord, Store } from "../store/mod.ts";
 import { createKeyCaps, type KeyCaps, keyLimitFor, type KeyLimits } from "./key_caps.ts";
 import { createLeaseLedger, type LeaseLedger } from "./lease_ledger.ts";
-import { createModelBook } from "../model_book.ts";
+import { createModelBook } from "../rotation/model_book.ts";
 
 function registryOf(records: Partial<KeyRecord>[]): Registry {
   const keys: ActiveKey[] = records.map((r, i) => ({

@@ -11,10 +11,16 @@
  * (a reservation that turned out larger or smaller than spent) travel with the next lease.
  * @module
  */
-import type { Logger } from "../logger.ts";
-import type { LeaseGrant, LeaseRequest, Store } from "../store/store.ts";
+import type { Logger } from "../logs/mod.ts";
+import {
+  type LeaseGrant,
+  type LeaseRequest,
+  type Store,
+  windowAfter,
+  windowAt,
+  type WindowKind,
+} from "../store/mod.ts";
 import { DEFAULT_TUNING, type LeaseTuning } from "./block_size.ts";
-import { windowAfter, windowAt, type WindowKind } from "./windows.ts";
 import { exhausted, leaseRequest, newSlot, noteSpent, type Slot, spareOf } from "./_slot.ts";
 
 /** Units of one limit a request needs. */

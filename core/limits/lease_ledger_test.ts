@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { createLogger } from "../logger.ts";
+import { createLogger } from "../logs/logger.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
-import type { LeaseGrant, LeaseRequest, Store } from "../store/store.ts";
+import type { LeaseGrant, LeaseRequest, Store } from "../store/mod.ts";
 import { createLeaseLedger, type Demand, type LeaseLedger } from "./lease_ledger.ts";
-import { windowAt } from "./windows.ts";
+import { windowAt } from "../store/windows.ts";
 
 // 2026-01-15 12:00:00 PST, at the start of a minute.
 const START = Date.parse("2026-01-15T20:00:00Z");

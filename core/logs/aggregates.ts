@@ -5,8 +5,7 @@
  * dashboard reads a few hundred rows for any range instead of scanning raw logs.
  * @module
  */
-import type { AggregateDelta, AggregateRow } from "../store/store.ts";
-import type { LogRecord } from "./log_record.ts";
+import type { AggregateDelta, AggregateRow, LogRecord } from "../store/mod.ts";
 import { type ErrorGroup, errorGroupOf } from "./error_groups.ts";
 
 /** Upper bounds of the latency histogram buckets, ms (the last is +Inf). */

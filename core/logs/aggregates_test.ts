@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import type { AggregateRow } from "../store/store.ts";
+import type { AggregateRow } from "../store/mod.ts";
 import {
   batchDeltas,
   buildStats,

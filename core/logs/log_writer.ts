@@ -3,10 +3,9 @@
  * written in batches (with their aggregate counters) in the background.
  * @module
  */
-import type { Logger } from "../logger.ts";
-import type { Store } from "../store/store.ts";
+import type { Logger } from "./logger.ts";
+import type { LogRecord, Store } from "../store/mod.ts";
 import { batchDeltas, type ModelLabel } from "./aggregates.ts";
-import type { LogRecord } from "./log_record.ts";
 
 /** Options of {@linkcode createLogWriter}. */
 export interface LogWriterOptions {

@@ -1,10 +1,9 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { sampleLog } from "../../tests/store_contract.ts";
-import { createLogger } from "../logger.ts";
+import { createLogger } from "./logger.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
-import type { Store } from "../store/store.ts";
-import type { LogRecord } from "./log_record.ts";
-import { requestId } from "./log_record.ts";
+import type { Store } from "../store/mod.ts";
+import { type LogRecord, requestId } from "../store/log_record.ts";
 import { createLogWriter } from "./log_writer.ts";
 
 const quiet = createLogger({ sink: () => {} });

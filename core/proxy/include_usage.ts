@@ -6,7 +6,7 @@
  * @module
  */
 import { HttpError } from "../errors.ts";
-import { jsonMembers, withFirstMember, withValue } from "../json_members.ts";
+import { jsonMembers, withFirstMember, withValue } from "../utils/mod.ts";
 import type { PreparedBody } from "./request_body.ts";
 import type { ProxyRoute } from "./route.ts";
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { HttpError } from "../errors.ts";
-import type { ProxyRoute } from "./route.ts";
+import type { RouteKind } from "../store/mod.ts";
 import { clipped } from "./request_url.ts";
 
 /** Longest model id accepted (Google's longest are under 60 characters). */
@@ -49,7 +49,7 @@ export function checkModelId(id: string): string {
  * @returns The id, or null when the body names none.
  * @throws {HttpError} 400 when the model is not a string on an OpenAI route, or not a model id.
  */
-export function bodyModel(json: unknown, kind: ProxyRoute["kind"]): string | null {
+export function bodyModel(json: unknown, kind: RouteKind): string | null {
   if (json === null || typeof json !== "object" || Array.isArray(json)) return null;
   if (!Object.hasOwn(json, "model")) return null;
   const model = (json as { model?: unknown }).model;

@@ -5,8 +5,7 @@
  * @module
  */
 import { type ErrorDetail, HttpError, retryInfo } from "../errors.ts";
-import type { KeyPool } from "../key_pool.ts";
-import type { Registry } from "../registry.ts";
+import type { KeyPool, Registry } from "../rotation/mod.ts";
 
 /** ErrorInfo reason of a 503 answered because no key can serve the request. */
 export const NO_USABLE_KEY = "NO_USABLE_KEY";

@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { createKeyPool } from "../key_pool.ts";
-import type { ActiveKey, Registry } from "../registry.ts";
+import { createKeyPool } from "../rotation/key_pool.ts";
+import type { ActiveKey, Registry } from "../rotation/registry.ts";
 import { noUsableKey } from "./no_usable_key.ts";
 
 function setUp(enabled: boolean[], now = 1_000_000) {

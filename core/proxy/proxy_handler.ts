@@ -3,17 +3,25 @@
  * nothing has reached the client, and relay the answer without buffering.
  * @module
  */
-import { type Affinity, createdResources, resourcesInBody } from "../affinity.ts";
-import { authenticate } from "../auth.ts";
-import { classifyUpstream, isKeyVerdict, type Verdict } from "../classify.ts";
-import type { Config } from "../config.ts";
-import { timeBudget } from "../deadlines.ts";
+import {
+  type ActiveKey,
+  type Affinity,
+  classifyUpstream,
+  createdResources,
+  isKeyVerdict,
+  type KeyPool,
+  type ModelBook,
+  type Pick,
+  type PoolSync,
+  type Registry,
+  resourcesInBody,
+  type Verdict,
+} from "../rotation/mod.ts";
+import { authenticate } from "./authenticate.ts";
+import type { Config } from "../config/mod.ts";
+import { readBounded, timeBudget } from "../utils/mod.ts";
 import { HttpError } from "../errors.ts";
-import type { KeyPool, Pick } from "../key_pool.ts";
-import type { Logger } from "../logger.ts";
-import type { ModelBook } from "../model_book.ts";
-import type { PoolSync } from "../pool_sync.ts";
-import type { ActiveKey, Registry } from "../registry.ts";
+import type { Logger } from "../logs/mod.ts";
 import { clientCredential, upstreamSearch } from "./credentials.ts";
 import { clientHeaders, headerBytes } from "./headers.ts";
 import { bodyModel } from "./model_id.ts";
@@ -23,17 +31,15 @@ import { askForUsage } from "./include_usage.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
 import type { RegionalRelay, RelayCaller, RelayReason } from "./regional_relay.ts";
-import type { LogRecord } from "../logs/log_record.ts";
-import { redact } from "../secrets.ts";
-import { type Attempt, callUpstream, readBounded, rebuild } from "./upstream_call.ts";
+import type { LogRecord, TokenRecord } from "../store/mod.ts";
+import { redact } from "../secrets/mod.ts";
+import { type Attempt, callUpstream, rebuild } from "./upstream_call.ts";
 import { createRequestLog, noteToken, proxyErrorClass } from "./request_log.ts";
 import { respond } from "./respond.ts";
 import { refuseCredentialMinting } from "./refused_routes.ts";
 import { noUsableKey } from "./no_usable_key.ts";
-import type { TokenRecord } from "../store/store.ts";
-import type { TokenQuota } from "../tokens/token_quota.ts";
-import type { CompiledPrices } from "../cost/prices.ts";
-import type { KeyCaps } from "../limits/key_caps.ts";
+import type { KeyCaps, TokenQuota } from "../limits/mod.ts";
+import type { CompiledPrices } from "../cost/mod.ts";
 import { createTokenAccounting } from "./token_accounting.ts";
 
 /** Relays a Live API WebSocket: given the client's upgrade request and the upstream URL. */

@@ -19,13 +19,12 @@
  * SDK would read as a bad token.
  * @module
  */
-import { parseFallbackEntry, REGION_HEADER } from "./fallback_entry.ts";
+import { type Config, parseFallbackEntry, REGION_HEADER } from "../config/mod.ts";
 import { isPrivateHeader } from "./headers.ts";
-import type { Config } from "../config.ts";
 import { HttpError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
-import { timingSafeEqual } from "../secrets.ts";
-import { readBounded } from "./upstream_call.ts";
+import type { Logger } from "../logs/mod.ts";
+import { timingSafeEqual } from "../secrets/mod.ts";
+import { readBounded } from "../utils/mod.ts";
 
 /** Marks a request that arrived as a relay: such a request is never relayed again. */
 export const HOP_HEADER = "x-gemini-proxy-hop";

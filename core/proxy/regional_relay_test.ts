@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { createLogger } from "../logger.ts";
+import { createLogger } from "../logs/logger.ts";
 import { createRegionalRelay, HOP_HEADER, RELAY_HEADER, relayHeaders } from "./regional_relay.ts";
 
 const logger = createLogger({ sink: () => {} });

@@ -5,7 +5,7 @@
  */
 import { HttpError } from "../errors.ts";
 import { limitBody } from "./body_limit.ts";
-import { deadline } from "../deadlines.ts";
+import { deadline } from "../utils/mod.ts";
 
 /** The body as the proxy will send it upstream. */
 export interface PreparedBody {

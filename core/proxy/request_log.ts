@@ -3,13 +3,13 @@
  * completed once when the last byte has been sent, then handed to the log queue and metrics.
  * @module
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/mod.ts";
 import type { HttpError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
-import { type LogRecord, requestId } from "../logs/log_record.ts";
-import type { Registry } from "../registry.ts";
-import { redact } from "../secrets.ts";
-import type { TapResult } from "../usage.ts";
+import type { Logger } from "../logs/mod.ts";
+import { type LogRecord, requestId } from "../store/mod.ts";
+import type { Registry } from "../rotation/mod.ts";
+import { redact } from "../secrets/mod.ts";
+import type { TapResult } from "../usage/mod.ts";
 import type { ProxyRoute } from "./route.ts";
 import { clientAddressOf } from "./client_address.ts";
 

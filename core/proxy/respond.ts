@@ -3,9 +3,15 @@
  * @module
  */
 import { HttpError } from "../errors.ts";
-import type { LogRecord } from "../logs/log_record.ts";
-import { finishReasonOf, type Usage, usageFromObject, usageOf, usageTap } from "../usage.ts";
-import { stripUsage } from "../usage_strip.ts";
+import type { LogRecord } from "../store/mod.ts";
+import {
+  finishReasonOf,
+  stripUsage,
+  type Usage,
+  usageFromObject,
+  usageOf,
+  usageTap,
+} from "../usage/mod.ts";
 import { LOG_BODY_LIMIT, type RequestLog } from "./request_log.ts";
 import type { ProxyRoute } from "./route.ts";
 

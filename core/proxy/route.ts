@@ -4,11 +4,12 @@
  */
 import { checkModelId } from "./model_id.ts";
 import type { QueryParam } from "./request_url.ts";
+import type { RouteKind } from "../store/mod.ts";
 
 /** What the proxy needs to know about a request path. */
 export interface ProxyRoute {
   /** `native` REST, `openai` compatibility layer, `upload` start, `upload_chunk`, `live` WebSocket. */
-  kind: "native" | "openai" | "upload" | "upload_chunk" | "live";
+  kind: RouteKind;
   /** Path sent upstream (a doubled leading slash collapsed). */
   path: string;
   /** API version segment: `v1`, `v1beta`, `v1alpha`. */

@@ -5,13 +5,9 @@
  * request really used and counts its usage.
  * @module
  */
-import { budgetReservation, settlement } from "../cost/budget.ts";
-import { estimateTokens } from "../limits/estimate.ts";
-import { recordCost } from "../cost/cost.ts";
-import type { CompiledPrices } from "../cost/prices.ts";
-import type { LogRecord } from "../logs/log_record.ts";
-import type { TokenRecord } from "../store/store.ts";
-import type { Admission, TokenQuota } from "../tokens/token_quota.ts";
+import { budgetReservation, type CompiledPrices, recordCost, settlement } from "../cost/mod.ts";
+import { type Admission, estimateTokens, type TokenQuota } from "../limits/mod.ts";
+import type { LogRecord, TokenRecord } from "../store/mod.ts";
 import type { ProxyRoute } from "./route.ts";
 
 /** What the estimate of a request reads from its body. */

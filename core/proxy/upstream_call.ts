@@ -3,11 +3,10 @@
  * the helpers that read an error answer so it can be classified and relayed.
  * @module
  */
-import { classifyFailure, type Verdict } from "../classify.ts";
-import type { Config } from "../config.ts";
-import { deadline } from "../deadlines.ts";
+import { type ActiveKey, classifyFailure, type Verdict } from "../rotation/mod.ts";
+import type { Config } from "../config/mod.ts";
+import { deadline } from "../utils/mod.ts";
 import { HttpError } from "../errors.ts";
-import type { ActiveKey } from "../registry.ts";
 import { clientHeaders, upstreamHeaders } from "./headers.ts";
 import type { PreparedBody } from "./request_body.ts";
 import type { ProxyRoute } from "./route.ts";
@@ -16,9 +15,6 @@ import type { ProxyRoute } from "./route.ts";
 export type Attempt =
   | { kind: "response"; response: Response }
   | { kind: "failed"; verdict: Verdict; error: HttpError };
-
-/** Largest upstream error body read to classify it. */
-const MAX_ERROR_BYTES = 1024 * 1024;
 
 /** What {@linkcode callUpstream} needs besides the request. */
 export interface CallOptions {
@@ -105,42 +101,6 @@ export function upstreamTimeout(limitMs: number): HttpError {
       "every key tried)",
     { reason: "UPSTREAM_TIMEOUT" },
   );
-}
-
-/**
- * Reads an error body up to a bound; the rest is dropped.
- * @param response An upstream answer.
- */
-export async function readBounded(response: Response): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      total += value.byteLength;
-      if (total > MAX_ERROR_BYTES) {
-        await reader.cancel();
-        break;
-      }
-    }
-  } catch {
-    // A body cut short still tells what it can.
-  }
-  return new TextDecoder().decode(concat(chunks, total));
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk.subarray(0, Math.min(chunk.byteLength, total - offset)), offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 /**

@@ -3,7 +3,8 @@
  * backend, and the throttle's own fallback while the shared store is unreachable.
  * @module
  */
-import type { AuthThrottleEntry, AuthThrottleState, Store } from "./store.ts";
+import type { AuthThrottleEntry, AuthThrottleState } from "./records.ts";
+import type { Store } from "./store.ts";
 
 /** The two throttle methods of a {@linkcode Store}. */
 export type AuthThrottleStorage = Pick<Store, "readAuthThrottle" | "writeAuthThrottle">;

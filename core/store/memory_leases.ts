@@ -3,7 +3,7 @@
  * grants are exact under any concurrency within the process (the memory store is not shared).
  * @module
  */
-import { applyLease } from "../limits/lease_rules.ts";
+import { applyLease } from "./lease_rules.ts";
 import type { Store } from "./store.ts";
 
 /** How often expired counters are dropped, ms. */

@@ -1,18 +1,19 @@
-import { pacificDay } from "../pacific_time.ts";
 import { createMemoryTokenCounters } from "./memory_token_counters.ts";
 import { createMemoryLeases } from "./memory_leases.ts";
 import { createMemoryAuthThrottle } from "./memory_auth_throttle.ts";
-import { matchesLog } from "../logs/log_filter.ts";
-import type { LogRecord } from "../logs/log_record.ts";
-import type {
-  AggregateRow,
-  CooldownRecord,
-  KeyRecord,
-  KeyStateRecord,
-  KeyUsageTotal,
-  Store,
-  TokenRecord,
-} from "./store.ts";
+import { matchesLog } from "./log_filter.ts";
+import {
+  type AggregateRow,
+  type CooldownRecord,
+  type KeyRecord,
+  type KeyStateRecord,
+  type KeyUsageTotal,
+  type TokenRecord,
+  withEnabled,
+} from "./records.ts";
+import { windowNames } from "./windows.ts";
+import type { LogRecord } from "./log_record.ts";
+import type { Store } from "./store.ts";
 
 /** Options of {@linkcode createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -66,10 +67,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     listKeys: () => Promise.resolve(sorted(keys)),
     addKey: (record) => Promise.resolve(insert(keys, record)),
     updateKey: (record) => Promise.resolve(replace(keys, record)),
-    setKeyEnabled(id, enabled, reason, at) {
+    setKeyEnabled(id, enabled, detail = {}) {
       const current = keys.get(id);
       if (!current) return Promise.resolve(null);
-      const next = withEnabled(current, enabled, reason, at ?? now());
+      const next = withEnabled(current, { enabled, reason: detail.reason, at: detail.at ?? now() });
       keys.set(id, next);
       version++;
       return Promise.resolve(structuredClone(next));
@@ -215,29 +216,8 @@ function sorted<T extends { id: string; createdAt: number }>(map: Map<string, T>
     .map((record) => structuredClone(record));
 }
 
-/**
- * A key record with its enabled flag changed; disabling keeps the reason and time.
- * @param record Current record.
- * @param enabled New state.
- * @param reason Why it was disabled.
- * @param at When (epoch ms).
- */
-export function withEnabled(
-  record: KeyRecord,
-  enabled: boolean,
-  reason: string | undefined,
-  at: number,
-): KeyRecord {
-  const { disabledReason: _r, disabledAt: _a, ...rest } = record;
-  return enabled ? { ...rest, enabled: true } : {
-    ...rest,
-    enabled: false,
-    disabledReason: reason ?? "disabled",
-    disabledAt: at,
-  };
-}
-
 /** The minute and Pacific-day window names containing a moment. */
 function usageWindows(at: number): [string, string] {
-  return [`m${Math.floor(at / 60_000)}`, `d${pacificDay(at)}`];
+  const names = windowNames(at);
+  return [names.minute, names.day];
 }

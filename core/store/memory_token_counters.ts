@@ -3,8 +3,9 @@
  * logic reads in one place.
  * @module
  */
-import { type TokenWindows, tokenWindows, windowExpired } from "../tokens/token_limits.ts";
-import type { Store, TokenRecord, TokenUsage } from "./store.ts";
+import type { TokenRecord, TokenUsage } from "./records.ts";
+import type { Store } from "./store.ts";
+import { windowExpired, type WindowNames, windowNames } from "./windows.ts";
 
 /** The token-quota methods of a {@linkcode Store}, plus the `lastUsedAt` merge for listing. */
 export interface MemoryTokenCounters extends Pick<Store, "addTokenUsage" | "readTokenUsage"> {
@@ -33,7 +34,7 @@ export function createMemoryTokenCounters(now: () => number): MemoryTokenCounter
     const id = name(window, tokenId, "c");
     counters.set(id, (counters.get(id) ?? 0) + Math.round(micros));
   }
-  function add(windows: TokenWindows, tokenId: string, kind: "r" | "t", value: number): void {
+  function add(windows: WindowNames, tokenId: string, kind: "r" | "t", value: number): void {
     for (const window of [windows.minute, windows.day, windows.month]) {
       const id = name(window, tokenId, kind);
       counters.set(id, (counters.get(id) ?? 0) + value);
@@ -54,7 +55,7 @@ export function createMemoryTokenCounters(now: () => number): MemoryTokenCounter
   return {
     addTokenUsage(deltas) {
       for (const d of deltas) {
-        const w = tokenWindows(d.at);
+        const w = windowNames(d.at);
         if (d.requests > 0) {
           add(w, d.tokenId, "r", d.requests);
           seen(d.tokenId, d.at);
@@ -66,7 +67,7 @@ export function createMemoryTokenCounters(now: () => number): MemoryTokenCounter
       return Promise.resolve();
     },
     readTokenUsage(tokenId, at) {
-      const w = tokenWindows(at);
+      const w = windowNames(at);
       const usage: TokenUsage = {
         minuteRequests: read(w.minute, tokenId, "r"),
         dayRequests: read(w.day, tokenId, "r"),

@@ -4,7 +4,7 @@
  * that shows only masked forms.
  * @module
  */
-import { KEY_SHAPE, maskSecret, sha256Hex } from "../../core/secrets.ts";
+import { KEY_SHAPE, maskSecret, sha256Hex } from "../../core/secrets/secrets.ts";
 
 /** A key found in the input. */
 export interface FoundKey {

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { keyId } from "../../core/seed.ts";
+import { keyId } from "../../core/secrets/seed.ts";
 import { findKeys, ignoredSummary } from "./key_import.ts";
 
 Deno.test("findKeys() finds AIza and AQ. keys in any format, de-duplicated, masked", async () => {

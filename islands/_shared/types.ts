@@ -2,7 +2,7 @@
  * Shapes of the admin API's JSON as the console uses them (never a key value or token secret).
  * @module
  */
-import type { LogRecord } from "../../core/logs/log_record.ts";
+import type { LogRecord } from "../../core/store/log_record.ts";
 import type { Series, Stats } from "../../core/logs/aggregates.ts";
 
 export type { LogRecord, Series };

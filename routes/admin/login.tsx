@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { ConsoleState } from "../../core/admin/console.ts";
 import { retryAfterSeconds } from "../../core/admin/admin_auth.ts";
 import { cookieDropped, sessionCookie } from "../../core/admin/session.ts";
-import { timingSafeEqual } from "../../core/secrets.ts";
+import { timingSafeEqual } from "../../core/secrets/secrets.ts";
 import type { Handlers, PageProps, RouteContext } from "../../core/web/types.ts";
 import { PageTitle } from "./_components/page_title.tsx";
 

@@ -13,7 +13,7 @@ import {
   type Settings,
   type SettingsPatch,
   settingsPatchSchema,
-} from "../../core/settings.ts";
+} from "../../core/config/settings.ts";
 import type { Handlers, PageProps } from "../../core/web/types.ts";
 import { PageTitle } from "./_components/page_title.tsx";
 import { PriceTableForm } from "./_components/price_table.tsx";

@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
-import { maskSecret } from "../../core/secrets.ts";
+import { maskSecret } from "../../core/secrets/secrets.ts";
 import { assert, assertEquals, assertNotIncludes } from "../assert.ts";
 import { fakeKeys, type Harness, startHarness, TOKEN } from "../harness.ts";
 import { ensureBuilt, HAS_CHROMIUM, hydrated, launchChromium, screenshot } from "./_browser.ts";

@@ -9,7 +9,7 @@ import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { startFakeUpstream } from "../fake_upstream.ts";
 import { startSupabaseStack } from "../support/supabase_stack.ts";
 import { startServer } from "../../adapters/deno/server.ts";
-import { parseConfig } from "../../core/config.ts";
+import { parseConfig } from "../../core/config/config.ts";
 import { startFunctionProcess } from "./function_process.ts";
 import { sleepUntil } from "../_freshness_helpers.ts";
 

@@ -9,7 +9,7 @@
 import pg from "pg";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { startSupabaseStack, type SupabaseProject, withClient } from "../support/supabase_stack.ts";
-import { tokenWindows } from "../../core/tokens/token_limits.ts";
+import { windowNames } from "../../core/store/mod.ts";
 
 const stack = await startSupabaseStack();
 console.log(`PostgreSQL started and migrated in ${Math.round(stack.startMs)} ms`);
@@ -163,7 +163,7 @@ Deno.test("gp_insert_logs: prunes expired logs, old buckets and windows at most 
       ]);
       await db.query(
         "insert into public.gp_token_usage (token_id, period, requests) values ('t', $1, 1)",
-        [tokenWindows(old).minute],
+        [windowNames(old).minute],
       );
       // A minute has passed since the first call's prune: this one prunes.
       await db.query("select public.gp_insert_logs($1, '[]', $2, $3)", [

@@ -1,0 +1,39 @@
+/**
+ * Configuration: the environment parsed once with zod at start-up (bad values stop the start with
+ * a message naming the variable), and the runtime settings an operator may change from the
+ * console, read live by the rest of the core.
+ *
+ * - {@linkcode parseConfig}: environment to {@linkcode Config}.
+ * - {@linkcode createSettings} and {@linkcode liveConfig}: saved settings over the environment's
+ *   defaults, applied at once in this process and picked up by the others.
+ * - {@linkcode parseFallbackEntry}: one `FALLBACK_PROXY_URLS` entry.
+ * - {@linkcode VERSION}: the product version.
+ * @module
+ */
+export {
+  type Config,
+  CONFIG_VARIABLES,
+  DEFAULT_UPSTREAM_URL,
+  type Env,
+  parseConfig,
+  splitSecrets,
+} from "./config.ts";
+export {
+  type FallbackEntry,
+  parseFallbackEntry,
+  REGION_HEADER,
+  REGION_PARAM,
+} from "./fallback_entry.ts";
+export {
+  createSettings,
+  liveConfig,
+  type RuntimeSettings,
+  SETTING_SCHEMAS,
+  SETTING_VARIABLES,
+  type SettingName,
+  type Settings,
+  type SettingsOptions,
+  type SettingsPatch,
+  settingsPatchSchema,
+} from "./settings.ts";
+export { VERSION } from "./version.ts";

@@ -1,0 +1,178 @@
+import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { HttpError } from "../errors.ts";
+import { createLogger } from "../logs/logger.ts";
+import { createMemoryStore } from "../store/memory_store.ts";
+import type { Store, TokenRecord } from "../store/mod.ts";
+import type { Usage } from "../usage/usage.ts";
+import { createLeaseLedger } from "./lease_ledger.ts";
+import { createTokenQuota } from "./token_quota.ts";
+
+const AT = Date.parse("2026-01-15T20:00:00Z");
+
+function token(extra: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    id: "t1",
+    name: "app",
+    hash: "h",
+    masked: "gp-...x",
+    enabled: true,
+    source: "admin",
+    createdAt: 0,
+    ...extra,
+  };
+}
+
+function usage(prompt: number, candidates: number, thoughts = 0): Usage {
+  return { prompt, candidates, thoughts, cached: 0, toolUse: 7, total: 0 };
+}
+
+/** A memory store that records which methods were called. */
+function spiedStore(): { store: Store; calls: string[] } {
+  const calls: string[] = [];
+  const inner = createMemoryStore({ now: () => AT });
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls.push(String(property));
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { store, calls };
+}
+
+function gate(store: Store, clock = { now: AT }) {
+  const logger = createLogger({ sink: () => {} });
+  const now = () => clock.now;
+  return createTokenQuota({
+    store,
+    ledger: createLeaseLedger({ store, now, logger }),
+    now,
+    logger,
+  });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<HttpError> {
+  const error = await assertRejects(() => promise);
+  assert(error instanceof HttpError, String(error));
+  return error;
+}
+
+Deno.test("admit() never calls the store for a token without limits; sync() writes its counts", async () => {
+  const { store, calls } = spiedStore();
+  const quota = gate(store);
+  const unlimited = token();
+  for (let i = 0; i < 5; i++) await quota.admit(unlimited, { model: "m", kind: "native" });
+  quota.charge(unlimited, usage(10, 20, 5));
+  assertEquals(calls, []);
+  await quota.sync();
+  assertEquals(calls, ["addTokenUsage"]);
+  const counted = await store.readTokenUsage("t1", AT);
+  assertEquals([counted.dayRequests, counted.dayTokens], [5, 35], "prompt + candidates + thoughts");
+});
+
+Deno.test("admit() refuses a model outside the allow-list, naming it, with no store call", async () => {
+  const { store, calls } = spiedStore();
+  const quota = gate(store);
+  const limited = token({ models: ["gemini-2.5-*"], limits: { rpm: 1 } });
+  const error = await refusal(quota.admit(limited, { model: "gemini-2.0-flash", kind: "native" }));
+  assertEquals([error.code, error.status], [403, "PERMISSION_DENIED"]);
+  assertEquals(error.message, 'Proxy token "app" may not use model "gemini-2.0-flash"');
+  assertEquals(calls, []);
+  await quota.admit(limited, { model: null, kind: "native" });
+  const live = await refusal(quota.admit(limited, { model: null, kind: "live" }));
+  assertEquals(live.code, 403);
+  await quota.admit(token({ models: ["*"] }), { model: null, kind: "live" });
+});
+
+Deno.test("admit() answers 429 with Retry-After and RetryInfo over a request limit", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  const clock = { now: AT + 15_000 };
+  const quota = gate(store, clock);
+  const limited = token({ limits: { rpm: 2 } });
+  await quota.admit(limited, { model: "m", kind: "native" });
+  await quota.admit(limited, { model: "m", kind: "native" });
+  await quota.admit(limited, { model: null, kind: "upload_chunk" });
+  const error = await refusal(quota.admit(limited, { model: "m", kind: "native" }));
+  assertEquals([error.code, error.status, error.headers["retry-after"]], [
+    429,
+    "RESOURCE_EXHAUSTED",
+    "45",
+  ]);
+  assertEquals(
+    error.message,
+    'Proxy token "app" reached its limit of 2 requests per minute: retry in 45s',
+  );
+  const types = error.details.map((d) => d["@type"].split(".").at(-1));
+  assertEquals(types, ["ErrorInfo", "QuotaFailure", "RetryInfo"]);
+  assertEquals(error.details[2]?.retryDelay, "45s");
+});
+
+Deno.test("admit() reserves a request's estimate under tpd and settles it to the real usage", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  const quota = gate(store);
+  const limited = token({ limits: { tpd: 100 } });
+  const request = (estimate: number) => ({
+    model: "m",
+    kind: "native" as const,
+    estimate: () => estimate,
+  });
+  const first = await quota.admit(limited, request(60));
+  // 60 of 100 reserved: a request that may use 50 does not fit while the first is in flight.
+  const error = await refusal(quota.admit(limited, request(50)));
+  assertEquals([error.code, error.details[0]?.reason], [429, "TOKEN_TPD_EXCEEDED"]);
+  assertEquals(
+    error.message,
+    'Proxy token "app" reached its limit of 100 tokens per day (this request may use up to 50 tokens): retry in 43200s',
+  );
+  first.settle(usage(20, 10));
+  const second = await quota.admit(limited, request(50));
+  second.settle(usage(40, 40));
+  // 30 + 80 = 110 spent: the second request's estimation error took the day past 100.
+  const refused = await refusal(quota.admit(limited, request(1)));
+  assertEquals(refused.details[0]?.reason, "TOKEN_TPD_EXCEEDED");
+});
+
+Deno.test("settle() keeps a served request's tpd reservation when it never reported usage", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  const quota = gate(store);
+  const limited = token({ limits: { tpd: 100 } });
+  const request = (estimate: number) => ({
+    model: "m",
+    kind: "native" as const,
+    estimate: () => estimate,
+  });
+  // A stream cut short before its usage: the 60 reserved stay spent.
+  (await quota.admit(limited, request(60))).settle(null, { usageUnknown: true });
+  const refused = await refusal(quota.admit(limited, request(50)));
+  assertEquals(refused.details[0]?.reason, "TOKEN_TPD_EXCEEDED");
+  // A request that failed used nothing: its reservation comes back.
+  (await quota.admit(limited, request(40))).settle(null);
+  (await quota.admit(limited, request(40))).settle(usage(1, 1));
+});
+
+Deno.test("admit() never reserves more than the whole day: a larger estimate waits for a fresh day", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  const clock = { now: AT };
+  const quota = gate(store, clock);
+  const limited = token({ limits: { tpd: 100 } });
+  const big = { model: "m", kind: "native" as const, estimate: () => 5000 };
+  const admission = await quota.admit(limited, big);
+  admission.settle(usage(5, 5));
+  await refusal(quota.admit(limited, big));
+  clock.now = Date.parse("2026-01-16T08:00:01Z");
+  await quota.admit(limited, big);
+});
+
+Deno.test("admit() fails closed with 503 when a limited token's counters are unreachable", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  store.takeLeases = () => Promise.reject(new Error("down"));
+  const quota = gate(store);
+  const error = await refusal(
+    quota.admit(token({ limits: { rpd: 5 } }), { model: null, kind: "native" }),
+  );
+  assertEquals([error.code, error.status], [503, "UNAVAILABLE"]);
+  await quota.admit(token(), { model: null, kind: "native" });
+});

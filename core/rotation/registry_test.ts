@@ -1,0 +1,124 @@
+import { assertEquals } from "../../tests/assert.ts";
+import { authenticate } from "../proxy/authenticate.ts";
+import { HttpError } from "../errors.ts";
+import { createRegistry, type Registry } from "./registry.ts";
+import { createCipher, randomSecret, sha256Hex } from "../secrets/secrets.ts";
+import { importSecrets, keyId } from "../secrets/seed.ts";
+import { createMemoryStore } from "../store/memory_store.ts";
+import type { Store } from "../store/mod.ts";
+
+const SECRET = "test-secret-key-0123456789";
+const OLD = "gp-TEST-registry-token-old-0001";
+const NEW = "gp-TEST-registry-token-new-0002";
+const KEY = "AIzaFAKE-TEST-key-000000000000000000001";
+
+/**
+ * One store shared by an admin instance (writing directly) and a proxy instance (a registry),
+ * with the store's version probes counted, on a movable clock.
+ */
+async function setUp() {
+  const clock = { now: Date.parse("2026-01-15T20:00:00Z") };
+  const now = () => clock.now;
+  const cipher = await createCipher(SECRET);
+  const store = createMemoryStore({ now });
+  await importSecrets(store, { keys: [KEY], tokens: [OLD], cipher, now });
+  const probes = { count: 0 };
+  const counted: Store = {
+    ...store,
+    version() {
+      probes.count++;
+      return store.version();
+    },
+  };
+  const registry = await createRegistry(counted, { cipher, now });
+  probes.count = 0;
+  return { clock, now, cipher, store, registry, probes };
+}
+
+/** Authenticates the way the proxy does: a fresh-enough view first. */
+async function admit(registry: Registry, secret: string, now: number): Promise<string> {
+  await registry.ensureFresh();
+  try {
+    return (await authenticate(registry, secret, now)).id;
+  } catch (error) {
+    if (error instanceof HttpError) return String(error.code);
+    throw error;
+  }
+}
+
+Deno.test("ensureFresh(): after 15 s idle, a token revoked and one created elsewhere take effect on the next request", async () => {
+  const { clock, now, cipher, store, registry } = await setUp();
+  const old = (await store.listTokens())[0]!;
+  assertEquals(await admit(registry, OLD, now()), old.id);
+  clock.now += 15_000;
+  await store.deleteToken(old.id);
+  await importSecrets(store, { keys: [], tokens: [NEW], cipher, now });
+  assertEquals(await admit(registry, OLD, now()), "401", "the revoked token is refused at once");
+  const created = (await store.listTokens()).find((t) => t.id !== old.id)!;
+  assertEquals(await admit(registry, NEW, now()), created.id, "the new token is accepted");
+});
+
+Deno.test("ensureFresh(): a key disabled elsewhere leaves the pool on the next request after the bound", async () => {
+  const { clock, store, registry } = await setUp();
+  const id = await keyId(KEY);
+  assertEquals(registry.enabledKeys.map((k) => k.id), [id]);
+  await store.setKeyEnabled(id, false, { reason: "disabled by an admin", at: clock.now });
+  clock.now += 1000;
+  await registry.ensureFresh();
+  assertEquals(registry.enabledKeys.length, 0);
+});
+
+Deno.test("ensureFresh(): a flood of unknown tokens costs one version probe per second at most", async () => {
+  const { clock, now, registry, probes } = await setUp();
+  clock.now += 15_000;
+  const flood = () =>
+    Promise.all(
+      Array.from({ length: 1000 }, () => admit(registry, randomSecret("gp-", 24), now())),
+    );
+  assertEquals(new Set(await flood()), new Set(["401"]));
+  assertEquals(probes.count, 1, "1000 concurrent stale requests shared one probe");
+  clock.now += 999;
+  await flood();
+  assertEquals(probes.count, 1, "no probe within the second");
+  clock.now += 1;
+  await flood();
+  assertEquals(probes.count, 2);
+});
+
+Deno.test("ensureFresh(): a fresh view costs no store round trip", async () => {
+  const { clock, now, registry, probes } = await setUp();
+  for (let i = 0; i < 100; i++) {
+    clock.now += 9;
+    assertEquals(await admit(registry, OLD, now()) === "401", false);
+  }
+  assertEquals(probes.count, 0);
+});
+
+Deno.test("an older reload that answers late never replaces a newer snapshot", async () => {
+  const { now, cipher, store } = await setUp();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  let slowNext = false;
+  const slow: Store = {
+    ...store,
+    async listTokens() {
+      const records = await store.listTokens();
+      if (slowNext) {
+        slowNext = false;
+        await gate; // answers late, with what the store held when it read
+      }
+      return records;
+    },
+  };
+  const registry = await createRegistry(slow, { cipher, now });
+  await importSecrets(store, { keys: [], tokens: [NEW], cipher, now });
+  slowNext = true;
+  const late = registry.sync(); // reads the list holding NEW, answers late
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const hash = await sha256Hex(NEW);
+  await store.deleteToken((await store.listTokens()).find((t) => t.hash === hash)!.id);
+  await registry.reload(); // this instance's own write: read-your-writes
+  release();
+  await late;
+  assertEquals(await admit(registry, NEW, now()), "401", "the late, older list was dropped");
+});

@@ -1,0 +1,111 @@
+/**
+ * Imports the keys and tokens given in the environment into the store, idempotently.
+ * @module
+ */
+import { type Cipher, maskSecret, sha256Hex } from "./secrets.ts";
+import type { Store } from "../store/mod.ts";
+
+const IMPORT_SLICE = 64;
+
+/** What {@linkcode importSecrets} did. */
+export interface ImportResult {
+  /** Keys newly added. */
+  keysAdded: number;
+  /** Tokens newly added. */
+  tokensAdded: number;
+}
+
+/** Options of {@linkcode importSecrets}. */
+export interface ImportOptions {
+  /** Gemini keys to add. */
+  keys: readonly string[];
+  /** Proxy tokens to add (stored hashed, with no limits). */
+  tokens: readonly string[];
+  /** Encrypts keys before they are stored. */
+  cipher: Cipher;
+  /** Clock (epoch ms). */
+  now: () => number;
+}
+
+/**
+ * The stored id of a Gemini key: a prefix of its SHA-256, so the same key is never stored twice.
+ * @param key The key value.
+ */
+export async function keyId(key: string): Promise<string> {
+  return "k_" + (await sha256Hex(`key:${key}`)).slice(0, 16);
+}
+
+/**
+ * Adds keys and tokens that are not stored yet; existing ones are left as they are (a key an
+ * admin disabled stays disabled across restarts).
+ * @param store Target store.
+ * @param options Secrets, cipher and clock.
+ */
+export async function importSecrets(store: Store, options: ImportOptions): Promise<ImportResult> {
+  let keysAdded = 0;
+  let tokensAdded = 0;
+  const started = options.now();
+  // In slices, so that thousands of keys import in seconds without flooding the store.
+  for (let i = 0; i < options.keys.length; i += IMPORT_SLICE) {
+    const results = await Promise.all(
+      options.keys.slice(i, i + IMPORT_SLICE).map(async (key, j) =>
+        store.addKey({
+          id: await keyId(key),
+          sealed: await options.cipher.encrypt(key),
+          masked: maskSecret(key),
+          enabled: true,
+          source: "env",
+          // Offsets keep the configured order, which round robin follows.
+          createdAt: started + i + j,
+        })
+      ),
+    );
+    keysAdded += results.filter(Boolean).length;
+  }
+  for (const [index, token] of options.tokens.entries()) {
+    const hash = await sha256Hex(token);
+    const added = await store.addToken({
+      id: "t_" + hash.slice(0, 12),
+      name: `env token ${index + 1}`,
+      hash,
+      masked: maskSecret(token),
+      enabled: true,
+      source: "env",
+      createdAt: options.now(),
+    });
+    if (added) tokensAdded++;
+  }
+  return { keysAdded, tokensAdded };
+}
+
+/**
+ * Re-seals keys stored under a previous `SECRET_KEY` with the current one (secret rotation).
+ * Keys already readable with the current secret are left alone.
+ * @param store The store.
+ * @param current Cipher of the new secret.
+ * @param previous Cipher of the old secret.
+ * @returns How many keys were re-sealed, and how many neither secret can open.
+ */
+export async function resealKeys(
+  store: Store,
+  current: Cipher,
+  previous: Cipher,
+): Promise<{ resealed: number; unreadable: number }> {
+  let resealed = 0;
+  let unreadable = 0;
+  for (const record of await store.listKeys()) {
+    try {
+      await current.decrypt(record.sealed);
+      continue;
+    } catch {
+      // Not sealed with the current secret: try the previous one.
+    }
+    try {
+      const plain = await previous.decrypt(record.sealed);
+      if (await store.updateKey({ ...record, sealed: await current.encrypt(plain) })) resealed++;
+    } catch {
+      unreadable++;
+    }
+  }
+  return { resealed, unreadable };
+}

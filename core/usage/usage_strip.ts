@@ -1,0 +1,208 @@
+/**
+ * Removes from an OpenAI-compatible SSE stream the usage the client did not ask for, reporting it
+ * to the proxy instead: the usage-only chunk (`choices: []` with `usage`) is dropped, and `usage`
+ * members of other chunks (`null` on OpenAI's intermediate chunks, the totals on Gemini's last
+ * content chunk) are cut out of their JSON, every other byte kept.
+ *
+ * The stream is read event by event (events end at a blank line). Each event is passed on as soon
+ * as its last byte has arrived; events without a `"usage"` key pass as the very bytes received.
+ * An event that grows past a bound before it ends is passed through unread, so memory stays
+ * bounded whatever upstream sends.
+ * @module
+ */
+import { type JsonMember, jsonMembers, withoutMember } from "../utils/mod.ts";
+
+/** Longest event held to be read; longer ones pass through as they come. */
+const MAX_EVENT_BYTES = 1024 * 1024;
+const MARKER = new TextEncoder().encode('"usage"');
+const LF = 10;
+const CR = 13;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A transform that removes usage from an OpenAI-compatible SSE stream.
+ * @param onUsage Receives each non-null `usage` object removed, in order.
+ * @returns The TransformStream to pipe the upstream body through.
+ * @example
+ * ```ts
+ * let usage: unknown = null;
+ * const body = upstream.body!.pipeThrough(stripUsage((u) => usage = u));
+ * ```
+ */
+export function stripUsage(
+  onUsage: (usage: unknown) => void,
+): TransformStream<Uint8Array, Uint8Array> {
+  /** Bytes of the event under way (received, not yet passed on). */
+  let held: Uint8Array = new Uint8Array(0);
+  /** The event under way passed its bound: its bytes go on unread until it ends. */
+  let passing = false;
+  let atLineStart = true;
+  let afterCR = false;
+
+  /** Offsets just past each event end in `chunk`, tracking line state across chunks. */
+  function eventEnds(chunk: Uint8Array): number[] {
+    const ends: number[] = [];
+    // Jump from line ending to line ending (the runtime's indexOf), not byte by byte.
+    let nextLF = chunk.indexOf(LF);
+    let nextCR = chunk.indexOf(CR);
+    let i = 0;
+    for (;;) {
+      const at = nextLF < 0 ? nextCR : nextCR < 0 ? nextLF : Math.min(nextLF, nextCR);
+      if (at < 0 ? i < chunk.length : at > i) atLineStart = afterCR = false;
+      if (at < 0) return ends;
+      const b = chunk[at];
+      if (b === LF && afterCR) {
+        // The LF of a CRLF: part of the line ending the CR began.
+        afterCR = false;
+        if (ends.at(-1) === at) ends[ends.length - 1] = at + 1;
+      } else {
+        afterCR = b === CR;
+        if (atLineStart) ends.push(at + 1);
+        atLineStart = true;
+      }
+      i = at + 1;
+      if (b === LF) nextLF = chunk.indexOf(LF, i);
+      else nextCR = chunk.indexOf(CR, i);
+    }
+  }
+
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      const ends = eventEnds(chunk);
+      // One enqueue per chunk: views of one buffer are never handed on twice.
+      const out: Uint8Array[] = [];
+      let from = 0;
+      if (passing) {
+        const end = ends.shift();
+        out.push(chunk.subarray(0, end ?? chunk.length));
+        if (end === undefined) return controller.enqueue(chunk);
+        passing = false;
+        from = end;
+      }
+      const last = ends.at(-1);
+      if (last !== undefined) {
+        const complete = join(held, chunk.subarray(from, last));
+        out.push(rewriteEvents(complete, ends.map((e) => e - from + held.length), onUsage));
+        held = new Uint8Array(0);
+        from = last;
+      }
+      if (from < chunk.length) held = join(held, chunk.slice(from));
+      if (held.length > MAX_EVENT_BYTES) {
+        out.push(held);
+        held = new Uint8Array(0);
+        passing = true;
+      }
+      const bytes = join(...out);
+      if (bytes.length > 0) controller.enqueue(bytes);
+    },
+    flush(controller) {
+      // An unfinished last event (a body cut short, a bare error object) goes on as it came.
+      if (held.length > 0) controller.enqueue(held);
+    },
+  });
+}
+
+/** Complete events (ending at `ends`) with usage removed; the same bytes when none has any. */
+function rewriteEvents(
+  bytes: Uint8Array,
+  ends: number[],
+  onUsage: (usage: unknown) => void,
+): Uint8Array {
+  if (markerAt(bytes) < 0) return bytes;
+  const parts: Uint8Array[] = [];
+  let start = 0;
+  for (const end of ends) {
+    const event = bytes.subarray(start, end);
+    start = end;
+    if (markerAt(event) < 0) {
+      parts.push(event);
+      continue;
+    }
+    const text = rewriteEvent(decoder.decode(event), onUsage);
+    if (text !== null) parts.push(encoder.encode(text));
+    else if (event.length > 0) parts.push(event);
+  }
+  return parts.length === 1 ? parts[0]! : join(...parts);
+}
+
+/**
+ * One event with usage removed: "" when it is dropped, null when it stays as it was.
+ */
+function rewriteEvent(event: string, onUsage: (usage: unknown) => void): string | null {
+  const lines = event.split(/(\r\n|\r|\n)/);
+  const data = lines.flatMap((line, i) => i % 2 === 0 && line.startsWith("data:") ? [i] : []);
+  if (data.length === 0) return null;
+  const payload = data.map((i) => fieldValue(lines[i]!)).join("\n");
+  const stripped = withoutUsage(payload, onUsage);
+  if (stripped === null || stripped === "") return stripped;
+  if (data.length === 1) {
+    const i = data[0]!;
+    const line = lines[i]!;
+    lines[i] = line.slice(0, line.length - fieldValue(line).length) + stripped;
+    return lines.join("");
+  }
+  // Several data lines (rare): the payload goes on as data lines in place of the first.
+  const ending = lines[1] ?? "\n";
+  lines[data[0]!] = stripped.split("\n").map((l) => `data: ${l}`).join(ending);
+  for (const i of data.slice(1)) lines[i] = lines[i + 1] = "";
+  return lines.join("");
+}
+
+/**
+ * A chunk's JSON without its `usage` members (reported when not null): "" for a usage-only chunk
+ * (no choices, or none), null when the payload is not a JSON object with usage.
+ */
+function withoutUsage(payload: string, onUsage: (usage: unknown) => void): string | null {
+  let members: JsonMember[] | null;
+  try {
+    members = jsonMembers(payload);
+  } catch {
+    return null;
+  }
+  const usages = members?.filter((m) => m.key === "usage") ?? [];
+  if (usages.length === 0) return null;
+  const value = (m: JsonMember) => payload.slice(m.valueStart, m.valueEnd);
+  let counted = false;
+  for (const member of usages) {
+    if (value(member) === "null") continue;
+    try {
+      onUsage(JSON.parse(value(member)));
+      counted = true;
+    } catch {
+      return null;
+    }
+  }
+  const choices = members!.find((m) => m.key === "choices");
+  if (counted && (!choices || /^\[\s*\]$/.test(value(choices)))) return "";
+  return withoutMember(payload, "usage", members);
+}
+
+/** The value of an SSE field line: after the colon and one optional space. */
+function fieldValue(line: string): string {
+  const rest = line.slice(line.indexOf(":") + 1);
+  return rest.startsWith(" ") ? rest.slice(1) : rest;
+}
+
+function join(...parts: Uint8Array[]): Uint8Array {
+  const nonEmpty = parts.filter((p) => p.length > 0);
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
+  const out = new Uint8Array(nonEmpty.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of nonEmpty) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Where `"usage"` starts in `bytes`, or -1 (searching for its rarer `u`, then checking). */
+function markerAt(bytes: Uint8Array): number {
+  for (let i = bytes.indexOf(MARKER[1]!); i >= 0; i = bytes.indexOf(MARKER[1]!, i + 1)) {
+    if (i === 0 || i + MARKER.length - 1 > bytes.length) continue;
+    let j = 0;
+    while (j < MARKER.length && bytes[i - 1 + j] === MARKER[j]) j++;
+    if (j === MARKER.length) return i - 1;
+  }
+  return -1;
+}

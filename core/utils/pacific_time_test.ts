@@ -1,0 +1,59 @@
+import { assertEquals } from "../../tests/assert.ts";
+import { nextPacificMidnight, nextPacificMonthStart, pacificDay } from "./pacific_time.ts";
+
+Deno.test("nextPacificMidnight() in winter is 08:00 UTC the next day", () => {
+  const noonPst = Date.parse("2026-01-15T20:00:00Z");
+  assertEquals(new Date(nextPacificMidnight(noonPst)).toISOString(), "2026-01-16T08:00:00.000Z");
+});
+
+Deno.test("nextPacificMidnight() in summer is 07:00 UTC the next day", () => {
+  const noonPdt = Date.parse("2026-07-01T19:00:00Z");
+  assertEquals(new Date(nextPacificMidnight(noonPdt)).toISOString(), "2026-07-02T07:00:00.000Z");
+});
+
+Deno.test("nextPacificMidnight() on both sides of midnight", () => {
+  const justBefore = Date.parse("2026-01-16T07:59:59Z");
+  const justAfter = Date.parse("2026-01-16T08:00:01Z");
+  assertEquals(new Date(nextPacificMidnight(justBefore)).toISOString(), "2026-01-16T08:00:00.000Z");
+  assertEquals(new Date(nextPacificMidnight(justAfter)).toISOString(), "2026-01-17T08:00:00.000Z");
+});
+
+Deno.test("nextPacificMidnight() across the spring and autumn daylight-saving changes", () => {
+  // 2026-03-08: clocks go forward at 02:00 PST; the next midnight is in PDT.
+  const beforeSpring = Date.parse("2026-03-08T06:00:00Z"); // Mar 7, 22:00 PST
+  assertEquals(
+    new Date(nextPacificMidnight(beforeSpring)).toISOString(),
+    "2026-03-08T08:00:00.000Z",
+  );
+  const springDay = Date.parse("2026-03-08T18:00:00Z"); // Mar 8, 11:00 PDT
+  assertEquals(new Date(nextPacificMidnight(springDay)).toISOString(), "2026-03-09T07:00:00.000Z");
+  // 2026-11-01: clocks go back at 02:00 PDT; the next midnight is in PST.
+  const autumnDay = Date.parse("2026-11-01T18:00:00Z"); // Nov 1, 10:00 PST
+  assertEquals(new Date(nextPacificMidnight(autumnDay)).toISOString(), "2026-11-02T08:00:00.000Z");
+  const beforeAutumn = Date.parse("2026-10-31T20:00:00Z"); // Oct 31, 13:00 PDT
+  assertEquals(
+    new Date(nextPacificMidnight(beforeAutumn)).toISOString(),
+    "2026-11-01T07:00:00.000Z",
+  );
+});
+
+Deno.test("pacificDay() names the Pacific calendar day", () => {
+  assertEquals(pacificDay(Date.parse("2026-01-16T07:59:59Z")), "2026-01-15");
+  assertEquals(pacificDay(Date.parse("2026-01-16T08:00:00Z")), "2026-01-16");
+});
+
+Deno.test("nextPacificMonthStart() is midnight Pacific on the 1st, across years and daylight saving", () => {
+  const iso = (t: number) => new Date(nextPacificMonthStart(t)).toISOString();
+  // January 15 (PST) -> February 1, 00:00 PST.
+  assertEquals(iso(Date.parse("2026-01-15T20:00:00Z")), "2026-02-01T08:00:00.000Z");
+  // March 20 (PDT) -> April 1, 00:00 PDT.
+  assertEquals(iso(Date.parse("2026-03-20T20:00:00Z")), "2026-04-01T07:00:00.000Z");
+  // October 20 (PDT) -> November 1, 00:00 PDT (clocks go back later that night).
+  assertEquals(iso(Date.parse("2026-10-20T20:00:00Z")), "2026-11-01T07:00:00.000Z");
+  // December 31, 23:30 PST -> January 1 of the next year.
+  assertEquals(iso(Date.parse("2027-01-01T07:30:00Z")), "2027-01-01T08:00:00.000Z");
+  // January 1, 00:30 UTC is still December 31 in Pacific time.
+  assertEquals(iso(Date.parse("2027-01-01T00:30:00Z")), "2027-01-01T08:00:00.000Z");
+  // The first moment of a month belongs to it.
+  assertEquals(iso(Date.parse("2026-02-01T08:00:00Z")), "2026-03-01T08:00:00.000Z");
+});
