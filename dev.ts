@@ -4,7 +4,7 @@
  * source file changes.
  * @module
  */
-import { buildConsole } from "./adapters/deno/build.ts";
+import { buildConsole } from "./adapters/_shared/console_build.ts";
 import { startServer } from "./adapters/deno/server.ts";
 
 if (import.meta.main) {

@@ -5,7 +5,7 @@
  * each measurement copies, so every proxy starts from the same store.
  * @module
  */
-import { createKvStore } from "../adapters/deno/kv_store.ts";
+import { createKvStore } from "../core/store/kv/mod.ts";
 import { batchDeltas } from "../core/logs/aggregates.ts";
 import { type LogRecord, requestId } from "../core/store/log_record.ts";
 
@@ -36,7 +36,7 @@ const MODELS = [
 ];
 /**
  * The store keeps minute counters for 2 days and prunes older ones (AGGREGATE_RETENTION_MS in
- * adapters/deno/kv_store.ts): a store that has been running for 30 days holds none older.
+ * core/store/kv/kv_store.ts): a store that has been running for 30 days holds none older.
  */
 const MINUTE_COUNTERS_KEPT_MS = 2 * DAY_MS;
 

@@ -9,7 +9,7 @@
  *   throttle's share of a Bearer call. Proxied Gemini requests never consult it.
  * @module
  */
-import { createKvStore } from "../adapters/deno/kv_store.ts";
+import { createKvStore } from "../core/store/kv/mod.ts";
 import { createAuthThrottle } from "../core/admin/auth_throttle.ts";
 import { startHarness } from "../tests/harness.ts";
 

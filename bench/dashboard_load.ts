@@ -13,8 +13,8 @@
  * to input. A few warm runs (assets cached) follow.
  * @module
  */
-import { buildConsole } from "../adapters/deno/build.ts";
-import { createKvStore } from "../adapters/deno/kv_store.ts";
+import { buildConsole } from "../adapters/_shared/console_build.ts";
+import { createKvStore } from "../core/store/kv/mod.ts";
 import { startServer } from "../adapters/deno/server.ts";
 import { coalesce, deltasOf } from "../core/logs/aggregates.ts";
 import { type LogRecord, requestId } from "../core/store/log_record.ts";

@@ -12,10 +12,10 @@
  * `deno task bench` runs it as its `limits` phase.
  * @module
  */
-import { createKvStore } from "../adapters/deno/kv_store.ts";
+import { createKvStore } from "../core/store/kv/mod.ts";
 import { startServer } from "../adapters/deno/server.ts";
-import { createServiceClient } from "../adapters/supabase/supabase_client.ts";
-import { createSupabaseStore } from "../adapters/supabase/supabase_store.ts";
+import { createServiceClient } from "../core/store/supabase/supabase_client.ts";
+import { createSupabaseStore } from "../core/store/supabase/supabase_store.ts";
 import { sha256Hex } from "../core/secrets/secrets.ts";
 import type { Env } from "../core/config/config.ts";
 import type { Store } from "../core/store/mod.ts";

@@ -46,13 +46,15 @@ import {
   mountConsole,
   type UnsharedStore,
 } from "./admin/mod.ts";
-import type { SiteAssets } from "./web/mod.ts";
-import { manifest } from "../routes/_manifest.gen.ts";
+import type { Manifest, SiteAssets } from "./web/mod.ts";
 import { createMetrics } from "./metrics/mod.ts";
 import { createKeyCaps, createLeaseLedger, createTokenQuota } from "./limits/mod.ts";
 import { livePrices } from "./cost/mod.ts";
 import { createCipher, importSecrets, resealKeys } from "./secrets/mod.ts";
 import type { Store } from "./store/mod.ts";
+
+/** The manifest of a host that serves no console pages. */
+const NO_CONSOLE: Manifest = { routes: {}, islands: {} };
 
 /** Largest admin request body, bytes: room for 20,000 pasted keys. */
 export const ADMIN_BODY_LIMIT = 2 * 1024 * 1024;
@@ -82,6 +84,12 @@ export interface AppOptions {
   unsharedStore?: UnsharedStore;
   /** The admin console's built browser assets (`deno task build`); null serves pages without them. */
   assets?: SiteAssets | null;
+  /**
+   * The admin console's route manifest (`routes/_manifest.gen.ts`), handed in by the host that
+   * serves the console; without it the app serves the proxy, the admin JSON API, `/healthz` and
+   * `/metrics`, and its bundle carries no page, island or their packages (Workers, Vercel).
+   */
+  manifest?: Manifest;
   /**
    * The region serving one request, for platforms that tell per request (Cloudflare's
    * `request.cf.colo`); `config.region` is used when it gives none.
@@ -324,7 +332,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     api: adminApi,
     settings,
     sessions,
-    manifest,
+    manifest: options.manifest ?? NO_CONSOLE,
     assets: options.assets ?? null,
   });
 

@@ -10,6 +10,7 @@ import { createMemoryStore } from "../core/store/memory_store.ts";
 import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
 import { ensureBuilt } from "./browser/_browser.ts";
 import { fakeKeys, type Harness, startHarness } from "./harness.ts";
+import { manifest } from "../routes/_manifest.gen.ts";
 
 const ADMIN = "console-pages-admin-password";
 
@@ -34,7 +35,7 @@ async function page(base: string, cookie: string, path: string): Promise<[number
 Deno.test("settings: a new upstream URL is saved only once the admin confirms its host", async () => {
   const config = parseConfig({ SECRET_KEY: "pages-test-secret-0123456", ADMIN_PASSWORD: ADMIN });
   const store = createMemoryStore();
-  const gateway = await createApp({ config, store });
+  const gateway = await createApp({ config, store, manifest });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, gateway.fetch);
   const base = `http://127.0.0.1:${server.addr.port}`;
   try {

@@ -117,7 +117,7 @@ Deno.test("an upstream reset mid-stream ends the client's stream, logged and cou
     }
     assertStringIncludes(received, "partial");
     await h.proxy.gateway.logs.flush();
-    const logs = await (await import("../adapters/deno/kv_store.ts")).createKvStore(
+    const logs = await (await import("../core/store/kv/mod.ts")).createKvStore(
       await Deno.openKv(h.kvPath),
     );
     const record = await logs.getLog(id);
@@ -203,7 +203,7 @@ Deno.test("a client leaving mid-stream aborts upstream and the log says so", asy
     assert(upstream.cancelled);
     await new Promise((r) => setTimeout(r, 20));
     await h.proxy.gateway.logs.flush();
-    const store = (await import("../adapters/deno/kv_store.ts")).createKvStore(
+    const store = (await import("../core/store/kv/mod.ts")).createKvStore(
       await Deno.openKv(h.kvPath),
     );
     const [record] = (await store.listLogs({}, 1)).logs;

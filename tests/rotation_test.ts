@@ -2,7 +2,7 @@
  * Quota-aware rotation and failover, end to end: real sockets, the fake upstream, an injected
  * clock, and child processes sharing one KV file.
  */
-import { createKvStore } from "../adapters/deno/kv_store.ts";
+import { createKvStore } from "../core/store/kv/mod.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import {
   countByKey,

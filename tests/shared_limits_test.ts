@@ -4,7 +4,7 @@
  * reservations) and key caps hold across both as in one process.
  * @module
  */
-import { createKvStore } from "../adapters/deno/kv_store.ts";
+import { createKvStore } from "../core/store/kv/mod.ts";
 import { startFakeUpstream } from "./fake_upstream.ts";
 import { startChildProxy } from "./harness.ts";
 import {

@@ -330,7 +330,10 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
         [delta(7_200_000, "requests", 2, "n"), delta(0, "requests", 5)],
         60_000,
       );
-      const rows = await store.readAggregates("h", hour + 3_600_000, hour + 10_800_000);
+      const rows = await store.readAggregates("h", {
+        from: hour + 3_600_000,
+        to: hour + 10_800_000,
+      });
       const byModel = Object.fromEntries(
         rows.map((r) => [`${r.bucket - hour}:${r.model}`, r.fields]),
       );
@@ -338,7 +341,7 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
         "3600000:m": { requests: 10, "tokens:total": 70 },
         "7200000:n": { requests: 2 },
       });
-      assertEquals(await store.readAggregates("m", hour, hour + 10_800_000), []);
+      assertEquals(await store.readAggregates("m", { from: hour, to: hour + 10_800_000 }), []);
     }));
 
   Deno.test(`${name} store: named counters add up`, () =>

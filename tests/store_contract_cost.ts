@@ -38,7 +38,7 @@ export function runCostContract(
           delta("cost:unknown", 1, "my-tuned-model"),
         ], 60_000)));
       await store.insertLogs([], [delta("cost", 1), delta("requests", 1)], 60_000);
-      const rows = await store.readAggregates("d", day, day + 86_400_000);
+      const rows = await store.readAggregates("d", { from: day, to: day + 86_400_000 });
       const byModel = Object.fromEntries(rows.map((r) => [r.model, r.fields]));
       assertEquals(byModel, {
         "gemini-2.5-pro": { cost: 12_000_000_001, requests: 1 },

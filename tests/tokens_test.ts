@@ -4,7 +4,7 @@
  * revocation reaching every process within a second, secrets never stored in clear, model
  * allow-lists, expiry and the management API. Real sockets, the fake upstream, the harness's injected clock.
  */
-import { createKvStore } from "../adapters/deno/kv_store.ts";
+import { createKvStore } from "../core/store/kv/mod.ts";
 import { sha256Hex } from "../core/secrets/secrets.ts";
 import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { fakeKeys, type Harness, startChildProxy, startHarness, TOKEN } from "./harness.ts";

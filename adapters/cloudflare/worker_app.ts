@@ -17,10 +17,12 @@ import { type Config, type Env, parseConfig } from "../../core/config/mod.ts";
 import { consoleElsewhere } from "../../core/admin/mod.ts";
 import { HttpError } from "../../core/errors.ts";
 import { createMemoryStore, type Store } from "../../core/store/mod.ts";
-import { createSupabaseStore } from "../supabase/supabase_store.ts";
-import { type Background, createBackground } from "./background.ts";
+import {
+  createPostgrestServiceClient,
+  createSupabaseStore,
+} from "../../core/store/supabase/mod.ts";
+import { type Background, createBackground } from "../../core/host/mod.ts";
 import { workersLiveBridge } from "./live_bridge.ts";
-import { createPostgrestServiceClient } from "./postgrest_client.ts";
 import type { ExecutionContext, IncomingCf, WorkerBindings } from "./workers_types.ts";
 
 /** A built app and its background scheduler, one per isolate. */

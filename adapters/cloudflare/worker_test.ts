@@ -17,7 +17,7 @@ import { startFakeUpstream } from "../../tests/fake_upstream.ts";
 import { fakeKeys, generate, SECRET, TOKEN } from "../../tests/harness.ts";
 import { ADMIN, adminLogs, RELAY, startRecordingHop } from "../../tests/_relay_helpers.ts";
 import { startWorker, workerBundle } from "./_workerd.ts";
-import { gzipSize } from "./build.ts";
+import { gzipSize } from "../_shared/bundle.ts";
 
 runProxyContract("cloudflare worker", async (options) => {
   const worker = await startWorker({

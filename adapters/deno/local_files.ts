@@ -10,16 +10,6 @@
 import type { Env } from "../../core/config/mod.ts";
 
 /**
- * Whether the process runs on Deno Deploy: the current platform sets `DENO_DEPLOY=true`, and it
- * and Deploy Classic both set `DENO_DEPLOYMENT_ID`. There the hosted KV database attached to the
- * app is used and nothing is written locally.
- * @param env The process environment.
- */
-export function onDenoDeploy(env: Env): boolean {
-  return env.DENO_DEPLOY === "true" || Boolean(env.DENO_DEPLOYMENT_ID);
-}
-
-/**
  * Runs a start-up step that writes local files, turning a refused write into a message naming
  * `SECRET_KEY` and `KV_PATH` and what to set them to.
  * @param step The step (creating the KV file's folder, generating the secret).

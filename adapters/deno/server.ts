@@ -3,18 +3,18 @@
  * @module
  */
 import { createApp, type GatewayApp } from "../../core/app.ts";
-import { type Config, type Env, parseConfig } from "../../core/config/mod.ts";
+import { type Config, type Env, onDenoDeploy, parseConfig } from "../../core/config/mod.ts";
 import type { LogLevel } from "../../core/logs/mod.ts";
 import { createMemoryStore, type Store } from "../../core/store/mod.ts";
-import { createKvStore } from "./kv_store.ts";
-import { createServiceClient } from "../supabase/supabase_client.ts";
-import { createSupabaseStore } from "../supabase/supabase_store.ts";
-import { denoLiveBridge } from "./live_bridge.ts";
-import { onDenoDeploy, writingLocally } from "./local_files.ts";
+import { createKvStore } from "../../core/store/kv/mod.ts";
+import { createServiceClient, createSupabaseStore } from "../../core/store/supabase/mod.ts";
+import { denoLiveBridge } from "../_shared/deno_live_bridge.ts";
+import { writingLocally } from "./local_files.ts";
 import { resolveSecretKey } from "./secret_key.ts";
 import { loadSiteAssets } from "./static_assets.ts";
-import type { SiteAssets } from "../../core/web/mod.ts";
+import type { Manifest, SiteAssets } from "../../core/web/mod.ts";
 import type { UnsharedStore } from "../../core/admin/mod.ts";
+import { manifest as consoleRoutes } from "../../routes/_manifest.gen.ts";
 
 /** Options of {@linkcode startServer}. */
 export interface StartOptions {
@@ -32,6 +32,8 @@ export interface StartOptions {
   syncIntervalMs?: number;
   /** The console's built assets (default: `static/build/` of this checkout, when built). */
   assets?: SiteAssets | null;
+  /** The console's routes (default: this checkout's `routes/_manifest.gen.ts`). */
+  manifest?: Manifest;
   /**
    * Treats the store as one instance's own (default: `STORE=memory` on Deno Deploy, which runs
    * many isolates): admin writes answer 409 and the console shows a banner.
@@ -68,6 +70,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     store,
     liveBridge: denoLiveBridge,
     assets,
+    manifest: options.manifest ?? consoleRoutes,
     ...(unsharedStore ? { unsharedStore } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.now ? { now: options.now } : {}),

@@ -16,8 +16,8 @@
  * `node server.mjs`.
  * @module
  */
-import { buildConsole } from "../deno/build.ts";
-import { gzipSize } from "../cloudflare/build.ts";
+import { bundleModule, denoOnlyCall, gzipSize, importsOf } from "../_shared/bundle.ts";
+import { buildConsole } from "../_shared/console_build.ts";
 
 /** Options of {@linkcode buildNode}. */
 export interface NodeBuildOptions {
@@ -49,9 +49,6 @@ const ROOT = new URL("../../", import.meta.url);
 export const NODE_ENTRY = "adapters/node/main.ts";
 /** The one package left outside the bundle. */
 const EXTERNAL = "@deno/kv";
-/** Deno APIs no code in the Node.js bundle may call. */
-const DENO_ONLY =
-  /\bDeno\.(serve|env|openKv|upgradeWebSocket|readFile|readTextFile|writeFile|writeTextFile|Command|listen|mkdir|makeTempDir|exit|errors)\b/;
 
 /**
  * Builds `dist/node/`.
@@ -67,20 +64,7 @@ export async function buildNode(options: NodeBuildOptions = {}): Promise<NodeBui
   await Deno.mkdir(outDir, { recursive: true });
   const outFile = `${outDir}/server.mjs`;
   await deno(["cache", "--quiet", NODE_ENTRY]);
-  await deno([
-    "bundle",
-    "--quiet",
-    "--platform",
-    "deno",
-    "--format",
-    "esm",
-    "--minify",
-    "--external",
-    EXTERNAL,
-    "--output",
-    outFile,
-    NODE_ENTRY,
-  ]);
+  await bundleModule({ entry: NODE_ENTRY, outFile, platform: "deno", external: EXTERNAL });
   const bytes = await Deno.readFile(outFile);
   checkBundle(new TextDecoder().decode(bytes));
   const assetBytes = await copyTree(new URL("static/build/", ROOT).pathname, `${outDir}/static`);
@@ -113,14 +97,10 @@ export async function buildNode(options: NodeBuildOptions = {}): Promise<NodeBui
 
 /** The bundle may import Node.js built-ins and `@deno/kv`, and call no Deno API. */
 function checkBundle(text: string): void {
-  const imports = [
-    ...text.matchAll(/(?:^|[;\n}])\s*import\s*(?:[\w*{][^;]*?from\s*)?["']([^"']+)["']/g),
-  ]
-    .map((m) => m[1]!)
-    .filter((name) => !name.startsWith("node:") && name !== EXTERNAL);
+  const imports = importsOf(text).filter((name) => !name.startsWith("node:") && name !== EXTERNAL);
   if (imports.length) throw new Error(`The bundle imports modules: ${imports.join(", ")}`);
-  const denoOnly = text.match(DENO_ONLY);
-  if (denoOnly) throw new Error(`The bundle calls a Deno-only API: ${denoOnly[0]}`);
+  const denoOnly = denoOnlyCall(text, ["errors"]);
+  if (denoOnly) throw new Error(`The bundle calls a Deno-only API: ${denoOnly}`);
 }
 
 /** The exact version deno.json pins for a package (`npm:name@1.2.3`). */

@@ -5,9 +5,8 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { SiteAssets } from "../../core/web/mod.ts";
-import type { SecretFiles } from "../deno/secret_key.ts";
-import { createSiteAssets } from "../deno/static_assets.ts";
+import type { SecretFiles } from "../../core/config/mod.ts";
+import { createSiteAssets, type SiteAssets } from "../../core/web/mod.ts";
 
 /** `secret.key` on Node.js: read when present, created readable by its owner only. */
 export const nodeSecretFiles: SecretFiles = {

@@ -10,7 +10,7 @@ import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.t
 import { startFakeUpstream } from "../../tests/fake_upstream.ts";
 import { runProxyContract, TEST_KEYS, TEST_TOKEN } from "../../tests/proxy_contract.ts";
 import { runNodeProcess } from "../../tests/support/node_process.ts";
-import { createKvStore } from "../deno/kv_store.ts";
+import { createKvStore } from "../../core/store/kv/mod.ts";
 import { nodeBuild, startNodeServerProcess } from "./_node_server.ts";
 
 runProxyContract("node server", async (options) => {

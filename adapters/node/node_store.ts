@@ -8,10 +8,11 @@ import { dirname } from "node:path";
 import { openKv } from "@deno/kv";
 import type { Config } from "../../core/config/mod.ts";
 import { createMemoryStore, type Store } from "../../core/store/mod.ts";
-import { createPostgrestServiceClient } from "../cloudflare/postgrest_client.ts";
-import type { KvDatabase } from "../deno/kv_database.ts";
-import { createKvStore } from "../deno/kv_store.ts";
-import { createSupabaseStore } from "../supabase/supabase_store.ts";
+import {
+  createPostgrestServiceClient,
+  createSupabaseStore,
+} from "../../core/store/supabase/mod.ts";
+import { createKvStore, type KvDatabase } from "../../core/store/kv/mod.ts";
 
 /** What V8 says when it meets values serialized by a newer V8 (Deno's) than its own. */
 const NEWER_V8 = /Unable to deserialize cloned data/;

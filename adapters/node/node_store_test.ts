@@ -8,8 +8,7 @@
  */
 import { openKv } from "@deno/kv";
 import { runStoreContract } from "../../tests/store_contract.ts";
-import type { KvDatabase } from "../deno/kv_database.ts";
-import { createKvStore } from "../deno/kv_store.ts";
+import { createKvStore, type KvDatabase } from "../../core/store/kv/mod.ts";
 
 runStoreContract("@deno/kv sqlite", async () => {
   const clock = { now: 1_700_000_000_000 };

@@ -7,13 +7,13 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
 import { createApp, type GatewayApp } from "../../core/app.ts";
-import { type Env, parseConfig } from "../../core/config/mod.ts";
+import { type Env, findSecretKey, parseConfig } from "../../core/config/mod.ts";
 import type { LogLevel } from "../../core/logs/mod.ts";
 import type { SiteAssets } from "../../core/web/mod.ts";
-import { findSecretKey } from "../deno/secret_key.ts";
 import { nodeLiveBridge, serveUpgrades } from "./live_bridge.ts";
 import { loadNodeAssets, nodeSecretFiles } from "./node_files.ts";
 import { openNodeStore } from "./node_store.ts";
+import { manifest } from "../../routes/_manifest.gen.ts";
 
 /** Options of {@linkcode startNodeServer}. */
 export interface NodeStartOptions {
@@ -58,6 +58,7 @@ export async function startNodeServer(
     store,
     liveBridge: nodeLiveBridge,
     assets,
+    manifest,
     ...(options.logSink ? { logSink: options.logSink } : {}),
   }).catch(async (error) => {
     await store.close();

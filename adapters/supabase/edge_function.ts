@@ -15,9 +15,9 @@ import { type Config, type Env, parseConfig } from "../../core/config/mod.ts";
 import { HttpError } from "../../core/errors.ts";
 import type { LogLevel } from "../../core/logs/mod.ts";
 import { createMemoryStore, type Store } from "../../core/store/mod.ts";
-import { denoLiveBridge } from "../deno/live_bridge.ts";
-import { createServiceClient } from "./supabase_client.ts";
-import { createSupabaseStore } from "./supabase_store.ts";
+import { denoLiveBridge } from "../_shared/deno_live_bridge.ts";
+import { createServiceClient, createSupabaseStore } from "../../core/store/supabase/mod.ts";
+import { manifest } from "../../routes/_manifest.gen.ts";
 
 /** Options of {@linkcode createEdgeProxy}; tests inject I/O, the function passes none. */
 export interface EdgeProxyOptions {
@@ -97,6 +97,7 @@ export function createEdgeProxy(env: Env, options: EdgeProxyOptions = {}): EdgeP
       config,
       store,
       now,
+      manifest,
       liveBridge: (request, upstreamUrl) =>
         denoLiveBridge(originals.get(request) ?? request, upstreamUrl),
       ...(config.store === "memory"

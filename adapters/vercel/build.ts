@@ -14,7 +14,7 @@
  * @module
  */
 import { CONFIG_VARIABLES } from "../../core/config/mod.ts";
-import { gzipSize, workerImportMap } from "../cloudflare/build.ts";
+import { bundleModule, denoOnlyCall, gzipSize, importsOf } from "../_shared/bundle.ts";
 
 /** Options of {@linkcode buildVercel}. */
 export interface VercelBuildOptions {
@@ -43,9 +43,6 @@ export const VERCEL_ENTRY = "adapters/vercel/edge_function.ts";
 export const FUNCTION_NAME = "proxy";
 /** Variables the function reads besides the configuration's. */
 const PLATFORM_VARIABLES = ["VERCEL_REGION"];
-/** Deno APIs that must never reach the Edge runtime. */
-const DENO_ONLY =
-  /\bDeno\.(serve|env|openKv|upgradeWebSocket|readFile|readTextFile|writeFile|writeTextFile|Command|listen|mkdir|makeTempDir|exit)\b/;
 
 /**
  * Writes `.vercel/output/`.
@@ -59,7 +56,7 @@ export async function buildVercel(options: VercelBuildOptions = {}): Promise<Ver
   await Deno.remove(outDir, { recursive: true }).catch(() => {});
   await Deno.mkdir(functionDir, { recursive: true });
   const outFile = `${functionDir}/index.js`;
-  await bundle(outFile);
+  await bundleModule({ entry: VERCEL_ENTRY, outFile, platform: "browser" });
   const bytes = await Deno.readFile(outFile);
   checkBundle(new TextDecoder().decode(bytes));
   const vcConfig = {
@@ -76,37 +73,12 @@ export async function buildVercel(options: VercelBuildOptions = {}): Promise<Ver
   return { outDir, functionDir, bytes: bytes.byteLength, gzipBytes: await gzipSize(bytes) };
 }
 
-async function bundle(outFile: string): Promise<void> {
-  const importMap = await Deno.makeTempFile({ prefix: "vercel-import-map-", suffix: ".json" });
-  await Deno.writeTextFile(importMap, JSON.stringify(await workerImportMap()));
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--platform",
-      "browser",
-      "--format",
-      "esm",
-      "--minify",
-      "--import-map",
-      importMap,
-      "--output",
-      outFile,
-      VERCEL_ENTRY,
-    ],
-    cwd: ROOT.pathname,
-    stdout: "null",
-    stderr: "piped",
-  }).output().finally(() => Deno.remove(importMap));
-  if (code !== 0) throw new Error(`deno bundle failed:\n${new TextDecoder().decode(stderr)}`);
-}
-
 /** One module: no imports left, no Deno-only call, a default export for Vercel to call. */
 function checkBundle(text: string): void {
-  const imports = text.match(/(?:^|[;\n}])\s*import\s*(?:[\w*{][^;]*?from\s*)?["'][^"']+["']/g);
-  if (imports) throw new Error(`The bundle still imports modules: ${imports.join(", ")}`);
-  const denoOnly = text.match(DENO_ONLY);
-  if (denoOnly) throw new Error(`The bundle calls a Deno-only API: ${denoOnly[0]}`);
+  const imports = importsOf(text);
+  if (imports.length) throw new Error(`The bundle still imports modules: ${imports.join(", ")}`);
+  const denoOnly = denoOnlyCall(text);
+  if (denoOnly) throw new Error(`The bundle calls a Deno-only API: ${denoOnly}`);
   if (!/export\s*\{[^}]*\bas default\b[^}]*\}/.test(text)) {
     throw new Error("The bundle has no default export for Vercel to call");
   }

@@ -13,9 +13,11 @@ import { createApp, type GatewayApp } from "../../core/app.ts";
 import { type Config, type Env, parseConfig } from "../../core/config/mod.ts";
 import { HttpError } from "../../core/errors.ts";
 import { createMemoryStore, type Store } from "../../core/store/mod.ts";
-import { type Background, createBackground } from "../cloudflare/background.ts";
-import { createPostgrestServiceClient } from "../cloudflare/postgrest_client.ts";
-import { createSupabaseStore } from "../supabase/supabase_store.ts";
+import { type Background, createBackground } from "../../core/host/mod.ts";
+import {
+  createPostgrestServiceClient,
+  createSupabaseStore,
+} from "../../core/store/supabase/mod.ts";
 
 /** A snapshot last checked longer ago than this (ms) is checked before the request is served. */
 export const STALE_MS = 1000;

@@ -35,7 +35,9 @@ export async function dashboardStats(
   const from = to - STATS_RANGES[range];
   const granularity = granularityFor(to - from);
   const size = granularity === "m" ? 60_000 : granularity === "h" ? 3_600_000 : 86_400_000;
-  const rows = await store.readAggregates(granularity, Math.floor(from / size) * size, to, {
+  const rows = await store.readAggregates(granularity, {
+    from: Math.floor(from / size) * size,
+    to,
     rollupOnly: true,
   });
   const queryMs = now() - started;

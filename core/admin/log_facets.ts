@@ -43,7 +43,7 @@ export async function logFacets(ctx: AdminContext): Promise<LogFacets> {
   const to = ctx.now() + 1;
   const from = Math.floor((to - 30 * 86_400_000) / 86_400_000) * 86_400_000;
   const [rows, tokens] = await Promise.all([
-    ctx.store.readAggregates("d", from, to, { rollupOnly: true }),
+    ctx.store.readAggregates("d", { from, to, rollupOnly: true }),
     ctx.store.listTokens(),
   ]);
   const byModel = new Map<string, number>();

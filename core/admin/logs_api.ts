@@ -125,7 +125,9 @@ export function logRoutes(ctx: AdminContext): Hono {
       ...(q.tokenId ? { tokenId: q.tokenId } : {}),
     };
     const one = q.keyId !== undefined || q.tokenId !== undefined;
-    const rows = await ctx.store.readAggregates(granularity, alignDown(from, granularity), to, {
+    const rows = await ctx.store.readAggregates(granularity, {
+      from: alignDown(from, granularity),
+      to,
       rollupOnly: !one && (q.group === "none" || q.group === "model"),
     });
     const stats = buildStats(rows, { from, to, granularity, groupBy: q.group, where });

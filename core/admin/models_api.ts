@@ -76,7 +76,7 @@ async function upstreamModels(ctx: AdminContext): Promise<string[] | null> {
 async function succeededModels(ctx: AdminContext): Promise<string[]> {
   const to = ctx.now() + 1;
   const from = Math.floor((to - 7 * 86_400_000) / 3_600_000) * 3_600_000;
-  const rows = await ctx.store.readAggregates("h", from, to, { rollupOnly: true });
+  const rows = await ctx.store.readAggregates("h", { from, to, rollupOnly: true });
   const stats = buildStats(rows, { from, to, granularity: "h", groupBy: "model" });
   return stats.series
     .filter((s) => s.group !== "-" && s.overall.requests > s.overall.errors)

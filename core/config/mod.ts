@@ -7,6 +7,7 @@
  * - {@linkcode createSettings} and {@linkcode liveConfig}: saved settings over the environment's
  *   defaults, applied at once in this process and picked up by the others.
  * - {@linkcode parseFallbackEntry}: one `FALLBACK_PROXY_URLS` entry.
+ * - {@linkcode findSecretKey}: `SECRET_KEY`, or a generated one kept beside a local KV file.
  * - {@linkcode VERSION}: the product version.
  * @module
  */
@@ -36,4 +37,5 @@ export {
   type SettingsPatch,
   settingsPatchSchema,
 } from "./settings.ts";
+export { findSecretKey, type FoundSecret, onDenoDeploy, type SecretFiles } from "./secret_key.ts";
 export { VERSION } from "./version.ts";

@@ -22,7 +22,7 @@ Deno.test("createLogWriter() writes queued records and their aggregates in batch
   await writer.flush();
   assertEquals([writer.depth, writer.written, writer.dropped], [0, 25, 0]);
   assertEquals((await store.listLogs({}, 100)).logs.length, 25);
-  const rows = await store.readAggregates("m", 0, t + 60_000);
+  const rows = await store.readAggregates("m", { from: 0, to: t + 60_000 });
   assertEquals(rows[0]?.fields.requests, 25);
   assertEquals(rows[0]?.fields["tokens:total"], 75);
 });

@@ -170,7 +170,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const entry = logs.find((l) => l.record.id === id && l.until > now());
       return Promise.resolve(entry ? structuredClone(entry.record) : null);
     },
-    readAggregates(granularity, from, to) {
+    readAggregates(granularity, { from, to }) {
       const out: AggregateRow[] = [];
       for (const [id, row] of aggregates) {
         if (id.startsWith(`${granularity}\u0000`) && row.bucket >= from && row.bucket < to) {

@@ -15,6 +15,7 @@ export type { Store } from "./store.ts";
 export {
   type AggregateDelta,
   type AggregateRow,
+  type AggregateSpan,
   type AuthThrottleEntry,
   type AuthThrottleState,
   type AuthThrottleWrite,

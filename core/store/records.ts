@@ -185,6 +185,16 @@ export interface AggregateRow {
 
 // Token quotas
 
+/** The buckets `Store.readAggregates` reads: `from <= bucket < to`. */
+export interface AggregateSpan {
+  /** First bucket (epoch ms), inclusive. */
+  from: number;
+  /** End (epoch ms), exclusive. */
+  to: number;
+  /** Only the roll-up rows (key and token `*`) are needed; a backend may still return others. */
+  rollupOnly?: boolean;
+}
+
 /** Optional limits of a proxy token, held across every process sharing the store. */
 export interface TokenLimits {
   /** Requests per minute (fixed clock minute). */

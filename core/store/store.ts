@@ -10,6 +10,7 @@ import type { LogRecord } from "./log_record.ts";
 import type {
   AggregateDelta,
   AggregateRow,
+  AggregateSpan,
   AuthThrottleEntry,
   AuthThrottleWrite,
   CooldownRecord,
@@ -86,12 +87,7 @@ export interface Store {
    * Aggregate rows of a granularity with `from <= bucket < to`. With `rollupOnly`, only the
    * roll-up rows (key and token `*`) are needed; a backend may still return others.
    */
-  readAggregates(
-    granularity: "m" | "h" | "d",
-    from: number,
-    to: number,
-    options?: { rollupOnly?: boolean },
-  ): Promise<AggregateRow[]>;
+  readAggregates(granularity: "m" | "h" | "d", span: AggregateSpan): Promise<AggregateRow[]>;
   /** Adds to a named process-independent counter (e.g. dropped logs). */
   addCounter(name: string, value: number): Promise<void>;
   /** Reads a named counter. */

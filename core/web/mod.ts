@@ -14,7 +14,7 @@
  *   {@linkcode bootIsland}, which hydrates each marker with `preact`'s `hydrate`. State lives in
  *   `@preact/signals`. An island must not render another island.
  * - `<Head>` adds elements to the document's head, as Fresh's does.
- * - The build (`adapters/deno/build.ts`, `deno task build`) writes the manifest
+ * - The build (`adapters/_shared/console_build.ts`, `deno task build`) writes the manifest
  *   `routes/_manifest.gen.ts` (as Fresh 1's `fresh.gen.ts`), so nothing lists directories at run
  *   time, and bundles each island with `deno bundle --platform browser --code-splitting --minify`
  *   into content-hashed files under `static/build/`, which {@linkcode mountRoutes} serves with
@@ -30,6 +30,7 @@ export { Head, registerIslands } from "./islands.ts";
 export { islandName, type MountOptions, mountRoutes, routeEntry } from "./router.ts";
 export { type DocumentOptions, renderDocument } from "./render.ts";
 export { bootIsland } from "./client.ts";
+export { type AssetReader, createSiteAssets } from "./site_assets.ts";
 export type {
   AssetFile,
   HandlerFn,

@@ -4,7 +4,7 @@
  * @module
  */
 import { type Browser, chromium, type Page } from "playwright-core";
-import { buildConsole } from "../../adapters/deno/build.ts";
+import { buildConsole } from "../../adapters/_shared/console_build.ts";
 
 /** Debian's Chromium (`apt-get install -y chromium`). */
 export const CHROMIUM = "/usr/bin/chromium";

@@ -8,8 +8,8 @@
 import { createClient } from "@supabase/supabase-js";
 import { assert, assertEquals } from "../assert.ts";
 import { startSupabaseStack, type SupabaseProject, withClient } from "../support/supabase_stack.ts";
-import { createServiceClient } from "../../adapters/supabase/supabase_client.ts";
-import { createSupabaseStore } from "../../adapters/supabase/supabase_store.ts";
+import { createServiceClient } from "../../core/store/supabase/supabase_client.ts";
+import { createSupabaseStore } from "../../core/store/supabase/supabase_store.ts";
 
 const stack = await startSupabaseStack();
 

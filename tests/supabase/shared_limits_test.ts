@@ -5,8 +5,8 @@
  * and rpd, token tpd (with reservations) and key caps hold across both as in one process.
  * @module
  */
-import { createServiceClient } from "../../adapters/supabase/supabase_client.ts";
-import { createSupabaseStore } from "../../adapters/supabase/supabase_store.ts";
+import { createServiceClient } from "../../core/store/supabase/supabase_client.ts";
+import { createSupabaseStore } from "../../core/store/supabase/supabase_store.ts";
 import { startServer } from "../../adapters/deno/server.ts";
 import { startWorker } from "../../adapters/cloudflare/_workerd.ts";
 import { startFakeUpstream } from "../fake_upstream.ts";

@@ -8,21 +8,14 @@
  * run one after another, so they never collide with each other.
  * @module
  */
-import {
-  applyLease,
-  type LeaseGrant,
-  type LeaseRequest,
-  type Store,
-} from "../../core/store/mod.ts";
-import { backoff, retryLocked } from "./kv_token_counters.ts";
-import type { KvDatabase } from "./kv_database.ts";
-
-/** Deno KV reads at most this many keys at once; bigger calls go in atomic slices. */
-const MAX_KEYS = 10;
+import { applyLease, type LeaseGrant, type LeaseRequest, type Store } from "../mod.ts";
+import { MAX_READ_KEYS } from "./kv_batch.ts";
+import type { KvDatabase, KvKey } from "./kv_database.ts";
+import { conflictBackoff } from "./kv_retry.ts";
 
 /**
  * Creates the counters on an open Deno KV handle.
- * @param kv The database (shared with the rest of the store; Deno KV or `@deno/kv` on Node.js).
+ * @param kv The database (shared with the rest of the store, retrying while locked).
  * @param now Clock (epoch ms), for entry expiry.
  * @returns The store's `takeLeases`.
  */
@@ -44,9 +37,9 @@ export function createKvLeases(kv: KvDatabase, now: () => number): Pick<Store, "
 
   async function commitSlice(requests: LeaseRequest[]): Promise<LeaseGrant[]> {
     const ids = [...new Set(requests.map(entryId))];
-    const keys = ids.map((id) => JSON.parse(id) as Deno.KvKey);
+    const keys = ids.map((id) => JSON.parse(id) as KvKey);
     for (let attempt = 0;; attempt++) {
-      const entries = await retryLocked(() => kv.getMany<number[]>(keys));
+      const entries = await kv.getMany<number[]>(keys);
       const used = new Map(ids.map((id, i) => [id, entries[i]?.value ?? 0]));
       const until = new Map<string, number>();
       const grants = requests.map((request) => {
@@ -62,8 +55,8 @@ export function createKvLeases(kv: KvDatabase, now: () => number): Pick<Store, "
           expireIn: Math.max(1000, until.get(id)! - now()),
         });
       });
-      if ((await retryLocked(() => op.commit())).ok) return grants;
-      await backoff(attempt);
+      if ((await op.commit()).ok) return grants;
+      await conflictBackoff(attempt);
     }
   }
 
@@ -83,14 +76,14 @@ function entryId(request: LeaseRequest): string {
   return JSON.stringify(["lease", request.window, request.counter]);
 }
 
-/** Consecutive runs of requests naming at most {@linkcode MAX_KEYS} distinct entries each. */
+/** Consecutive runs of requests naming at most {@linkcode MAX_READ_KEYS} distinct entries each. */
 function slices(requests: LeaseRequest[]): LeaseRequest[][] {
   const out: LeaseRequest[][] = [];
   let current: LeaseRequest[] = [];
   let ids = new Set<string>();
   for (const request of requests) {
     const id = entryId(request);
-    if (!ids.has(id) && ids.size === MAX_KEYS) {
+    if (!ids.has(id) && ids.size === MAX_READ_KEYS) {
       out.push(current);
       current = [];
       ids = new Set();

@@ -23,7 +23,7 @@ import {
   type TokenRecord,
   type TokenUsage,
   windowNames,
-} from "../../core/store/mod.ts";
+} from "../mod.ts";
 
 /** Options of {@linkcode createSupabaseStore}. */
 export interface SupabaseStoreOptions {
@@ -144,7 +144,7 @@ export function createSupabaseStore(
       return { logs: page, cursor: page.at(-1)?.id ?? null };
     },
     getLog: (id) => call<LogRecord | null>("gp_get_log", { p_id: id, p_now: Math.floor(now()) }),
-    readAggregates: (granularity, from, to) =>
+    readAggregates: (granularity, { from, to }) =>
       call<AggregateRow[]>("gp_read_aggregates", {
         p_granularity: granularity,
         p_from: Math.floor(from),

@@ -1,7 +1,7 @@
-import { assertEquals } from "../../tests/assert.ts";
-import { runStoreContract, sampleLog } from "../../tests/store_contract.ts";
-import type { LogRecord } from "../../core/store/log_record.ts";
-import { startSupabaseStack } from "../../tests/support/supabase_stack.ts";
+import { assertEquals } from "../../../tests/assert.ts";
+import { runStoreContract, sampleLog } from "../../../tests/store_contract.ts";
+import type { LogRecord } from "../log_record.ts";
+import { startSupabaseStack } from "../../../tests/support/supabase_stack.ts";
 import { createServiceClient } from "./supabase_client.ts";
 import { createSupabaseStore } from "./supabase_store.ts";
 
@@ -44,7 +44,9 @@ Deno.test("supabase store: a large log batch goes in slices and its counters cou
     const calls = project.shim.requests - before;
     assertEquals(calls >= 3, true, `${calls} calls for 3 MB`);
     assertEquals((await store.listLogs({}, 100)).logs.length, 30);
-    assertEquals((await store.readAggregates("h", 0, 1))[0]?.fields, { requests: 30 });
+    assertEquals((await store.readAggregates("h", { from: 0, to: 1 }))[0]?.fields, {
+      requests: 30,
+    });
   } finally {
     await project.close();
   }

@@ -5,11 +5,9 @@
  * KV's `expireIn`, so scopes never pile up.
  * @module
  */
-import type { AuthThrottleState, AuthThrottleStorage } from "../../core/store/mod.ts";
-import type { KvDatabase } from "./kv_database.ts";
+import type { AuthThrottleState, AuthThrottleStorage } from "../mod.ts";
+import type { KvDatabase, KvKey } from "./kv_database.ts";
 
-/** Retries of a call SQLite refused because another process held the file (about 0.4 s). */
-const LOCKED_RETRIES = 200;
 /** What a Deno KV versionstamp looks like. */
 const VERSIONSTAMP = /^[0-9a-f]{20}$/;
 /** Shortest expiry handed to KV, ms. */
@@ -22,12 +20,10 @@ const MIN_EXPIRE_MS = 1000;
  * @returns `readAuthThrottle` and `writeAuthThrottle`.
  */
 export function createKvAuthThrottle(kv: KvDatabase, now: () => number): AuthThrottleStorage {
-  const key = (scope: string): Deno.KvKey => ["auththrottle", scope];
+  const key = (scope: string): KvKey => ["auththrottle", scope];
   return {
     async readAuthThrottle(scopes) {
-      const entries = await retryLocked(() =>
-        kv.getMany<AuthThrottleState[]>(scopes.map((scope) => key(scope)))
-      );
+      const entries = await kv.getMany<AuthThrottleState[]>(scopes.map((scope) => key(scope)));
       return entries.map((entry, i) => ({
         scope: scopes[i]!,
         state: entry.value,
@@ -46,23 +42,7 @@ export function createKvAuthThrottle(kv: KvDatabase, now: () => number): AuthThr
           });
         } else op.delete(key(w.scope));
       }
-      return (await retryLocked(() => op.commit())).ok;
+      return (await op.commit()).ok;
     },
   };
-}
-
-/**
- * Runs a KV call again while SQLite reports the database locked by another process sharing the
- * file (a local KV file has no busy timeout); other errors are thrown.
- */
-async function retryLocked<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 0;; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (attempt >= LOCKED_RETRIES || !String(error).includes("database is locked")) throw error;
-      const ms = Math.random() * Math.min(4, attempt + 1);
-      await new Promise((resolve) => setTimeout(resolve, ms));
-    }
-  }
 }

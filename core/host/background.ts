@@ -5,7 +5,7 @@
  * started at least `spacingMs` apart, so under load many requests share one sync.
  * @module
  */
-import type { GatewayApp } from "../../core/app.ts";
+import type { GatewayApp } from "../app.ts";
 
 /** Options of {@linkcode createBackground}. */
 export interface BackgroundOptions {

@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
-import type { GatewayApp } from "../../core/app.ts";
-import type { LogRecord } from "../../core/store/log_record.ts";
+import type { GatewayApp } from "../app.ts";
+import type { LogRecord } from "../store/log_record.ts";
 import { createBackground } from "./background.ts";
 
 /** The parts of an app the scheduler uses, with a clock and sleeps that move it. */
