@@ -25,17 +25,15 @@ export {
   REGION_HEADER,
   REGION_PARAM,
 } from "./fallback_entry.ts";
+export { createSettings, liveConfig, type Settings, type SettingsOptions } from "./settings.ts";
 export {
-  createSettings,
-  liveConfig,
+  type ForcedSettings,
   type RuntimeSettings,
   SETTING_SCHEMAS,
   SETTING_VARIABLES,
   type SettingName,
-  type Settings,
-  type SettingsOptions,
   type SettingsPatch,
   settingsPatchSchema,
-} from "./settings.ts";
+} from "./settings_schema.ts";
 export { findSecretKey, type FoundSecret, onDenoDeploy, type SecretFiles } from "./secret_key.ts";
 export { VERSION } from "./version.ts";

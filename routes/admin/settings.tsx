@@ -13,7 +13,7 @@ import {
   type Settings,
   type SettingsPatch,
   settingsPatchSchema,
-} from "../../core/config/settings.ts";
+} from "../../core/config/mod.ts";
 import type { Handlers, PageProps } from "../../core/web/types.ts";
 import { PageTitle } from "./_components/page_title.tsx";
 import { PriceTableForm } from "./_components/price_table.tsx";
