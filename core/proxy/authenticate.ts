@@ -1,58 +1,37 @@
-import { HttpError } from "../errors.ts";
-import type { Registry } from "../rotation/mod.ts";
-import { sha256Hex } from "../secrets/mod.ts";
-import type { TokenRecord } from "../store/mod.ts";
+/**
+ * Stage 3, authenticate: who is asking. A client with a proxy token, a fallback deployment
+ * relaying with the shared secret, or (for an upload chunk) the session the proxy started.
+ * @module
+ */
+import type { ProxyExchange } from "./exchange.ts";
+import { clientCredential } from "./credentials.ts";
+import { pinUploadSession } from "./pin.ts";
+import { refuseCredentialMinting } from "./refused_routes.ts";
+import { noteToken } from "./request_log.ts";
+import { checkToken } from "./token_check.ts";
 
 /**
- * Checks a client's proxy token against the in-memory table.
- * @param registry The snapshot holding token hashes.
- * @param credential The presented token, or null.
- * @param now Current time (epoch ms), for expiry.
- * @returns The token's record.
- * @throws {HttpError} 401 for a missing or unknown token, 403 for a disabled or expired one.
+ * Authenticates the request against a fresh snapshot, noting the token on its record.
+ * @param exchange The request.
+ * @throws {HttpError} 401 or 403 for a missing, unknown, disabled or expired token or a bad
+ *   relay signature; 404 for an unknown upload session; 403 for a route that mints credentials.
  */
-export async function authenticate(
-  registry: Registry,
-  credential: string | null,
-  now: number,
-): Promise<TokenRecord> {
-  if (!credential) {
-    throw new HttpError(
-      401,
-      "Missing proxy token: send it as the x-goog-api-key header, the key query parameter or an Authorization Bearer token",
-      { reason: "PROXY_TOKEN_MISSING" },
-    );
+export async function authenticate(exchange: ProxyExchange): Promise<void> {
+  const { app, request, route, record } = exchange;
+  // Judged against a snapshot at most a second old: revoked and new tokens, changed keys.
+  await app.registry.ensureFresh();
+  const credential = clientCredential(request.headers, route.query);
+  if (route.kind === "upload_chunk" && route.uploadId) {
+    exchange.pinned = await pinUploadSession(exchange, route.uploadId);
+    if (credential) {
+      noteToken(record, exchange.token = await checkToken(app.registry, credential, app.now()));
+    }
+  } else if (
+    !(exchange.relayed = await app.relay?.accept(request, route.path, exchange.url.search) ?? null)
+  ) {
+    noteToken(record, exchange.token = await checkToken(app.registry, credential, app.now()));
+  } else {
+    record.relayedFrom = exchange.relayed.from;
   }
-  const token = registry.tokenByHash(await hashOf(credential));
-  if (!token) {
-    throw new HttpError(401, "Proxy token is not valid", { reason: "PROXY_TOKEN_INVALID" });
-  }
-  if (!token.enabled) {
-    throw new HttpError(403, `Proxy token "${token.name}" is disabled`, {
-      reason: "PROXY_TOKEN_DISABLED",
-    });
-  }
-  if (token.expiresAt !== undefined && token.expiresAt <= now) {
-    throw new HttpError(403, `Proxy token "${token.name}" has expired`, {
-      reason: "PROXY_TOKEN_EXPIRED",
-    });
-  }
-  return token;
-}
-
-/** Hashes of recently seen credentials: hashing every request costs more than a map lookup. */
-const hashes = new Map<string, string>();
-const HASH_CACHE_LIMIT = 10_000;
-/** Longest credential cached (proxy tokens are under 100 characters). */
-const HASH_CACHE_MAX_CHARS = 256;
-
-async function hashOf(credential: string): Promise<string> {
-  const cached = hashes.get(credential);
-  if (cached !== undefined) return cached;
-  const hash = await sha256Hex(credential);
-  // Bounded in count and size: a flood of random or huge credentials cannot grow it far.
-  if (credential.length > HASH_CACHE_MAX_CHARS) return hash;
-  if (hashes.size >= HASH_CACHE_LIMIT) hashes.clear();
-  hashes.set(credential, hash);
-  return hash;
+  refuseCredentialMinting(route);
 }

@@ -8,7 +8,8 @@
  * - {@linkcode maskAddress}: a client address as logs show it.
  * @module
  */
-export { createProxyHandler, type LiveBridge, type ProxyDeps } from "./proxy_handler.ts";
+export { createProxyHandler } from "./proxy_handler.ts";
+export type { LiveBridge, ProxyDeps } from "./exchange.ts";
 export {
   createRegionalRelay,
   HOP_HEADER,

@@ -35,6 +35,14 @@ export interface PrepareOptions {
   bodyTimeoutMs?: number;
 }
 
+/**
+ * The body length the client declared (`content-length`), 0 when it declared none.
+ * @param request The client request.
+ */
+export function declaredLength(request: Request): number {
+  return Number(request.headers.get("content-length") ?? "0");
+}
+
 /** Deepest JSON nesting accepted in bodies the proxy parses (Google's own limit is about 100). */
 const MAX_JSON_DEPTH = 100;
 const decoder = new TextDecoder();

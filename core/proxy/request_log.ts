@@ -6,21 +6,25 @@
 import type { Config } from "../config/mod.ts";
 import type { HttpError } from "../errors.ts";
 import type { Logger } from "../logs/mod.ts";
-import { type LogRecord, requestId } from "../store/mod.ts";
 import type { Registry } from "../rotation/mod.ts";
 import { redact } from "../secrets/mod.ts";
+import { type LogRecord, requestId } from "../store/mod.ts";
 import type { TapResult } from "../usage/mod.ts";
-import type { ProxyRoute } from "./route.ts";
 import { clientAddressOf } from "./client_address.ts";
+import type { ProxyRoute } from "./route.ts";
 
 /** Longest request or response body kept in a log record, in characters. */
 export const LOG_BODY_LIMIT = 8192;
 
 /** Options of {@linkcode createRequestLog}. */
 export interface RequestLogOptions {
+  /** Configuration (region, proxies trusted for client addresses). */
   config: Config;
+  /** The secrets to mask in kept bodies. */
   registry: Registry;
+  /** Clock (epoch ms). */
   now: () => number;
+  /** Reports a failing hand-off. */
   logger: Logger;
   /** Region serving a request, when the platform tells (Cloudflare colo). */
   regionOf?: ((request: Request) => string | null | undefined) | undefined;
@@ -33,7 +37,7 @@ export interface RequestLog {
   /** A fresh record for a request on a route, from a socket peer when the platform tells. */
   begin(request: Request, route: ProxyRoute, peer?: string | null): LogRecord;
   /** Completes a record and hands it on; later calls for the same record do nothing. */
-  finish(ex: LogRecord, result: Partial<TapResult>): void;
+  finish(record: LogRecord, result: Partial<TapResult>): void;
   /** A body as kept in logs: bounded and with secrets masked. */
   clip(text: string): string;
 }
@@ -43,75 +47,88 @@ export interface RequestLog {
  * @param options Configuration, clock, logger and the hand-off.
  */
 export function createRequestLog(options: RequestLogOptions): RequestLog {
-  const { config, registry, logger } = options;
   const finished = new WeakSet<LogRecord>();
   return {
-    begin(request, route, peer) {
-      const time = options.now();
-      return {
-        id: requestId(time),
-        time,
-        httpMethod: request.method,
-        path: route.path,
-        tokenId: null,
-        tokenName: null,
-        model: route.model,
-        method: route.method,
-        flavour: route.kind === "upload_chunk" ? "upload" : route.kind,
-        stream: route.stream,
-        status: 0,
-        errorClass: null,
-        attempts: [],
-        keyId: null,
-        keyMasked: null,
-        ttfbMs: null,
-        durationMs: 0,
-        bytesIn: 0,
-        bytesOut: 0,
-        usage: null,
-        finishReason: null,
-        truncated: false,
-        region: options.regionOf?.(request) ?? config.region ?? null,
-        userAgent: request.headers.get("user-agent"),
-        client: clientAddressOf(request.headers, peer, config.trustProxy),
-      };
-    },
-    finish(ex, result) {
-      if (finished.has(ex)) return;
-      finished.add(ex);
-      ex.durationMs = options.now() - ex.time;
-      ex.bytesOut = result.bytes ?? 0;
-      if (result.usage) ex.usage = result.usage;
-      if (result.finishReason) ex.finishReason = result.finishReason;
-      if (result.midStreamError) ex.errorClass ??= "mid_stream_error";
-      if (result.aborted) ex.errorClass ??= "client_cancelled";
-      ex.truncated = Boolean(
-        result.midStreamError || result.aborted ||
-          (ex.stream && ex.status < 400 && result.finishReason === null),
-      );
+    begin: (request, route, peer) => newRecord(options, { request, route, peer }),
+    finish(record, result) {
+      if (finished.has(record)) return;
+      finished.add(record);
+      complete(record, { result, now: options.now() });
       try {
-        options.onFinish?.(ex);
+        options.onFinish?.(record);
       } catch (error) {
-        logger.log("warn", "log hook failed", { error });
+        options.logger.log("warn", "log hook failed", { error });
       }
     },
     clip(text) {
       const bounded = text.length > LOG_BODY_LIMIT
         ? text.slice(0, LOG_BODY_LIMIT) + `... [${text.length - LOG_BODY_LIMIT} more characters]`
         : text;
-      return redact(bounded, registry.secrets);
+      return redact(bounded, options.registry.secrets);
     },
   };
 }
 
+/** A record for a request that has just arrived. */
+function newRecord(
+  options: RequestLogOptions,
+  arrival: { request: Request; route: ProxyRoute; peer: string | null | undefined },
+): LogRecord {
+  const { request, route } = arrival;
+  const { config } = options;
+  const time = options.now();
+  return {
+    id: requestId(time),
+    time,
+    httpMethod: request.method,
+    path: route.path,
+    tokenId: null,
+    tokenName: null,
+    model: route.model,
+    method: route.method,
+    flavour: route.kind === "upload_chunk" ? "upload" : route.kind,
+    stream: route.stream,
+    status: 0,
+    errorClass: null,
+    attempts: [],
+    keyId: null,
+    keyMasked: null,
+    ttfbMs: null,
+    durationMs: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    usage: null,
+    finishReason: null,
+    truncated: false,
+    region: options.regionOf?.(request) ?? config.region ?? null,
+    userAgent: request.headers.get("user-agent"),
+    client: clientAddressOf(request.headers, arrival.peer, config.trustProxy),
+  };
+}
+
+/** Fills in how a request ended. */
+function complete(record: LogRecord, end: { result: Partial<TapResult>; now: number }): void {
+  const { result } = end;
+  record.durationMs = end.now - record.time;
+  record.bytesOut = result.bytes ?? 0;
+  if (result.usage) record.usage = result.usage;
+  if (result.finishReason) record.finishReason = result.finishReason;
+  if (result.midStreamError) record.errorClass ??= "mid_stream_error";
+  if (result.aborted) record.errorClass ??= "client_cancelled";
+  record.truncated = Boolean(
+    result.midStreamError || result.aborted ||
+      (record.stream && record.status < 400 && result.finishReason === null),
+  );
+}
+
 /**
  * Notes the authenticated token on a record (id and name, never the secret).
- * @param ex The record.
+ * @param record The record.
  * @param token The token.
  */
-export function noteToken(ex: LogRecord, token: { id: string; name: string }): void {
-  ex.tokenId = token.id;
-  ex.tokenName = token.name;
+export function noteToken(record: LogRecord, token: { id: string; name: string }): void {
+  record.tokenId = token.id;
+  record.tokenName = token.name;
 }
 
 /**

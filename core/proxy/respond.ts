@@ -22,62 +22,91 @@ export const UPSTREAM_MIDSTREAM = "upstream_midstream";
 const MAX_WHOLE_BYTES = 32 * 1024 * 1024;
 const decoder = new TextDecoder();
 
+/** Where an answer is relayed from: the request's record and how bodies are kept. */
+export interface RelayTarget {
+  /** The record builder. */
+  log: RequestLog;
+  /** Which bodies are kept in logs. */
+  logBodies: "none" | "errors" | "all";
+  /** The request's record. */
+  record: LogRecord;
+  /** Its route. */
+  route: ProxyRoute;
+}
+
+/** The answer {@linkcode respond} relays. */
+export interface RelayedAnswer {
+  /** The upstream answer. */
+  response: Response;
+  /** Headers for the client. */
+  headers: Headers;
+  /** Receives the final usage (token charging, key counters). */
+  onUsage: (usage: Usage | null) => void;
+}
+
 /**
  * Relays an answer. A whole JSON answer is read at once (the runtime's fastest path; upstream
  * sends it in one go anyway); streams flow through the usage tap chunk by chunk, never held.
  * Either way the log record is completed when the last byte has passed. A stream that ends without
  * usage is flagged `usageUnknown` in its record.
- * @param log The record builder.
- * @param logBodies Which bodies are kept in logs.
- * @param ex The request's record.
- * @param route Its route.
- * @param response The upstream answer.
- * @param headers Headers for the client.
- * @param onUsage Receives the final usage (token charging, key counters).
+ * @param target The record builder, body policy, record and route.
+ * @param answer The upstream answer, the client's headers and the usage hook.
  * @returns The response for the client.
  * @throws {HttpError} 502 when a whole answer breaks off before its end.
  */
-export async function respond(
-  log: RequestLog,
-  logBodies: "none" | "errors" | "all",
-  ex: LogRecord,
-  route: ProxyRoute,
-  response: Response,
-  headers: Headers,
-  onUsage: (usage: Usage | null) => void,
-): Promise<Response> {
+export async function respond(target: RelayTarget, answer: RelayedAnswer): Promise<Response> {
+  const { record, route, log } = target;
+  const { response, headers } = answer;
   const init = { status: response.status, statusText: response.statusText, headers };
   const type = headers.get("content-type") ?? "";
-  if (type.includes("event-stream")) ex.stream = true;
-  const flavour = route.kind === "openai" ? "openai" : "native";
+  if (type.includes("event-stream")) record.stream = true;
   if (!response.body) {
-    log.finish(ex, {});
+    log.finish(record, {});
     return new Response(null, init);
   }
   const length = Number(headers.get("content-length") ?? "0");
-  if (type.includes("json") && !ex.stream && !route.stream && length <= MAX_WHOLE_BYTES) {
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = await response.bytes() as Uint8Array<ArrayBuffer>;
-    } catch (cause) {
-      throw new HttpError(502, "Upstream closed the connection before its answer was complete", {
-        cause,
-      });
-    }
-    const text = decoder.decode(bytes);
-    const usage = usageOf(text, flavour);
-    onUsage(usage);
-    if (logBodies === "all") ex.responseBody = log.clip(text);
-    log.finish(ex, {
-      bytes: bytes.byteLength,
-      usage,
-      finishReason: finishReasonOf(text, flavour),
-      midStreamError: false,
-      aborted: false,
-    });
-    return new Response(bytes, init);
+  if (type.includes("json") && !record.stream && !route.stream && length <= MAX_WHOLE_BYTES) {
+    return await respondWhole(target, answer);
   }
-  let body = watchUpstream(response.body, () => ex.errorClass = UPSTREAM_MIDSTREAM);
+  return respondStream(target, { ...answer, body: response.body, type });
+}
+
+/** A whole JSON answer, read at once. */
+async function respondWhole(target: RelayTarget, answer: RelayedAnswer): Promise<Response> {
+  const { record, route, log } = target;
+  const { response, headers } = answer;
+  const flavour = route.kind === "openai" ? "openai" : "native";
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = await response.bytes() as Uint8Array<ArrayBuffer>;
+  } catch (cause) {
+    throw new HttpError(502, "Upstream closed the connection before its answer was complete", {
+      cause,
+    });
+  }
+  const text = decoder.decode(bytes);
+  const usage = usageOf(text, flavour);
+  answer.onUsage(usage);
+  if (target.logBodies === "all") record.responseBody = log.clip(text);
+  log.finish(record, {
+    bytes: bytes.byteLength,
+    usage,
+    finishReason: finishReasonOf(text, flavour),
+    midStreamError: false,
+    aborted: false,
+  });
+  return new Response(bytes, { status: response.status, statusText: response.statusText, headers });
+}
+
+/** A stream (or a large answer), through the usage tap chunk by chunk. */
+function respondStream(
+  target: RelayTarget,
+  answer: RelayedAnswer & { body: ReadableStream<Uint8Array>; type: string },
+): Response {
+  const { record, route, log } = target;
+  const { response, type } = answer;
+  const flavour = route.kind === "openai" ? "openai" : "native";
+  let body = watchUpstream(answer.body, () => record.errorClass = UPSTREAM_MIDSTREAM);
   let hidden: Usage | null = null;
   if (route.hideUsage && type.includes("event-stream")) {
     // The proxy asked for this usage, the client did not: it is read here and kept from the client.
@@ -86,14 +115,19 @@ export async function respond(
   const tap = usageTap(flavour, (result) => {
     const usage = result.usage ?? hidden;
     // A stream that ended without usage is not charged: it is flagged, never counted as 0.
-    if (usage === null && ex.stream) ex.usageUnknown = true;
-    onUsage(usage);
-    if (result.captured !== null) ex.responseBody = log.clip(result.captured);
-    log.finish(ex, { ...result, usage });
+    if (usage === null && record.stream) record.usageUnknown = true;
+    answer.onUsage(usage);
+    if (result.captured !== null) record.responseBody = log.clip(result.captured);
+    log.finish(record, { ...result, usage });
   }, {
     scan: type.includes("json") || type.includes("event-stream"),
-    capture: logBodies === "all" ? LOG_BODY_LIMIT : 0,
+    capture: target.logBodies === "all" ? LOG_BODY_LIMIT : 0,
   });
+  const init = {
+    status: response.status,
+    statusText: response.statusText,
+    headers: answer.headers,
+  };
   return new Response(body.pipeThrough(tap), init);
 }
 

@@ -7,8 +7,7 @@
  */
 import { budgetReservation, type CompiledPrices, recordCost, settlement } from "../cost/mod.ts";
 import { type Admission, estimateTokens, type TokenQuota } from "../limits/mod.ts";
-import type { LogRecord, TokenRecord } from "../store/mod.ts";
-import type { ProxyRoute } from "./route.ts";
+import type { LogRecord, RouteKind, TokenRecord } from "../store/mod.ts";
 
 /** What the estimate of a request reads from its body. */
 export interface AdmittedBody {
@@ -20,13 +19,25 @@ export interface AdmittedBody {
   text?: string | null;
 }
 
+/** A request to admit. */
+export interface Admitting {
+  /** The client's token. */
+  token: TokenRecord;
+  /** The request's record (flavour, method, model). */
+  record: LogRecord;
+  /** The route's kind: a Live session reports no usage, upload chunks are not counted. */
+  kind: RouteKind;
+  /** What the estimate reads from the body. */
+  body: AdmittedBody;
+}
+
 /** Admission and accounting of proxied requests. */
 export interface TokenAccounting {
   /**
    * Admits a request for its token, reserving its cost estimate when the token has a budget.
    * @throws {HttpError} What the token gate or the budget refuses.
    */
-  admit(token: TokenRecord, ex: LogRecord, route: ProxyRoute, body: AdmittedBody): Promise<void>;
+  admit(admission: Admitting): Promise<void>;
   /** Puts a finished request's cost on its record and charges its token. Call once per record. */
   account(record: LogRecord): void;
 }
@@ -46,20 +57,25 @@ export function createTokenAccounting(
     { token: TokenRecord; reservedMicros: number; admission: Admission }
   >();
   return {
-    async admit(token, ex, route, body) {
-      const request = { flavour: ex.flavour, method: ex.method, model: ex.model, ...body };
+    async admit({ token, record, kind, body }) {
+      const request = {
+        flavour: record.flavour,
+        method: record.method,
+        model: record.model,
+        ...body,
+      };
       const reserveMicros = budgetReservation(token, request, prices());
       const admission = await tokens.admit(token, {
-        model: route.kind === "live" ? null : ex.model,
-        kind: route.kind,
+        model: kind === "live" ? null : record.model,
+        kind,
         // A Live session reports no usage: it reserves a token only while it opens.
-        ...(route.kind === "live" ? {} : {
+        ...(kind === "live" ? {} : {
           estimate: () =>
             estimateTokens({ json: body.json, text: body.text ?? null, bytes: () => body.bytes }),
         }),
         ...(reserveMicros === undefined ? {} : { reserveMicros }),
       });
-      admitted.set(ex, { token, reservedMicros: reserveMicros ?? 0, admission });
+      admitted.set(record, { token, reservedMicros: reserveMicros ?? 0, admission });
     },
     account(record) {
       const cost = recordCost(record, prices());

@@ -16,8 +16,18 @@ export type Attempt =
   | { kind: "response"; response: Response }
   | { kind: "failed"; verdict: Verdict; error: HttpError };
 
-/** What {@linkcode callUpstream} needs besides the request. */
-export interface CallOptions {
+/** One call of {@linkcode callUpstream}. */
+export interface UpstreamCall {
+  /** The client request (for method, headers and abort signal). */
+  request: Request;
+  /** Its route. */
+  route: ProxyRoute;
+  /** Full upstream URL. */
+  target: string;
+  /** The key to use. */
+  key: ActiveKey;
+  /** The prepared body. */
+  body: PreparedBody;
   /** Configuration (timeouts, limits, gateway token). */
   config: Config;
   /** The fetch used for upstream calls. */
@@ -30,38 +40,26 @@ export interface CallOptions {
  * Sends the request upstream with a real key, waiting for response headers at most what is left of
  * `UPSTREAM_TIMEOUT_MS`. A client that leaves before then cancels the call; after that, relaying
  * the body cancels the upstream read when the client goes away.
- * @param request The client request (for method, headers and abort signal).
- * @param route Its route.
- * @param target Full upstream URL.
- * @param key The key to use.
- * @param body The prepared body.
- * @param options Configuration and fetch.
+ * @param call The request, route, target, key, body, configuration and fetch.
  * @returns The attempt's outcome.
  * @throws {HttpError} 413 when a streamed body passes the limit.
  */
-export async function callUpstream(
-  request: Request,
-  route: ProxyRoute,
-  target: string,
-  key: ActiveKey,
-  body: PreparedBody,
-  options: CallOptions,
-): Promise<Attempt> {
-  const { config } = options;
+export async function callUpstream(call: UpstreamCall): Promise<Attempt> {
+  const { config, request, body } = call;
   const headers = upstreamHeaders(request.headers, {
-    apiKey: key.value,
-    bearer: route.kind === "openai",
+    apiKey: call.key.value,
+    bearer: call.route.kind === "openai",
     cfAigToken: config.cfAigToken,
   });
   const abort = new AbortController();
   const onClientAbort = () => abort.abort(new HttpError(499, "Client closed the request"));
   request.signal.addEventListener("abort", onClientAbort, { once: true });
   const cancelDeadline = deadline(
-    options.timeoutMs ?? config.upstreamTimeoutMs,
+    call.timeoutMs ?? config.upstreamTimeoutMs,
     () => abort.abort(upstreamTimeout(config.upstreamTimeoutMs)),
   );
   try {
-    const response = await options.fetch(target, {
+    const response = await call.fetch(call.target, {
       method: request.method,
       headers,
       body: body.body,
@@ -75,19 +73,23 @@ export async function callUpstream(
     if (body.exceeded()) {
       throw new HttpError(413, `Request body exceeds ${config.maxBodyBytes} bytes`, { cause });
     }
-    const reason = abort.signal.reason;
-    if (reason instanceof HttpError) {
-      return { kind: "failed", verdict: classifyFailure(reason.code === 504), error: reason };
-    }
-    return {
-      kind: "failed",
-      verdict: classifyFailure(false),
-      error: new HttpError(502, "Upstream is unreachable", { cause }),
-    };
+    return failure(abort.signal.reason, cause);
   } finally {
     cancelDeadline();
     request.signal.removeEventListener("abort", onClientAbort);
   }
+}
+
+/** A call that got no answer: timed out, cancelled by the client, or unreachable. */
+function failure(reason: unknown, cause: unknown): Attempt {
+  if (reason instanceof HttpError) {
+    return { kind: "failed", verdict: classifyFailure(reason.code === 504), error: reason };
+  }
+  return {
+    kind: "failed",
+    verdict: classifyFailure(false),
+    error: new HttpError(502, "Upstream is unreachable", { cause }),
+  };
 }
 
 /**

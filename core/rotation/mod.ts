@@ -50,6 +50,7 @@ export {
 } from "./model_book.ts";
 export {
   createPoolSync,
+  type KeyError,
   type PoolSync,
   type PoolSyncOptions,
   type TransientFailure,

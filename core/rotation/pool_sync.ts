@@ -61,7 +61,7 @@ export interface PoolSync {
    * Applies a verdict about a key (cooldown or disable) at once in memory, and records it as the
    * key's last error. Other verdicts (the client's errors, transient failures) change nothing.
    */
-  noteError(key: ActiveKey, model: string | null, status: number, verdict: Verdict): void;
+  noteError(key: ActiveKey, error: KeyError): void;
   /**
    * Reads other processes' cooldowns; every second (or when `force`d) also writes queued counters
    * and reads other processes' counts. Never throws.
@@ -69,6 +69,16 @@ export interface PoolSync {
   sync(force?: boolean): Promise<void>;
   /** Resolves when writes started so far have finished. */
   settled(): Promise<void>;
+}
+
+/** An error answer a key got. */
+export interface KeyError {
+  /** The model the request asked for (null: none). */
+  model: string | null;
+  /** Upstream status. */
+  status: number;
+  /** The classifier's verdict. */
+  verdict: Verdict;
 }
 
 /** A transient failure of one key on a request (5xx, timeout, unreachable). */
@@ -175,12 +185,7 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
     return [...out.values()];
   }
 
-  function noteError(
-    key: ActiveKey,
-    model: string | null,
-    status: number,
-    verdict: Verdict,
-  ): void {
+  function noteError(key: ActiveKey, { model, status, verdict }: KeyError): void {
     if (!isKeyVerdict(verdict)) return;
     state(key.id).lastError = {
       at: now(),
@@ -234,11 +239,15 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
         if (count < UNHEALTHY_STREAK) continue;
         streaks.delete(failed.key.id);
         // Rested for every model (no model named): it keeps failing what other keys serve.
-        noteError(failed.key, null, failed.status, {
-          errorClass: failed.verdict.errorClass,
-          action: "cooldown",
-          until: now() + UNHEALTHY_COOLDOWN_MS,
-          reason: `UNHEALTHY_${failed.verdict.reason}`,
+        noteError(failed.key, {
+          model: null,
+          status: failed.status,
+          verdict: {
+            errorClass: failed.verdict.errorClass,
+            action: "cooldown",
+            until: now() + UNHEALTHY_COOLDOWN_MS,
+            reason: `UNHEALTHY_${failed.verdict.reason}`,
+          },
         });
       }
     },

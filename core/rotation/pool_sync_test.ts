@@ -34,7 +34,11 @@ const quota = (until: number, model?: string): Verdict => ({
 
 Deno.test("noteError() files a quota cooldown under the model asked for and the model Google names", async () => {
   const { clock, pool, sync, k1, k2 } = await setUp();
-  sync.noteError(k1, "gemini-flash-latest", 429, quota(clock.now + 30_000, "gemini-2.5-flash"));
+  sync.noteError(k1, {
+    model: "gemini-flash-latest",
+    status: 429,
+    verdict: quota(clock.now + 30_000, "gemini-2.5-flash"),
+  });
   assertEquals(pool.cooldowns().map((c) => c.model).sort(), [
     "gemini-2.5-flash",
     "gemini-flash-latest",
@@ -47,9 +51,9 @@ Deno.test("noteError() files a quota cooldown under the model asked for and the 
 
 Deno.test("noteError() never rests a key for every model because a client named the model '*'", async () => {
   const { clock, pool, sync, k1 } = await setUp();
-  sync.noteError(k1, "*", 429, quota(clock.now + 30_000));
+  sync.noteError(k1, { model: "*", status: 429, verdict: quota(clock.now + 30_000) });
   assertEquals(pool.cooldowns(), []);
-  sync.noteError(k1, null, 429, quota(clock.now + 30_000));
+  sync.noteError(k1, { model: null, status: 429, verdict: quota(clock.now + 30_000) });
   assertEquals(pool.cooldowns().map((c) => c.model), ["*"], "a request naming no model");
 });
 
@@ -61,7 +65,9 @@ Deno.test("noteError() ignores client errors and transient failures: no state, n
     { errorClass: "upstream_unavailable", action: "retry", reason: "UNAVAILABLE" },
     classifyFailure(false),
   ];
-  for (const verdict of verdicts) sync.noteError(k1, "gemini-2.5-flash", 400, verdict);
+  for (const verdict of verdicts) {
+    sync.noteError(k1, { model: "gemini-2.5-flash", status: 400, verdict });
+  }
   await sync.sync(true);
   assertEquals(await store.listKeyStates(), []);
   assertEquals([registry.enabledKeys.length, pool.cooldowns().length], [2, 0]);

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { authenticate } from "../proxy/authenticate.ts";
+import { checkToken as authenticate } from "../proxy/token_check.ts";
 import { HttpError } from "../errors.ts";
 import { createRegistry, type Registry } from "./registry.ts";
 import { createCipher, randomSecret, sha256Hex } from "../secrets/secrets.ts";
