@@ -134,7 +134,9 @@ export function keyRoutes(ctx: AdminContext): Hono {
   api.post("/:id/validate", async (c) => {
     const id = c.req.param("id");
     if (!ctx.registry.keyById(id)) throw new HttpError(404, `Key "${id}" not found`);
-    const [result] = await validateKeys([id], ctx.registry, ctx.store, {
+    const [result] = await validateKeys([id], {
+      registry: ctx.registry,
+      store: ctx.store,
       upstreamUrl: ctx.config.upstreamUrl,
       cfAigToken: ctx.config.cfAigToken,
       fetch: ctx.fetch,

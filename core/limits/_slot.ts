@@ -68,7 +68,13 @@ export function newSlot(
     refill: null,
     exhaustedAt: null,
     used: 0,
-    recent: before ? decayed(before.recent, at - before.recentAt, 0, tuning.rateWindowMs) : 0,
+    recent: before
+      ? decayed(before.recent, {
+        elapsedMs: at - before.recentAt,
+        added: 0,
+        windowMs: tuning.rateWindowMs,
+      })
+      : 0,
     recentAt: at,
     lastSpendAt: before?.lastSpendAt ?? at,
     lastWant: before?.lastWant ?? 0,
@@ -96,12 +102,18 @@ export function leaseRequest(slot: Slot, settle: number, want: number): LeaseReq
 /**
  * Spare units to lease for a slot now (see `spareUnits`).
  * @param slot The slot.
- * @param at Now (epoch ms).
- * @param rttMs The store's recent round trip.
- * @param tuning Ledger tuning.
+ * @param now The time (epoch ms), the store's recent round trip and the ledger's tuning.
  */
-export function spareOf(slot: Slot, at: number, rttMs: number, tuning: LeaseTuning): number {
-  const recent = decayed(slot.recent, at - slot.recentAt, 0, tuning.rateWindowMs);
+export function spareOf(
+  slot: Slot,
+  now: { at: number; rttMs: number; tuning: LeaseTuning },
+): number {
+  const { at, rttMs, tuning } = now;
+  const recent = decayed(slot.recent, {
+    elapsedMs: at - slot.recentAt,
+    added: 0,
+    windowMs: tuning.rateWindowMs,
+  });
   return spareUnits({ recent, rttMs, cap: slot.cap, used: slot.used }, tuning);
 }
 
@@ -118,12 +130,18 @@ export function exhausted(slot: Slot, at: number, tuning: LeaseTuning): boolean 
 /**
  * Records units spent from a slot (its rate and last use).
  * @param slot The slot.
- * @param units Units spent.
- * @param at Now (epoch ms).
- * @param tuning Ledger tuning.
+ * @param spent Units spent, when (epoch ms) and the ledger's tuning.
  */
-export function noteSpent(slot: Slot, units: number, at: number, tuning: LeaseTuning): void {
-  slot.recent = decayed(slot.recent, at - slot.recentAt, units, tuning.rateWindowMs);
+export function noteSpent(
+  slot: Slot,
+  spent: { units: number; at: number; tuning: LeaseTuning },
+): void {
+  const { units, at, tuning } = spent;
+  slot.recent = decayed(slot.recent, {
+    elapsedMs: at - slot.recentAt,
+    added: units,
+    windowMs: tuning.rateWindowMs,
+  });
   slot.recentAt = at;
   slot.lastSpendAt = at;
   slot.lastWant = units;

@@ -66,10 +66,11 @@ export function spareUnits(input: SpareInput, tuning: LeaseTuning = DEFAULT_TUNI
  * what is added now. For steady spending of r units per second it settles at r times the time
  * constant in seconds: the units spent over about the last time constant.
  * @param value The count at its last update.
- * @param elapsedMs Time since that update.
- * @param added Units added now.
- * @param windowMs The time constant.
+ * @param change Time since that update, units added now and the time constant.
  */
-export function decayed(value: number, elapsedMs: number, added: number, windowMs: number): number {
-  return value * Math.exp(-Math.max(0, elapsedMs) / windowMs) + added;
+export function decayed(
+  value: number,
+  change: { elapsedMs: number; added: number; windowMs: number },
+): number {
+  return value * Math.exp(-Math.max(0, change.elapsedMs) / change.windowMs) + change.added;
 }

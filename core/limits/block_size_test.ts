@@ -18,10 +18,12 @@ Deno.test("spareUnits() covers recent spending far from the cap, and nothing nea
 
 Deno.test("decayed() fades with its time constant and settles at rate times the constant", () => {
   const window = DEFAULT_TUNING.rateWindowMs;
-  assertEquals(decayed(10, 0, 1, window), 11);
-  assertEquals(Math.round(decayed(100, window, 0, window)), 37);
+  assertEquals(decayed(10, { elapsedMs: 0, added: 1, windowMs: window }), 11);
+  assertEquals(Math.round(decayed(100, { elapsedMs: window, added: 0, windowMs: window })), 37);
   // 100 units a second, in 10 ms steps, for 10 s: about 200 over a 2 s constant.
   let value = 0;
-  for (let i = 0; i < 1000; i++) value = decayed(value, 10, 1, window);
+  for (let i = 0; i < 1000; i++) {
+    value = decayed(value, { elapsedMs: 10, added: 1, windowMs: window });
+  }
   assert(value > 195 && value < 205, String(value));
 });

@@ -39,7 +39,7 @@ export interface KeyCapsView {
    * When the key (or its project) is known to have nothing left for the model under `limit`:
    * the end of the exhausted window, else 0.
    */
-  cappedUntil(key: CappedKey, model: string | null, limit: KeyLimit, now: number): number;
+  cappedUntil(key: CappedKey, ask: { model: string | null; limit: KeyLimit; now: number }): number;
 }
 
 /** The caps of every key. */
@@ -118,7 +118,7 @@ export function createKeyCaps(options: KeyCapsOptions): KeyCaps {
   }
 
   return {
-    cappedUntil(key, model, limit, now) {
+    cappedUntil(key, { model, limit, now }) {
       let until = 0;
       for (const demand of demands(key, model, limit)) {
         until = Math.max(until, ledger.blockedUntil(demand, now));

@@ -105,25 +105,128 @@ const FORGET_MS = 60_000;
  * @returns The ledger; call its `sync` on the adapter's timer.
  */
 export function createLeaseLedger(options: LeaseLedgerOptions): LeaseLedger {
-  const { store, now, logger } = options;
-  const tuning = { ...DEFAULT_TUNING, ...options.tuning };
-  const maxCounters = options.maxCounters ?? 10_000;
-  const slots = new Map<string, Slot>();
-  const pending = new Set<Promise<unknown>>();
-  let queue: Queued[] = [];
-  let detached: LeaseRequest[] = [];
-  let flushScheduled = false;
-  let rtt = 0;
+  return new Ledger(options);
+}
 
-  function slotFor(demand: Demand, at: number): Slot {
-    let slot = slots.get(demand.counter);
+/** The ledger behind {@linkcode createLeaseLedger}. */
+class Ledger implements LeaseLedger {
+  #options: LeaseLedgerOptions;
+  #tuning: LeaseTuning;
+  #maxCounters: number;
+  #slots = new Map<string, Slot>();
+  #pending = new Set<Promise<unknown>>();
+  #queue: Queued[] = [];
+  /** Blocks of counters no longer followed, handed back with the next lease. */
+  #detached: LeaseRequest[] = [];
+  #flushScheduled = false;
+  /** The store's recent round trip, ms (0 before the first lease). */
+  #rtt = 0;
+
+  constructor(options: LeaseLedgerOptions) {
+    this.#options = options;
+    this.#tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.#maxCounters = options.maxCounters ?? 10_000;
+  }
+
+  async take(demands: readonly Demand[]): Promise<TakeResult> {
+    const { now } = this.#options;
+    const taken = demands.map((d) => this.#slotFor(d, now()));
+    for (let round = 0;; round++) {
+      const short = demands.flatMap((d, i) => taken[i]!.held < d.want ? [i] : []);
+      if (short.length === 0) break;
+      const t = now();
+      const refused = short.filter((i) =>
+        !taken[i]!.refill && exhausted(taken[i]!, t, this.#tuning)
+      );
+      if (refused.length > 0 || round === MAX_ROUNDS) {
+        return refusal(taken, refused.length > 0 ? refused : short);
+      }
+      for (const i of short) taken[i]!.waiting += demands[i]!.want;
+      try {
+        await Promise.all(short.map((i) => this.#refill(taken[i]!, "need")));
+      } finally {
+        for (const i of short) taken[i]!.waiting -= demands[i]!.want;
+      }
+    }
+    const t = now();
+    const parts = demands.map((d, i) => {
+      const slot = taken[i]!;
+      slot.held -= d.want;
+      noteSpent(slot, { units: d.want, at: t, tuning: this.#tuning });
+      this.#topUp(slot, t);
+      return { counter: slot.counter, slot, units: d.want };
+    });
+    return { ok: true, grant: { parts } };
+  }
+
+  settle(grant: Grant, index: number, units: number): void {
+    const part = grant.parts[index] as { slot?: Slot; units: number } | undefined;
+    const slot = part?.slot;
+    // A window that ended (or a counter handed back) settles nothing: it is over.
+    if (!part || !slot || this.#slots.get(slot.counter) !== slot) return;
+    const spent = Number.isFinite(units) ? Math.max(0, Math.ceil(units)) : part.units;
+    const diff = spent - part.units;
+    part.units = spent;
+    if (diff < 0) slot.held -= diff;
+    else if (diff > 0) this.#owe(slot, { units: diff, at: this.#options.now() });
+  }
+
+  force(demands: readonly Demand[]): void {
+    const t = this.#options.now();
+    for (const d of demands) this.#owe(this.#slotFor(d, t), { units: d.want, at: t });
+  }
+
+  blockedUntil(demand: Demand, at: number): number {
+    const slot = this.#slots.get(demand.counter);
+    if (!slot || at >= slot.window.end || slot.exhaustedAt === null) return 0;
+    if (slot.held >= demand.want || demand.cap !== slot.cap) return 0;
+    if (!exhausted(slot, at, this.#tuning) && !slot.refill) {
+      this.#inBackground(this.#refill(slot, "probe"));
+    }
+    return slot.window.end;
+  }
+
+  async sync(syncOptions: { releaseAll?: boolean } = {}): Promise<void> {
+    // Leases on their way first: what they bring can then be handed back too.
+    await Promise.all([...this.#pending]);
+    const t = this.#options.now();
+    const releaseAll = syncOptions.releaseAll ?? false;
+    for (const [counter, slot] of this.#slots) {
+      let current = slot;
+      if (t >= slot.window.end) {
+        if (!slot.next || t >= slot.next.window.end) {
+          this.#slots.delete(counter);
+          continue;
+        }
+        this.#slots.set(counter, current = slot.next);
+      }
+      this.#tidy(current, { at: t, releaseAll });
+      if (current.next) this.#tidy(current.next, { at: t, releaseAll });
+      const empty = current.held === 0 && current.owed === 0 && !current.next;
+      if (empty && !current.refill && t - current.lastSpendAt > FORGET_MS) {
+        this.#slots.delete(counter);
+      }
+    }
+    if (this.#detached.length > 0 && !this.#flushScheduled) this.#inBackground(this.#flush());
+    // What is on its way now; later leases are the next sync's business.
+    await Promise.all([...this.#pending]);
+  }
+
+  inspect(counter: string): { window: string; held: number; owed: number } | null {
+    const slot = this.#slots.get(counter);
+    return slot ? { window: slot.window.name, held: slot.held, owed: slot.owed } : null;
+  }
+
+  #slotFor(demand: Demand, at: number): Slot {
+    let slot = this.#slots.get(demand.counter);
     if (!slot || at >= slot.window.end) {
       const window = windowAt(demand.kind, at);
       const ahead = slot?.next?.window.name === window.name ? slot.next : null;
-      slot = ahead ?? newSlot(demand, window, { before: slot, at: now(), tuning });
-      slots.delete(demand.counter);
-      slots.set(demand.counter, slot);
-      if (slots.size > maxCounters) evict();
+      slot = ahead ??
+        newSlot(demand, window, { before: slot, at: this.#options.now(), tuning: this.#tuning });
+      this.#slots.delete(demand.counter);
+      this.#slots.set(demand.counter, slot);
+      if (this.#slots.size > this.#maxCounters) this.#evict();
     }
     if (demand.cap !== slot.cap) {
       // Units leased under a higher cap could take a lower one past its end: hand them back.
@@ -138,22 +241,22 @@ export function createLeaseLedger(options: LeaseLedgerOptions): LeaseLedger {
   }
 
   /** Hands back the least recent counters' blocks when too many are followed. */
-  function evict(): void {
-    for (const [counter, slot] of slots) {
-      if (slots.size <= maxCounters) return;
+  #evict(): void {
+    for (const [counter, slot] of this.#slots) {
+      if (this.#slots.size <= this.#maxCounters) return;
       if (slot.refill || slot.waiting > 0) continue;
-      slots.delete(counter);
+      this.#slots.delete(counter);
       if (slot.held > 0 || slot.owed !== 0) {
-        detached.push(leaseRequest(slot, slot.owed - slot.held, 0));
+        this.#detached.push(leaseRequest(slot, slot.owed - slot.held, 0));
       }
     }
   }
 
   /** A lease for the slot, shared with any already on its way; one store call per tick. */
-  function refill(slot: Slot, mode: Mode): Promise<void> {
+  #refill(slot: Slot, mode: Mode): Promise<void> {
     if (slot.refill) return slot.refill;
     const promise = new Promise<void>((resolve, reject) => {
-      queue.push({ slot, mode, resolve, reject });
+      this.#queue.push({ slot, mode, resolve, reject });
     });
     slot.refill = promise;
     // Registered before any waiter's: waiters resume with `refill` already cleared.
@@ -162,47 +265,49 @@ export function createLeaseLedger(options: LeaseLedgerOptions): LeaseLedger {
     }, () => {
       if (slot.refill === promise) slot.refill = null;
     });
-    if (!flushScheduled) {
-      flushScheduled = true;
-      queueMicrotask(() => void flush());
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => void this.#flush());
     }
     return promise;
   }
 
-  function inBackground(promise: Promise<unknown>): void {
+  #inBackground(promise: Promise<unknown>): void {
     const quiet = promise.catch((error) => {
-      logger.log("warn", "limit lease failed: will retry", { error });
+      this.#options.logger.log("warn", "limit lease failed: will retry", { error });
     });
-    pending.add(quiet);
-    void quiet.finally(() => pending.delete(quiet));
-    options.background?.(quiet);
+    this.#pending.add(quiet);
+    void quiet.finally(() => this.#pending.delete(quiet));
+    this.#options.background?.(quiet);
   }
 
-  function wantOf(item: Queued, t: number): number {
+  #wantOf(item: Queued, t: number): number {
     const slot = item.slot;
     const need = Math.max(0, slot.waiting - slot.held);
     if (item.mode === "settle" && need === 0) return 0;
-    const spare = spareOf(slot, t, rtt, tuning);
+    const spare = spareOf(slot, { at: t, rttMs: this.#rtt, tuning: this.#tuning });
     const want = need > 0 || item.mode !== "settle" ? need + spare : 0;
     return item.mode === "probe" ? Math.max(1, want) : want;
   }
 
-  async function flush(): Promise<void> {
-    const items = queue;
-    const extra = detached;
-    queue = [];
-    detached = [];
-    flushScheduled = false;
+  /** Sends every queued lease (and handed-back block) in one store call. */
+  async #flush(): Promise<void> {
+    const items = this.#queue;
+    const extra = this.#detached;
+    this.#queue = [];
+    this.#detached = [];
+    this.#flushScheduled = false;
+    const { now } = this.#options;
     const started = now();
     const sent = items.map((item) => item.slot.owed);
     const requests = items.map((item) => {
-      const r = leaseRequest(item.slot, item.slot.owed, wantOf(item, started));
+      const r = leaseRequest(item.slot, item.slot.owed, this.#wantOf(item, started));
       item.slot.owed = 0;
       return r;
     });
     let grants: LeaseGrant[];
     try {
-      grants = await store.takeLeases([...requests, ...extra]);
+      grants = await this.#options.store.takeLeases([...requests, ...extra]);
     } catch (error) {
       // Units owed must still be counted; units handed back may have reached the store already,
       // and handing them back twice could let a cap be passed: they are dropped instead.
@@ -211,140 +316,73 @@ export function createLeaseLedger(options: LeaseLedgerOptions): LeaseLedger {
       return;
     }
     const done = now();
-    rtt = rtt === 0 ? done - started : rtt * 0.8 + (done - started) * 0.2;
-    items.forEach((item, i) => {
-      const slot = item.slot;
-      const grant = grants[i] ?? { granted: 0, used: requests[i]!.cap };
-      slot.held += grant.granted;
-      slot.used = grant.used;
-      slot.exhaustedAt = grant.used >= requests[i]!.cap ? done : null;
-      // Units owed meanwhile come out of what was just leased, the rest goes at once.
-      const pay = Math.min(slot.held, Math.max(0, slot.owed));
-      slot.held -= pay;
-      slot.owed -= pay;
-      slot.refill = null;
-      item.resolve();
-      if (slot.owed !== 0) inBackground(refill(slot, "settle"));
-    });
+    this.#rtt = this.#rtt === 0 ? done - started : this.#rtt * 0.8 + (done - started) * 0.2;
+    items.forEach((item, i) =>
+      this.#granted(item, { grant: grants[i], request: requests[i]!, done })
+    );
+  }
+
+  /** Applies one lease's answer to its slot and wakes the takes waiting for it. */
+  #granted(
+    item: Queued,
+    answer: { grant: LeaseGrant | undefined; request: LeaseRequest; done: number },
+  ): void {
+    const slot = item.slot;
+    const grant = answer.grant ?? { granted: 0, used: answer.request.cap };
+    slot.held += grant.granted;
+    slot.used = grant.used;
+    slot.exhaustedAt = grant.used >= answer.request.cap ? answer.done : null;
+    // Units owed meanwhile come out of what was just leased, the rest goes at once.
+    const pay = Math.min(slot.held, Math.max(0, slot.owed));
+    slot.held -= pay;
+    slot.owed -= pay;
+    slot.refill = null;
+    item.resolve();
+    if (slot.owed !== 0) this.#inBackground(this.#refill(slot, "settle"));
   }
 
   /** Starts a background lease when the block runs low, and leases the next window ahead. */
-  function topUp(slot: Slot, t: number): void {
+  #topUp(slot: Slot, t: number): void {
     if (slot.refill || slot.exhaustedAt !== null) return;
-    const spare = spareOf(slot, t, rtt, tuning);
+    const tuning = this.#tuning;
+    const spare = spareOf(slot, { at: t, rttMs: this.#rtt, tuning });
     if (spare < 1) return;
-    if (slot.held < Math.ceil(spare / 2) + slot.lastWant) inBackground(refill(slot, "spare"));
-    const ahead = Math.max(tuning.aheadMs, 4 * rtt);
+    if (slot.held < Math.ceil(spare / 2) + slot.lastWant) {
+      this.#inBackground(this.#refill(slot, "spare"));
+    }
+    const ahead = Math.max(tuning.aheadMs, 4 * this.#rtt);
     if (!slot.next && slot.window.end - t <= ahead) {
       slot.next = newSlot(slot, windowAfter(slot.kind, slot.window), {
         before: slot,
         at: t,
         tuning,
       });
-      inBackground(refill(slot.next, "spare"));
+      this.#inBackground(this.#refill(slot.next, "spare"));
     }
   }
 
-  function owe(slot: Slot, units: number, t: number): void {
-    const fromHeld = Math.min(slot.held, units);
+  #owe(slot: Slot, spent: { units: number; at: number }): void {
+    const fromHeld = Math.min(slot.held, spent.units);
     slot.held -= fromHeld;
-    slot.owed += units - fromHeld;
-    noteSpent(slot, units, t, tuning);
-    if (slot.owed > 0 && !slot.refill) inBackground(refill(slot, "settle"));
-  }
-
-  function refusal(slots: Slot[], indexes: number[]): TakeResult {
-    let index = indexes[0]!;
-    for (const i of indexes) if (slots[i]!.window.end > slots[index]!.window.end) index = i;
-    return { ok: false, index, retryAt: slots[index]!.window.end };
+    slot.owed += spent.units - fromHeld;
+    noteSpent(slot, { ...spent, tuning: this.#tuning });
+    if (slot.owed > 0 && !slot.refill) this.#inBackground(this.#refill(slot, "settle"));
   }
 
   /** Hands an idle block back and sends what is owed. */
-  function tidy(slot: Slot, t: number, releaseAll: boolean): void {
-    const idle = t - slot.lastSpendAt >= Math.max(tuning.idleMs, 8 * rtt);
-    if (slot.held > 0 && slot.waiting === 0 && !slot.refill && (releaseAll || idle)) {
+  #tidy(slot: Slot, sweep: { at: number; releaseAll: boolean }): void {
+    const idle = sweep.at - slot.lastSpendAt >= Math.max(this.#tuning.idleMs, 8 * this.#rtt);
+    if (slot.held > 0 && slot.waiting === 0 && !slot.refill && (sweep.releaseAll || idle)) {
       slot.owed -= slot.held;
       slot.held = 0;
     }
-    if (slot.owed !== 0 && !slot.refill) inBackground(refill(slot, "settle"));
+    if (slot.owed !== 0 && !slot.refill) this.#inBackground(this.#refill(slot, "settle"));
   }
+}
 
-  return {
-    async take(demands) {
-      const taken = demands.map((d) => slotFor(d, now()));
-      for (let round = 0;; round++) {
-        const short = demands.flatMap((d, i) => taken[i]!.held < d.want ? [i] : []);
-        if (short.length === 0) break;
-        const t = now();
-        const refused = short.filter((i) => !taken[i]!.refill && exhausted(taken[i]!, t, tuning));
-        if (refused.length > 0 || round === MAX_ROUNDS) {
-          return refusal(taken, refused.length > 0 ? refused : short);
-        }
-        for (const i of short) taken[i]!.waiting += demands[i]!.want;
-        try {
-          await Promise.all(short.map((i) => refill(taken[i]!, "need")));
-        } finally {
-          for (const i of short) taken[i]!.waiting -= demands[i]!.want;
-        }
-      }
-      const t = now();
-      const parts = demands.map((d, i) => {
-        const slot = taken[i]!;
-        slot.held -= d.want;
-        noteSpent(slot, d.want, t, tuning);
-        topUp(slot, t);
-        return { counter: slot.counter, slot, units: d.want };
-      });
-      return { ok: true, grant: { parts } };
-    },
-    settle(grant, index, units) {
-      const part = grant.parts[index] as { slot?: Slot; units: number } | undefined;
-      const slot = part?.slot;
-      // A window that ended (or a counter handed back) settles nothing: it is over.
-      if (!part || !slot || slots.get(slot.counter) !== slot) return;
-      const spent = Number.isFinite(units) ? Math.max(0, Math.ceil(units)) : part.units;
-      const diff = spent - part.units;
-      part.units = spent;
-      if (diff < 0) slot.held -= diff;
-      else if (diff > 0) owe(slot, diff, now());
-    },
-    force(demands) {
-      const t = now();
-      for (const d of demands) owe(slotFor(d, t), d.want, t);
-    },
-    blockedUntil(demand, at) {
-      const slot = slots.get(demand.counter);
-      if (!slot || at >= slot.window.end || slot.exhaustedAt === null) return 0;
-      if (slot.held >= demand.want || demand.cap !== slot.cap) return 0;
-      if (!exhausted(slot, at, tuning) && !slot.refill) inBackground(refill(slot, "probe"));
-      return slot.window.end;
-    },
-    async sync(syncOptions = {}) {
-      // Leases on their way first: what they bring can then be handed back too.
-      await Promise.all([...pending]);
-      const t = now();
-      const releaseAll = syncOptions.releaseAll ?? false;
-      for (const [counter, slot] of slots) {
-        let current = slot;
-        if (t >= slot.window.end) {
-          if (!slot.next || t >= slot.next.window.end) {
-            slots.delete(counter);
-            continue;
-          }
-          slots.set(counter, current = slot.next);
-        }
-        tidy(current, t, releaseAll);
-        if (current.next) tidy(current.next, t, releaseAll);
-        const empty = current.held === 0 && current.owed === 0 && !current.next;
-        if (empty && !current.refill && t - current.lastSpendAt > FORGET_MS) slots.delete(counter);
-      }
-      if (detached.length > 0 && !flushScheduled) inBackground(flush());
-      // What is on its way now; later leases are the next sync's business.
-      await Promise.all([...pending]);
-    },
-    inspect(counter) {
-      const slot = slots.get(counter);
-      return slot ? { window: slot.window.name, held: slot.held, owed: slot.owed } : null;
-    },
-  };
+/** The refusal of a take: the short demand whose window ends last, and when it ends. */
+function refusal(slots: Slot[], indexes: number[]): TakeResult {
+  let index = indexes[0]!;
+  for (const i of indexes) if (slots[i]!.window.end > slots[index]!.window.end) index = i;
+  return { ok: false, index, retryAt: slots[index]!.window.end };
 }

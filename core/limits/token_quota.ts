@@ -16,7 +16,7 @@
 import { type ChargeCost, formatUsd } from "../cost/mod.ts";
 import { HttpError, retryInfo } from "../errors.ts";
 import type { Logger } from "../logs/mod.ts";
-import type { Demand, LeaseLedger } from "./lease_ledger.ts";
+import type { Demand, Grant, LeaseLedger } from "./lease_ledger.ts";
 import type {
   RouteKind,
   Store,
@@ -112,36 +112,88 @@ const FREE: Admission = { settle() {} };
  * @returns The gate; call its `sync` on the adapter's timer.
  */
 export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
-  const { store, ledger, now, logger } = options;
-  /** Counts waiting for the next sync, by token and minute. */
-  let queued = new Map<string, TokenUsageDelta>();
-  let flushing: Promise<void> | null = null;
+  return new TokenGate(options);
+}
 
-  function queue(add: TokenUsageDelta): void {
+/** The gate behind {@linkcode createTokenQuota}. */
+class TokenGate implements TokenQuota {
+  #options: TokenQuotaOptions;
+  /** Counts waiting for the next sync, by token and minute. */
+  #queued = new Map<string, TokenUsageDelta>();
+  #flushing: Promise<void> | null = null;
+
+  constructor(options: TokenQuotaOptions) {
+    this.#options = options;
+  }
+
+  async admit(token: TokenRecord, request: AdmitRequest): Promise<Admission> {
+    checkModel(token, request);
+    // Chunks of an upload session belong to the request that started it.
+    if (request.kind === "upload_chunk") return FREE;
+    const limits = activeLimits(token.limits);
+    const admission = limits === null ? FREE : await this.#limit(token, { limits, request });
+    const delta: TokenUsageDelta = {
+      tokenId: token.id,
+      requests: 1,
+      tokens: 0,
+      at: this.#options.now(),
+    };
+    // Spending shown includes what requests in flight reserved; their end settles it.
+    if (request.reserveMicros) delta.costMicros = Math.round(request.reserveMicros);
+    this.#queue(delta);
+    return admission;
+  }
+
+  charge(token: TokenRecord, usage: Usage | null, cost?: ChargeCost): void {
+    const tokens = usage ? Math.max(0, tokensOf(usage)) : 0;
+    // Admission counted the reservation; the difference makes it the real cost.
+    const costMicros = cost ? Math.round(cost.micros - cost.reservedMicros) : 0;
+    if (tokens <= 0 && costMicros === 0) return;
+    const delta: TokenUsageDelta = {
+      tokenId: token.id,
+      requests: 0,
+      tokens,
+      at: this.#options.now(),
+    };
+    if (costMicros !== 0) delta.costMicros = costMicros;
+    this.#queue(delta);
+  }
+
+  async sync(): Promise<void> {
+    this.#flushing ??= this.#flush().finally(() => this.#flushing = null);
+    await this.#flushing;
+  }
+
+  #queue(add: TokenUsageDelta): void {
     const id = `${add.tokenId}\u0000${Math.floor(add.at / 60_000)}`;
-    const delta = queued.get(id);
+    const delta = this.#queued.get(id);
     if (delta) {
       delta.requests += add.requests;
       delta.tokens += add.tokens;
       delta.costMicros = (delta.costMicros ?? 0) + (add.costMicros ?? 0);
       delta.at = Math.max(delta.at, add.at);
-    } else queued.set(id, { ...add });
+    } else this.#queued.set(id, { ...add });
   }
 
-  async function flush(): Promise<void> {
-    const batch = [...queued.values()];
-    queued = new Map();
+  async #flush(): Promise<void> {
+    const batch = [...this.#queued.values()];
+    this.#queued = new Map();
     if (batch.length === 0) return;
     try {
-      await store.addTokenUsage(batch);
+      await this.#options.store.addTokenUsage(batch);
     } catch (error) {
-      logger.log("warn", "token usage sync failed: will retry", { error });
-      for (const d of batch) queue(d);
+      this.#options.logger.log("warn", "token usage sync failed: will retry", { error });
+      for (const d of batch) this.#queue(d);
     }
   }
 
-  async function limit(token: TokenRecord, limits: TokenLimits, request: AdmitRequest) {
-    const wanted = demands(token.id, limits, request);
+  /** Takes the request's units of every limit, or refuses it with the limit it passed. */
+  async #limit(
+    token: TokenRecord,
+    under: { limits: TokenLimits; request: AdmitRequest },
+  ): Promise<Admission> {
+    const { ledger, now } = this.#options;
+    const wanted = demands(token.id, under.limits, under.request);
     let result;
     try {
       result = await ledger.take(wanted.map((w) => w.demand));
@@ -153,52 +205,37 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
     }
     if (!result.ok) {
       const refused = wanted[result.index]!;
-      throw overLimit(token, limits, refused.name, result.retryAt - now(), refused.demand.want);
+      throw overLimit(token, {
+        limits: under.limits,
+        limit: refused.name,
+        waitMs: result.retryAt - now(),
+        reserved: refused.demand.want,
+      });
     }
-    const grant = result.grant;
-    const tpd = wanted.findIndex((w) => w.name === "tpd");
-    const budget = wanted.findIndex((w) => w.name === "budget");
-    if (tpd < 0 && budget < 0) return FREE;
-    let settled = false;
-    return {
-      settle(usage: Usage | null, options: SettleOptions = {}) {
-        if (settled) return;
-        settled = true;
-        // Without usage a served response is charged its estimate: cutting a stream short before
-        // its usage arrives must not make it free.
-        const keep = usage === null && options.usageUnknown === true;
-        if (tpd >= 0 && !keep) ledger.settle(grant, tpd, usage ? tokensOf(usage) : 0);
-        const { costMicros } = options;
-        if (budget >= 0 && costMicros !== undefined) ledger.settle(grant, budget, costMicros);
-      },
-    };
+    return settlingAdmission(ledger, { grant: result.grant, wanted });
   }
+}
 
+/** An admission that settles the `tpd` and budget parts of its grant once the request ends. */
+function settlingAdmission(
+  ledger: LeaseLedger,
+  taken: { grant: Grant; wanted: { name: TokenLimitName }[] },
+): Admission {
+  const { grant, wanted } = taken;
+  const tpd = wanted.findIndex((w) => w.name === "tpd");
+  const budget = wanted.findIndex((w) => w.name === "budget");
+  if (tpd < 0 && budget < 0) return FREE;
+  let settled = false;
   return {
-    async admit(token, request) {
-      checkModel(token, request);
-      // Chunks of an upload session belong to the request that started it.
-      if (request.kind === "upload_chunk") return FREE;
-      const limits = activeLimits(token.limits);
-      const admission = limits === null ? FREE : await limit(token, limits, request);
-      const delta: TokenUsageDelta = { tokenId: token.id, requests: 1, tokens: 0, at: now() };
-      // Spending shown includes what requests in flight reserved; their end settles it.
-      if (request.reserveMicros) delta.costMicros = Math.round(request.reserveMicros);
-      queue(delta);
-      return admission;
-    },
-    charge(token, usage, cost) {
-      const tokens = usage ? Math.max(0, tokensOf(usage)) : 0;
-      // Admission counted the reservation; the difference makes it the real cost.
-      const costMicros = cost ? Math.round(cost.micros - cost.reservedMicros) : 0;
-      if (tokens <= 0 && costMicros === 0) return;
-      const delta: TokenUsageDelta = { tokenId: token.id, requests: 0, tokens, at: now() };
-      if (costMicros !== 0) delta.costMicros = costMicros;
-      queue(delta);
-    },
-    async sync() {
-      flushing ??= flush().finally(() => flushing = null);
-      await flushing;
+    settle(usage: Usage | null, options: SettleOptions = {}) {
+      if (settled) return;
+      settled = true;
+      // Without usage a served response is charged its estimate: cutting a stream short before
+      // its usage arrives must not make it free.
+      const keep = usage === null && options.usageUnknown === true;
+      if (tpd >= 0 && !keep) ledger.settle(grant, tpd, usage ? tokensOf(usage) : 0);
+      const { costMicros } = options;
+      if (budget >= 0 && costMicros !== undefined) ledger.settle(grant, budget, costMicros);
     },
   };
 }
@@ -272,18 +309,14 @@ function checkModel(token: TokenRecord, request: AdmitRequest): void {
  * The 429 a client gets over a limit: Google's RESOURCE_EXHAUSTED with ErrorInfo, QuotaFailure
  * and RetryInfo details and a Retry-After header.
  * @param token The token.
- * @param limits Its limits.
- * @param limit The refusing limit.
- * @param waitMs Time until the window ends.
- * @param reserved For `tpd`: the tokens the request would have reserved.
+ * @param over Its limits, the refusing limit, the time until its window ends and, for `tpd`, the
+ *   tokens the request would have reserved (default 1).
  */
 export function overLimit(
   token: TokenRecord,
-  limits: TokenLimits,
-  limit: TokenLimitName,
-  waitMs: number,
-  reserved = 1,
+  over: { limits: TokenLimits; limit: TokenLimitName; waitMs: number; reserved?: number },
 ): HttpError {
+  const { limits, limit, waitMs, reserved = 1 } = over;
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   const { unit, quotaId } = LIMIT_TEXT[limit];
   const value = (limit === "budget" ? limits.budgetMicros : limits[limit]) ?? 0;

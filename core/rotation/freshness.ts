@@ -64,80 +64,85 @@ const DONE = Promise.resolve();
  * ```
  */
 export function createFreshness(options: FreshnessOptions): Freshness {
-  const { now } = options;
-  const defaultMaxAge = options.maxAgeMs ?? 1000;
-  const timeoutMs = options.timeoutMs ?? 5000;
-  let checkedAt = -Infinity;
-  let failedAt = -Infinity;
-  let degraded = false;
-  let running: { startedAt: number; done: Promise<boolean> } | null = null;
-  let queued: Promise<unknown> | null = null;
+  return new FreshnessGate(options);
+}
 
-  function markFresh(at: number): void {
-    if (at > checkedAt) checkedAt = at;
-    degraded = false;
+/** The gate behind {@linkcode createFreshness}. */
+class FreshnessGate implements Freshness {
+  checkedAt = -Infinity;
+  degraded = false;
+  #options: FreshnessOptions;
+  #defaultMaxAge: number;
+  #timeoutMs: number;
+  #failedAt = -Infinity;
+  #running: { startedAt: number; done: Promise<boolean> } | null = null;
+  #queued: Promise<unknown> | null = null;
+
+  constructor(options: FreshnessOptions) {
+    this.#options = options;
+    this.#defaultMaxAge = options.maxAgeMs ?? 1000;
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+  }
+
+  markFresh(at: number): void {
+    if (at > this.checkedAt) this.checkedAt = at;
+    this.degraded = false;
+  }
+
+  ensureFresh(maxAgeMs = this.#defaultMaxAge): Promise<void> {
+    const t = this.#options.now();
+    if (t - this.checkedAt < maxAgeMs) return DONE;
+    // A failing store is not asked again by every request: the view serves until the bound.
+    if (t - this.#failedAt < maxAgeMs) return DONE;
+    return this.#probeSince(t - maxAgeMs).then(() => {});
+  }
+
+  check(): Promise<void> {
+    return (this.#running ? this.#running.done : this.#start()).then(() => {});
   }
 
   /** Starts a probe; resolves to whether it succeeded. */
-  function start(): Promise<boolean> {
+  #start(): Promise<boolean> {
+    const { now } = this.#options;
     const startedAt = now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`The store did not answer within ${timeoutMs} ms`)),
-        timeoutMs,
+        () => reject(new Error(`The store did not answer within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
       );
     });
-    const done: Promise<boolean> = Promise.race([options.probe(), deadline]).then(
+    const done: Promise<boolean> = Promise.race([this.#options.probe(), deadline]).then(
       () => {
-        markFresh(startedAt);
+        this.markFresh(startedAt);
         return true;
       },
       (error) => {
-        failedAt = now();
-        degraded = true;
-        options.onError?.(error);
+        this.#failedAt = now();
+        this.degraded = true;
+        this.#options.onError?.(error);
         return false;
       },
     ).finally(() => {
       clearTimeout(timer);
-      if (running?.done === done) running = null;
+      if (this.#running?.done === done) this.#running = null;
     });
-    running = { startedAt, done };
+    this.#running = { startedAt, done };
     return done;
   }
 
   /** A probe that starts at `since` or later: it reads every change committed before `since`. */
-  function probeSince(since: number): Promise<unknown> {
-    if (!running) return start();
+  #probeSince(since: number): Promise<unknown> {
+    const running = this.#running;
+    if (!running) return this.#start();
     if (running.startedAt >= since) return running.done;
     // The probe in flight may have read the store before the change: one more follows it, shared.
-    const next = queued ?? running.done.then((ok) => {
-      queued = null;
+    const next = this.#queued ?? running.done.then((ok) => {
+      this.#queued = null;
       if (!ok) return false; // the store is failing: go on with the view
-      return running ? running.done : start();
+      return this.#running ? this.#running.done : this.#start();
     });
-    queued = next;
+    this.#queued = next;
     return next;
   }
-
-  return {
-    get checkedAt() {
-      return checkedAt;
-    },
-    get degraded() {
-      return degraded;
-    },
-    ensureFresh(maxAgeMs = defaultMaxAge) {
-      const t = now();
-      if (t - checkedAt < maxAgeMs) return DONE;
-      // A failing store is not asked again by every request: the view serves until the bound.
-      if (t - failedAt < maxAgeMs) return DONE;
-      return probeSince(t - maxAgeMs).then(() => {});
-    },
-    check() {
-      return (running ? running.done : start()).then(() => {});
-    },
-    markFresh,
-  };
 }

@@ -7,14 +7,8 @@
 import { aliasTable } from "./alias_table.ts";
 import { configuredModels, createModelBook, type ModelBook } from "./model_book.ts";
 import type { ActiveKey, Registry } from "./registry.ts";
-import { pacificDay } from "../utils/mod.ts";
-import {
-  type CappedKey,
-  type KeyCapsView,
-  type KeyLimit,
-  keyLimitFor,
-  type KeyLimits,
-} from "../limits/mod.ts";
+import { type CappedKey, type KeyCapsView, keyLimitFor, type KeyLimits } from "../limits/mod.ts";
+import { KeyCounters, type UsageTotal } from "./key_counters.ts";
 
 /** Selection strategy names. */
 export type Strategy = "round_robin" | "least_used" | "weighted";
@@ -82,18 +76,9 @@ export interface KeyPool {
   stateSize(): { ready: number; counters: number; cooling: number };
 }
 
-/** Requests of one key and model in the current windows, as summed in the store. */
-export interface UsageTotal {
-  /** Key id. */
-  keyId: string;
-  /** Model id (`*` when the request named none). */
-  model: string;
-  /** Requests this minute. */
-  minute: number;
-  /** Requests this Pacific day. */
-  day: number;
-}
+export type { UsageTotal };
 
+/** The last limits object seen, and whether it has any entry. */
 let lastDefaults: KeyLimits | undefined;
 let lastDefaultsHasEntries = false;
 
@@ -120,11 +105,15 @@ interface Ready {
 /** Most ready lists cached; they are rebuilt on demand, so dropping them all is safe. */
 const READY_MAX = 256;
 
-interface Counter {
-  minuteBucket: number;
-  minute: number;
-  day: string;
-  dayCount: number;
+/**
+ * One pick's view: the model, the keys passed over, the default caps read once, and the clock,
+ * read only when a cap needs it (undefined until then).
+ */
+interface Scan {
+  model: string | null;
+  exclude: ReadonlySet<string> | undefined;
+  defaults: KeyLimits | undefined;
+  now: number | undefined;
 }
 
 /**
@@ -133,259 +122,223 @@ interface Counter {
  * @param options Clock, strategy and limits.
  */
 export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyPool {
-  const random = options.random ?? Math.random;
-  const models = options.models ??
-    createModelBook({
-      configured: configuredModels(() => ({ limits: options.limits?.(), keys: registry.keys })),
-    });
+  return new RotationPool(registry, options);
+}
+
+/** The pool behind {@linkcode createKeyPool}. */
+class RotationPool implements KeyPool {
+  #registry: Registry;
+  #options: KeyPoolOptions;
+  #random: () => number;
+  #models: ModelBook;
   /** Cooldowns by model (`*` for all), then by scope: two small lookups per candidate. */
-  const cooling = new Map<string, Map<string, Cooldown>>();
-  /** Request counters by model, then by key id. */
-  const counters = new Map<string, Map<string, Counter>>();
-  const scopes = new WeakMap<ActiveKey["record"], string>();
-  let cursor = 0;
+  #cooling = new Map<string, Map<string, Cooldown>>();
+  #counters: KeyCounters;
+  #scopes = new WeakMap<ActiveKey["record"], string>();
+  #cursor = 0;
   /** Bumped whenever a cooldown is added or dropped: ready lists are rebuilt after it. */
-  let coolingVersion = 0;
+  #coolingVersion = 0;
   /**
    * Per model, the enabled keys not resting for it. Rebuilt only when keys or cooldowns change or
    * the first of its cooldowns ends, so a pick never walks past resting keys: its cost does not
    * grow with the pool or the share of keys resting.
    */
-  const ready = new Map<string, Ready>();
+  #ready = new Map<string, Ready>();
 
-  function modelSlot(model: string | null): string {
-    return model === null ? "*" : models.fold(model);
+  constructor(registry: Registry, options: KeyPoolOptions) {
+    this.#registry = registry;
+    this.#options = options;
+    this.#random = options.random ?? Math.random;
+    this.#models = options.models ??
+      createModelBook({
+        configured: configuredModels(() => ({ limits: options.limits?.(), keys: registry.keys })),
+      });
+    this.#counters = new KeyCounters(options.now);
   }
 
-  function availableFor(model: string | null): Ready {
-    // A model without cooldowns of its own has the same ready list as every other such model.
-    if (model !== null && !cooling.has(model)) model = null;
-    const m = model ?? "*";
-    const source = registry.enabledKeys;
-    let entry = ready.get(m);
-    if (
-      entry && entry.source === source && entry.coolingVersion === coolingVersion &&
-      (entry.validUntil === Infinity || entry.validUntil > options.now())
-    ) return entry;
-    const now = options.now();
-    const keys: ActiveKey[] = [];
-    let validUntil = Infinity;
-    for (const key of source) {
-      const until = coolingUntil(key, model, now);
-      if (until === 0) keys.push(key);
-      else if (until < validUntil) validUntil = until;
-    }
-    entry = {
-      keys,
-      source,
-      coolingVersion,
-      validUntil,
-      anyOwnLimits: keys.some((k) => k.record.limits !== undefined),
-    };
-    if (ready.size >= READY_MAX && !ready.has(m)) ready.clear();
-    ready.set(m, entry);
-    return entry;
+  modelSlot(model: string | null): string {
+    return model === null ? "*" : this.#models.fold(model);
   }
 
-  function scopeOf(key: CappedKey): string {
-    let scope = scopes.get(key.record);
+  scopeOf(key: CappedKey): string {
+    let scope = this.#scopes.get(key.record);
     if (scope === undefined) {
       scope = key.record.project ? `p:${key.record.project}` : `k:${key.id}`;
-      scopes.set(key.record, scope);
+      this.#scopes.set(key.record, scope);
     }
     return scope;
   }
-  function coolingUntil(key: ActiveKey, model: string | null, now = options.now()): number {
-    if (cooling.size === 0) return 0;
-    const scope = scopeOf(key);
-    const forModel = model === null ? undefined : cooling.get(model)?.get(scope);
-    const forAll = cooling.get("*")?.get(scope);
+
+  coolingUntil(key: ActiveKey, model: string | null, now = this.#options.now()): number {
+    if (this.#cooling.size === 0) return 0;
+    const scope = this.scopeOf(key);
+    const forModel = model === null ? undefined : this.#cooling.get(model)?.get(scope);
+    const forAll = this.#cooling.get("*")?.get(scope);
     let until = 0;
     if (forModel && forModel.until > now) until = forModel.until;
     if (forAll && forAll.until > now && forAll.until > until) until = forAll.until;
     return until;
   }
-  function counter(keyId: string, model: string | null, now = options.now()): Counter {
-    const m = modelSlot(model);
-    let byKey = counters.get(m);
-    if (!byKey) counters.set(m, byKey = new Map());
-    const bucket = Math.floor(now / 60_000);
-    let c = byKey.get(keyId);
-    if (!c) {
-      c = { minuteBucket: bucket, minute: 0, day: pacificDay(now), dayCount: 0 };
-      byKey.set(keyId, c);
+
+  pick(model: string | null, exclude?: ReadonlySet<string>): Pick {
+    const enabled = this.#registry.enabledKeys;
+    if (enabled.length === 0) return { key: null, earliest: null };
+    const ready = this.#availableFor(model);
+    const keys = ready.keys;
+    const scan: Scan = { model, exclude, defaults: this.#options.limits?.(), now: undefined };
+    if (keys.length === 0) return { key: null, earliest: this.#earliestFree(enabled, scan) };
+    const strategy = this.#options.strategy();
+    const index = strategy === "least_used" && keys.length > 2
+      ? this.#leastUsed(ready, scan)
+      : strategy === "weighted"
+      ? this.#weighted(ready, scan)
+      : this.#roundRobin(ready, scan);
+    if (index < 0) return { key: null, earliest: this.#earliestFree(enabled, scan) };
+    return { key: keys[index]! };
+  }
+
+  applyCooldown(cooldown: Cooldown): void {
+    let byScope = this.#cooling.get(cooldown.model);
+    if (!byScope) this.#cooling.set(cooldown.model, byScope = new Map());
+    const existing = byScope.get(cooldown.scope);
+    if (!existing || existing.until < cooldown.until) {
+      byScope.set(cooldown.scope, cooldown);
+      this.#coolingVersion++;
     }
-    if (c.minuteBucket !== bucket) {
-      c.minuteBucket = bucket;
-      c.minute = 0;
-      const day = pacificDay(now);
-      if (day !== c.day) {
-        c.day = day;
-        c.dayCount = 0;
+  }
+
+  cooldowns(): Cooldown[] {
+    const now = this.#options.now();
+    const out: Cooldown[] = [];
+    for (const [model, byScope] of this.#cooling) {
+      for (const [scope, c] of byScope) {
+        if (c.until <= now) byScope.delete(scope);
+        else out.push(c);
+      }
+      if (byScope.size === 0) {
+        this.#cooling.delete(model);
+        this.#ready.delete(model);
       }
     }
-    return c;
+    return out;
   }
-  function limitFor(
-    key: ActiveKey,
-    model: string | null,
-    defaults = options.limits?.(),
-  ): KeyLimit | undefined {
-    return keyLimitFor(key.record, model, defaults);
+
+  countRequest(key: ActiveKey, model: string | null): void {
+    this.#counters.count(key.id, this.modelSlot(model));
   }
-  /** Epoch ms until which a cap keeps the key from the model (0: not capped). */
-  function cappedUntil(
-    key: ActiveKey,
-    model: string | null,
-    now = options.now(),
-    defaults = options.limits?.(),
-  ): number {
-    const limit = limitFor(key, model, defaults);
-    if (!limit || !options.caps) return 0;
-    return options.caps.cappedUntil(key, model, limit, now || options.now());
+
+  mergeCounts(totals: UsageTotal[]): void {
+    this.#counters.merge(totals, (model) => this.modelSlot(model));
   }
-  function capped(
-    key: ActiveKey,
-    model: string | null,
-    now = options.now(),
-    defaults = options.limits?.(),
-  ): boolean {
-    return cappedUntil(key, model, now, defaults) > 0;
+
+  counts(keyId: string, model: string | null): { minute: number; day: number } {
+    const c = this.#counters.counter(keyId, this.modelSlot(model));
+    return { minute: c.minute, day: c.dayCount };
   }
-  /**
-   * Whether a key from a ready list (already free of cooldowns) may serve the model now;
-   * `now` and `defaults` are read once per pick.
-   */
-  function usable(
-    key: ActiveKey,
-    model: string | null,
-    exclude: ReadonlySet<string> | undefined,
-    now: number,
-    defaults: KeyLimits | undefined,
-  ): boolean {
-    return !exclude?.has(key.id) && !capped(key, model, now, defaults);
+
+  stateSize(): { ready: number; counters: number; cooling: number } {
+    return { ready: this.#ready.size, counters: this.#counters.size, cooling: this.#cooling.size };
   }
-  function earliestFree(
-    keys: readonly ActiveKey[],
-    model: string | null,
-    exclude?: ReadonlySet<string>,
-  ): number | null {
-    let earliest: number | null = null;
-    for (const key of keys) {
-      if (exclude?.has(key.id)) continue;
-      const free = Math.max(coolingUntil(key, model), cappedUntil(key, model));
-      if (Number.isFinite(free) && (earliest === null || free < earliest)) earliest = free;
+
+  /** The ready list of a model, rebuilt when keys or cooldowns changed or a cooldown ended. */
+  #availableFor(model: string | null): Ready {
+    // A model without cooldowns of its own has the same ready list as every other such model.
+    if (model !== null && !this.#cooling.has(model)) model = null;
+    const m = model ?? "*";
+    const source = this.#registry.enabledKeys;
+    const entry = this.#ready.get(m);
+    if (
+      entry && entry.source === source && entry.coolingVersion === this.#coolingVersion &&
+      (entry.validUntil === Infinity || entry.validUntil > this.#options.now())
+    ) return entry;
+    const fresh = this.#readyList(model, source);
+    if (this.#ready.size >= READY_MAX && !this.#ready.has(m)) this.#ready.clear();
+    this.#ready.set(m, fresh);
+    return fresh;
+  }
+
+  #readyList(model: string | null, source: readonly ActiveKey[]): Ready {
+    const now = this.#options.now();
+    const keys: ActiveKey[] = [];
+    let validUntil = Infinity;
+    for (const key of source) {
+      const until = this.coolingUntil(key, model, now);
+      if (until === 0) keys.push(key);
+      else if (until < validUntil) validUntil = until;
     }
-    return earliest;
+    return {
+      keys,
+      source,
+      coolingVersion: this.#coolingVersion,
+      validUntil,
+      anyOwnLimits: keys.some((k) => k.record.limits !== undefined),
+    };
   }
-  function scanFrom(
-    start: number,
-    keys: readonly ActiveKey[],
-    model: string | null,
-    exclude?: ReadonlySet<string>,
-    anyOwnLimits = true,
-  ): number {
-    const defaults = options.limits?.();
+
+  /** Two random choices, the less used wins: near-optimal balance at constant cost. */
+  #leastUsed(ready: Ready, scan: Scan): number {
+    const { keys } = ready;
+    const a = this.#scanFrom(Math.floor(this.#random() * keys.length), ready, scan);
+    const offset = 1 + Math.floor(this.#random() * (keys.length - 1));
+    const b = a < 0 ? -1 : this.#scanFrom((a + offset) % keys.length, ready, scan);
+    if (a < 0 || b < 0) return a >= 0 ? a : b;
+    const slot = this.modelSlot(scan.model);
+    const usedA = this.#counters.counter(keys[a]!.id, slot).minute;
+    return usedA <= this.#counters.counter(keys[b]!.id, slot).minute ? a : b;
+  }
+
+  /** Walker's alias method: one random slot, one biased coin; constant cost at any size. */
+  #weighted(ready: Ready, scan: Scan): number {
+    const { keys } = ready;
+    ready.alias ??= aliasTable(keys.map((key) => Math.max(0, key.record.weight ?? 1)));
+    const { prob, alias } = ready.alias;
+    const slot = Math.floor(this.#random() * keys.length);
+    const lo = this.#random() < prob[slot]! ? slot : alias[slot]!;
+    return this.#scanFrom(lo, ready, scan);
+  }
+
+  #roundRobin(ready: Ready, scan: Scan): number {
+    const index = this.#scanFrom(this.#cursor % ready.keys.length, ready, scan);
+    if (index >= 0) this.#cursor = (index + 1) % ready.keys.length;
+    return index;
+  }
+
+  /** The first usable key of a ready list from a position on, or -1. */
+  #scanFrom(start: number, ready: Ready, scan: Scan): number {
+    const { keys } = ready;
     // Without caps or exclusions every ready key is usable: no key record is even read, so the
     // cost does not depend on the pool's size.
-    if (!exclude?.size && !anyOwnLimits && !hasEntries(defaults)) {
+    if (!scan.exclude?.size && !ready.anyOwnLimits && !hasEntries(scan.defaults)) {
       return keys.length > 0 ? start % keys.length : -1;
     }
-    // The clock is read only when a cap needs it (see `capped`).
-    const now = 0;
     for (let i = 0; i < keys.length; i++) {
       const index = (start + i) % keys.length;
-      if (usable(keys[index]!, model, exclude, now, defaults)) return index;
+      const key = keys[index]!;
+      if (!scan.exclude?.has(key.id) && this.#cappedUntil(key, scan) === 0) return index;
     }
     return -1;
   }
 
-  return {
-    scopeOf,
-    coolingUntil,
-    pick(model, exclude) {
-      const enabled = registry.enabledKeys;
-      if (enabled.length === 0) return { key: null, earliest: null };
-      const ready = availableFor(model);
-      const keys = ready.keys;
-      if (keys.length === 0) return { key: null, earliest: earliestFree(enabled, model, exclude) };
-      const strategy = options.strategy();
-      let index = -1;
-      if (strategy === "least_used" && keys.length > 2) {
-        // Two random choices, the less used wins: near-optimal balance at constant cost.
-        const a = scanFrom(
-          Math.floor(random() * keys.length),
-          keys,
-          model,
-          exclude,
-          ready.anyOwnLimits,
-        );
-        const offset = 1 + Math.floor(random() * (keys.length - 1));
-        const b = a < 0
-          ? -1
-          : scanFrom((a + offset) % keys.length, keys, model, exclude, ready.anyOwnLimits);
-        if (a >= 0 && b >= 0) {
-          index = counter(keys[a]!.id, model).minute <= counter(keys[b]!.id, model).minute ? a : b;
-        } else index = a >= 0 ? a : b;
-      } else if (strategy === "weighted") {
-        ready.alias ??= aliasTable(keys.map((key) => Math.max(0, key.record.weight ?? 1)));
-        const { prob, alias } = ready.alias;
-        // Walker's alias method: one random slot, one biased coin; constant cost at any size.
-        const slot = Math.floor(random() * keys.length);
-        const lo = random() < prob[slot]! ? slot : alias[slot]!;
-        index = scanFrom(lo, keys, model, exclude, ready.anyOwnLimits);
-      } else {
-        index = scanFrom(cursor % keys.length, keys, model, exclude, ready.anyOwnLimits);
-        if (index >= 0) cursor = (index + 1) % keys.length;
-      }
-      if (index < 0) return { key: null, earliest: earliestFree(enabled, model, exclude) };
-      return { key: keys[index]! };
-    },
-    applyCooldown(cooldown) {
-      let byScope = cooling.get(cooldown.model);
-      if (!byScope) cooling.set(cooldown.model, byScope = new Map());
-      const existing = byScope.get(cooldown.scope);
-      if (!existing || existing.until < cooldown.until) {
-        byScope.set(cooldown.scope, cooldown);
-        coolingVersion++;
-      }
-    },
-    cooldowns() {
-      const now = options.now();
-      const out: Cooldown[] = [];
-      for (const [model, byScope] of cooling) {
-        for (const [scope, c] of byScope) {
-          if (c.until <= now) byScope.delete(scope);
-          else out.push(c);
-        }
-        if (byScope.size === 0) {
-          cooling.delete(model);
-          ready.delete(model);
-        }
-      }
-      return out;
-    },
-    countRequest(key, model) {
-      const c = counter(key.id, model);
-      c.minute++;
-      c.dayCount++;
-    },
-    mergeCounts(totals) {
-      for (const t of totals) {
-        const c = counter(t.keyId, t.model === "*" ? null : t.model);
-        c.minute = Math.max(c.minute, t.minute);
-        c.dayCount = Math.max(c.dayCount, t.day);
-      }
-    },
-    counts(keyId, model) {
-      const c = counter(keyId, model);
-      return { minute: c.minute, day: c.dayCount };
-    },
-    modelSlot,
-    stateSize() {
-      let entries = 0;
-      for (const byKey of counters.values()) entries += byKey.size;
-      return { ready: ready.size, counters: entries, cooling: cooling.size };
-    },
-  };
+  /** Epoch ms until which a cap keeps the key from the scan's model (0: not capped). */
+  #cappedUntil(key: ActiveKey, scan: Scan): number {
+    const limit = keyLimitFor(key.record, scan.model, scan.defaults);
+    if (!limit || !this.#options.caps) return 0;
+    // The clock is read only when a cap needs it, once per pick.
+    scan.now ??= this.#options.now();
+    return this.#options.caps.cappedUntil(key, { model: scan.model, limit, now: scan.now });
+  }
+
+  /** When the first key (not passed over) frees up from its cooldown and caps. */
+  #earliestFree(keys: readonly ActiveKey[], scan: Scan): number | null {
+    let earliest: number | null = null;
+    for (const key of keys) {
+      if (scan.exclude?.has(key.id)) continue;
+      const free = Math.max(
+        this.coolingUntil(key, scan.model),
+        this.#cappedUntil(key, { ...scan, now: this.#options.now() }),
+      );
+      if (Number.isFinite(free) && (earliest === null || free < earliest)) earliest = free;
+    }
+    return earliest;
+  }
 }

@@ -109,155 +109,182 @@ function cooldownModels(requested: string | null, named: string | undefined): st
  * @param options Store, pool, registry, clock and logger.
  */
 export function createPoolSync(options: PoolSyncOptions): PoolSync {
-  const { store, pool, registry, now, logger } = options;
-  let deltas = new Map<string, KeyUsageDelta>();
-  let states = new Map<string, KeyStateRecord>();
-  const inFlight = new Set<Promise<unknown>>();
-  let cooldownVersion = "";
-  let flushedAt = -Infinity;
-  const usedWritten = new Map<string, number>();
+  return new PoolSyncQueue(options);
+}
+
+/** The queue behind {@linkcode createPoolSync}. */
+class PoolSyncQueue implements PoolSync {
+  #options: PoolSyncOptions;
+  #deltas = new Map<string, KeyUsageDelta>();
+  #states = new Map<string, KeyStateRecord>();
+  #inFlight = new Set<Promise<unknown>>();
+  #cooldownVersion = "";
+  #flushedAt = -Infinity;
+  #usedWritten = new Map<string, number>();
   /** Consecutive transient failures per key that another key then recovered from. */
-  const streaks = new Map<string, number>();
-  let syncing: Promise<void> | null = null;
+  #streaks = new Map<string, number>();
+  #syncing: Promise<void> | null = null;
 
-  function track(promise: Promise<unknown>, what: string): void {
-    const p = promise.catch((error) =>
-      logger.log("warn", `store write failed: ${what}`, { error })
-    );
-    inFlight.add(p);
-    p.finally(() => inFlight.delete(p));
-  }
-  function delta(key: ActiveKey, model: string | null): KeyUsageDelta {
-    // Kept by the name sent until the flush folds it (a model is confirmed by the answer that
-    // comes after its first request is counted); past a bound, folded at once.
-    const name = deltas.size < MAX_PENDING_MODELS ? model ?? "*" : pool.modelSlot(model);
-    const id = `${key.id}\u0000${name}`;
-    let d = deltas.get(id);
-    if (!d) {
-      d = { keyId: key.id, model: name, requests: 0, tokens: 0, at: now() };
-      deltas.set(id, d);
-    }
-    return d;
-  }
-  function state(keyId: string): KeyStateRecord {
-    let s = states.get(keyId);
-    if (!s) states.set(keyId, s = { keyId });
-    return s;
+  constructor(options: PoolSyncOptions) {
+    this.#options = options;
   }
 
-  async function run(force: boolean): Promise<void> {
-    try {
-      // Cooldowns must reach every process quickly; counters can travel in larger batches.
-      const version = await store.cooldownVersion();
-      if (version !== cooldownVersion) {
-        for (const c of await store.listCooldowns()) pool.applyCooldown(c);
-        cooldownVersion = version;
-      }
-      if (!force && now() - flushedAt < FLUSH_INTERVAL_MS) return;
-      flushedAt = now();
-      const batch = folded(deltas.values());
-      const stateBatch = [...states.values()];
-      deltas = new Map();
-      states = new Map();
-      if (batch.length) await store.addKeyUsage(batch);
-      if (stateBatch.length) await store.putKeyStates(stateBatch);
-      // Other processes' counts matter only to strategies and caps that read them.
-      if (options.needsCounts?.() ?? true) pool.mergeCounts(await store.readKeyUsage(now()));
-    } catch (error) {
-      logger.log("warn", "rotation state sync failed", { error });
+  countUse(key: ActiveKey, model: string | null): void {
+    this.#options.pool.countRequest(key, model);
+    this.#delta(key, model).requests++;
+    const t = this.#options.now();
+    // Last-used is informational: written at most every few seconds per key.
+    if (t - (this.#usedWritten.get(key.id) ?? -Infinity) >= LAST_USED_INTERVAL_MS) {
+      this.#usedWritten.set(key.id, t);
+      this.#state(key.id).lastUsedAt = t;
     }
   }
 
-  /** Deltas under the pool's slots: models upstream never confirmed share one row per key. */
-  function folded(pending: Iterable<KeyUsageDelta>): KeyUsageDelta[] {
-    const out = new Map<string, KeyUsageDelta>();
-    for (const d of pending) {
-      const model = d.model === "*" ? "*" : pool.modelSlot(d.model);
-      const id = `${d.keyId}\u0000${model}`;
-      const seen = out.get(id);
-      if (!seen) out.set(id, { ...d, model });
-      else {
-        seen.requests += d.requests;
-        seen.tokens += d.tokens;
-        seen.at = Math.max(seen.at, d.at);
-      }
-    }
-    return [...out.values()];
+  addTokens(key: ActiveKey, model: string | null, tokens: number): void {
+    if (tokens > 0) this.#delta(key, model).tokens += tokens;
   }
 
-  function noteError(key: ActiveKey, { model, status, verdict }: KeyError): void {
+  noteSuccess(key: ActiveKey, failedBefore: readonly TransientFailure[] = []): void {
+    this.#streaks.delete(key.id);
+    for (const failed of failedBefore) {
+      if (failed.key.id === key.id) continue;
+      const count = (this.#streaks.get(failed.key.id) ?? 0) + 1;
+      this.#streaks.set(failed.key.id, count);
+      if (count < UNHEALTHY_STREAK) continue;
+      this.#streaks.delete(failed.key.id);
+      // Rested for every model (no model named): it keeps failing what other keys serve.
+      this.noteError(failed.key, {
+        model: null,
+        status: failed.status,
+        verdict: {
+          errorClass: failed.verdict.errorClass,
+          action: "cooldown",
+          until: this.#options.now() + UNHEALTHY_COOLDOWN_MS,
+          reason: `UNHEALTHY_${failed.verdict.reason}`,
+        },
+      });
+    }
+  }
+
+  noteError(key: ActiveKey, { model, status, verdict }: KeyError): void {
     if (!isKeyVerdict(verdict)) return;
-    state(key.id).lastError = {
+    const { now } = this.#options;
+    this.#state(key.id).lastError = {
       at: now(),
       status,
       errorClass: verdict.errorClass,
       reason: verdict.reason,
     };
     if (verdict.action === "cooldown" && verdict.until !== undefined) {
-      for (const m of cooldownModels(model, verdict.model)) {
-        const cooldown: CooldownRecord = {
-          scope: pool.scopeOf(key),
-          model: m,
-          until: verdict.until,
-          reason: verdict.reason,
-        };
-        pool.applyCooldown(cooldown);
-        track(store.setCooldown(cooldown), "cooldown");
-      }
-    } else if (verdict.action === "disable") {
-      registry.patchKey(
-        withEnabled(key.record, { enabled: false, reason: verdict.reason, at: now() }),
-      );
-      track(
-        store.setKeyEnabled(key.id, false, { reason: verdict.reason, at: now() }),
-        "disable key",
-      );
-      logger.log("warn", "key disabled", { key: key.record.masked, reason: verdict.reason });
+      this.#rest(key, { requested: model, verdict: { ...verdict, until: verdict.until } });
+    } else if (verdict.action === "disable") this.#retire(key, verdict.reason);
+  }
+
+  sync(force = false): Promise<void> {
+    this.#syncing ??= this.#run(force).finally(() => this.#syncing = null);
+    return this.#syncing;
+  }
+
+  async settled(): Promise<void> {
+    while (this.#inFlight.size) await Promise.all(this.#inFlight);
+  }
+
+  /** Files a quota cooldown here and in the store. */
+  #rest(key: ActiveKey, quota: { requested: string | null; verdict: Verdict & { until: number } }) {
+    const { pool, store } = this.#options;
+    const { verdict } = quota;
+    for (const m of cooldownModels(quota.requested, verdict.model)) {
+      const cooldown: CooldownRecord = {
+        scope: pool.scopeOf(key),
+        model: m,
+        until: verdict.until,
+        reason: verdict.reason,
+      };
+      pool.applyCooldown(cooldown);
+      this.#track(store.setCooldown(cooldown), "cooldown");
     }
   }
 
-  return {
-    countUse(key, model) {
-      pool.countRequest(key, model);
-      delta(key, model).requests++;
-      const t = now();
-      // Last-used is informational: written at most every few seconds per key.
-      if (t - (usedWritten.get(key.id) ?? -Infinity) >= LAST_USED_INTERVAL_MS) {
-        usedWritten.set(key.id, t);
-        state(key.id).lastUsedAt = t;
+  /** Disables a key Google retired, here at once and in the store. */
+  #retire(key: ActiveKey, reason: string): void {
+    const { registry, store, now, logger } = this.#options;
+    registry.patchKey(withEnabled(key.record, { enabled: false, reason, at: now() }));
+    this.#track(store.setKeyEnabled(key.id, false, { reason, at: now() }), "disable key");
+    logger.log("warn", "key disabled", { key: key.record.masked, reason });
+  }
+
+  async #run(force: boolean): Promise<void> {
+    const { store, pool, now, logger } = this.#options;
+    try {
+      // Cooldowns must reach every process quickly; counters can travel in larger batches.
+      const version = await store.cooldownVersion();
+      if (version !== this.#cooldownVersion) {
+        for (const c of await store.listCooldowns()) pool.applyCooldown(c);
+        this.#cooldownVersion = version;
       }
-    },
-    addTokens(key, model, tokens) {
-      if (tokens > 0) delta(key, model).tokens += tokens;
-    },
-    noteSuccess(key, failedBefore = []) {
-      streaks.delete(key.id);
-      for (const failed of failedBefore) {
-        if (failed.key.id === key.id) continue;
-        const count = (streaks.get(failed.key.id) ?? 0) + 1;
-        streaks.set(failed.key.id, count);
-        if (count < UNHEALTHY_STREAK) continue;
-        streaks.delete(failed.key.id);
-        // Rested for every model (no model named): it keeps failing what other keys serve.
-        noteError(failed.key, {
-          model: null,
-          status: failed.status,
-          verdict: {
-            errorClass: failed.verdict.errorClass,
-            action: "cooldown",
-            until: now() + UNHEALTHY_COOLDOWN_MS,
-            reason: `UNHEALTHY_${failed.verdict.reason}`,
-          },
-        });
+      if (!force && now() - this.#flushedAt < FLUSH_INTERVAL_MS) return;
+      this.#flushedAt = now();
+      const batch = folded(this.#deltas.values(), (model) => pool.modelSlot(model));
+      const stateBatch = [...this.#states.values()];
+      this.#deltas = new Map();
+      this.#states = new Map();
+      if (batch.length) await store.addKeyUsage(batch);
+      if (stateBatch.length) await store.putKeyStates(stateBatch);
+      // Other processes' counts matter only to strategies and caps that read them.
+      if (this.#options.needsCounts?.() ?? true) {
+        pool.mergeCounts(await store.readKeyUsage(now()));
       }
-    },
-    noteError,
-    sync(force = false) {
-      syncing ??= run(force).finally(() => syncing = null);
-      return syncing;
-    },
-    async settled() {
-      while (inFlight.size) await Promise.all(inFlight);
-    },
-  };
+    } catch (error) {
+      logger.log("warn", "rotation state sync failed", { error });
+    }
+  }
+
+  #track(promise: Promise<unknown>, what: string): void {
+    const p = promise.catch((error) =>
+      this.#options.logger.log("warn", `store write failed: ${what}`, { error })
+    );
+    this.#inFlight.add(p);
+    p.finally(() => this.#inFlight.delete(p));
+  }
+
+  #delta(key: ActiveKey, model: string | null): KeyUsageDelta {
+    // Kept by the name sent until the flush folds it (a model is confirmed by the answer that
+    // comes after its first request is counted); past a bound, folded at once.
+    const name = this.#deltas.size < MAX_PENDING_MODELS
+      ? model ?? "*"
+      : this.#options.pool.modelSlot(model);
+    const id = `${key.id}\u0000${name}`;
+    let d = this.#deltas.get(id);
+    if (!d) {
+      d = { keyId: key.id, model: name, requests: 0, tokens: 0, at: this.#options.now() };
+      this.#deltas.set(id, d);
+    }
+    return d;
+  }
+
+  #state(keyId: string): KeyStateRecord {
+    let s = this.#states.get(keyId);
+    if (!s) this.#states.set(keyId, s = { keyId });
+    return s;
+  }
+}
+
+/** Deltas under the pool's slots: models upstream never confirmed share one row per key. */
+function folded(
+  pending: Iterable<KeyUsageDelta>,
+  slotOf: (model: string) => string,
+): KeyUsageDelta[] {
+  const out = new Map<string, KeyUsageDelta>();
+  for (const d of pending) {
+    const model = d.model === "*" ? "*" : slotOf(d.model);
+    const id = `${d.keyId}\u0000${model}`;
+    const seen = out.get(id);
+    if (!seen) out.set(id, { ...d, model });
+    else {
+      seen.requests += d.requests;
+      seen.tokens += d.tokens;
+      seen.at = Math.max(seen.at, d.at);
+    }
+  }
+  return [...out.values()];
 }

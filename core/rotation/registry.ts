@@ -8,7 +8,7 @@
  * probe, shared by every request waiting for it.
  * @module
  */
-import { createFreshness } from "./freshness.ts";
+import { createFreshness, type Freshness } from "./freshness.ts";
 import type { Cipher } from "../secrets/mod.ts";
 import type { KeyRecord, Store, TokenRecord } from "../store/mod.ts";
 
@@ -77,102 +77,121 @@ export interface Registry {
  * @returns The loaded registry.
  */
 export async function createRegistry(store: Store, options: RegistryOptions): Promise<Registry> {
-  const plainBySealed = new Map<string, string>();
-  let keys: ActiveKey[] = [];
-  let enabledKeys: ActiveKey[] = [];
-  let keysById = new Map<string, ActiveKey>();
-  let tokens: TokenRecord[] = [];
-  let tokensByHash = new Map<string, TokenRecord>();
-  let secrets = new Set<string>();
-  let version = "";
-  /** Loads may overlap (a probe and an admin write): an older one never replaces a newer one. */
-  let loadsStarted = 0;
-  let loadApplied = 0;
+  const registry = new StoreRegistry(store, options);
+  await registry.reload();
+  return registry;
+}
 
-  async function load(): Promise<void> {
-    const generation = ++loadsStarted;
-    const nextVersion = await store.version();
+/** The registry behind {@linkcode createRegistry}. */
+class StoreRegistry implements Registry {
+  keys: readonly ActiveKey[] = [];
+  enabledKeys: readonly ActiveKey[] = [];
+  tokens: readonly TokenRecord[] = [];
+  secrets: ReadonlySet<string> = new Set();
+  #store: Store;
+  #options: RegistryOptions;
+  #freshness: Freshness;
+  /** Opened keys by their sealed value: a reload decrypts only new ones. */
+  #plainBySealed = new Map<string, string>();
+  #keysById = new Map<string, ActiveKey>();
+  #tokensByHash = new Map<string, TokenRecord>();
+  #version = "";
+  /** Loads may overlap (a probe and an admin write): an older one never replaces a newer one. */
+  #loadsStarted = 0;
+  #loadApplied = 0;
+
+  constructor(store: Store, options: RegistryOptions) {
+    this.#store = store;
+    this.#options = options;
+    this.#freshness = createFreshness({
+      probe: async () => {
+        if (await store.version() !== this.#version) await this.#load();
+      },
+      now: options.now,
+      ...(options.maxAgeMs !== undefined ? { maxAgeMs: options.maxAgeMs } : {}),
+      ...(options.probeTimeoutMs !== undefined ? { timeoutMs: options.probeTimeoutMs } : {}),
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+  }
+
+  get checkedAt(): number {
+    return this.#freshness.checkedAt;
+  }
+
+  get degraded(): boolean {
+    return this.#freshness.degraded;
+  }
+
+  sync(): Promise<void> {
+    return this.#freshness.check();
+  }
+
+  ensureFresh(maxAgeMs?: number): Promise<void> {
+    return this.#freshness.ensureFresh(maxAgeMs);
+  }
+
+  keyById(id: string): ActiveKey | undefined {
+    return this.#keysById.get(id);
+  }
+
+  tokenByHash(hash: string): TokenRecord | undefined {
+    return this.#tokensByHash.get(hash);
+  }
+
+  patchKey(record: KeyRecord): void {
+    const current = this.#keysById.get(record.id);
+    if (!current) return;
+    const next = { ...current, record };
+    this.keys = this.keys.map((k) => k.id === record.id ? next : k);
+    this.enabledKeys = this.keys.filter((k) => k.record.enabled);
+    this.#keysById.set(record.id, next);
+  }
+
+  async reload(): Promise<void> {
+    const startedAt = this.#options.now();
+    await this.#load();
+    this.#freshness.markFresh(startedAt);
+  }
+
+  async #load(): Promise<void> {
+    const generation = ++this.#loadsStarted;
+    const store = this.#store;
+    const version = await store.version();
     const [keyRecords, tokenRecords] = await Promise.all([store.listKeys(), store.listTokens()]);
-    const nextKeys: ActiveKey[] = [];
-    const seenSealed = new Set<string>();
-    for (const record of keyRecords) {
-      let value = plainBySealed.get(record.sealed);
+    const keys = await this.#open(keyRecords);
+    if (generation < this.#loadApplied) return;
+    this.#loadApplied = generation;
+    const sealed = new Set(keys.map((k) => k.record.sealed));
+    for (const known of this.#plainBySealed.keys()) {
+      if (!sealed.has(known)) this.#plainBySealed.delete(known);
+    }
+    this.keys = keys;
+    this.enabledKeys = keys.filter((k) => k.record.enabled);
+    this.#keysById = new Map(keys.map((k) => [k.id, k]));
+    this.secrets = new Set(keys.map((k) => k.value));
+    this.tokens = tokenRecords;
+    this.#tokensByHash = new Map(tokenRecords.map((t) => [t.hash, t]));
+    this.#version = version;
+  }
+
+  /** The records with their keys decrypted; one SECRET_KEY cannot open is reported and left out. */
+  async #open(records: KeyRecord[]): Promise<ActiveKey[]> {
+    const keys: ActiveKey[] = [];
+    for (const record of records) {
+      let value = this.#plainBySealed.get(record.sealed);
       if (value === undefined) {
         try {
-          value = await options.cipher.decrypt(record.sealed);
+          value = await this.#options.cipher.decrypt(record.sealed);
         } catch (cause) {
-          options.onError?.(
+          this.#options.onError?.(
             new Error(`Key ${record.id} cannot be decrypted with SECRET_KEY`, { cause }),
           );
           continue;
         }
-        plainBySealed.set(record.sealed, value);
+        this.#plainBySealed.set(record.sealed, value);
       }
-      seenSealed.add(record.sealed);
-      nextKeys.push({ id: record.id, value, record });
+      keys.push({ id: record.id, value, record });
     }
-    if (generation < loadApplied) return;
-    loadApplied = generation;
-    for (const sealed of plainBySealed.keys()) {
-      if (!seenSealed.has(sealed)) plainBySealed.delete(sealed);
-    }
-    keys = nextKeys;
-    enabledKeys = nextKeys.filter((k) => k.record.enabled);
-    keysById = new Map(nextKeys.map((k) => [k.id, k]));
-    secrets = new Set(nextKeys.map((k) => k.value));
-    tokens = tokenRecords;
-    tokensByHash = new Map(tokenRecords.map((t) => [t.hash, t]));
-    version = nextVersion;
+    return keys;
   }
-
-  const freshness = createFreshness({
-    async probe() {
-      if (await store.version() !== version) await load();
-    },
-    now: options.now,
-    ...(options.maxAgeMs !== undefined ? { maxAgeMs: options.maxAgeMs } : {}),
-    ...(options.probeTimeoutMs !== undefined ? { timeoutMs: options.probeTimeoutMs } : {}),
-    ...(options.onError ? { onError: options.onError } : {}),
-  });
-
-  async function reload(): Promise<void> {
-    const startedAt = options.now();
-    await load();
-    freshness.markFresh(startedAt);
-  }
-
-  await reload();
-  return {
-    get keys() {
-      return keys;
-    },
-    get enabledKeys() {
-      return enabledKeys;
-    },
-    keyById: (id) => keysById.get(id),
-    tokenByHash: (hash) => tokensByHash.get(hash),
-    get tokens() {
-      return tokens;
-    },
-    get secrets() {
-      return secrets;
-    },
-    get checkedAt() {
-      return freshness.checkedAt;
-    },
-    get degraded() {
-      return freshness.degraded;
-    },
-    patchKey(record) {
-      const current = keysById.get(record.id);
-      if (!current) return;
-      const next = { ...current, record };
-      keys = keys.map((k) => k.id === record.id ? next : k);
-      enabledKeys = keys.filter((k) => k.record.enabled);
-      keysById.set(record.id, next);
-    },
-    reload,
-    sync: freshness.check,
-    ensureFresh: freshness.ensureFresh,
-  };
 }

@@ -55,6 +55,10 @@ export interface ValidationResult {
 
 /** Options of {@linkcode validateKeys}. */
 export interface ValidateOptions {
+  /** Source of the key values. */
+  registry: Registry;
+  /** Where enabling and disabling are written. */
+  store: Store;
   /** Upstream base URL. */
   upstreamUrl: string;
   /** Cloudflare AI Gateway token, if any. */
@@ -73,17 +77,14 @@ export interface ValidateOptions {
  * Checks keys against upstream with `GET /v1beta/models?pageSize=1`: re-enables disabled keys that
  * pass, disables keys Google condemns (recording its reason).
  * @param ids Key ids to check.
- * @param registry Source of the key values.
- * @param store Where enabling and disabling are written.
- * @param options Upstream and I/O.
+ * @param options The registry and store, upstream and I/O.
  * @returns One result per known key id.
  */
 export async function validateKeys(
   ids: readonly string[],
-  registry: Registry,
-  store: Store,
   options: ValidateOptions,
 ): Promise<ValidationResult[]> {
+  const { registry, store } = options;
   const results: ValidationResult[] = [];
   for (const id of ids) {
     const key = registry.keyById(id);

@@ -51,7 +51,6 @@ export function createSupabaseStore(
   options: SupabaseStoreOptions = {},
 ): Store {
   const now = options.now ?? Date.now;
-
   async function call<T>(fn: string, args: Record<string, unknown> = {}): Promise<T> {
     const { data, error } = await client.rpc(fn, jsonSafe(args) as Record<string, unknown>);
     if (error) {
@@ -60,9 +59,66 @@ export function createSupabaseStore(
     }
     return data as T;
   }
-
   return {
     kind: "supabase",
+    ...recordMethods(call, now),
+    ...counterMethods(call),
+    ...tokenMethods(call, now),
+    ...logMethods(call, now),
+    ...pinMethods(call, now),
+    async ping() {
+      await call<string>("gp_version");
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/** One call of a `gp_*` SQL function, its result as the caller types it. */
+type Rpc = <T>(fn: string, args?: Record<string, unknown>) => Promise<T>;
+
+/** The store methods on keys, tokens and cooldowns. */
+type SupabaseRecords = Pick<
+  Store,
+  | "listKeys"
+  | "addKey"
+  | "updateKey"
+  | "setKeyEnabled"
+  | "deleteKey"
+  | "listTokens"
+  | "addToken"
+  | "updateToken"
+  | "deleteToken"
+  | "version"
+  | "setCooldown"
+  | "listCooldowns"
+  | "cooldownVersion"
+>;
+/** The store methods on keys' counters. */
+type SupabaseCounters = Pick<
+  Store,
+  "addKeyUsage" | "readKeyUsage" | "putKeyStates" | "listKeyStates"
+>;
+/** The store methods on tokens' counters and leases. */
+type SupabaseTokens = Pick<Store, "addTokenUsage" | "readTokenUsage" | "takeLeases">;
+/** The store methods on logs. */
+type SupabaseLogs = Pick<
+  Store,
+  "insertLogs" | "listLogs" | "getLog" | "readAggregates" | "addCounter" | "readCounter"
+>;
+/** The store methods on settings, pins and the sign-in throttle. */
+type SupabasePins = Pick<
+  Store,
+  | "getSettings"
+  | "putSettings"
+  | "putAffinity"
+  | "getAffinity"
+  | "readAuthThrottle"
+  | "writeAuthThrottle"
+>;
+
+/** Keys, tokens and cooldowns. */
+function recordMethods(call: Rpc, now: () => number): SupabaseRecords {
+  return {
     listKeys: () => call<KeyRecord[]>("gp_list_keys"),
     addKey: (record) => call<boolean>("gp_add_key", { p_record: record }),
     updateKey: (record) => call<boolean>("gp_update_key", { p_record: record }),
@@ -90,6 +146,12 @@ export function createSupabaseStore(
     },
     listCooldowns: () => call<CooldownRecord[]>("gp_list_cooldowns", { p_now: Math.floor(now()) }),
     cooldownVersion: () => call<string>("gp_cooldown_version"),
+  };
+}
+
+/** Keys' counters and states. */
+function counterMethods(call: Rpc): SupabaseCounters {
+  return {
     async addKeyUsage(deltas) {
       const rows = deltas.flatMap((d) =>
         usageWindows(d.at).map((period) => ({
@@ -116,47 +178,12 @@ export function createSupabaseStore(
       }
     },
     listKeyStates: () => call<KeyStateRecord[]>("gp_list_key_states"),
-    async insertLogs(logs, deltas, retentionMs) {
-      if (logs.length === 0 && deltas.length === 0) return;
-      const t = Math.floor(now());
-      // Large batches (bodies kept with LOG_BODIES) go in slices of a bounded request size; the
-      // counters travel with the last slice, and a batch retried after a failure skips the ids
-      // already stored, so nothing is counted twice.
-      const slices = sliceBySize(logs, MAX_REQUEST_BYTES);
-      for (const [i, slice] of slices.entries()) {
-        await call<null>("gp_insert_logs", {
-          p_logs: slice,
-          p_deltas: i === slices.length - 1 ? deltas : [],
-          p_expires_at: t + Math.round(retentionMs),
-          p_now: t,
-        });
-      }
-    },
-    async listLogs(filter, limit, cursor) {
-      const rows = await call<LogRecord[]>("gp_list_logs", {
-        p_filter: filter,
-        p_limit: limit + 1,
-        p_cursor: cursor ?? null,
-        p_now: Math.floor(now()),
-      });
-      if (rows.length <= limit) return { logs: rows, cursor: null };
-      const page = rows.slice(0, limit);
-      return { logs: page, cursor: page.at(-1)?.id ?? null };
-    },
-    getLog: (id) => call<LogRecord | null>("gp_get_log", { p_id: id, p_now: Math.floor(now()) }),
-    readAggregates: (granularity, { from, to }) =>
-      call<AggregateRow[]>("gp_read_aggregates", {
-        p_granularity: granularity,
-        p_from: Math.floor(from),
-        p_to: Math.ceil(to),
-      }),
-    async addCounter(name, value) {
-      await call<null>("gp_add_counter", { p_name: name, p_value: Math.max(0, Math.round(value)) });
-    },
-    async readCounter(name) {
-      return Number(await call<number>("gp_read_counter", { p_name: name }));
-    },
-    // Token usage and limit leases
+  };
+}
+
+/** Tokens' counters and limit leases. */
+function tokenMethods(call: Rpc, now: () => number): SupabaseTokens {
+  return {
     async addTokenUsage(deltas) {
       const rows = deltas.flatMap((d) => {
         const w = windowNames(d.at);
@@ -200,6 +227,58 @@ export function createSupabaseStore(
         p_now: Math.floor(now()),
       });
     },
+  };
+}
+
+/** Request logs, aggregates and named counters. */
+function logMethods(call: Rpc, now: () => number): SupabaseLogs {
+  return {
+    async insertLogs(logs, deltas, retentionMs) {
+      if (logs.length === 0 && deltas.length === 0) return;
+      const t = Math.floor(now());
+      // Large batches (bodies kept with LOG_BODIES) go in slices of a bounded request size; the
+      // counters travel with the last slice, and a batch retried after a failure skips the ids
+      // already stored, so nothing is counted twice.
+      const slices = sliceBySize(logs, MAX_REQUEST_BYTES);
+      for (const [i, slice] of slices.entries()) {
+        await call<null>("gp_insert_logs", {
+          p_logs: slice,
+          p_deltas: i === slices.length - 1 ? deltas : [],
+          p_expires_at: t + Math.round(retentionMs),
+          p_now: t,
+        });
+      }
+    },
+    async listLogs(filter, limit, cursor) {
+      const rows = await call<LogRecord[]>("gp_list_logs", {
+        p_filter: filter,
+        p_limit: limit + 1,
+        p_cursor: cursor ?? null,
+        p_now: Math.floor(now()),
+      });
+      if (rows.length <= limit) return { logs: rows, cursor: null };
+      const page = rows.slice(0, limit);
+      return { logs: page, cursor: page.at(-1)?.id ?? null };
+    },
+    getLog: (id) => call<LogRecord | null>("gp_get_log", { p_id: id, p_now: Math.floor(now()) }),
+    readAggregates: (granularity, { from, to }) =>
+      call<AggregateRow[]>("gp_read_aggregates", {
+        p_granularity: granularity,
+        p_from: Math.floor(from),
+        p_to: Math.ceil(to),
+      }),
+    async addCounter(name, value) {
+      await call<null>("gp_add_counter", { p_name: name, p_value: Math.max(0, Math.round(value)) });
+    },
+    async readCounter(name) {
+      return Number(await call<number>("gp_read_counter", { p_name: name }));
+    },
+  };
+}
+
+/** Settings, resource pins and the sign-in throttle. */
+function pinMethods(call: Rpc, now: () => number): SupabasePins {
+  return {
     getSettings: () => call<Record<string, unknown>>("gp_get_settings"),
     async putSettings(settings) {
       await call<null>("gp_put_settings", { p_settings: settings });
@@ -221,10 +300,6 @@ export function createSupabaseStore(
         p_writes: writes.map((w) => ({ ...w, expiresAt: Math.ceil(w.expiresAt) })),
         p_now: Math.floor(now()),
       }),
-    async ping() {
-      await call<string>("gp_version");
-    },
-    close: () => Promise.resolve(),
   };
 }
 
