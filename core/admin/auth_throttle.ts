@@ -123,7 +123,7 @@ export function createAuthThrottle(options: AuthThrottleOptions): AuthThrottle {
   function run(scopes: Scope[], plan: Planner): Promise<Plan> {
     const next = queue.then(async () => {
       try {
-        return await compareAndSet(options.store, scopes, plan, now);
+        return await compareAndSet(options.store, { scopes, plan, now });
       } catch (error) {
         if (now() - warnedAt > 60_000) {
           warnedAt = now();
@@ -131,7 +131,7 @@ export function createAuthThrottle(options: AuthThrottleOptions): AuthThrottle {
             error,
           });
         }
-        return await compareAndSet(fallback, scopes, plan, now);
+        return await compareAndSet(fallback, { scopes, plan, now });
       }
     }).then((decided) => {
       remember(decided.locks);
@@ -190,9 +190,7 @@ function settlePlan(scopes: Scope[], right: boolean): Planner {
  */
 async function compareAndSet(
   storage: AuthThrottleStorage,
-  scopes: Scope[],
-  plan: Planner,
-  now: () => number,
+  { scopes, plan, now }: { scopes: Scope[]; plan: Planner; now: () => number },
 ): Promise<Plan> {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const entries = await storage.readAuthThrottle(scopes.map((s) => s.name));

@@ -16,8 +16,12 @@ function setup(storage?: AuthThrottleStorage) {
   const throttle = createAuthThrottle({ store, now });
   let compared = 0;
   /** One attempt: `right` says whether the secret matches. */
-  const attempt = (address: string, right: boolean, realm: AuthRealm = "admin", t = throttle) =>
-    t.check(realm, address, () => {
+  const attempt = (
+    address: string,
+    right: boolean,
+    options: { realm?: AuthRealm; t?: AuthThrottle | undefined } = {},
+  ) =>
+    (options.t ?? throttle).check(options.realm ?? "admin", address, () => {
       compared++;
       return right;
     });
@@ -81,7 +85,7 @@ Deno.test("check() compares only 5 of 100 concurrent guesses, over two throttles
   const verdicts = await Promise.all(
     Array.from(
       { length: 100 },
-      (_, i) => attempt("a", i === 99, "admin", i % 2 ? other : undefined),
+      (_, i) => attempt("a", i === 99, { realm: "admin", t: i % 2 ? other : undefined }),
     ),
   );
   assertEquals(compared(), 5);
@@ -96,9 +100,9 @@ Deno.test("check() compares only 5 of 100 concurrent guesses, over two throttles
 
 Deno.test("check() counts the admin password and the metrics token apart", async () => {
   const { attempt } = setup();
-  for (let i = 0; i < 5; i++) await attempt("a", false, "metrics");
-  assertEquals((await attempt("a", true, "metrics")).result, "throttled");
-  assertEquals((await attempt("a", true, "admin")).result, "accepted");
+  for (let i = 0; i < 5; i++) await attempt("a", false, { realm: "metrics" });
+  assertEquals((await attempt("a", true, { realm: "metrics" })).result, "throttled");
+  assertEquals((await attempt("a", true, { realm: "admin" })).result, "accepted");
 });
 
 Deno.test("check() groups IPv6 addresses by /64", async () => {

@@ -51,60 +51,14 @@ const statsQuery = z.object({
  */
 export function logRoutes(ctx: AdminContext): Hono {
   const api = new Hono();
-
   api.get("/logs", async (c) => {
     const q = parseQuery(logQuery, c.req.query());
     const page = await ctx.store.listLogs(logFilter(q), q.limit, q.cursor ?? null);
     return c.json({ ...page, logs: page.logs.map((l) => presentLog(l, q.reveal !== undefined)) });
   });
-
   api.get("/logs/facets", async (c) => c.json(await logFacets(ctx)));
-
-  api.get("/logs/export", (c) => {
-    const q = parseQuery(logQuery, c.req.query());
-    const body = exportLogs(ctx.store, logFilter(q), {
-      format: q.format,
-      reveal: q.reveal !== undefined,
-    });
-    const stamp = new Date(ctx.now()).toISOString().slice(0, 19).replace(/[-:]/g, "");
-    return new Response(body, {
-      headers: {
-        "content-type": q.format === "csv"
-          ? "text/csv; charset=utf-8"
-          : "application/x-ndjson; charset=utf-8",
-        "content-disposition": `attachment; filename="gemini-proxy-logs-${stamp}.${q.format}"`,
-      },
-    });
-  });
-
-  api.get("/logs/tail", (c) => {
-    const encoder = new TextEncoder();
-    let unsubscribe = () => {};
-    let heartbeat: ReturnType<typeof setInterval> | undefined;
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(encoder.encode(": tail started\n\n"));
-        unsubscribe = ctx.logs.subscribe((record) => {
-          const shown = presentLog(record, false);
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(shown)}\n\n`));
-        });
-        // Keeps proxies between the browser and the console from closing an idle stream.
-        heartbeat = setInterval(() => controller.enqueue(encoder.encode(": ping\n\n")), 15_000);
-      },
-      cancel() {
-        unsubscribe();
-        clearInterval(heartbeat);
-      },
-    });
-    c.req.raw.signal.addEventListener("abort", () => {
-      unsubscribe();
-      clearInterval(heartbeat);
-    });
-    return new Response(body, {
-      headers: { "content-type": "text/event-stream", "cache-control": "no-store" },
-    });
-  });
-
+  api.get("/logs/export", (c) => exportResponse(ctx, c.req.query()));
+  api.get("/logs/tail", (c) => tailResponse(ctx, c.req.raw));
   api.get("/logs/:id", async (c) => {
     const id = c.req.param("id");
     const record = await ctx.store.getLog(id);
@@ -112,29 +66,77 @@ export function logRoutes(ctx: AdminContext): Hono {
     const reveal = c.req.query("reveal");
     return c.json(presentLog(record, reveal === "1" || reveal === "true" || reveal === "client"));
   });
-
-  api.get("/stats", async (c) => {
-    const q = parseQuery(statsQuery, c.req.query());
-    const to = q.to ?? ctx.now() + 1;
-    const from = q.from ?? to - RANGES[q.range]!;
-    if (from >= to) throw new HttpError(400, `Invalid range: "from" must be before "to"`);
-    const granularity = granularityFor(to - from);
-    const started = ctx.now();
-    const where = {
-      ...(q.keyId ? { keyId: q.keyId } : {}),
-      ...(q.tokenId ? { tokenId: q.tokenId } : {}),
-    };
-    const one = q.keyId !== undefined || q.tokenId !== undefined;
-    const rows = await ctx.store.readAggregates(granularity, {
-      from: alignDown(from, granularity),
-      to,
-      rollupOnly: !one && (q.group === "none" || q.group === "model"),
-    });
-    const stats = buildStats(rows, { from, to, granularity, groupBy: q.group, where });
-    return c.json({ ...stats, from, to, queryMs: ctx.now() - started });
-  });
-
+  api.get("/stats", async (c) => c.json(await stats(ctx, c.req.query())));
   return api;
+}
+
+/** `GET /logs/export`: the matching records as a CSV or NDJSON download, streamed. */
+function exportResponse(ctx: AdminContext, query: Record<string, string>): Response {
+  const q = parseQuery(logQuery, query);
+  const body = exportLogs(ctx.store, logFilter(q), {
+    format: q.format,
+    reveal: q.reveal !== undefined,
+  });
+  const stamp = new Date(ctx.now()).toISOString().slice(0, 19).replace(/[-:]/g, "");
+  return new Response(body, {
+    headers: {
+      "content-type": q.format === "csv"
+        ? "text/csv; charset=utf-8"
+        : "application/x-ndjson; charset=utf-8",
+      "content-disposition": `attachment; filename="gemini-proxy-logs-${stamp}.${q.format}"`,
+    },
+  });
+}
+
+/** `GET /logs/tail`: every record as it is queued, as server-sent events. */
+function tailResponse(ctx: AdminContext, request: Request): Response {
+  const encoder = new TextEncoder();
+  let unsubscribe = () => {};
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(": tail started\n\n"));
+      unsubscribe = ctx.logs.subscribe((record) => {
+        const shown = presentLog(record, false);
+        controller.enqueue(encoder.encode(`data: ${JSON.stringify(shown)}\n\n`));
+      });
+      // Keeps proxies between the browser and the console from closing an idle stream.
+      heartbeat = setInterval(() => controller.enqueue(encoder.encode(": ping\n\n")), 15_000);
+    },
+    cancel() {
+      unsubscribe();
+      clearInterval(heartbeat);
+    },
+  });
+  request.signal.addEventListener("abort", () => {
+    unsubscribe();
+    clearInterval(heartbeat);
+  });
+  return new Response(body, {
+    headers: { "content-type": "text/event-stream", "cache-control": "no-store" },
+  });
+}
+
+/** `GET /stats`: requests, errors, tokens and latency over a range, grouped. */
+async function stats(ctx: AdminContext, query: Record<string, string>) {
+  const q = parseQuery(statsQuery, query);
+  const to = q.to ?? ctx.now() + 1;
+  const from = q.from ?? to - RANGES[q.range]!;
+  if (from >= to) throw new HttpError(400, `Invalid range: "from" must be before "to"`);
+  const granularity = granularityFor(to - from);
+  const started = ctx.now();
+  const where = {
+    ...(q.keyId ? { keyId: q.keyId } : {}),
+    ...(q.tokenId ? { tokenId: q.tokenId } : {}),
+  };
+  const one = q.keyId !== undefined || q.tokenId !== undefined;
+  const rows = await ctx.store.readAggregates(granularity, {
+    from: alignDown(from, granularity),
+    to,
+    rollupOnly: !one && (q.group === "none" || q.group === "model"),
+  });
+  const built = buildStats(rows, { from, to, granularity, groupBy: q.group, where });
+  return { ...built, from, to, queryMs: ctx.now() - started };
 }
 
 /** The store filter of a logs query (list and export alike). */

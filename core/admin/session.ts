@@ -70,22 +70,7 @@ export interface Sessions {
  */
 export async function createSessions(options: SessionOptions): Promise<Sessions> {
   const ttlMs = options.ttlMs ?? SESSION_TTL_MS;
-  const base = await crypto.subtle.importKey("raw", encoder.encode(options.secret), "HKDF", false, [
-    "deriveKey",
-  ]);
-  const passwordHash = await crypto.subtle.digest("SHA-256", encoder.encode(options.password));
-  const key = await crypto.subtle.deriveKey(
-    {
-      name: "HKDF",
-      hash: "SHA-256",
-      salt: new Uint8Array(passwordHash),
-      info: encoder.encode("gemini-proxy/admin-session/v1"),
-    },
-    base,
-    { name: "HMAC", hash: "SHA-256", length: 256 },
-    false,
-    ["sign", "verify"],
-  );
+  const key = await sessionKey(options);
   const revoked = new Map<string, number>();
 
   async function sign(text: string): Promise<string> {
@@ -132,6 +117,31 @@ export async function createSessions(options: SessionOptions): Promise<Sessions>
       return diff === 0;
     },
   };
+}
+
+/**
+ * The key sessions are signed with: derived from `SECRET_KEY` and salted with the password's
+ * hash, so changing the password ends every session.
+ */
+async function sessionKey(
+  options: Pick<SessionOptions, "secret" | "password">,
+): Promise<CryptoKey> {
+  const base = await crypto.subtle.importKey("raw", encoder.encode(options.secret), "HKDF", false, [
+    "deriveKey",
+  ]);
+  const passwordHash = await crypto.subtle.digest("SHA-256", encoder.encode(options.password));
+  return await crypto.subtle.deriveKey(
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: new Uint8Array(passwordHash),
+      info: encoder.encode("gemini-proxy/admin-session/v1"),
+    },
+    base,
+    { name: "HMAC", hash: "SHA-256", length: 256 },
+    false,
+    ["sign", "verify"],
+  );
 }
 
 /** `COOKIE_SECURE`: when the session cookie carries `Secure`. */

@@ -6,7 +6,8 @@
  * within one sync interval; this process reloads at once.
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import type { BlankEnv } from "hono/types";
 import * as z from "zod";
 import { HttpError } from "../errors.ts";
 import { nextPacificMonthStart } from "../utils/mod.ts";
@@ -71,59 +72,17 @@ const patchSchema = z.object({
  */
 export function tokenRoutes(ctx: AdminContext): Hono {
   const api = new Hono();
-
-  async function find(id: string): Promise<TokenRecord> {
-    const record = (await ctx.store.listTokens()).find((t) => t.id === id);
-    if (!record) throw new HttpError(404, `Token "${id}" not found`);
-    return record;
-  }
-  async function save(record: TokenRecord): Promise<void> {
-    const { lastUsedAt: _lastUsedAt, ...stored } = record;
-    if (!await ctx.store.updateToken(stored)) {
-      throw new HttpError(404, `Token "${record.id}" not found`);
-    }
-    await ctx.registry.reload();
-  }
-  async function withUsage(record: TokenRecord, at: number) {
-    return tokenView(record, at, await ctx.store.readTokenUsage(record.id, at));
-  }
-
   api.get("/", async (c) => {
     const at = ctx.now();
     const records = await ctx.store.listTokens();
-    return c.json({ tokens: await Promise.all(records.map((r) => withUsage(r, at))) });
+    return c.json({ tokens: await Promise.all(records.map((r) => withUsage(ctx, r, at))) });
   });
-
-  api.post("/", async (c) => {
-    const input = await parseJson(c.req.raw, createSchema);
-    const at = ctx.now();
-    const issued = await issueTokenSecret();
-    const record: TokenRecord = {
-      id: newTokenId(),
-      name: input.name,
-      hash: issued.hash,
-      masked: issued.masked,
-      enabled: input.enabled ?? true,
-      source: "admin",
-      createdAt: at,
-    };
-    if (input.expiresAt !== undefined) record.expiresAt = futureTime(input.expiresAt, at);
-    if (input.models !== undefined) record.models = [...new Set(input.models)];
-    const limits = cleanLimits(input.limits ?? {});
-    if (limits) record.limits = limits;
-    if (!await ctx.store.addToken(record)) {
-      throw new HttpError(409, `Token "${record.id}" already exists`);
-    }
-    await ctx.registry.reload();
-    return c.json({ token: tokenView(record, at), secret: issued.secret }, 201);
-  });
-
+  api.post("/", (c) => createToken(ctx, c));
   api.get("/:id", async (c) => {
-    return c.json(await withUsage(await find(c.req.param("id")), ctx.now()));
+    return c.json(await withUsage(ctx, await find(ctx, c.req.param("id")), ctx.now()));
   });
-
   api.get("/:id/usage", async (c) => {
-    const record = await find(c.req.param("id"));
+    const record = await find(ctx, c.req.param("id"));
     const at = ctx.now();
     return c.json({
       id: record.id,
@@ -131,47 +90,89 @@ export function tokenRoutes(ctx: AdminContext): Hono {
       ...usageView(await ctx.store.readTokenUsage(record.id, at), at),
     });
   });
-
-  api.patch("/:id", async (c) => {
-    const patch = await parseJson(c.req.raw, patchSchema);
-    const at = ctx.now();
-    const next = { ...await find(c.req.param("id")) };
-    if (patch.name !== undefined) next.name = patch.name;
-    if (patch.enabled !== undefined) next.enabled = patch.enabled;
-    if (patch.expiresAt === null) delete next.expiresAt;
-    else if (patch.expiresAt !== undefined) next.expiresAt = futureTime(patch.expiresAt, at);
-    if (patch.models === null) delete next.models;
-    else if (patch.models !== undefined) next.models = [...new Set(patch.models)];
-    if (patch.limits === null) delete next.limits;
-    else if (patch.limits !== undefined) {
-      const merged: Record<string, number | null | undefined> = { ...next.limits };
-      for (const limit of LIMIT_NAMES) {
-        if (patch.limits[limit] !== undefined) merged[limit] = patch.limits[limit];
-      }
-      const limits = cleanLimits(merged);
-      if (limits) next.limits = limits;
-      else delete next.limits;
-    }
-    await save(next);
-    return c.json(await withUsage(next, at));
-  });
-
+  api.patch("/:id", (c) => patchToken(ctx, c));
   api.post("/:id/rotate", async (c) => {
-    const current = await find(c.req.param("id"));
+    const current = await find(ctx, c.req.param("id"));
     const issued = await issueTokenSecret();
     const next = { ...current, hash: issued.hash, masked: issued.masked };
-    await save(next);
+    await save(ctx, next);
     return c.json({ token: tokenView(next, ctx.now()), secret: issued.secret });
   });
-
   api.delete("/:id", async (c) => {
     const id = c.req.param("id");
     if (!await ctx.store.deleteToken(id)) throw new HttpError(404, `Token "${id}" not found`);
     await ctx.registry.reload();
     return c.json({ deleted: id });
   });
-
   return api;
+}
+
+/** `POST /`: a new token; its secret is shown this once. */
+async function createToken(ctx: AdminContext, c: Context): Promise<Response> {
+  const input = await parseJson(c.req.raw, createSchema);
+  const at = ctx.now();
+  const issued = await issueTokenSecret();
+  const record: TokenRecord = {
+    id: newTokenId(),
+    name: input.name,
+    hash: issued.hash,
+    masked: issued.masked,
+    enabled: input.enabled ?? true,
+    source: "admin",
+    createdAt: at,
+  };
+  if (input.expiresAt !== undefined) record.expiresAt = futureTime(input.expiresAt, at);
+  if (input.models !== undefined) record.models = [...new Set(input.models)];
+  const limits = cleanLimits(input.limits ?? {});
+  if (limits) record.limits = limits;
+  if (!await ctx.store.addToken(record)) {
+    throw new HttpError(409, `Token "${record.id}" already exists`);
+  }
+  await ctx.registry.reload();
+  return c.json({ token: tokenView(record, at), secret: issued.secret }, 201);
+}
+
+/** `PATCH /:id`: changes; `null` clears one (a single limit, or all of them). */
+async function patchToken(ctx: AdminContext, c: Context<BlankEnv, "/:id">): Promise<Response> {
+  const patch = await parseJson(c.req.raw, patchSchema);
+  const at = ctx.now();
+  const next = { ...await find(ctx, c.req.param("id")) };
+  if (patch.name !== undefined) next.name = patch.name;
+  if (patch.enabled !== undefined) next.enabled = patch.enabled;
+  if (patch.expiresAt === null) delete next.expiresAt;
+  else if (patch.expiresAt !== undefined) next.expiresAt = futureTime(patch.expiresAt, at);
+  if (patch.models === null) delete next.models;
+  else if (patch.models !== undefined) next.models = [...new Set(patch.models)];
+  if (patch.limits === null) delete next.limits;
+  else if (patch.limits !== undefined) {
+    const merged: Record<string, number | null | undefined> = { ...next.limits };
+    for (const limit of LIMIT_NAMES) {
+      if (patch.limits[limit] !== undefined) merged[limit] = patch.limits[limit];
+    }
+    const limits = cleanLimits(merged);
+    if (limits) next.limits = limits;
+    else delete next.limits;
+  }
+  await save(ctx, next);
+  return c.json(await withUsage(ctx, next, at));
+}
+
+async function find(ctx: AdminContext, id: string): Promise<TokenRecord> {
+  const record = (await ctx.store.listTokens()).find((t) => t.id === id);
+  if (!record) throw new HttpError(404, `Token "${id}" not found`);
+  return record;
+}
+
+async function save(ctx: AdminContext, record: TokenRecord): Promise<void> {
+  const { lastUsedAt: _lastUsedAt, ...stored } = record;
+  if (!await ctx.store.updateToken(stored)) {
+    throw new HttpError(404, `Token "${record.id}" not found`);
+  }
+  await ctx.registry.reload();
+}
+
+async function withUsage(ctx: AdminContext, record: TokenRecord, at: number) {
+  return tokenView(record, at, await ctx.store.readTokenUsage(record.id, at));
 }
 
 /** A token as the admin API shows it: no hash, a status, and usage when read. */

@@ -218,7 +218,12 @@ export function parseConfig(env: Env): Config {
     });
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
   }
-  const v = result.data;
+  checkTogether(result.data, cleaned);
+  return toConfig(result.data, cleaned);
+}
+
+/** Variables only valid with others. @throws {Error} Naming each missing one. */
+function checkTogether(v: z.infer<typeof schema>, cleaned: Env): void {
   if (v.STORE === "supabase") {
     // SECRET_KEY too: every process sharing the project (Edge Function, console) must decrypt
     // the same keys, so a secret generated on one machine will not do.
@@ -234,6 +239,10 @@ export function parseConfig(env: Env): Config {
       "Invalid configuration:\n  RELAY_SECRET: is required when FALLBACK_PROXY_URLS is set",
     );
   }
+}
+
+/** The validated variables under the names the code reads (a table: one line per variable). */
+function toConfig(v: z.infer<typeof schema>, cleaned: Env): Config {
   return {
     host: v.HOST,
     port: v.PORT,

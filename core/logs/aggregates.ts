@@ -268,7 +268,7 @@ export function buildStats(rows: AggregateRow[], options: StatsOptions): Stats {
     const name = options.groupBy === "none" ? "all" : row[options.groupBy];
     let group = groups.get(name);
     if (!group) groups.set(name, group = newGroup(name, buckets.length));
-    addRow(group, i, row.fields, totals);
+    addRow(group, { i, fields: row.fields, totals });
   }
   return {
     granularity: options.granularity,
@@ -318,10 +318,9 @@ function newGroup(name: string, length: number): GroupState {
 
 function addRow(
   group: GroupState,
-  i: number,
-  fields: Record<string, number>,
-  totals: Stats["totals"],
+  row: { i: number; fields: Record<string, number>; totals: Stats["totals"] },
 ): void {
+  const { i, fields, totals } = row;
   const s = group.series;
   for (const [field, value] of Object.entries(fields)) {
     if (field === "requests") {

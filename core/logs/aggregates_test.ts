@@ -31,7 +31,11 @@ Deno.test("granularityFor() picks minutes, hours or days by range", () => {
 });
 
 Deno.test("coalesce() merges identical counters and buildStats() groups series", () => {
-  const d = (bucket: number, model: string, field: string, value: number) => ({
+  const d = (
+    bucket: number,
+    model: string,
+    { field, value }: { field: string; value: number },
+  ) => ({
     granularity: "h" as const,
     bucket,
     keyId: "k",
@@ -41,9 +45,9 @@ Deno.test("coalesce() merges identical counters and buildStats() groups series",
     value,
   });
   const merged = coalesce([
-    d(0, "a", "requests", 1),
-    d(0, "a", "requests", 1),
-    d(0, "b", "requests", 1),
+    d(0, "a", { field: "requests", value: 1 }),
+    d(0, "a", { field: "requests", value: 1 }),
+    d(0, "b", { field: "requests", value: 1 }),
   ]);
   assertEquals(merged.length, 2);
   const rows: AggregateRow[] = [

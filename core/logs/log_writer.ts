@@ -51,82 +51,85 @@ export interface LogWriter {
  * @param options Store, retention, bounds, logger.
  */
 export function createLogWriter(options: LogWriterOptions): LogWriter {
-  const maxQueue = options.maxQueue ?? 50_000;
-  const batchSize = options.batchSize ?? 500;
-  let queue: LogRecord[] = [];
-  let dropped = 0;
-  let droppedUnsaved = 0;
-  let written = 0;
-  let failing = false;
-  let flushing: Promise<void> | null = null;
-  const listeners = new Set<(record: LogRecord) => void>();
+  return new LogQueue(options);
+}
 
-  async function writeAll(): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue.slice(0, batchSize);
+/** The queue behind {@linkcode createLogWriter}. */
+class LogQueue implements LogWriter {
+  dropped = 0;
+  written = 0;
+  failing = false;
+  #options: LogWriterOptions;
+  #maxQueue: number;
+  #batchSize: number;
+  #queue: LogRecord[] = [];
+  /** Drops not yet added to the store's `logs_dropped` counter. */
+  #droppedUnsaved = 0;
+  #flushing: Promise<void> | null = null;
+  #listeners = new Set<(record: LogRecord) => void>();
+
+  constructor(options: LogWriterOptions) {
+    this.#options = options;
+    this.#maxQueue = options.maxQueue ?? 50_000;
+    this.#batchSize = options.batchSize ?? 500;
+  }
+
+  get depth(): number {
+    return this.#queue.length;
+  }
+
+  push(record: LogRecord): void {
+    for (const listener of this.#listeners) {
       try {
-        await options.store.insertLogs(
-          batch,
-          batchDeltas(batch, options.modelLabel),
-          options.retentionMs,
-        );
-        queue = queue.slice(batch.length);
-        written += batch.length;
-        failing = false;
+        listener(record);
+      } catch { /* a tail client's problem is not the proxy's */ }
+    }
+    if (this.#queue.length >= this.#maxQueue) {
+      this.dropped++;
+      this.#droppedUnsaved++;
+      return;
+    }
+    this.#queue.push(record);
+    if (this.#queue.length >= this.#batchSize && !this.#flushing) {
+      const p = this.flush();
+      this.#options.waitUntil?.(p);
+    }
+  }
+
+  flush(): Promise<void> {
+    this.#flushing ??= this.#writeAll().finally(() => this.#flushing = null);
+    return this.#flushing;
+  }
+
+  subscribe(listener: (record: LogRecord) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async #writeAll(): Promise<void> {
+    const { store } = this.#options;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.slice(0, this.#batchSize);
+      try {
+        const deltas = batchDeltas(batch, this.#options.modelLabel);
+        await store.insertLogs(batch, deltas, this.#options.retentionMs);
+        this.#queue = this.#queue.slice(batch.length);
+        this.written += batch.length;
+        this.failing = false;
       } catch (error) {
-        if (!failing) {
-          options.logger.log("warn", "writing request logs failed; keeping them queued", { error });
+        if (!this.failing) {
+          this.#options.logger.log("warn", "writing request logs failed; keeping them queued", {
+            error,
+          });
         }
-        failing = true;
+        this.failing = true;
         return;
       }
     }
-    if (droppedUnsaved > 0) {
-      const n = droppedUnsaved;
-      droppedUnsaved = 0;
-      await options.store.addCounter("logs_dropped", n).catch(() => droppedUnsaved += n);
+    if (this.#droppedUnsaved > 0) {
+      const n = this.#droppedUnsaved;
+      this.#droppedUnsaved = 0;
+      await store.addCounter("logs_dropped", n).catch(() => this.#droppedUnsaved += n);
     }
   }
-
-  function flush(): Promise<void> {
-    flushing ??= writeAll().finally(() => flushing = null);
-    return flushing;
-  }
-
-  return {
-    push(record) {
-      for (const listener of listeners) {
-        try {
-          listener(record);
-        } catch { /* a tail client's problem is not the proxy's */ }
-      }
-      if (queue.length >= maxQueue) {
-        dropped++;
-        droppedUnsaved++;
-        return;
-      }
-      queue.push(record);
-      if (queue.length >= batchSize && !flushing) {
-        const p = flush();
-        options.waitUntil?.(p);
-      }
-    },
-    flush,
-    get depth() {
-      return queue.length;
-    },
-    get dropped() {
-      return dropped;
-    },
-    get written() {
-      return written;
-    },
-    get failing() {
-      return failing;
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  };
 }

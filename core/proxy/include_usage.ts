@@ -35,7 +35,13 @@ export function includeUsage(text: string, json: unknown): IncludeUsage | null {
   if ((json as { stream?: unknown }).stream !== true) return null;
   const options = members.find((m) => m.key === "stream_options");
   if (!options) {
-    return { text: withFirstMember(text, "stream_options", '{"include_usage":true}'), added: true };
+    return {
+      text: withFirstMember(text, {
+        key: "stream_options",
+        valueJson: '{"include_usage":true}',
+      }),
+      added: true,
+    };
   }
   const inner = jsonMembers(text, options.valueStart);
   if (inner === null) {
@@ -48,7 +54,11 @@ export function includeUsage(text: string, json: unknown): IncludeUsage | null {
   const flag = inner.find((m) => m.key === "include_usage");
   if (!flag) {
     return {
-      text: withFirstMember(text, "include_usage", "true", options.valueStart),
+      text: withFirstMember(text, {
+        key: "include_usage",
+        valueJson: "true",
+        from: options.valueStart,
+      }),
       added: true,
     };
   }

@@ -25,6 +25,13 @@ import { HttpError } from "../errors.ts";
 import type { Logger } from "../logs/mod.ts";
 import { timingSafeEqual } from "../secrets/mod.ts";
 import { readBounded } from "../utils/mod.ts";
+import {
+  parseRelayHeader,
+  regionLabel,
+  relaySigner,
+  sha256,
+  signaturePayload,
+} from "./relay_signature.ts";
 
 /** Marks a request that arrived as a relay: such a request is never relayed again. */
 export const HOP_HEADER = "x-gemini-proxy-hop";
@@ -116,38 +123,172 @@ export interface RegionalRelayOptions {
  * ```
  */
 export function createRegionalRelay(options: RegionalRelayOptions): RegionalRelay {
-  const { config, logger } = options;
-  const blockedColos = new Set(config.blockedColos.map((c) => c.toUpperCase()));
-  const downUntil = new Map<string, number>();
-  let hmacKey: Promise<CryptoKey> | null = null;
+  return new Relay(options);
+}
 
-  function sign(payload: string): Promise<string> {
-    hmacKey ??= crypto.subtle.importKey(
-      "raw",
-      new TextEncoder().encode(config.relaySecret ?? ""),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
-    return hmacKey.then(async (key) =>
-      base64url(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(payload)))
-    );
+/** The relay behind {@linkcode createRegionalRelay}. */
+class Relay implements RegionalRelay {
+  #options: RegionalRelayOptions;
+  #blockedColos: Set<string>;
+  /** Fallbacks that could not be reached, until when they are passed over (epoch ms). */
+  #downUntil = new Map<string, number>();
+  #sign: (payload: string) => Promise<string>;
+
+  constructor(options: RegionalRelayOptions) {
+    this.#options = options;
+    this.#blockedColos = new Set(options.config.blockedColos.map((c) => c.toUpperCase()));
+    this.#sign = relaySigner(options.config.relaySecret ?? "");
   }
 
-  function pickFallback(): string | null {
-    const now = options.now();
-    const up = config.fallbackProxyUrls.find((url) => (downUntil.get(url) ?? 0) <= now);
-    return up ?? config.fallbackProxyUrls[0] ?? null;
+  blocked(region: string | null): boolean {
+    return region !== null && this.#blockedColos.has(region.toUpperCase());
+  }
+
+  mayRelay(request: Request, replayable: boolean): boolean {
+    const { config } = this.#options;
+    return replayable && config.fallbackProxyUrls.length > 0 &&
+      config.relaySecret !== undefined &&
+      !request.headers.has(HOP_HEADER);
+  }
+
+  async accept(request: Request, path: string, search: string): Promise<RelayCaller | null> {
+    const header = request.headers.get(RELAY_HEADER);
+    if (header === null) return null;
+    if (!this.#options.config.relaySecret) {
+      throw this.#refuse("This deployment does not accept relays: RELAY_SECRET is not set", {
+        reason: "RELAY_NOT_ACCEPTED",
+      });
+    }
+    const fields = parseRelayHeader(header);
+    const t = Number(fields?.t);
+    if (!fields || !Number.isFinite(t) || Math.abs(this.#options.now() - t) > MAX_SKEW_MS) {
+      throw this.#refuse("Relay signature is missing, malformed or expired", {
+        reason: "RELAY_SIGNATURE_INVALID",
+      });
+    }
+    const expected = await this.#sign(signaturePayload({
+      t: fields.t!,
+      from: fields.from!,
+      method: request.method,
+      path,
+      search,
+      bodyHash: fields.body!,
+    }));
+    if (!timingSafeEqual(fields.sig!, expected)) {
+      throw this.#refuse("Relay signature does not match", {
+        reason: "RELAY_SIGNATURE_INVALID",
+        from: regionLabel(fields.from!),
+      });
+    }
+    return verifiedCaller(fields.from!, fields.body!);
+  }
+
+  async forward(request: Request, forward: ForwardOptions): Promise<Relayed | null> {
+    const base = this.#pickFallback();
+    if (!base) return null;
+    const entry = parseFallbackEntry(base);
+    if ("error" in entry) return null; // parseConfig refuses such entries
+    const target = new URL(entry.base + forward.path + forward.search);
+    const headers = await this.#signedHeaders(request, { forward, target });
+    if (entry.region) headers.set(REGION_HEADER, entry.region);
+    try {
+      return await this.#send(request, { target, headers, body: forward.body }, (response) => {
+        this.#downUntil.delete(base);
+        return this.#answered(response, { target: target.origin, why: forward.reason });
+      });
+    } catch (error) {
+      if (!request.signal.aborted) this.#downUntil.set(base, this.#options.now() + DOWN_FOR_MS);
+      this.#options.logger.log("warn", "fallback deployment unreachable", {
+        target: target.origin,
+        reason: forward.reason,
+        error,
+      });
+      return null;
+    }
+  }
+
+  /** A fallback's answer; a 401 is about the relay, never the client's credentials. */
+  async #answered(response: Response, relay: { target: string; why: RelayReason }) {
+    if (response.status === 401) return await this.#refused(response, relay);
+    this.#options.logger.log("info", "relayed to a fallback deployment", {
+      target: relay.target,
+      reason: relay.why,
+      status: response.status,
+    });
+    return { response, target: relay.target };
+  }
+
+  /** The client's headers less private ones, with the hop mark and the signature. */
+  async #signedHeaders(
+    request: Request,
+    relay: { forward: ForwardOptions; target: URL },
+  ): Promise<Headers> {
+    const { forward, target } = relay;
+    const from = regionLabel(forward.region);
+    const t = String(this.#options.now());
+    const bodyHash = await sha256(forward.body);
+    const sig = await this.#sign(signaturePayload({
+      t,
+      from,
+      method: request.method,
+      path: forward.path,
+      search: target.search,
+      bodyHash,
+    }));
+    const headers = relayHeaders(request.headers);
+    headers.set(HOP_HEADER, "1");
+    headers.set(RELAY_HEADER, `v1;t=${t};from=${from};body=${bodyHash};sig=${sig}`);
+    return headers;
+  }
+
+  /**
+   * Sends the relay and hands its answer on, linked to the client and the header timeout until
+   * then; the body is then relayed as a stream, whose cancellation reaches the fallback when the
+   * client leaves.
+   */
+  async #send(
+    request: Request,
+    relay: { target: URL; headers: Headers; body: Uint8Array<ArrayBuffer> | null },
+    answered: (response: Response) => Promise<Relayed>,
+  ): Promise<Relayed> {
+    const abort = new AbortController();
+    const onClientAbort = () => abort.abort();
+    request.signal.addEventListener("abort", onClientAbort, { once: true });
+    const timer = setTimeout(() => abort.abort(), this.#options.config.upstreamTimeoutMs);
+    try {
+      return await answered(
+        await this.#options.fetch(relay.target, {
+          method: request.method,
+          headers: relay.headers,
+          body: relay.body,
+          redirect: "manual",
+          signal: abort.signal,
+        }),
+      );
+    } finally {
+      clearTimeout(timer);
+      request.signal.removeEventListener("abort", onClientAbort);
+    }
+  }
+
+  #pickFallback(): string | null {
+    const now = this.#options.now();
+    const urls = this.#options.config.fallbackProxyUrls;
+    const up = urls.find((url) => (this.#downUntil.get(url) ?? 0) <= now);
+    return up ?? urls[0] ?? null;
   }
 
   /** Logs an incoming relay's refusal for this deployment's operator and builds the 401. */
-  function refuse(message: string, fields: { reason: string; from?: string }): HttpError {
-    logger.log("warn", `relay refused: ${message}`, fields);
+  #refuse(message: string, fields: { reason: string; from?: string }): HttpError {
+    this.#options.logger.log("warn", `relay refused: ${message}`, fields);
     return new HttpError(401, message, { reason: fields.reason });
   }
 
   /** A fallback's refusal of the relay, as this deployment answers its client. */
-  async function refused(response: Response, target: string, why: RelayReason): Promise<Relayed> {
+  async #refused(
+    response: Response,
+    relay: { target: string; why: RelayReason },
+  ): Promise<Relayed> {
     const text = await readBounded(response);
     let reason = "unknown";
     try {
@@ -157,111 +298,27 @@ export function createRegionalRelay(options: RegionalRelayOptions): RegionalRela
     } catch {
       // Not the proxy's envelope: the reason stays unknown.
     }
-    logger.log(
+    this.#options.logger.log(
       "error",
       "fallback deployment refused the relay: RELAY_SECRET must be the same on both deployments and their clocks within 5 minutes",
-      { target, reason, relayReason: why },
+      { target: relay.target, reason, relayReason: relay.why },
     );
     const error = new HttpError(502, "A fallback deployment refused to serve this request", {
       reason: "RELAY_REJECTED",
     });
-    return { response: error.toResponse(), target, refused: reason };
+    return { response: error.toResponse(), target: relay.target, refused: reason };
   }
+}
 
+/** A verified relay: its origin, and the check that its body is the one signed. */
+function verifiedCaller(from: string, bodyHash: string): RelayCaller {
   return {
-    blocked(region) {
-      return region !== null && blockedColos.has(region.toUpperCase());
-    },
-    mayRelay(request, replayable) {
-      return replayable && config.fallbackProxyUrls.length > 0 &&
-        config.relaySecret !== undefined &&
-        !request.headers.has(HOP_HEADER);
-    },
-    async accept(request, path, search) {
-      const header = request.headers.get(RELAY_HEADER);
-      if (header === null) return null;
-      if (!config.relaySecret) {
-        throw refuse("This deployment does not accept relays: RELAY_SECRET is not set", {
-          reason: "RELAY_NOT_ACCEPTED",
+    from,
+    async checkBody(body) {
+      if (!timingSafeEqual(await sha256(body), bodyHash)) {
+        throw new HttpError(400, "Relayed body does not match its signature", {
+          reason: "RELAY_BODY_MISMATCH",
         });
-      }
-      const fields = parseRelayHeader(header);
-      const t = Number(fields?.t);
-      if (!fields || !Number.isFinite(t) || Math.abs(options.now() - t) > MAX_SKEW_MS) {
-        throw refuse("Relay signature is missing, malformed or expired", {
-          reason: "RELAY_SIGNATURE_INVALID",
-        });
-      }
-      const expected = await sign(
-        payloadOf(fields.t!, fields.from!, request.method, path, search, fields.body!),
-      );
-      if (!timingSafeEqual(fields.sig!, expected)) {
-        throw refuse("Relay signature does not match", {
-          reason: "RELAY_SIGNATURE_INVALID",
-          from: regionLabel(fields.from!),
-        });
-      }
-      return {
-        from: fields.from!,
-        async checkBody(body) {
-          if (!timingSafeEqual(await sha256(body), fields.body!)) {
-            throw new HttpError(400, "Relayed body does not match its signature", {
-              reason: "RELAY_BODY_MISMATCH",
-            });
-          }
-        },
-      };
-    },
-    async forward(request, forward) {
-      const base = pickFallback();
-      if (!base) return null;
-      const entry = parseFallbackEntry(base);
-      if ("error" in entry) return null; // parseConfig refuses such entries
-      const target = new URL(entry.base + forward.path + forward.search);
-      const from = regionLabel(forward.region);
-      const t = String(options.now());
-      const bodyHash = await sha256(forward.body);
-      const sig = await sign(
-        payloadOf(t, from, request.method, forward.path, target.search, bodyHash),
-      );
-      const headers = relayHeaders(request.headers);
-      headers.set(HOP_HEADER, "1");
-      headers.set(RELAY_HEADER, `v1;t=${t};from=${from};body=${bodyHash};sig=${sig}`);
-      if (entry.region) headers.set(REGION_HEADER, entry.region);
-      // Linked to the client only until headers arrive; the body is then relayed as a stream,
-      // whose cancellation reaches the fallback when the client leaves.
-      const abort = new AbortController();
-      const onClientAbort = () => abort.abort();
-      request.signal.addEventListener("abort", onClientAbort, { once: true });
-      const timer = setTimeout(() => abort.abort(), config.upstreamTimeoutMs);
-      try {
-        const response = await options.fetch(target, {
-          method: request.method,
-          headers,
-          body: forward.body,
-          redirect: "manual",
-          signal: abort.signal,
-        });
-        downUntil.delete(base);
-        // The client's credentials never travel between deployments: a 401 is about the relay.
-        if (response.status === 401) return await refused(response, target.origin, forward.reason);
-        logger.log("info", "relayed to a fallback deployment", {
-          target: target.origin,
-          reason: forward.reason,
-          status: response.status,
-        });
-        return { response, target: target.origin };
-      } catch (error) {
-        if (!request.signal.aborted) downUntil.set(base, options.now() + DOWN_FOR_MS);
-        logger.log("warn", "fallback deployment unreachable", {
-          target: target.origin,
-          reason: forward.reason,
-          error,
-        });
-        return null;
-      } finally {
-        clearTimeout(timer);
-        request.signal.removeEventListener("abort", onClientAbort);
       }
     },
   };
@@ -279,43 +336,4 @@ export function relayHeaders(incoming: Headers): Headers {
     out.set(name, value);
   }
   return out;
-}
-
-function payloadOf(
-  t: string,
-  from: string,
-  method: string,
-  path: string,
-  search: string,
-  bodyHash: string,
-): string {
-  return ["v1", t, from, method.toUpperCase(), path, search, bodyHash].join("\n");
-}
-
-function parseRelayHeader(header: string): Record<string, string> | null {
-  const [version, ...parts] = header.split(";").map((p) => p.trim());
-  if (version !== "v1") return null;
-  const fields: Record<string, string> = {};
-  for (const part of parts) {
-    const eq = part.indexOf("=");
-    if (eq > 0) fields[part.slice(0, eq)] = part.slice(eq + 1);
-  }
-  const complete = ["t", "from", "body", "sig"].every((name) => fields[name]);
-  return complete ? fields : null;
-}
-
-/** A region name safe to put in a header. */
-function regionLabel(region: string | null): string {
-  return region && /^[\w.-]{1,64}$/.test(region) ? region : "unknown";
-}
-
-async function sha256(body: Uint8Array<ArrayBuffer> | Uint8Array | null): Promise<string> {
-  const bytes = body ?? new Uint8Array(0);
-  return base64url(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-}
-
-function base64url(buffer: ArrayBuffer): string {
-  let binary = "";
-  for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }

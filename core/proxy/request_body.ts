@@ -88,35 +88,11 @@ export async function prepareBody(
   // can take the body whole; otherwise read chunk by chunk against the limit.
   const bytes = small
     ? await withTimeout(request.bytes() as Promise<Uint8Array<ArrayBuffer>>, timeoutMs)
-    : await readAll(request.body, options.maxBodyBytes, timeoutMs);
-  let json: unknown = undefined;
-  let text: string | null = null;
-  const type = request.headers.get("content-type") ?? "";
-  if (options.requireJson) {
-    try {
-      text = strictDecoder.decode(bytes);
-    } catch (cause) {
-      throw new HttpError(400, "Invalid JSON payload received: the body is not valid UTF-8", {
-        cause,
-      });
-    }
-  } else if (type.includes("json") || type === "") {
-    text = decoder.decode(bytes);
-  }
-  if (options.requireJson) {
-    if (text && nestingDepth(text) > MAX_JSON_DEPTH) {
-      throw new HttpError(
-        400,
-        `Invalid JSON payload received: nested deeper than ${MAX_JSON_DEPTH} levels`,
-      );
-    }
-    try {
-      json = bytes.byteLength ? JSON.parse(text ?? "") : undefined;
-    } catch (cause) {
-      const detail = cause instanceof SyntaxError ? `: ${cause.message}` : ": nested too deeply";
-      throw new HttpError(400, `Invalid JSON payload received${detail}`, { cause });
-    }
-  }
+    : await readAll(request.body, { limit: options.maxBodyBytes, timeoutMs });
+  const { json, text } = parseBody(bytes, {
+    type: request.headers.get("content-type") ?? "",
+    requireJson: options.requireJson,
+  });
   return {
     body: bytes,
     replayable: true,
@@ -125,6 +101,37 @@ export async function prepareBody(
     exceeded: () => false,
     bytes: () => bytes.byteLength,
   };
+}
+
+/** A buffered body as text (JSON, or no type) and, when JSON is required, parsed. */
+function parseBody(
+  bytes: Uint8Array<ArrayBuffer>,
+  kind: { type: string; requireJson: boolean },
+): { json: unknown; text: string | null } {
+  if (!kind.requireJson) {
+    const text = kind.type.includes("json") || kind.type === "" ? decoder.decode(bytes) : null;
+    return { json: undefined, text };
+  }
+  let text: string;
+  try {
+    text = strictDecoder.decode(bytes);
+  } catch (cause) {
+    throw new HttpError(400, "Invalid JSON payload received: the body is not valid UTF-8", {
+      cause,
+    });
+  }
+  if (text && nestingDepth(text) > MAX_JSON_DEPTH) {
+    throw new HttpError(
+      400,
+      `Invalid JSON payload received: nested deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
+  try {
+    return { json: bytes.byteLength ? JSON.parse(text) : undefined, text };
+  } catch (cause) {
+    const detail = cause instanceof SyntaxError ? `: ${cause.message}` : ": nested too deeply";
+    throw new HttpError(400, `Invalid JSON payload received${detail}`, { cause });
+  }
 }
 
 async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
@@ -147,9 +154,9 @@ function bodyTimeout(timeoutMs: number): HttpError {
 
 async function readAll(
   body: ReadableStream<Uint8Array>,
-  limit: number,
-  timeoutMs: number,
+  bounds: { limit: number; timeoutMs: number },
 ): Promise<Uint8Array<ArrayBuffer>> {
+  const { limit, timeoutMs } = bounds;
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = body.getReader();

@@ -57,7 +57,7 @@ export function classifyRoute(
 ): ProxyRoute | null {
   const path = pathname.replace(/^\/{2,}/, "/");
   const base = (kind: ProxyRoute["kind"], version: string, extra: Partial<ProxyRoute>) =>
-    route(kind, path, version, { query, ...extra });
+    route(kind, { path, version, query, ...extra });
   const segments = path.split("/").slice(1);
   const first = segments[0] ?? "";
 
@@ -114,22 +114,19 @@ function decodeSegment(segment: string): string {
   }
 }
 
+/** A route of a kind, with the defaults of every field the path does not set. */
 function route(
   kind: ProxyRoute["kind"],
-  path: string,
-  version: string,
-  extra: Partial<ProxyRoute>,
+  fields: Partial<ProxyRoute> & { path: string; version: string },
 ): ProxyRoute {
   return {
     kind,
-    path,
-    version,
     model: null,
     method: kind,
     stream: false,
     uploadId: null,
     resources: [],
     query: [],
-    ...extra,
+    ...fields,
   };
 }

@@ -24,10 +24,9 @@ function registryOf(records: Partial<KeyRecord>[]): Registry {
 function pool(
   records: Partial<KeyRecord>[],
   strategy: Strategy,
-  clock = { now: 0 },
-  random = Math.random,
-  extra: Partial<KeyPoolOptions> = {},
+  options: { clock?: { now: number }; random?: () => number; extra?: Partial<KeyPoolOptions> } = {},
 ): KeyPool {
+  const { clock = { now: 0 }, random = Math.random, extra = {} } = options;
   return createKeyPool(registryOf(records), {
     now: () => clock.now,
     strategy: () => strategy,
@@ -43,7 +42,7 @@ Deno.test("pick() walks keys in order under round_robin", () => {
 
 Deno.test("pick() skips keys cooling for the model but not for other models", () => {
   const clock = { now: 1000 };
-  const p = pool([{}, {}], "round_robin", clock);
+  const p = pool([{}, {}], "round_robin", { clock });
   p.applyCooldown({ scope: "k:k0", model: "m", until: 5000, reason: "rpm" });
   assertEquals([1, 2, 3].map(() => p.pick("m").key?.id), ["k1", "k1", "k1"]);
   assert(["k0", "k1"].includes(p.pick("other").key!.id));
@@ -73,7 +72,7 @@ Deno.test("pick() never returns an excluded or disabled key", () => {
 Deno.test("weighted picks follow weights", () => {
   let seed = 1;
   const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-  const p = pool([{ weight: 1 }, { weight: 3 }], "weighted", { now: 0 }, random);
+  const p = pool([{ weight: 1 }, { weight: 3 }], "weighted", { clock: { now: 0 }, random });
   const counts = { k0: 0, k1: 0 } as Record<string, number>;
   for (let i = 0; i < 4000; i++) counts[p.pick("m").key!.id]!++;
   assert(counts.k1! / counts.k0! > 2.6 && counts.k1! / counts.k0! < 3.4, JSON.stringify(counts));
@@ -91,9 +90,13 @@ Deno.test("20,000 invented model names leave per-model state bounded by the key 
   const models = createModelBook();
   models.confirm("gemini-2.5-flash");
   for (const strategy of ["round_robin", "least_used", "weighted"] as const) {
-    const p = pool(keys, strategy, { now: 0 }, Math.random, {
-      models,
-      limits: () => ({ "*": { rpm: 1_000_000 } }),
+    const p = pool(keys, strategy, {
+      clock: { now: 0 },
+      random: Math.random,
+      extra: {
+        models,
+        limits: () => ({ "*": { rpm: 1_000_000 } }),
+      },
     });
     for (let i = 0; i < 20_000; i++) {
       const model = i % 10 === 0 ? "gemini-2.5-flash" : `gemini-invented-${i}`;
@@ -111,7 +114,7 @@ Deno.test("20,000 invented model names leave per-model state bounded by the key 
 });
 
 Deno.test("ready lists stay under their cap however many models have cooldowns", () => {
-  const p = pool([{}, {}], "round_robin", { now: 0 });
+  const p = pool([{}, {}], "round_robin", { clock: { now: 0 } });
   for (let i = 0; i < 2000; i++) {
     p.applyCooldown({ scope: "k:k0", model: `gemini-cool-${i}`, until: 1000, reason: "rpm" });
     assertEquals(p.pick(`gemini-cool-${i}`).key?.id, "k1");

@@ -75,76 +75,112 @@ export function usageTap(
   onDone: (result: TapResult) => void,
   options: TapOptions = {},
 ): TransformStream<Uint8Array, Uint8Array> {
-  const scanning = options.scan ?? true;
-  const capture = options.capture ?? 0;
-  let captured = "";
-  const decoder = new TextDecoder();
-  const marker = MARKERS[flavour];
-  let pending = "";
-  let usage: Usage | null = null;
-  let finishReason: string | null = null;
-  let bytes = 0;
-  let midStreamError = false;
-  let reported = false;
+  const tap = new Tap(flavour, { onDone, options });
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      controller.enqueue(chunk);
+      tap.read(chunk);
+    },
+    flush() {
+      tap.end();
+    },
+    cancel() {
+      tap.report(true);
+    },
+  });
+}
 
-  function report(aborted: boolean): void {
-    if (reported) return;
-    reported = true;
-    onDone({
-      usage,
-      finishReason,
-      bytes,
-      midStreamError,
+/** What one tapped body has shown so far. */
+class Tap {
+  #flavour: "native" | "openai";
+  #onDone: (result: TapResult) => void;
+  #scanning: boolean;
+  #capture: number;
+  #captured = "";
+  #decoder = new TextDecoder();
+  #pending = "";
+  #usage: Usage | null = null;
+  #finishReason: string | null = null;
+  #bytes = 0;
+  #midStreamError = false;
+  #reported = false;
+
+  constructor(
+    flavour: "native" | "openai",
+    done: { onDone: (result: TapResult) => void; options: TapOptions },
+  ) {
+    this.#flavour = flavour;
+    this.#onDone = done.onDone;
+    this.#scanning = done.options.scan ?? true;
+    this.#capture = done.options.capture ?? 0;
+  }
+
+  /** Counts a chunk that passed and reads it. */
+  read(chunk: Uint8Array): void {
+    this.#bytes += chunk.byteLength;
+    if (!this.#scanning) return;
+    const text = this.#decoder.decode(chunk, { stream: true });
+    if (this.#captured.length < this.#capture) {
+      this.#captured += text.slice(0, this.#capture - this.#captured.length);
+    }
+    this.#scan(text);
+  }
+
+  /** The body ended whole. */
+  end(): void {
+    if (this.#scanning) this.#scan(this.#decoder.decode());
+    this.report(false);
+  }
+
+  /** Tells what was read, once. */
+  report(aborted: boolean): void {
+    if (this.#reported) return;
+    this.#reported = true;
+    this.#onDone({
+      usage: this.#usage,
+      finishReason: this.#finishReason,
+      bytes: this.#bytes,
+      midStreamError: this.#midStreamError,
       aborted,
-      captured: capture > 0 ? captured : null,
+      captured: this.#capture > 0 ? this.#captured : null,
     });
   }
-  function scan(text: string): void {
-    const finish = FINISH[flavour];
+
+  #scan(text: string): void {
+    const finish = FINISH[this.#flavour];
     finish.lastIndex = 0;
-    for (const match of (pending.slice(-KEEP) + text).matchAll(finish)) finishReason = match[1]!;
-    if (!midStreamError && ERROR.test(pending.slice(-KEEP) + text)) midStreamError = true;
-    pending += text;
+    const recent = this.#pending.slice(-KEEP) + text;
+    for (const match of recent.matchAll(finish)) this.#finishReason = match[1]!;
+    if (!this.#midStreamError && ERROR.test(recent)) this.#midStreamError = true;
+    this.#pending += text;
+    this.#findUsage();
+  }
+
+  /** Reads every complete usage object in what is pending, keeping the tail that may start one. */
+  #findUsage(): void {
+    const marker = MARKERS[this.#flavour];
     for (;;) {
-      const at = pending.indexOf(marker);
+      const at = this.#pending.indexOf(marker);
       if (at < 0) {
-        pending = pending.slice(-KEEP);
+        this.#pending = this.#pending.slice(-KEEP);
         return;
       }
-      const object = balancedObject(pending, at + marker.length);
+      const object = balancedObject(this.#pending, at + marker.length);
       if (object === null) {
-        pending = pending.slice(at);
-        if (pending.length > MAX_PENDING) pending = pending.slice(-KEEP);
+        this.#pending = this.#pending.slice(at);
+        if (this.#pending.length > MAX_PENDING) this.#pending = this.#pending.slice(-KEEP);
         return;
       }
       if (object === NOT_AN_OBJECT) {
         // `"usage": null` (OpenAI's intermediate chunks) or a string: look past it.
-        pending = pending.slice(at + marker.length);
+        this.#pending = this.#pending.slice(at + marker.length);
         continue;
       }
-      const parsed = parseUsage(object.text, flavour);
-      if (parsed) usage = parsed;
-      pending = pending.slice(object.end);
+      const parsed = parseUsage(object.text, this.#flavour);
+      if (parsed) this.#usage = parsed;
+      this.#pending = this.#pending.slice(object.end);
     }
   }
-
-  return new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      controller.enqueue(chunk);
-      bytes += chunk.byteLength;
-      if (!scanning) return;
-      const text = decoder.decode(chunk, { stream: true });
-      if (captured.length < capture) captured += text.slice(0, capture - captured.length);
-      scan(text);
-    },
-    flush() {
-      if (scanning) scan(decoder.decode());
-      report(false);
-    },
-    cancel() {
-      report(true);
-    },
-  });
 }
 
 /**

@@ -33,15 +33,64 @@ const decoder = new TextDecoder();
 export function stripUsage(
   onUsage: (usage: unknown) => void,
 ): TransformStream<Uint8Array, Uint8Array> {
+  const stripper = new UsageStripper(onUsage);
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform: (chunk, controller) => stripper.transform(chunk, controller),
+    flush: (controller) => stripper.flush(controller),
+  });
+}
+
+/** The state of one stream being stripped: the event under way and the line it is at. */
+class UsageStripper {
+  #onUsage: (usage: unknown) => void;
   /** Bytes of the event under way (received, not yet passed on). */
-  let held: Uint8Array = new Uint8Array(0);
+  #held: Uint8Array = new Uint8Array(0);
   /** The event under way passed its bound: its bytes go on unread until it ends. */
-  let passing = false;
-  let atLineStart = true;
-  let afterCR = false;
+  #passing = false;
+  #atLineStart = true;
+  #afterCR = false;
+
+  constructor(onUsage: (usage: unknown) => void) {
+    this.#onUsage = onUsage;
+  }
+
+  transform(chunk: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void {
+    const ends = this.#eventEnds(chunk);
+    // One enqueue per chunk: views of one buffer are never handed on twice.
+    const out: Uint8Array[] = [];
+    let from = 0;
+    if (this.#passing) {
+      const end = ends.shift();
+      out.push(chunk.subarray(0, end ?? chunk.length));
+      if (end === undefined) return controller.enqueue(chunk);
+      this.#passing = false;
+      from = end;
+    }
+    const last = ends.at(-1);
+    if (last !== undefined) {
+      const held = this.#held;
+      const complete = join(held, chunk.subarray(from, last));
+      out.push(rewriteEvents(complete, ends.map((e) => e - from + held.length), this.#onUsage));
+      this.#held = new Uint8Array(0);
+      from = last;
+    }
+    if (from < chunk.length) this.#held = join(this.#held, chunk.slice(from));
+    if (this.#held.length > MAX_EVENT_BYTES) {
+      out.push(this.#held);
+      this.#held = new Uint8Array(0);
+      this.#passing = true;
+    }
+    const bytes = join(...out);
+    if (bytes.length > 0) controller.enqueue(bytes);
+  }
+
+  flush(controller: TransformStreamDefaultController<Uint8Array>): void {
+    // An unfinished last event (a body cut short, a bare error object) goes on as it came.
+    if (this.#held.length > 0) controller.enqueue(this.#held);
+  }
 
   /** Offsets just past each event end in `chunk`, tracking line state across chunks. */
-  function eventEnds(chunk: Uint8Array): number[] {
+  #eventEnds(chunk: Uint8Array): number[] {
     const ends: number[] = [];
     // Jump from line ending to line ending (the runtime's indexOf), not byte by byte.
     let nextLF = chunk.indexOf(LF);
@@ -49,58 +98,23 @@ export function stripUsage(
     let i = 0;
     for (;;) {
       const at = nextLF < 0 ? nextCR : nextCR < 0 ? nextLF : Math.min(nextLF, nextCR);
-      if (at < 0 ? i < chunk.length : at > i) atLineStart = afterCR = false;
+      if (at < 0 ? i < chunk.length : at > i) this.#atLineStart = this.#afterCR = false;
       if (at < 0) return ends;
       const b = chunk[at];
-      if (b === LF && afterCR) {
+      if (b === LF && this.#afterCR) {
         // The LF of a CRLF: part of the line ending the CR began.
-        afterCR = false;
+        this.#afterCR = false;
         if (ends.at(-1) === at) ends[ends.length - 1] = at + 1;
       } else {
-        afterCR = b === CR;
-        if (atLineStart) ends.push(at + 1);
-        atLineStart = true;
+        this.#afterCR = b === CR;
+        if (this.#atLineStart) ends.push(at + 1);
+        this.#atLineStart = true;
       }
       i = at + 1;
       if (b === LF) nextLF = chunk.indexOf(LF, i);
       else nextCR = chunk.indexOf(CR, i);
     }
   }
-
-  return new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      const ends = eventEnds(chunk);
-      // One enqueue per chunk: views of one buffer are never handed on twice.
-      const out: Uint8Array[] = [];
-      let from = 0;
-      if (passing) {
-        const end = ends.shift();
-        out.push(chunk.subarray(0, end ?? chunk.length));
-        if (end === undefined) return controller.enqueue(chunk);
-        passing = false;
-        from = end;
-      }
-      const last = ends.at(-1);
-      if (last !== undefined) {
-        const complete = join(held, chunk.subarray(from, last));
-        out.push(rewriteEvents(complete, ends.map((e) => e - from + held.length), onUsage));
-        held = new Uint8Array(0);
-        from = last;
-      }
-      if (from < chunk.length) held = join(held, chunk.slice(from));
-      if (held.length > MAX_EVENT_BYTES) {
-        out.push(held);
-        held = new Uint8Array(0);
-        passing = true;
-      }
-      const bytes = join(...out);
-      if (bytes.length > 0) controller.enqueue(bytes);
-    },
-    flush(controller) {
-      // An unfinished last event (a body cut short, a bare error object) goes on as it came.
-      if (held.length > 0) controller.enqueue(held);
-    },
-  });
 }
 
 /** Complete events (ending at `ends`) with usage removed; the same bytes when none has any. */

@@ -69,15 +69,18 @@ export function withoutMember(text: string, key: string, members = jsonMembers(t
 /**
  * The text with a member added as the object's first member.
  * @param text Valid JSON text of an object.
- * @param key The new member's key.
- * @param valueJson The new member's value, as JSON text.
- * @param from Offset of the object in `text` (default 0).
+ * @param member The new member's key, its value as JSON text, and the offset of the object in
+ *   `text` (default 0).
  */
-export function withFirstMember(text: string, key: string, valueJson: string, from = 0): string {
+export function withFirstMember(
+  text: string,
+  member: { key: string; valueJson: string; from?: number },
+): string {
+  const { key, valueJson, from = 0 } = member;
   const open = text.indexOf("{", from);
   const empty = text[skipSpace(text, open + 1)] === "}";
-  const member = `${JSON.stringify(key)}:${valueJson}${empty ? "" : ","}`;
-  return text.slice(0, open + 1) + member + text.slice(open + 1);
+  const added = `${JSON.stringify(key)}:${valueJson}${empty ? "" : ","}`;
+  return text.slice(0, open + 1) + added + text.slice(open + 1);
 }
 
 /**

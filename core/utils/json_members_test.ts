@@ -26,8 +26,8 @@ Deno.test("withoutMember() removes every occurrence and keeps the rest byte for 
 });
 
 Deno.test("withFirstMember() and withValue() edit one member only", () => {
-  assertEquals(withFirstMember('{"a":1}', "k", "true"), '{"k":true,"a":1}');
-  assertEquals(withFirstMember(" { } ", "k", "true"), ' {"k":true } ');
+  assertEquals(withFirstMember('{"a":1}', { key: "k", valueJson: "true" }), '{"k":true,"a":1}');
+  assertEquals(withFirstMember(" { } ", { key: "k", valueJson: "true" }), ' {"k":true } ');
   const text = '{"a":1,"b":  null ,"c":3}';
   const b = jsonMembers(text)![1]!;
   assertEquals(withValue(text, b, '{"x":true}'), '{"a":1,"b":  {"x":true} ,"c":3}');

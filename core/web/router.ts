@@ -105,7 +105,7 @@ export function mountRoutes<State>(
     const wrapping = ancestors(route.dir).map((d) => layouts.get(d)).filter((l) => l !== undefined)
       .reverse();
     const serve = function routeHandler(c: Context): Promise<Response> {
-      return handle(c, route, chain, wrapping, options);
+      return handle(c, { route, chain, wrapping, options });
     };
     app.all(route.pattern, serve);
     if (route.pattern.endsWith("/*")) app.all(route.pattern.slice(0, -2), serve);
@@ -134,13 +134,17 @@ export function routeEntry(path: string, module: RouteModule): RouteEntry | null
   return { pattern: `/${segments.map(segment).join("/")}`, dir, module, notFound: false };
 }
 
+/** Runs a route: its middleware chain, then its handler or page, inside its layouts. */
 async function handle<State>(
   c: Context,
-  route: RouteEntry,
-  chain: HandlerFn<State>[],
-  wrapping: LayoutModule["default"][],
-  options: MountOptions<State>,
+  served: {
+    route: RouteEntry;
+    chain: HandlerFn<State>[];
+    wrapping: LayoutModule["default"][];
+    options: MountOptions<State>;
+  },
 ): Promise<Response> {
+  const { route, chain, wrapping, options } = served;
   const req = c.req.raw;
   const url = new URL(req.url);
   const params = route.notFound ? {} : c.req.param() as Record<string, string>;
