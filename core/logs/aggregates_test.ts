@@ -30,14 +30,10 @@ Deno.test("granularityFor() picks minutes, hours or days by range", () => {
   ], ["m", "h", "d"]);
 });
 
-Deno.test("coalesce() merges identical counters and buildStats() groups series", () => {
-  const d = (
-    bucket: number,
-    model: string,
-    { field, value }: { field: string; value: number },
-  ) => ({
+Deno.test("coalesce() merges identical counters", () => {
+  const d = (model: string, { field, value }: { field: string; value: number }) => ({
     granularity: "h" as const,
-    bucket,
+    bucket: 0,
     keyId: "k",
     model,
     tokenId: "t",
@@ -45,11 +41,14 @@ Deno.test("coalesce() merges identical counters and buildStats() groups series",
     value,
   });
   const merged = coalesce([
-    d(0, "a", { field: "requests", value: 1 }),
-    d(0, "a", { field: "requests", value: 1 }),
-    d(0, "b", { field: "requests", value: 1 }),
+    d("a", { field: "requests", value: 1 }),
+    d("a", { field: "requests", value: 1 }),
+    d("b", { field: "requests", value: 1 }),
   ]);
   assertEquals(merged.length, 2);
+});
+
+Deno.test("buildStats() groups series", () => {
   const rows: AggregateRow[] = [
     {
       bucket: 0,
