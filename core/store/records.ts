@@ -9,7 +9,7 @@ import type { LogRecord } from "./log_record.ts";
 export interface KeyRecord {
   /** Stable id derived from the key's hash; also the de-duplication key. */
   id: string;
-  /** The key encrypted with AES-GCM (see `core/secrets.ts`). */
+  /** The key encrypted with AES-GCM (see `core/secrets/secrets.ts`). */
   sealed: string;
   /** Masked form for display, e.g. `AIza...x9Qk`. */
   masked: string;
@@ -220,7 +220,7 @@ export type TokenLimitName = "rpm" | "rpd" | "tpd" | "budget";
 export interface LeaseRequest {
   /** What is counted, e.g. `t:<tokenId>:rpm` or `k:<scope>:<model>:rpd`. */
   counter: string;
-  /** The window, e.g. `m29474880` or `d2026-01-15` (see `core/limits/windows.ts`). */
+  /** The window, e.g. `m29474880` or `d2026-01-15` (see `core/store/windows.ts`). */
   window: string;
   /**
    * Units to add before granting, whatever the cap: negative hands back unused capacity,

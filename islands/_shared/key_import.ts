@@ -91,7 +91,7 @@ export function ignoredSummary(ignored: FoundKeys["ignored"]): string {
 }
 
 /**
- * The id the store gives a key (`core/seed.ts` `keyId`), computed in the browser.
+ * The id the store gives a key (`core/secrets/seed.ts` `keyId`), computed in the browser.
  * @param value The key.
  */
 export async function keyIdOf(value: string): Promise<string> {

@@ -2,7 +2,7 @@
  * Limit lease counters on Deno KV: `["lease", window, counter]` holds a counter's total for one
  * window, expiring a while after the window ends.
  *
- * A call reads the counters it names, applies the shared rule (`core/limits/lease_rules.ts`) and
+ * A call reads the counters it names, applies the shared rule (`core/store/lease_rules.ts`) and
  * commits the new totals with `check()` on every entry it read, retrying when another process
  * got there first: no grant ever passes a cap. Within a process, calls touching the same counter
  * run one after another, so they never collide with each other.
