@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { Config } from "./config.ts";
 import { HttpError } from "./errors.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
+import { clientResolver, type PeerOf, remoteAddrPeer } from "./proxy/client_address.ts";
 import { allowOrigin, isApiUrl, isPreflight, preflight } from "./proxy/cors.ts";
 import { createProxyHandler, type LiveBridge } from "./proxy/proxy_handler.ts";
 import { createRegionalRelay } from "./proxy/regional_relay.ts";
@@ -70,9 +71,10 @@ export interface AppOptions {
   regionOf?: (request: Request) => string | null | undefined;
   /**
    * The socket peer's address of a request (default: Deno's `remoteAddr` from the serve handler's
-   * info); Workers pass Cloudflare's `cf-connecting-ip`.
+   * info); Workers pass Cloudflare's `cf-connecting-ip`. With `TRUST_PROXY` it gives way to the
+   * trusted `X-Forwarded-For` entry, for request logs and the sign-in throttle alike.
    */
-  peerOf?: (request: Request, env: unknown) => string | null | undefined;
+  peerOf?: PeerOf;
 }
 
 /** A built application. */
@@ -81,7 +83,7 @@ export interface GatewayApp {
   app: Hono;
   /**
    * Handles one request: all a platform needs. `env` reaches Hono as `c.env` (Deno's connection
-   * info, whose `remoteAddr` the sign-in throttle counts by).
+   * info, whose `remoteAddr` is the client's address unless `TRUST_PROXY` says otherwise).
    */
   fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   /** The in-memory snapshot of keys and tokens. */
@@ -247,9 +249,12 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     : null;
   // Admin passwords and the metrics token: wrong guesses counted per address and in total.
   const throttle = createAuthThrottle({ store, now, logger });
+  // One client address for logs and the throttle: TRUST_PROXY applies to both.
+  const clientOf = clientResolver(options.peerOf ?? remoteAddrPeer, () => config.trustProxy);
   const admin: AdminContext = {
     logs,
     throttle,
+    clientOf,
     config,
     store,
     registry,
@@ -293,6 +298,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
         secret: config.metricsToken,
         unauthenticated: new HttpError(401, "Metrics need the METRICS_TOKEN bearer token"),
         throttle,
+        clientOf,
         now,
       });
     }
@@ -301,14 +307,13 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 
-  const peerOf = options.peerOf ?? remotePeer;
-  app.all("*", (c) => proxy(c.req.raw, peerOf(c.req.raw, c.env)));
+  app.all("*", (c) => proxy(c.req.raw, clientOf(c.req.raw, c.env)));
 
   /** Gemini API paths skip the router: the proxy is the hot path. */
   async function serveApi(request: Request, env: unknown): Promise<Response> {
     if (isPreflight(request)) return preflight(request);
     try {
-      return allowOrigin(request, await proxy(request, peerOf(request, env)));
+      return allowOrigin(request, await proxy(request, clientOf(request, env)));
     } catch (error) {
       const httpError = error instanceof HttpError
         ? error
@@ -345,10 +350,4 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
       });
     },
   };
-}
-
-/** The peer address Deno's serve handler reports in its info argument. */
-function remotePeer(_request: Request, env: unknown): string | null {
-  const info = env as { remoteAddr?: { hostname?: unknown } } | undefined;
-  return typeof info?.remoteAddr?.hostname === "string" ? info.remoteAddr.hostname : null;
 }

@@ -9,6 +9,7 @@ import type { LogWriter } from "../logs/log_writer.ts";
 import type { PoolSync } from "../pool_sync.ts";
 import type { Registry } from "../registry.ts";
 import type { Cipher } from "../secrets.ts";
+import type { ClientOf } from "../proxy/client_address.ts";
 import type { Store } from "../store/store.ts";
 import type { Settings } from "../settings.ts";
 import type { AuthThrottle } from "./auth_throttle.ts";
@@ -39,6 +40,8 @@ export interface AdminContext {
   logs: LogWriter;
   /** Counts wrong admin passwords (Bearer and login form), shared through the store. */
   throttle: AuthThrottle;
+  /** The client address of a request, as request logs record it (see `clientResolver`). */
+  clientOf: ClientOf;
   /** Console sessions, accepted by the API besides the Bearer password. */
   sessions?: Sessions;
   /** Runtime settings (served under `/settings`). */

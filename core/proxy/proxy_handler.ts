@@ -80,7 +80,7 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
  */
 export function createProxyHandler(
   deps: ProxyDeps,
-): (request: Request, peer?: string | null) => Promise<Response> {
+): (request: Request, client?: string | null) => Promise<Response> {
   const { config, registry, pool, poolSync, affinity, logger } = deps;
   // Each admitted request's token is charged, and every record gets its cost, when it finishes.
   const accounting = createTokenAccounting(deps.tokens, deps.prices);
@@ -97,13 +97,16 @@ export function createProxyHandler(
   });
   const { finish, clip } = log;
 
-  return async function proxyHandler(request: Request, peer?: string | null): Promise<Response> {
+  return async function proxyHandler(
+    request: Request,
+    client?: string | null,
+  ): Promise<Response> {
     const url = new URL(request.url);
     const route = classifyRoute(url.pathname, url.searchParams);
     if (!route) {
       throw new HttpError(404, `Path "${url.pathname}" is not part of the Gemini API`);
     }
-    const ex = log.begin(request, route, peer);
+    const ex = log.begin(request, route, client);
     try {
       const response = await handle(request, url, route, ex);
       setHeader(response, "x-request-id", ex.id);

@@ -11,7 +11,6 @@ import type { Registry } from "../registry.ts";
 import { redact } from "../secrets.ts";
 import type { TapResult } from "../usage.ts";
 import type { ProxyRoute } from "./route.ts";
-import { clientAddressOf } from "./client_address.ts";
 
 /** Longest request or response body kept in a log record, in characters. */
 export const LOG_BODY_LIMIT = 8192;
@@ -30,8 +29,11 @@ export interface RequestLogOptions {
 
 /** Starts, fills and completes log records. */
 export interface RequestLog {
-  /** A fresh record for a request on a route, from a socket peer when the platform tells. */
-  begin(request: Request, route: ProxyRoute, peer?: string | null): LogRecord;
+  /**
+   * A fresh record for a request on a route, with the client's address as `clientAddressOf`
+   * resolved it (the one the sign-in throttle counts by), when there is one.
+   */
+  begin(request: Request, route: ProxyRoute, client?: string | null): LogRecord;
   /** Completes a record and hands it on; later calls for the same record do nothing. */
   finish(ex: LogRecord, result: Partial<TapResult>): void;
   /** A body as kept in logs: bounded and with secrets masked. */
@@ -46,7 +48,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
   const { config, registry, logger } = options;
   const finished = new WeakSet<LogRecord>();
   return {
-    begin(request, route, peer) {
+    begin(request, route, client) {
       const time = options.now();
       return {
         id: requestId(time),
@@ -73,7 +75,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
         truncated: false,
         region: options.regionOf?.(request) ?? config.region ?? null,
         userAgent: request.headers.get("user-agent"),
-        client: clientAddressOf(request.headers, peer, config.trustProxy),
+        client: client ?? null,
       };
     },
     finish(ex, result) {
