@@ -8,6 +8,7 @@ import type { LogRecord } from "../logs/log_record.ts";
 import { errorGroupOf } from "../logs/error_groups.ts";
 import type { LogFilter, Store } from "../store/store.ts";
 import { maskAddress } from "../proxy/client_address.ts";
+import { formatUsd } from "../cost/cost.ts";
 
 /** Export formats. */
 export type ExportFormat = "csv" | "ndjson";
@@ -43,6 +44,8 @@ export const CSV_COLUMNS = [
   "prompt_tokens",
   "output_tokens",
   "total_tokens",
+  "cost_usd",
+  "cost_unknown",
   "client",
   "path",
   "user_agent",
@@ -115,6 +118,8 @@ function csvRow(r: LogRecord, reveal: boolean): (string | number | boolean | nul
     r.usage?.prompt ?? null,
     r.usage?.candidates ?? null,
     r.usage?.total ?? null,
+    r.costMicros === undefined || r.costUnknown ? null : formatUsd(r.costMicros).slice(1),
+    r.costUnknown ? true : r.costMicros === undefined ? null : false,
     reveal ? r.client ?? null : maskAddress(r.client),
     r.path,
     r.userAgent,

@@ -166,15 +166,21 @@ export interface Series {
   tokens: number[];
   /** Known cost, µUSD (requests of unknown cost are not in it). */
   costMicros: number[];
+  /** Requests of unknown cost (unpriced model, or no usage): counted, never priced as 0. */
+  costUnknown: number[];
   failovers: number[];
   /** Errors per bucket by side: client, keys, upstream (Google and network), proxy. */
   errorGroups: Record<ErrorGroup, number[]>;
-  /** The whole range: requests, errors by side, tokens, latency percentiles. */
+  /** The whole range: requests, errors by side, tokens, cost, latency percentiles. */
   overall: {
     requests: number;
     errors: number;
     errorGroups: Record<ErrorGroup, number>;
     tokens: number;
+    /** Known cost, µUSD. */
+    costMicros: number;
+    /** Requests of unknown cost. */
+    costUnknown: number;
     p50: number | null;
     p95: number | null;
   };
@@ -289,6 +295,7 @@ function newGroup(name: string, length: number): GroupState {
       errors: zeros(),
       tokens: zeros(),
       costMicros: zeros(),
+      costUnknown: zeros(),
       failovers: zeros(),
       errorGroups,
       overall: {
@@ -296,6 +303,8 @@ function newGroup(name: string, length: number): GroupState {
         errors: 0,
         errorGroups: { client: 0, keys: 0, upstream: 0, proxy: 0 },
         tokens: 0,
+        costMicros: 0,
+        costUnknown: 0,
         p50: null,
         p95: null,
       },
@@ -327,6 +336,7 @@ function addRow(
       s.costMicros[i]! += value;
       totals.costMicros += value;
     } else if (field === COST_UNKNOWN) {
+      s.costUnknown[i]! += value;
       totals.costUnknown += value;
     } else if (field.startsWith("errors:")) {
       s.errors[i]! += value;
@@ -358,6 +368,8 @@ function finishGroup({ series, histograms }: GroupState): Series {
   o.requests = sum(series.requests);
   o.errors = sum(series.errors);
   o.tokens = sum(series.tokens);
+  o.costMicros = sum(series.costMicros);
+  o.costUnknown = sum(series.costUnknown);
   for (const g of GROUP_NAMES) o.errorGroups[g] = sum(series.errorGroups[g]);
   o.p50 = percentile(whole, 0.5);
   o.p95 = percentile(whole, 0.95);

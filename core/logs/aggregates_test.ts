@@ -200,6 +200,19 @@ Deno.test("aggregates sum known costs and count unknown ones, by model, key and 
     [["t1", [260_000]], ["t2", [515_003]]],
   );
   assertEquals(byToken.totals.costUnknown, 1);
+  // Each group says how many of its requests have no known cost, so none reads as $0.
+  assertEquals(
+    byModel.series.map((s) => [s.group, s.costUnknown]).sort(),
+    [["gemini-2.5-pro", [0]], ["my-tuned-model", [1]]],
+  );
+  assertEquals(
+    byToken.series.map((s) => [s.group, s.costUnknown, s.overall.costUnknown]).sort(),
+    [["t1", [1], 1], ["t2", [0], 0]],
+  );
+  assertEquals([all.series[0]!.overall.costMicros, all.series[0]!.overall.costUnknown], [
+    775_003,
+    1,
+  ]);
 });
 
 Deno.test("buildStats() splits errors by side and status, and sums the whole range", () => {
@@ -239,6 +252,8 @@ Deno.test("buildStats() splits errors by side and status, and sums the whole ran
     errors: 6,
     errorGroups: { client: 3, keys: 1, upstream: 2, proxy: 0 },
     tokens: 40,
+    costMicros: 0,
+    costUnknown: 0,
     p50: 50,
     p95: 1000,
   });

@@ -1,16 +1,24 @@
 /**
- * The form that creates or edits a proxy token: name, model allow-list, limits, expiry, state.
+ * The form that creates or edits a proxy token: name, model allow-list, limits, monthly budget
+ * in USD, expiry, state.
  * @module
  */
 import { useSignal } from "@preact/signals";
 import { messageOf } from "./api.ts";
 import type { TokenView } from "./types.ts";
+import { parseUsd, usdInput } from "./usd.ts";
 
 /** What the form produces: the admin API's create or patch body. */
 export interface TokenInput {
   name: string;
   models: string[] | null;
-  limits: { rpm: number | null; rpd: number | null; tpd: number | null };
+  /** `budgetMicros`: the monthly budget in µUSD; null for none. */
+  limits: {
+    rpm: number | null;
+    rpd: number | null;
+    tpd: number | null;
+    budgetMicros: number | null;
+  };
   expiresAt: string | null;
   enabled: boolean;
 }
@@ -45,6 +53,7 @@ export function TokenForm(props: TokenFormProps) {
     rpd: t?.limits?.rpd?.toString() ?? "",
     tpd: t?.limits?.tpd?.toString() ?? "",
   });
+  const budget = useSignal(usdInput(t?.limits?.budgetMicros));
   const expires = useSignal(t?.expiresAt ? localInput(t.expiresAt) : "");
   const enabled = useSignal(t?.enabled ?? true);
   const error = useSignal<string | null>(null);
@@ -55,7 +64,7 @@ export function TokenForm(props: TokenFormProps) {
     error.value = null;
     busy.value = true;
     try {
-      const parsed: TokenInput["limits"] = { rpm: null, rpd: null, tpd: null };
+      const parsed: TokenInput["limits"] = { rpm: null, rpd: null, tpd: null, budgetMicros: null };
       for (const [limit, label] of LIMITS) {
         const text = limits.value[limit]?.trim() ?? "";
         if (!text) continue;
@@ -64,6 +73,11 @@ export function TokenForm(props: TokenFormProps) {
           throw new Error(`${label}: "${text}" is not a positive whole number`);
         }
         parsed[limit] = n;
+      }
+      try {
+        parsed.budgetMicros = parseUsd(budget.value);
+      } catch (e) {
+        throw new Error(`Monthly budget: ${messageOf(e)}`);
       }
       const patterns = models.value.split(/[\s,]+/).filter(Boolean);
       await props.onSubmit({
@@ -121,6 +135,20 @@ export function TokenForm(props: TokenFormProps) {
             />
           </div>
         ))}
+        <div class="field">
+          <label for={`${id}-budget`}>Monthly budget (USD)</label>
+          <input
+            id={`${id}-budget`}
+            inputMode="decimal"
+            value={budget}
+            placeholder="no budget"
+            aria-describedby={`${id}-budget-hint`}
+            onInput={(e) => budget.value = e.currentTarget.value}
+          />
+          <span class="hint" id={`${id}-budget-hint`}>
+            Per Pacific month, e.g. <code>25</code> or <code>0.50</code>.
+          </span>
+        </div>
         <div class="field">
           <label for={`${id}-expires`}>Expires</label>
           <input
