@@ -170,14 +170,16 @@ function textWidth(labels: string[], font: string): number {
 }
 
 /**
- * Notes on the element how wide the y axis is and how wide its widest drawn label, so the room
- * labels get can be checked (uPlot draws them on a canvas, out of the DOM's reach).
+ * Notes on the element how wide the y axis is, how wide its widest drawn label, and the labels
+ * themselves, so the room labels get can be checked (uPlot draws them on a canvas, out of the
+ * DOM's reach).
  */
 function noteAxis(el: HTMLElement, u: uPlot): void {
   const axis = u.axes[1] as uPlot.Axis & { _size?: number; _values?: string[] };
   if (axis?._size === undefined) return;
   el.dataset.yAxisPx = String(axis._size);
   el.dataset.yLabelPx = String(Math.ceil(textWidth(axis._values ?? [], AXIS_FONT)));
+  el.dataset.yLabels = (axis._values ?? []).join("|");
 }
 
 function compactNumber(v: number): string {
