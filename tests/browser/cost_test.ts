@@ -155,7 +155,7 @@ Deno.test({
         }
         await small.goto(`${base}/admin/tokens`);
         await hydrated(small);
-        await small.click("tr[data-token] button >> text=Edit");
+        await small.click(`tr[data-token="${token.id}"] button >> text=Edit`);
         assertEquals(await small.inputValue(`#edit-${token.id}-budget`), "0.5");
         await noSideways(small, "/admin/tokens, editing");
         await phone.close();
