@@ -26,6 +26,7 @@ export function normalizeResults(raw: Record<string, unknown>): BenchResults {
     stats: r.stats ?? null,
     logged: r.logged ?? null,
     hold: r.hold ?? null,
+    inventedModels: r.inventedModels ?? null,
     // Soaks of older harnesses (`soak`, wrk at 256 connections, no descriptor counts) are dropped.
     soaks: r.soaks ?? [],
     merged: r.merged ?? [],
@@ -69,6 +70,7 @@ export function mergeResults(
   if ((has("logvolume") || has("stats")) && run.seed) base.seed = run.seed;
   if (has("logged")) base.logged = run.logged;
   if (has("hold")) base.hold = run.hold;
+  if (has("invented_models")) base.inventedModels = run.inventedModels;
   for (const soak of run.soaks) {
     base.soaks = base.soaks.filter((s) => s.seconds !== soak.seconds);
     base.soaks.push(soak);

@@ -32,6 +32,10 @@ export interface BenchOptions {
   hold: { streams: number; chunks: number; chunkDelayMs: number };
   /** Timed calls per stats query. */
   statsCalls: number;
+  /** Requests per flood of the invented-models phase, and the proxy's key count there. */
+  invented: { requests: number; keys: number };
+  /** Sequential requests per token and store in the token-limits phase. */
+  limitsRequests: number;
   /** Whether to run Portkey. */
   portkey: boolean;
   /** Report file. */
@@ -46,7 +50,9 @@ export interface BenchOptions {
  * Every phase, in the order a run takes them: `pickkey` (key-pick micro benchmark), `main` (every
  * target at every delay), `scaling` (10 vs 10,000 keys), `logvolume` (empty store vs seeded
  * logs), `stats` (stats API on the seeded store), `logged` (a fixed request count, served vs
- * logged), `hold` (many streams held open), `soak` (a long run at the benchmark's rate).
+ * logged), `hold` (many streams held open), `invented_models` (RSS and /metrics growth from
+ * distinct invented model names), `soak` (a long run at the benchmark's rate), `limits` (a limited
+ * token's hot path against an unlimited one's, on Supabase 50 ms away and on KV).
  */
 export const PHASES = [
   "pickkey",
@@ -56,8 +62,13 @@ export const PHASES = [
   "stats",
   "logged",
   "hold",
+  "invented_models",
   "soak",
+  "limits",
 ] as const;
+
+/** Phases whose report section is marked, so an `--only` run can replace it in place. */
+export const SECTION_PHASES: readonly string[] = ["invented_models", "limits"];
 
 /** SSE chunks per streamed reply. */
 export const STREAM_CHUNKS = 20;
@@ -89,6 +100,8 @@ export function parseOptions(args: string[]): BenchOptions {
     loggedRequests: quick ? 1000 : 10_000,
     hold: { streams: quick ? 100 : 1000, chunks: 20, chunkDelayMs: 500 },
     statsCalls: quick ? 5 : 20,
+    invented: quick ? { requests: 2000, keys: 1000 } : { requests: 20_000, keys: 10_000 },
+    limitsRequests: quick ? 100 : 400,
     portkey: true,
     only: new Set(PHASES),
     render: null,

@@ -26,6 +26,7 @@ import {
   soakSection,
   statsSection,
 } from "./_report_logs.ts";
+import { inventedSection } from "./_report_models.ts";
 import { PROMPT, TARGET_LABELS } from "./_targets.ts";
 import { targetsTable } from "./_verdicts.ts";
 
@@ -114,6 +115,7 @@ export function renderReport(r: BenchResults): string {
   out.push("## Load and soak", "");
   out.push("### Streams held open", "", ...holdSection(r), "");
   out.push("### Soak", "", ...soakSection(r), "");
+  out.push(...inventedSection(r), "");
   out.push("## Memory", "", ...idleTable(r), "");
   out.push("## Notes", "", ...notes(r), "");
   return out.join("\n");

@@ -6,6 +6,7 @@ import type { MachineInfo } from "./_machine.ts";
 import type { SeedInfo } from "./_seed_logs.ts";
 import type { Route, TargetKind } from "./_targets.ts";
 import type { FixedLoadResult } from "./fixed_load.ts";
+import type { FloodResult } from "./model_flood.ts";
 import type { PickRow } from "./pick_key.ts";
 import type { StreamResult } from "./stream_client.ts";
 import type { WrkResult } from "./_wrk.ts";
@@ -226,6 +227,44 @@ export interface SoakResult {
   foreignCpu: number | null;
 }
 
+/** One flood of the invented-models phase. */
+export interface ModelFloodRow {
+  /** Every request for one real model, or each request naming its own invented model. */
+  label: "one real model" | "invented names";
+  /** What the load client saw. */
+  flood: FloodResult;
+  /** Proxy RSS after the previous load and a rest, MB. */
+  rssBeforeMb: number;
+  /** Proxy RSS after this flood and a rest, MB. */
+  rssAfterMb: number;
+  /** Lines of /metrics before. */
+  metricsLinesBefore: number;
+  /** Lines of /metrics after. */
+  metricsLinesAfter: number;
+  /** Share of the CPUs used by processes outside the run meanwhile (0-1). */
+  foreignCpu: number | null;
+}
+
+/** What invented model names cost the proxy. */
+export interface InventedModelsResult {
+  /** Gemini keys configured. */
+  keys: number;
+  /** Requests per flood. */
+  requests: number;
+  /** Requests in flight. */
+  concurrency: number;
+  /** Warm-up requests for the real model, then with invented names the floods never use. */
+  warmup: { real: number; invented: number };
+  /** The real-model flood, then the invented-names flood. */
+  rows: ModelFloodRow[];
+  /** When the phase ran (ISO). */
+  startedAt: string;
+  /** Code measured. */
+  revision: string;
+  /** The command that ran it. */
+  command: string;
+}
+
 /** A later run with `--only` whose sections replaced those of the run the report started from. */
 export interface MergedRun {
   /** Its command. */
@@ -288,6 +327,8 @@ export interface BenchResults {
   logged: LoggedResult | null;
   /** Streams held open at once. */
   hold: HoldResult | null;
+  /** Invented model names. */
+  inventedModels: InventedModelsResult | null;
   /** Soaks, shortest first (the full run's and any longer one merged in). */
   soaks: SoakResult[];
   /** Later `--only` runs merged into this report. */

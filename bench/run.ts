@@ -2,7 +2,9 @@
  * `deno task bench`: Gemini Proxy side by side with the upstream itself, a bare Deno passthrough
  * proxy (the floor) and Portkey's gateway (a peer), on 127.0.0.1, under wrk; then its key-pick
  * cost, the effect of 100,000 stored logs, stats query times, served vs logged, 1,000 streams held
- * open and a soak. Writes BENCH.md.
+ * open, what 20,000 invented model names cost, a soak, and what token limits add to the hot
+ * path. Writes BENCH.md; an `--only` run of marked sections alone (`--only=invented_models`) with
+ * no earlier raw figures replaces just those sections.
  *
  * Flags: `--duration=4` seconds per wrk cell, `--quick` (smoke run: short cells, 0 ms delay only,
  * small counts, written to .bench/BENCH.quick.md), `--soak=60` (soak length in seconds; 0 skips
@@ -20,10 +22,13 @@ import {
   MAIN_KEYS,
   parseOptions,
   PHASES,
+  SECTION_PHASES,
   STREAM_CHUNKS,
 } from "./_options.ts";
 import { runDelayPhase, runScalingPhase } from "./_phases.ts";
 import { runHoldPhase, runSoakPhase } from "./_phases_load.ts";
+import { runInventedModelsPhase } from "./_phases_models.ts";
+import { inventedSection, spliceSection } from "./_report_models.ts";
 import { runLoggedPhase, runLogVolumePhase, runStatsPhase } from "./_phases_logs.ts";
 import { ROOT, stopAll } from "./_process.ts";
 import { renderReport } from "./_report.ts";
@@ -32,6 +37,7 @@ import type { BenchResults } from "./_results.ts";
 import { ensurePortkey, nodeVersion, PORTKEY_VERSION } from "./_servers.ts";
 import { ensureWrk } from "./_wrk.ts";
 import { benchPickKey } from "./pick_key.ts";
+import { benchTokenLimits, renderLimitsSection, writeLimitsSection } from "./token_charge.ts";
 
 /** The run's temporary KV folder, removed on Ctrl-C too (seeded stores take ~200 MB each). */
 let activeKvDir: string | null = null;
@@ -74,6 +80,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     stats: null,
     logged: null,
     hold: null,
+    inventedModels: null,
     soaks: [],
     merged: [],
     phaseS: {},
@@ -112,8 +119,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       else if (phase === "stats") await runStatsPhase(options, results, kvDir);
       else if (phase === "logged") await runLoggedPhase(options, results, kvDir);
       else if (phase === "hold") await runHoldPhase(options, results, kvDir);
+      else if (phase === "invented_models") await runInventedModelsPhase(options, results, kvDir);
       else if (phase === "soak" && options.soakS > 0) {
         results.soaks.push(await runSoakPhase(options, results.command, kvDir));
+      } else if (phase === "limits") {
+        console.log("\n== token limits on the hot path (Supabase 50 ms away, KV) ==");
+        const measured = await benchTokenLimits({ requests: options.limitsRequests });
+        const section = renderLimitsSection(measured, results.command);
+        console.log(section);
+        // A marked section of the report, kept when the rest is rendered (see keptSections).
+        await writeLimitsSection(options.out, section);
       }
       results.phaseS[phase] = (performance.now() - phaseStart) / 1000;
       console.log(`(${phase}: ${Math.round(results.phaseS[phase])} s)`);
@@ -144,6 +159,8 @@ if (import.meta.main) {
     const options = parseOptions(Deno.args);
     let results: BenchResults;
     let elapsedS = 0;
+    /** Set when only marked sections were measured and no earlier results exist to merge into. */
+    let spliceOnly = false;
     const saved = `${ROOT}/.bench/${options.out.replace(/^.*\//, "").replace(/\.md$/, "")}.json`;
     if (options.render) {
       results = normalizeResults(JSON.parse(await Deno.readTextFile(options.render)));
@@ -156,11 +173,15 @@ if (import.meta.main) {
       if (partial) {
         const base = await Deno.readTextFile(saved).then(JSON.parse).catch(() => null);
         if (base) results = mergeResults(normalizeResults(base), results, [...options.only]);
+        else spliceOnly = [...options.only].every((p) => SECTION_PHASES.includes(p));
       }
       // Raw figures in the git-ignored .bench/, so a layout change can be re-rendered (--render)
       // without measuring again.
-      await Deno.mkdir(`${ROOT}/.bench`, { recursive: true });
-      await Deno.writeTextFile(saved, JSON.stringify(results));
+      // A splice-only run's figures are no base for later merges: they lack every other section.
+      if (!spliceOnly) {
+        await Deno.mkdir(`${ROOT}/.bench`, { recursive: true });
+        await Deno.writeTextFile(saved, JSON.stringify(results));
+      }
     }
     const dir = options.out.includes("/")
       ? options.out.slice(0, options.out.lastIndexOf("/"))
@@ -168,7 +189,14 @@ if (import.meta.main) {
     await Deno.mkdir(dir || "/", { recursive: true });
     // bench/worker_size.ts writes its own marked section into the report: keep it.
     const previous = await Deno.readTextFile(options.out).catch(() => "");
-    await Deno.writeTextFile(options.out, renderReport(results) + keptSections(previous));
+    // Without the raw figures of the run the report came from, a run of marked sections only
+    // replaces those sections and leaves the rest of the report as it was.
+    await Deno.writeTextFile(
+      options.out,
+      spliceOnly && previous
+        ? (results.inventedModels ? spliceSection(previous, inventedSection(results)) : previous)
+        : renderReport(results) + keptSections(previous),
+    );
     // The repository's `deno fmt --check` covers markdown: leave the report formatted.
     await new Deno.Command(Deno.execPath(), {
       args: ["fmt", "--quiet", options.out],
@@ -187,14 +215,14 @@ if (import.meta.main) {
 }
 
 /**
- * Sections other tools write into the report between markers (bench/worker_size.ts), carried
- * over unchanged from the report being replaced.
+ * Sections other tools write into the report between markers (bench/worker_size.ts,
+ * bench/token_charge.ts), carried over unchanged from the report being replaced.
  * @param previous The report before this run.
  * @returns The sections, each preceded by a blank line, or "".
  */
 function keptSections(previous: string): string {
   let out = "";
-  for (const name of ["worker-size"]) {
+  for (const name of ["worker-size", "token-limits"]) {
     const start = previous.indexOf(`<!-- ${name}:start -->`);
     const endMarker = `<!-- ${name}:end -->`;
     const end = previous.indexOf(endMarker);

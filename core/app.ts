@@ -27,7 +27,10 @@ import { manifest } from "../routes/_manifest.gen.ts";
 import { createLogWriter, type LogWriter } from "./logs/log_writer.ts";
 import { createMetrics } from "./metrics.ts";
 import { createKeyPool, type KeyPool } from "./key_pool.ts";
+import { configuredModels, createModelBook } from "./model_book.ts";
 import { createTokenQuota } from "./tokens/token_quota.ts";
+import { createLeaseLedger } from "./limits/lease_ledger.ts";
+import { createKeyCaps } from "./limits/key_caps.ts";
 import { livePrices } from "./cost/prices.ts";
 import { createPoolSync, type PoolSync } from "./pool_sync.ts";
 import { revalidationCandidates, validateKeys, type ValidationResult } from "./revalidate.ts";
@@ -98,7 +101,8 @@ export interface GatewayApp {
   logs: LogWriter;
   /**
    * Shares state with the store: adapters call it on a timer (a few times a second) or per
-   * request. Counters are written at most once a second unless `force` is set (shutdown, tests).
+   * request. Counters are written at most once a second unless `force` is set (shutdown, tests),
+   * which also hands every leased block of limit capacity back.
    */
   sync(force?: boolean): Promise<void>;
   /** Re-validates disabled keys and re-enables those Google accepts again. */
@@ -149,6 +153,15 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   });
   secrets.current = () => registry.secrets;
 
+  // Per-model state, metric labels and aggregate rows only for models upstream has confirmed
+  // or the operator named: invented names share one slot.
+  const models = createModelBook({
+    configured: configuredModels(() => ({
+      limits: config.keyLimits,
+      keys: registry.keys,
+      tokens: registry.tokens,
+    })),
+  });
   const logs = createLogWriter({
     store,
     get retentionMs() {
@@ -156,13 +169,25 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     },
     maxQueue: config.logQueueMax,
     logger,
+    modelLabel: models.fold,
     ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
   });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ modelLabel: models.fold });
+  // Token limits and key caps: capacity leased from the store in blocks (core/limits/).
+  const ledger = createLeaseLedger({ store, now, logger, background: options.waitUntil });
+  const caps = createKeyCaps({
+    ledger,
+    defaults: () => config.keyLimits,
+    scopeOf: (key) => pool.scopeOf(key),
+    logger,
+    foldModel: models.fold,
+  });
   const pool = createKeyPool(registry, {
     now,
     strategy: () => config.strategy,
     limits: () => config.keyLimits,
+    models,
+    caps,
   });
   const poolSync = createPoolSync({
     store,
@@ -170,11 +195,10 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     registry,
     now,
     logger,
-    needsCounts: () =>
-      settings.current.strategy === "least_used" || Object.keys(config.keyLimits).length > 0 ||
-      registry.keys.some((k) => k.record.limits !== undefined),
+    // Other processes' counts serve least_used only: caps are held by the leases.
+    needsCounts: () => settings.current.strategy === "least_used",
   });
-  const tokenQuota = createTokenQuota({ store, now, logger });
+  const tokenQuota = createTokenQuota({ store, ledger, now, logger });
   // Called as a method of other objects later: Workers' fetch throws "Illegal invocation" unless
   // it is called with the global as `this`.
   const upstreamFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -182,9 +206,11 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     config,
     registry,
     pool,
+    models,
     poolSync,
     affinity: createAffinity(store, now),
     tokens: tokenQuota,
+    caps,
     prices: livePrices(() => settings.current.prices),
     fetch: upstreamFetch,
     now,
@@ -338,6 +364,7 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
         poolSync.sync(force),
         logs.flush(),
         tokenQuota.sync(),
+        ledger.sync({ releaseAll: force }),
         settings.sync(),
       ]);
     },

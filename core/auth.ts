@@ -43,12 +43,15 @@ export async function authenticate(
 /** Hashes of recently seen credentials: hashing every request costs more than a map lookup. */
 const hashes = new Map<string, string>();
 const HASH_CACHE_LIMIT = 10_000;
+/** Longest credential cached (proxy tokens are under 100 characters). */
+const HASH_CACHE_MAX_CHARS = 256;
 
 async function hashOf(credential: string): Promise<string> {
   const cached = hashes.get(credential);
   if (cached !== undefined) return cached;
   const hash = await sha256Hex(credential);
-  // Bounded: a flood of random credentials cannot grow it without limit.
+  // Bounded in count and size: a flood of random or huge credentials cannot grow it far.
+  if (credential.length > HASH_CACHE_MAX_CHARS) return hash;
   if (hashes.size >= HASH_CACHE_LIMIT) hashes.clear();
   hashes.set(credential, hash);
   return hash;

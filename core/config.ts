@@ -88,7 +88,11 @@ const schema = z.object({
   ),
   RELAY_SECRET: z.string().min(16).optional(),
   TRUST_PROXY: integer(0, 10).default(0),
+  CONSOLE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
+
+/** Every environment variable the configuration reads (platform builds list them). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 /** Raw environment: variable name to value. */
 export type Env = Record<string, string | undefined>;
@@ -180,6 +184,8 @@ export interface Config {
    * address logged is the N-th entry from the right (0: the socket's peer, the header ignored).
    */
   trustProxy: number;
+  /** Where the admin console runs, linked from `/admin` on hosts that serve none. */
+  consoleUrl: string | undefined;
 }
 
 /**
@@ -267,6 +273,7 @@ export function parseConfig(env: Env): Config {
     blockedColos: v.BLOCKED_COLOS,
     relaySecret: v.RELAY_SECRET,
     trustProxy: v.TRUST_PROXY,
+    consoleUrl: v.CONSOLE_URL,
   };
 }
 

@@ -4,22 +4,16 @@
  * waits on the store; the store is told about changes in the background.
  * @module
  */
+import { aliasTable } from "./alias_table.ts";
+import { configuredModels, createModelBook, type ModelBook } from "./model_book.ts";
 import type { ActiveKey, Registry } from "./registry.ts";
 import { pacificDay } from "./pacific_time.ts";
+import { type KeyCapsView, type KeyLimit, keyLimitFor, type KeyLimits } from "./limits/key_caps.ts";
 
 /** Selection strategy names. */
 export type Strategy = "round_robin" | "least_used" | "weighted";
 
-/** A per-model cap on a key (or its project, when labelled). */
-export interface KeyLimit {
-  /** Requests per minute. */
-  rpm?: number;
-  /** Requests per Pacific day. */
-  rpd?: number;
-}
-
-/** Limits by model id; `*` applies to every model without its own entry. */
-export type KeyLimits = Record<string, KeyLimit>;
+export type { KeyLimit, KeyLimits } from "./limits/key_caps.ts";
 
 /** A cooldown: a key or project may not serve a model until a moment. */
 export interface Cooldown {
@@ -46,8 +40,15 @@ export interface KeyPoolOptions {
   strategy: () => Strategy;
   /** Default proactive limits by model, applied to keys without their own. */
   limits?: () => KeyLimits;
+  /** Where capped keys are known (shared across processes); without it no key is capped. */
+  caps?: KeyCapsView;
   /** Random source in [0, 1) (default `Math.random`). */
   random?: () => number;
+  /**
+   * Models with state of their own; the others share one counter slot. Default: the models named
+   * in `limits` and in keys' own limits.
+   */
+  models?: ModelBook;
 }
 
 /** Rotation state and selection. */
@@ -71,6 +72,10 @@ export interface KeyPool {
   mergeCounts(totals: UsageTotal[]): void;
   /** Requests counted for a key and model in the current minute and Pacific day. */
   counts(keyId: string, model: string | null): { minute: number; day: number };
+  /** The name a model's counters are kept under: itself when known, `other` if not, `*` for none. */
+  modelSlot(model: string | null): string;
+  /** Entries held in per-model maps (for tests of their bounds). */
+  stateSize(): { ready: number; counters: number; cooling: number };
 }
 
 /** Requests of one key and model in the current windows, as summed in the store. */
@@ -108,6 +113,9 @@ interface Ready {
   alias?: { prob: Float64Array; alias: Int32Array };
 }
 
+/** Most ready lists cached; they are rebuilt on demand, so dropping them all is safe. */
+const READY_MAX = 256;
+
 interface Counter {
   minuteBucket: number;
   minute: number;
@@ -122,6 +130,10 @@ interface Counter {
  */
 export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyPool {
   const random = options.random ?? Math.random;
+  const models = options.models ??
+    createModelBook({
+      configured: configuredModels(() => ({ limits: options.limits?.(), keys: registry.keys })),
+    });
   /** Cooldowns by model (`*` for all), then by scope: two small lookups per candidate. */
   const cooling = new Map<string, Map<string, Cooldown>>();
   /** Request counters by model, then by key id. */
@@ -137,7 +149,13 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
    */
   const ready = new Map<string, Ready>();
 
+  function modelSlot(model: string | null): string {
+    return model === null ? "*" : models.fold(model);
+  }
+
   function availableFor(model: string | null): Ready {
+    // A model without cooldowns of its own has the same ready list as every other such model.
+    if (model !== null && !cooling.has(model)) model = null;
     const m = model ?? "*";
     const source = registry.enabledKeys;
     let entry = ready.get(m);
@@ -160,6 +178,7 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
       validUntil,
       anyOwnLimits: keys.some((k) => k.record.limits !== undefined),
     };
+    if (ready.size >= READY_MAX && !ready.has(m)) ready.clear();
     ready.set(m, entry);
     return entry;
   }
@@ -183,7 +202,7 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     return until;
   }
   function counter(keyId: string, model: string | null, now = options.now()): Counter {
-    const m = model ?? "*";
+    const m = modelSlot(model);
     let byKey = counters.get(m);
     if (!byKey) counters.set(m, byKey = new Map());
     const bucket = Math.floor(now / 60_000);
@@ -208,9 +227,18 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     model: string | null,
     defaults = options.limits?.(),
   ): KeyLimit | undefined {
-    const own = key.record.limits;
-    const m = model ?? "*";
-    return own?.[m] ?? own?.["*"] ?? defaults?.[m] ?? defaults?.["*"];
+    return keyLimitFor(key.record, model, defaults);
+  }
+  /** Epoch ms until which a cap keeps the key from the model (0: not capped). */
+  function cappedUntil(
+    key: ActiveKey,
+    model: string | null,
+    now = options.now(),
+    defaults = options.limits?.(),
+  ): number {
+    const limit = limitFor(key, model, defaults);
+    if (!limit || !options.caps) return 0;
+    return options.caps.cappedUntil(key, model, limit, now || options.now());
   }
   function capped(
     key: ActiveKey,
@@ -218,11 +246,7 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     now = options.now(),
     defaults = options.limits?.(),
   ): boolean {
-    const limit = limitFor(key, model, defaults);
-    if (!limit) return false;
-    const c = counter(key.id, model, now || options.now());
-    return (limit.rpm !== undefined && c.minute >= limit.rpm) ||
-      (limit.rpd !== undefined && c.dayCount >= limit.rpd);
+    return cappedUntil(key, model, now, defaults) > 0;
   }
   /**
    * Whether a key from a ready list (already free of cooldowns) may serve the model now;
@@ -245,18 +269,7 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
     let earliest: number | null = null;
     for (const key of keys) {
       if (exclude?.has(key.id)) continue;
-      const until = coolingUntil(key, model);
-      const limit = limitFor(key, model);
-      let free = until;
-      if (limit && capped(key, model)) {
-        const c = counter(key.id, model);
-        free = Math.max(
-          free,
-          limit.rpm !== undefined && c.minute >= limit.rpm
-            ? (c.minuteBucket + 1) * 60_000
-            : Number.POSITIVE_INFINITY,
-        );
-      }
+      const free = Math.max(coolingUntil(key, model), cappedUntil(key, model));
       if (Number.isFinite(free) && (earliest === null || free < earliest)) earliest = free;
     }
     return earliest;
@@ -341,7 +354,10 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
           if (c.until <= now) byScope.delete(scope);
           else out.push(c);
         }
-        if (byScope.size === 0) cooling.delete(model);
+        if (byScope.size === 0) {
+          cooling.delete(model);
+          ready.delete(model);
+        }
       }
       return out;
     },
@@ -361,33 +377,11 @@ export function createKeyPool(registry: Registry, options: KeyPoolOptions): KeyP
       const c = counter(keyId, model);
       return { minute: c.minute, day: c.dayCount };
     },
+    modelSlot,
+    stateSize() {
+      let entries = 0;
+      for (const byKey of counters.values()) entries += byKey.size;
+      return { ready: ready.size, counters: entries, cooling: cooling.size };
+    },
   };
-}
-
-/**
- * Walker's alias tables for sampling indexes in proportion to weights in constant time.
- * @param weights Non-negative weights (all zero: uniform).
- */
-export function aliasTable(weights: number[]): { prob: Float64Array; alias: Int32Array } {
-  const n = weights.length;
-  const prob = new Float64Array(n);
-  const alias = new Int32Array(n);
-  const total = weights.reduce((a, b) => a + b, 0);
-  const scaled = weights.map((w) => total > 0 ? (w * n) / total : 1);
-  const small: number[] = [];
-  const large: number[] = [];
-  scaled.forEach((w, i) => (w < 1 ? small : large).push(i));
-  while (small.length > 0 && large.length > 0) {
-    const s = small.pop()!;
-    const l = large.pop()!;
-    prob[s] = scaled[s]!;
-    alias[s] = l;
-    scaled[l] = scaled[l]! + scaled[s]! - 1;
-    (scaled[l]! < 1 ? small : large).push(l);
-  }
-  for (const i of [...small, ...large]) {
-    prob[i] = 1;
-    alias[i] = i;
-  }
-  return { prob, alias };
 }

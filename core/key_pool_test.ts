@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../tests/assert.ts";
-import { createKeyPool, type KeyPool, type Strategy } from "./key_pool.ts";
+import { createKeyPool, type KeyPool, type KeyPoolOptions, type Strategy } from "./key_pool.ts";
+import { createModelBook, OTHER_MODEL } from "./model_book.ts";
 import type { ActiveKey, Registry } from "./registry.ts";
 import type { KeyRecord } from "./store/store.ts";
 
@@ -25,11 +26,13 @@ function pool(
   strategy: Strategy,
   clock = { now: 0 },
   random = Math.random,
+  extra: Partial<KeyPoolOptions> = {},
 ): KeyPool {
   return createKeyPool(registryOf(records), {
     now: () => clock.now,
     strategy: () => strategy,
     random,
+    ...extra,
   });
 }
 
@@ -83,18 +86,35 @@ Deno.test("least_used prefers the key with fewer requests this minute", () => {
   for (let i = 0; i < 30; i++) assert(p.pick("m").key!.id !== heavy.id, "the busy key loses");
 });
 
-Deno.test("per-minute caps reset with the next minute; per-day caps with the Pacific day", () => {
-  const clock = { now: Date.parse("2026-01-15T20:00:10Z") };
-  const p = pool([{ limits: { m: { rpm: 2, rpd: 3 } } }], "round_robin", clock);
-  const use = () => {
-    const k = p.pick("m").key;
-    if (k) p.countRequest(k, "m");
-    return k?.id ?? null;
-  };
-  assertEquals([use(), use(), use()], ["k0", "k0", null]);
-  assertEquals(p.pick("m").earliest, Date.parse("2026-01-15T20:01:00Z"));
-  clock.now += 60_000;
-  assertEquals([use(), use()], ["k0", null]);
-  clock.now = Date.parse("2026-01-16T08:00:05Z");
-  assertEquals(use(), "k0");
+Deno.test("20,000 invented model names leave per-model state bounded by the key count", () => {
+  const keys = Array.from({ length: 50 }, () => ({}));
+  const models = createModelBook();
+  models.confirm("gemini-2.5-flash");
+  for (const strategy of ["round_robin", "least_used", "weighted"] as const) {
+    const p = pool(keys, strategy, { now: 0 }, Math.random, {
+      models,
+      limits: () => ({ "*": { rpm: 1_000_000 } }),
+    });
+    for (let i = 0; i < 20_000; i++) {
+      const model = i % 10 === 0 ? "gemini-2.5-flash" : `gemini-invented-${i}`;
+      const key = p.pick(model).key!;
+      p.countRequest(key, model);
+    }
+    const size = p.stateSize();
+    // One counter slot for the confirmed model, one shared by every invented name.
+    assert(size.counters <= 2 * keys.length, `${strategy}: ${JSON.stringify(size)}`);
+    assert(size.ready <= 1, `${strategy}: ${JSON.stringify(size)}`);
+    assertEquals(p.modelSlot("gemini-invented-7"), OTHER_MODEL);
+    assertEquals(p.modelSlot("gemini-2.5-flash"), "gemini-2.5-flash");
+    assertEquals(p.modelSlot(null), "*");
+  }
+});
+
+Deno.test("ready lists stay under their cap however many models have cooldowns", () => {
+  const p = pool([{}, {}], "round_robin", { now: 0 });
+  for (let i = 0; i < 2000; i++) {
+    p.applyCooldown({ scope: "k:k0", model: `gemini-cool-${i}`, until: 1000, reason: "rpm" });
+    assertEquals(p.pick(`gemini-cool-${i}`).key?.id, "k1");
+  }
+  assert(p.stateSize().ready <= 256, JSON.stringify(p.stateSize()));
 });

@@ -27,8 +27,21 @@ export interface MetricsState {
 
 const SECONDS = LATENCY_BOUNDS_MS.map((ms) => ms / 1000);
 
-/** Creates empty metrics. */
-export function createMetrics(): Metrics {
+/** Options of {@linkcode createMetrics}. */
+export interface MetricsOptions {
+  /**
+   * The label a model is counted under: names upstream has not confirmed share one label, so
+   * invented names cannot add series (default: the name itself).
+   */
+  modelLabel?: (model: string) => string;
+}
+
+/**
+ * Creates empty metrics.
+ * @param options How model names become labels.
+ */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const modelLabel = options.modelLabel ?? ((model: string) => model);
   const requests = new Map<string, number>();
   const errors = new Map<string, number>();
   const tokens = new Map<string, number>();
@@ -47,7 +60,7 @@ export function createMetrics(): Metrics {
 
   return {
     observe(record) {
-      const model = record.model ?? "";
+      const model = record.model === null ? "" : modelLabel(record.model);
       add(
         requests,
         cachedLabels(

@@ -20,6 +20,8 @@ const UNHEALTHY_COOLDOWN_MS = 60_000;
 
 /** How often counters and key states are written to the store. */
 const FLUSH_INTERVAL_MS = 1000;
+/** Pending counters kept under the model name sent before folding starts at once. */
+const MAX_PENDING_MODELS = 10_000;
 /** How often a key's last-used time is written. */
 const LAST_USED_INTERVAL_MS = 5 * 60_000;
 
@@ -111,10 +113,13 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
     p.finally(() => inFlight.delete(p));
   }
   function delta(key: ActiveKey, model: string | null): KeyUsageDelta {
-    const id = `${key.id}\u0000${model ?? "*"}`;
+    // Kept by the name sent until the flush folds it (a model is confirmed by the answer that
+    // comes after its first request is counted); past a bound, folded at once.
+    const name = deltas.size < MAX_PENDING_MODELS ? model ?? "*" : pool.modelSlot(model);
+    const id = `${key.id}\u0000${name}`;
     let d = deltas.get(id);
     if (!d) {
-      d = { keyId: key.id, model: model ?? "*", requests: 0, tokens: 0, at: now() };
+      d = { keyId: key.id, model: name, requests: 0, tokens: 0, at: now() };
       deltas.set(id, d);
     }
     return d;
@@ -135,7 +140,7 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
       }
       if (!force && now() - flushedAt < FLUSH_INTERVAL_MS) return;
       flushedAt = now();
-      const batch = [...deltas.values()];
+      const batch = folded(deltas.values());
       const stateBatch = [...states.values()];
       deltas = new Map();
       states = new Map();
@@ -146,6 +151,23 @@ export function createPoolSync(options: PoolSyncOptions): PoolSync {
     } catch (error) {
       logger.log("warn", "rotation state sync failed", { error });
     }
+  }
+
+  /** Deltas under the pool's slots: models upstream never confirmed share one row per key. */
+  function folded(pending: Iterable<KeyUsageDelta>): KeyUsageDelta[] {
+    const out = new Map<string, KeyUsageDelta>();
+    for (const d of pending) {
+      const model = d.model === "*" ? "*" : pool.modelSlot(d.model);
+      const id = `${d.keyId}\u0000${model}`;
+      const seen = out.get(id);
+      if (!seen) out.set(id, { ...d, model });
+      else {
+        seen.requests += d.requests;
+        seen.tokens += d.tokens;
+        seen.at = Math.max(seen.at, d.at);
+      }
+    }
+    return [...out.values()];
   }
 
   function noteError(

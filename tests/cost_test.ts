@@ -109,6 +109,8 @@ Deno.test("a budgeted token spends its budget through @google/genai, then gets 4
     assertEquals(detail("QuotaFailure").violations[0].quotaValue, String(budget));
     assert((await ai.models.list()).page.length > 0, "calls Google does not bill still pass");
 
+    // Spending reaches the store with the instance's next sync.
+    await h.proxy.gateway.sync();
     const view = await (await api(h, `/tokens/${id}`)).json();
     assertEquals(view.usage.month.costMicros, served * FIVE_ON_FLASH);
     assertEquals(view.usage.month.resetsAt, MONTH_END);
@@ -153,6 +155,7 @@ Deno.test("concurrent streams on a budget: exactly the reservations that fit are
     for (const r of refused) {
       assertEquals((await r.json()).error.details[0].reason, "TOKEN_BUDGET_EXCEEDED");
     }
+    await h.proxy.gateway.sync();
     const held = await (await api(h, `/tokens/${id}`)).json();
     assertEquals(held.usage.month.costMicros, 3 * estimate, "three reservations in flight");
     hold.release();

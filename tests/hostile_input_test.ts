@@ -2,85 +2,9 @@
  * Hostile input: every case gets a clear answer, the process keeps serving, the upstream host
  * never changes and no key leaks.
  */
-import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
-import { fakeKeys, type Harness, startHarness, TOKEN } from "./harness.ts";
-
-const KEYS = fakeKeys(3);
-
-/** Sends raw bytes on a fresh connection and returns the status and body of the answer. */
-async function raw(
-  h: Harness,
-  request: string | Uint8Array,
-): Promise<{ status: number; text: string }> {
-  const port = Number(new URL(h.proxy.url).port);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(typeof request === "string" ? new TextEncoder().encode(request) : request);
-    const buf = new Uint8Array(65536);
-    let text = "";
-    const decoder = new TextDecoder();
-    const deadline = setTimeout(() => conn.close(), 5000);
-    try {
-      for (;;) {
-        const n = await conn.read(buf).catch(() => null);
-        if (n === null) break;
-        text += decoder.decode(buf.subarray(0, n), { stream: true });
-        const end = text.indexOf("\r\n\r\n");
-        const length = Number(text.match(/\r\ncontent-length: (\d+)/i)?.[1] ?? NaN);
-        // The server may keep the connection open after answering early: stop at the body's end.
-        if (end >= 0 && text.length - end - 4 >= length) break;
-      }
-    } finally {
-      clearTimeout(deadline);
-    }
-    const status = Number(text.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0);
-    return { status, text };
-  } finally {
-    try {
-      conn.close();
-    } catch { /* already closed by the server */ }
-  }
-}
-
-function get(path: string, extra = ""): string {
-  return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-goog-api-key: ${TOKEN}\r\n${extra}Connection: close\r\n\r\n`;
-}
-
-async function assertHealthy(h: Harness): Promise<void> {
-  const response = await fetch(`${h.proxy.url}/healthz`);
-  assertEquals(response.status, 200);
-  await response.body?.cancel();
-}
-
-function assertEnvelope(text: string, status: number): void {
-  const body = text.slice(text.indexOf("\r\n\r\n") + 4);
-  const parsed = JSON.parse(
-    body.includes("{") ? body.slice(body.indexOf("{"), body.lastIndexOf("}") + 1) : "{}",
-  );
-  assertEquals(parsed.error?.code, status, body);
-  assert(typeof parsed.error.message === "string" && parsed.error.status);
-}
-
-function assertNoLeak(h: Harness, text: string): void {
-  for (const key of KEYS) assertNotIncludes(text, key);
-  for (const r of h.fake.requests) {
-    assert(r.headers.host?.startsWith("127.0.0.1:"), "upstream host never changes");
-  }
-}
-
-async function withHarness(
-  fn: (h: Harness) => Promise<void>,
-  env: Record<string, string> = {},
-): Promise<void> {
-  const h = await startHarness({ keys: KEYS, env });
-  try {
-    await fn(h);
-    await assertHealthy(h);
-    for (const line of h.logs) for (const key of KEYS) assertNotIncludes(line, key);
-  } finally {
-    await h.close();
-  }
-}
+import { assert, assertEquals } from "./assert.ts";
+import { TOKEN } from "./harness.ts";
+import { assertEnvelope, assertNoLeak, get, raw, withHarness } from "./_hostile.ts";
 
 Deno.test("path traversal and encoded separators are refused without reaching upstream", () =>
   withHarness(async (h) => {
@@ -262,4 +186,77 @@ Deno.test("SSRF: the key query, host headers and upload URLs never redirect upst
     assertEquals(bogus.status, 404, "unknown upload sessions are not forwarded");
     await bogus.body?.cancel();
     for (const r of h.fake.requests) assertEquals(r.headers.host, new URL(h.fake.url).host);
+  }));
+
+Deno.test("bad escapes and over-long paths, queries and model ids get a 4xx envelope, never a 500", () =>
+  withHarness(async (h) => {
+    const cases: [string, number][] = [
+      ["/v1beta/models/gemini%ZZ:generateContent", 400],
+      ["/v1beta/models/gemini%E0%A4%A:generateContent", 400],
+      ["/v1beta/files/abc%FF", 400],
+      ["/v1beta/models?pageToken=%ZZ", 400],
+      [`/v1beta/files/${"a".repeat(3000)}`, 414],
+      [`/v1beta/models?pageToken=${"a".repeat(9000)}`, 414],
+      [`/v1beta/models/${"g".repeat(129)}:generateContent`, 400],
+      [`/v1beta/models/${"g".repeat(1500)}:generateContent`, 400],
+      ["/v1beta/models/Gemini-2.5-Flash:generateContent", 400],
+      ["/v1beta/models/gemini%0Aflash:generateContent", 400],
+      ["/v1beta/models/gemini-%C3%BC:generateContent", 400],
+      ["/v1beta/models/gemini-%E2%80%AE:generateContent", 400],
+      ["/v1beta/tunedModels/My_Model!:generateContent", 400],
+    ];
+    for (const [path, status] of cases) {
+      const { status: got, text } = await raw(
+        h,
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+      );
+      assertEquals(got, status, path.slice(0, 80));
+      assertEnvelope(text, status);
+      assertNoLeak(h, text);
+      const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+      assert(body.length < 1000, `the answer quotes a clipped form: ${body.length} bytes`);
+      assert(!/[\u0080-\uffff]/.test(body), "nothing outside ASCII is echoed");
+    }
+    assertEquals(h.fake.requests.length, 0, "no hostile path reached upstream");
+  }));
+
+Deno.test("hostile model names in OpenAI bodies get a 400 before any key is picked", () =>
+  withHarness(async (h) => {
+    const models: unknown[] = [
+      123,
+      null,
+      { name: "gemini-2.5-flash" },
+      ["gemini-2.5-flash"],
+      true,
+      "g".repeat(100_000),
+      "gemini\u0000flash",
+      "gemini-2.5-flash\r\nx-injected: 1",
+      "gemini-\u202eflash",
+      "модель",
+      "",
+      "models/../../admin",
+    ];
+    for (const model of models) {
+      const response = await fetch(`${h.proxy.url}/v1beta/openai/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+      });
+      const text = await response.text();
+      assertEquals(response.status, 400, `${JSON.stringify(model)?.slice(0, 40)}: ${text}`);
+      const error = JSON.parse(text).error;
+      assertEquals(error.status, "INVALID_ARGUMENT");
+      assert(error.message.length < 300 && !/[^\x20-\x7e]/.test(error.message), error.message);
+    }
+    assertEquals(h.fake.requests.length, 0, "no hostile model reached upstream");
+    const ok = await fetch(`${h.proxy.url}/v1beta/openai/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "models/gemini-2.5-flash",
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+    assertEquals(ok.status, 200);
+    await ok.body?.cancel();
   }));

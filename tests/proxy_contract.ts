@@ -8,6 +8,7 @@ import { GoogleGenAI, Modality } from "@google/genai";
 import OpenAI from "openai";
 import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
 import { type FakeUpstream, type RecordedRequest, startFakeUpstream } from "./fake_upstream.ts";
+import { runHostileContract } from "./proxy_contract_hostile.ts";
 import { runVerdictContract } from "./verdict_contract.ts";
 
 /** What a target needs to start a proxy in front of the fake upstream. */
@@ -34,6 +35,20 @@ export interface ProxyTarget {
 
 /** Starts a proxy for one test. */
 export type StartTarget = (options: TargetOptions) => Promise<ProxyTarget>;
+
+/** Cases a target cannot pass because of its platform, each with the reason, shown as skipped. */
+export interface ContractSkips {
+  /** The Live API WebSocket relay. */
+  live?: string;
+  /** A 100 MB upload chunk streamed through. */
+  hugeUpload?: string;
+}
+
+/** Options of {@linkcode runProxyContract}. */
+export interface ContractOptions {
+  /** Cases to skip, with the platform's reason. */
+  skip?: ContractSkips;
+}
 
 /** Obviously fake keys (they never reach Google). */
 export const TEST_KEYS = [
@@ -68,8 +83,25 @@ function recordOf(fake: FakeUpstream, response: Response): RecordedRequest {
  * Registers the contract tests for one target.
  * @param name Target name used in test names.
  * @param start Starts the target.
+ * @param options Cases the target's platform cannot pass, with the reason (printed as ignored).
  */
-export function runProxyContract(name: string, start: StartTarget): void {
+export function runProxyContract(
+  name: string,
+  start: StartTarget,
+  options: ContractOptions = {},
+): void {
+  /** A case's test name and options: skipped when the platform gives a reason (in the name). */
+  function unless(reason: string | undefined, title: string): [string, { ignore: boolean }] {
+    return reason === undefined
+      ? [`${name}: ${title}`, { ignore: false }]
+      : [`${name}: ${title} (skipped: ${reason})`, { ignore: true }];
+  }
+  const live = unless(
+    options.skip?.live,
+    "@google/genai live.connect relays frames both ways with the key swapped",
+  );
+  const hugeUpload = unless(options.skip?.hugeUpload, "a 100 MB upload chunk streams through");
+
   async function withProxy(
     fn: (ctx: Ctx) => Promise<void>,
     setup: {
@@ -195,7 +227,7 @@ export function runProxyContract(name: string, start: StartTarget): void {
       assertUpstreamSawOnlyRealKeys(ctx.fake);
     }));
 
-  Deno.test(`${name}: @google/genai live.connect relays frames both ways with the key swapped`, () =>
+  Deno.test(...live, () =>
     withProxy(async (ctx) => {
       const messages: string[] = [];
       let closed!: (e: { code: number; reason: string }) => void;
@@ -605,7 +637,7 @@ export function runProxyContract(name: string, start: StartTarget): void {
       await ok.body?.cancel();
     }, { env: { MAX_BODY_BYTES: "2048" } }));
 
-  Deno.test(`${name}: a 100 MB upload chunk streams through`, () =>
+  Deno.test(...hugeUpload, () =>
     withProxy(async (ctx) => {
       const size = 100 * 1024 * 1024;
       const start = await fetch(`${ctx.proxy.url}/upload/v1beta/files`, {
@@ -649,4 +681,9 @@ export function runProxyContract(name: string, start: StartTarget): void {
     }));
 
   runVerdictContract(name, start);
+  runHostileContract(name, start, {
+    keys: TEST_KEYS,
+    token: TEST_TOKEN,
+    skipLive: options.skip?.live,
+  });
 }

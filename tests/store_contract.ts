@@ -4,7 +4,7 @@
  * @module
  */
 import { assert, assertEquals, assertNotEquals } from "./assert.ts";
-import type { KeyRecord, Store, TokenRecord } from "../core/store/store.ts";
+import type { KeyRecord, LeaseRequest, Store, TokenRecord } from "../core/store/store.ts";
 import type { LogRecord } from "../core/logs/log_record.ts";
 import { idAt } from "../core/logs/log_filter.ts";
 import { runLogSearchContract } from "./store_contract_logs.ts";
@@ -348,51 +348,18 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
       assertEquals(await store.readCounter("logs_dropped"), 5);
     }));
 
-  // Token quotas
+  // Token usage
 
-  Deno.test(`${name} store: 100 concurrent token charges with rpm 10 admit exactly 10`, () =>
+  Deno.test(`${name} store: token usage adds up per minute, Pacific day and month`, () =>
     withStore(async ({ store, clock }) => {
       const at = clock.now;
-      const results = await Promise.all(
-        Array.from({ length: 100 }, () => store.chargeTokenRequest("t1", { rpm: 10 }, at)),
-      );
-      assertEquals(results.filter((r) => r.ok).length, 10);
-      const nextMinute = (Math.floor(at / 60_000) + 1) * 60_000;
-      for (const r of results.filter((r) => !r.ok)) {
-        assertEquals(r, { ok: false, limit: "rpm", retryAt: nextMinute });
-      }
-      assertEquals((await store.chargeTokenRequest("t2", { rpm: 10 }, at)).ok, true);
-      assertEquals((await store.chargeTokenRequest("t1", { rpm: 10 }, nextMinute)).ok, true);
-      const usage = await store.readTokenUsage("t1", nextMinute);
-      assertEquals([usage.minuteRequests, usage.dayRequests], [1, 11]);
-    }));
-
-  Deno.test(`${name} store: rpd refuses until Pacific midnight, across minutes`, () =>
-    withStore(async ({ store, clock }) => {
-      const limits = { rpm: 100, rpd: 3 };
-      for (let i = 0; i < 3; i++) {
-        assert((await store.chargeTokenRequest("t", limits, clock.now + i * 60_000)).ok);
-      }
-      const refused = await store.chargeTokenRequest("t", limits, clock.now + 5 * 60_000);
-      assertEquals(refused.ok ? null : refused.limit, "rpd");
-      assert(!refused.ok && refused.retryAt > clock.now + 5 * 60_000);
-      assert((await store.chargeTokenRequest("t", limits, refused.ok ? 0 : refused.retryAt)).ok);
-    }));
-
-  Deno.test(`${name} store: token usage adds up and tpd refuses once reached`, () =>
-    withStore(async ({ store, clock }) => {
-      const at = clock.now;
-      assert((await store.chargeTokenRequest("t", { tpd: 1000 }, at)).ok);
       await Promise.all(Array.from({ length: 10 }, () =>
         store.addTokenUsage([
           { tokenId: "t", requests: 0, tokens: 60, at },
           { tokenId: "u", requests: 1, tokens: 5, at },
         ])));
-      assert((await store.chargeTokenRequest("t", { tpd: 1000 }, at)).ok, "600 of 1000");
-      await store.addTokenUsage([{ tokenId: "t", requests: 0, tokens: 400, at }]);
-      const refused = await store.chargeTokenRequest("t", { tpd: 1000 }, at);
-      assertEquals(refused.ok ? null : refused.limit, "tpd");
-      assertEquals(await store.readTokenUsage("t", at), {
+      await store.addTokenUsage([{ tokenId: "t", requests: 2, tokens: 400, at: at + 60_000 }]);
+      assertEquals(await store.readTokenUsage("t", at + 60_000), {
         minuteRequests: 2,
         dayRequests: 2,
         dayTokens: 1000,
@@ -417,16 +384,102 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
         monthTokens: 1000,
         monthCostMicros: 0,
       });
-      assert((await store.chargeTokenRequest("t", { tpd: 1000 }, tomorrow)).ok);
       assertEquals((await store.readTokenUsage("nobody", at)).monthTokens, 0);
     }));
 
-  Deno.test(`${name} store: counting sets lastUsedAt and never changes the version`, () =>
+  // Limit leases
+
+  const lease = (
+    counter: string,
+    want: number,
+    cap: number,
+    extra: Partial<LeaseRequest> = {},
+  ) => ({
+    counter,
+    window: "m100",
+    settle: 0,
+    want,
+    cap,
+    expiresAt: 1_800_000_000_000,
+    ...extra,
+  });
+
+  Deno.test(`${name} store: leases grant up to the cap, per counter and window`, () =>
+    withStore(async ({ store }) => {
+      assertEquals(await store.takeLeases([lease("c", 4, 10)]), [{ granted: 4, used: 4 }]);
+      assertEquals(await store.takeLeases([lease("c", 9, 10)]), [{ granted: 6, used: 10 }]);
+      assertEquals(await store.takeLeases([lease("c", 1, 10)]), [{ granted: 0, used: 10 }]);
+      assertEquals(await store.takeLeases([lease("c", 1, 12)]), [{ granted: 1, used: 11 }]);
+      // Other counters and other windows of the same counter start from zero.
+      assertEquals(
+        await store.takeLeases([lease("d", 3, 10), lease("c", 2, 10, { window: "m101" })]),
+        [
+          { granted: 3, used: 3 },
+          { granted: 2, used: 2 },
+        ],
+      );
+      assertEquals(await store.takeLeases([]), []);
+    }));
+
+  Deno.test(`${name} store: a lease settles first, beyond the cap and never below zero`, () =>
+    withStore(async ({ store }) => {
+      await store.takeLeases([lease("c", 10, 10)]);
+      // Handing back 3 unused units makes room for 3 more.
+      assertEquals(await store.takeLeases([lease("c", 5, 10, { settle: -3 })]), [
+        { granted: 3, used: 10 },
+      ]);
+      // Units spent beyond what was held are recorded past the cap; nothing is granted then.
+      assertEquals(await store.takeLeases([lease("c", 1, 10, { settle: 4 })]), [
+        { granted: 0, used: 14 },
+      ]);
+      assertEquals(await store.takeLeases([lease("c", 0, 10, { settle: -100 })]), [
+        { granted: 0, used: 0 },
+      ]);
+      // One call applies its requests in order, a counter named twice included.
+      assertEquals(
+        await store.takeLeases([
+          lease("c", 6, 10),
+          lease("c", 6, 10),
+          lease("c", 1, 10, { settle: -2 }),
+        ]),
+        [{ granted: 6, used: 6 }, { granted: 4, used: 10 }, { granted: 1, used: 9 }],
+      );
+      // A lowered cap grants nothing while the counter is above it.
+      assertEquals(await store.takeLeases([lease("c", 1, 5)]), [{ granted: 0, used: 9 }]);
+    }));
+
+  Deno.test(`${name} store: 100 concurrent lease takes never grant past the cap`, () =>
+    withStore(async ({ store }) => {
+      const ones = await Promise.all(
+        Array.from({ length: 100 }, () => store.takeLeases([lease("one", 1, 10)])),
+      );
+      assertEquals(ones.filter(([g]) => g!.granted === 1).length, 10);
+      assertEquals(ones.flat().reduce((sum, g) => sum + g.granted, 0), 10);
+      // Mixed sizes, several counters per call: every grant fits, and the caps are used whole.
+      const mixed = await Promise.all(
+        Array.from(
+          { length: 100 },
+          (_, i) => store.takeLeases([lease("a", 1 + (i % 5), 57), lease("b", 1 + (i % 3), 23)]),
+        ),
+      );
+      const sums = [0, 1].map((j) => mixed.reduce((sum, grants) => sum + grants[j]!.granted, 0));
+      assertEquals(sums, [57, 23]);
+      for (const grants of mixed) {
+        assert(grants[0]!.granted <= grants[0]!.used && grants[0]!.used <= 57);
+      }
+      assertEquals(await store.takeLeases([lease("a", 0, 57), lease("b", 0, 23)]), [
+        { granted: 0, used: 57 },
+        { granted: 0, used: 23 },
+      ]);
+    }));
+
+  Deno.test(`${name} store: counting sets lastUsedAt; counting and leasing never change the version`, () =>
     withStore(async ({ store, clock }) => {
       await store.addToken(token("t1", 1));
       await store.addToken(token("t2", 2));
       const v0 = await store.version();
-      await store.chargeTokenRequest("t1", { rpm: 5 }, clock.now);
+      await store.takeLeases([lease("t:t1:rpm", 5, 10)]);
+      await store.addTokenUsage([{ tokenId: "t1", requests: 1, tokens: 0, at: clock.now }]);
       await store.addTokenUsage([{ tokenId: "t2", requests: 2, tokens: 9, at: clock.now + 7 }]);
       await store.addTokenUsage([{ tokenId: "t2", requests: 1, tokens: 0, at: clock.now + 3 }]);
       await store.addTokenUsage([{ tokenId: "t1", requests: 0, tokens: 9, at: clock.now + 9 }]);

@@ -162,7 +162,8 @@ Deno.test("an OpenAI client that asks for include_usage gets upstream's stream u
 
 Deno.test("a stream that ends without usage is logged as usage unknown and counted", () =>
   withHarness(async (h) => {
-    const secret = await tokenWithTpd(h, 1000);
+    // Room for every request's kept reservation: this test is about what is logged.
+    const secret = await tokenWithTpd(h, 1_000_000);
     const { openai } = client(h, secret);
     // Every content chunk arrives, then the stream ends before the usage chunk.
     h.fake.failAll({ kind: "cut_stream", afterChunks: 3 }, { times: 1 });
@@ -245,6 +246,48 @@ Deno.test("a stream that ends without usage is logged as usage unknown and count
     assertNotIncludes(known, "unknown: the stream ended without usage");
     const dashboard = await (await fetch(`${h.proxy.url}/admin`, { headers: { cookie } })).text();
     assertStringIncludes(dashboard, "3 streams unknown");
+  }));
+
+Deno.test("a stream cut short before its usage arrives keeps its tpd reservation: leaving early is not free", () =>
+  withHarness(async (h) => {
+    // One request reserves about 1,030 tokens (its prompt plus the default output allowance):
+    // a second fits in 1,500 only if the first one's reservation came back.
+    const secret = await tokenWithTpd(h, 1500);
+    const hold = h.fake.holdStreamChunk(1);
+    const finished = new Promise<LogRecord>((resolve) => {
+      const stop = h.proxy.gateway.logs.subscribe((record) => {
+        stop();
+        resolve(record);
+      });
+    });
+    const controller = new AbortController();
+    const response = await fetch(`${h.proxy.url}/v1beta/openai/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: FLASH,
+        stream: true,
+        messages: [{ role: "user", content: PROMPT }],
+      }),
+      signal: controller.signal,
+    });
+    assertEquals(response.status, 200);
+    const reader = response.body!.getReader();
+    await reader.read();
+    await hold.reached;
+    controller.abort();
+    await reader.cancel().catch(() => {});
+    hold.release();
+    const record = await finished;
+    assertEquals([record.usage, record.usageUnknown], [null, true]);
+    const { openai } = client(h, secret);
+    assertEquals(
+      await refusal(openai.chat.completions.create({
+        model: FLASH,
+        messages: [{ role: "user", content: PROMPT }],
+      })),
+      429,
+    );
   }));
 
 Deno.test("an OpenAI stream relayed to a fallback deployment is hidden and charged all the same", async () => {

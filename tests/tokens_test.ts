@@ -1,8 +1,8 @@
 /**
  * Proxy tokens end to end: limits exact under concurrency (one process and two sharing a KV
- * file), daily token limits charged from usage (streams included), revocation reaching every
- * process within a second, secrets never stored in clear, model allow-lists, expiry and the
- * management API. Real sockets, the fake upstream, the harness's injected clock.
+ * file), daily token limits reserved per request and settled from usage (streams included),
+ * revocation reaching every process within a second, secrets never stored in clear, model
+ * allow-lists, expiry and the management API. Real sockets, the fake upstream, the harness's injected clock.
  */
 import { createKvStore } from "../adapters/deno/kv_store.ts";
 import { sha256Hex } from "../core/secrets.ts";
@@ -53,13 +53,19 @@ function admin(base: string, path: string, method = "GET", body?: unknown): Prom
 function call(
   base: string,
   secret: string,
-  options: { model?: string; text?: string; stream?: boolean } = {},
+  options: { model?: string; text?: string; stream?: boolean; maxOutputTokens?: number } = {},
 ): Promise<Response> {
   const method = options.stream ? "streamGenerateContent?alt=sse" : "generateContent";
+  const body: Record<string, unknown> = {
+    contents: [{ role: "user", parts: [{ text: options.text ?? "hi" }] }],
+  };
+  if (options.maxOutputTokens) {
+    body.generationConfig = { maxOutputTokens: options.maxOutputTokens };
+  }
   return fetch(`${base}/v1beta/models/${options.model ?? FLASH}:${method}`, {
     method: "POST",
     headers: { "x-goog-api-key": secret, "content-type": "application/json" },
-    body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: options.text ?? "hi" }] }] }),
+    body: JSON.stringify(body),
   });
 }
 
@@ -161,45 +167,61 @@ Deno.test("100 concurrent requests over two proxy processes on one KV file: exac
   }
 });
 
-Deno.test("a token limited to 1,000 tokens a day stops after the response that crosses it", () =>
+Deno.test("a token limited to 1,000 tokens a day admits requests while their estimates fit", () =>
   withHarness(async (h) => {
     const { id, secret } = await createToken(h.proxy.url, { name: "tpd", limits: { tpd: 1000 } });
     const text = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
-    // The fake counts words: 200 prompt tokens, and the reply "Echo: <text>" is 201.
+    // The fake counts words: 200 prompt tokens, and the reply "Echo: <text>" is 201. The proxy
+    // reserves 889 bytes / 4 = 223 for the prompt, plus maxOutputTokens.
     const perCall = countFakeTokens(text) + countFakeTokens(`Echo: ${text}`);
     assertEquals(perCall, 401);
+    const estimate = 223 + 250;
 
     for (let i = 0; i < 2; i++) {
-      const response = await call(h.proxy.url, secret, { text });
+      const response = await call(h.proxy.url, secret, { text, maxOutputTokens: 250 });
       assertEquals(response.status, 200);
       assertEquals((await response.json()).usageMetadata.totalTokenCount, perCall);
     }
-    // 802 of 1000 used: admitted, and this streamed answer crosses the limit.
-    const stream = await call(h.proxy.url, secret, { text, stream: true });
-    assertEquals(stream.status, 200);
-    const events = (await stream.text()).split("\n").filter((l) => l.startsWith("data: "));
-    assert(events.length > 1, "several chunks, each with cumulative usageMetadata");
-    const last = JSON.parse(events.at(-1)!.slice(6));
-    assertEquals(last.usageMetadata.totalTokenCount, perCall);
-
+    // 802 of 1000 used: 198 left, less than this request may use.
     const upstreamBefore = h.fake.requests.length;
-    const refused = await call(h.proxy.url, secret, { text: "one more" });
+    const refused = await call(h.proxy.url, secret, { text, maxOutputTokens: 250, stream: true });
     assertEquals(refused.status, 429);
     const midnight = Date.parse("2026-01-16T08:00:00Z");
     const retryAfter = Math.ceil((midnight - h.clock.now) / 1000);
     assertEquals(refused.headers.get("retry-after"), String(retryAfter));
     const error = await errorOf(refused);
     assertEquals(error.status, "RESOURCE_EXHAUSTED");
-    assertStringIncludes(error.message, "1000 tokens per day");
+    assertEquals(
+      error.message,
+      `Proxy token "tpd" reached its limit of 1000 tokens per day (this request may use up to ${estimate} tokens): retry in ${retryAfter}s`,
+    );
     assertEquals(
       error.details.find((d) => d["@type"].endsWith("RetryInfo"))?.retryDelay,
       `${retryAfter}s`,
     );
     assertEquals(h.fake.requests.length, upstreamBefore, "refused before any upstream call");
 
+    // A request that fits is served. 150 one-letter words are estimated at 75 tokens but count
+    // 150: with 100 more of output the response takes the day past 1000, and is served in full.
+    const small = call(h.proxy.url, secret, { text: "one more", maxOutputTokens: 100 });
+    assertEquals(await statusOf(await small), 200);
+    const letters = Array.from({ length: 150 }, () => "a").join(" ");
+    const stream = await call(h.proxy.url, secret, {
+      text: letters,
+      maxOutputTokens: 100,
+      stream: true,
+    });
+    assertEquals(stream.status, 200);
+    const events = (await stream.text()).split("\n").filter((l) => l.startsWith("data: "));
+    assert(events.length > 1, "several chunks, each with cumulative usageMetadata");
+    assertEquals(JSON.parse(events.at(-1)!.slice(6)).usageMetadata.totalTokenCount, 250);
+    assertEquals(await statusOf(await call(h.proxy.url, secret, { text: "x" })), 429);
+
+    await h.proxy.gateway.sync();
     const usage = await (await admin(h.proxy.url, `/${id}/usage`)).json();
-    assertEquals(usage.today, { day: "2026-01-15", requests: 3, tokens: 3 * perCall });
-    assertEquals(usage.month.tokens, 3 * perCall);
+    const total = 2 * perCall + 5 + 250;
+    assertEquals(usage.today, { day: "2026-01-15", requests: 4, tokens: total });
+    assertEquals(usage.month.tokens, total);
 
     h.clock.now = midnight + 1000;
     assertEquals(await statusOf(await call(h.proxy.url, secret)), 200, "a new Pacific day");

@@ -14,6 +14,7 @@
  */
 import { createApp, type GatewayApp } from "../../core/app.ts";
 import { type Config, type Env, parseConfig } from "../../core/config.ts";
+import { consoleElsewhere } from "../../core/admin/console_elsewhere.ts";
 import { HttpError } from "../../core/errors.ts";
 import { createMemoryStore } from "../../core/store/memory_store.ts";
 import type { Store } from "../../core/store/store.ts";
@@ -66,7 +67,10 @@ export async function handleRequest(
     ctx.waitUntil(gateway.revalidateDisabled().catch(() => {}));
   }
   const path = new URL(request.url).pathname;
-  if (/^\/admin(\/(?!api\/)|$)/.test(path)) return consoleElsewhere(path);
+  if (/^\/admin(\/(?!api\/)|$)/.test(path)) {
+    // The console's pages are not bundled into the Worker (see `no_console_manifest.ts`).
+    return consoleElsewhere(request, { host: "Cloudflare Worker", consoleUrl: config.consoleUrl });
+  }
   const response = await gateway.fetch(request);
   ctx.waitUntil(background.settle(response.headers.get("x-request-id")));
   return response;
@@ -153,15 +157,6 @@ function workerFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Resp
   const headers = new Headers(init?.headers);
   if (!headers.has("accept-encoding")) headers.set("accept-encoding", "gzip");
   return fetch(input, { ...init, headers });
-}
-
-/** The console's pages are not bundled into the Worker (see `no_console_manifest.ts`). */
-function consoleElsewhere(path: string): Response {
-  return new HttpError(
-    404,
-    `The admin console ("${path}") is not served by the Cloudflare Worker: open it on a Deno deployment sharing this store; the admin JSON API is at /admin/api`,
-    { reason: "CONSOLE_NOT_ON_WORKER" },
-  ).toResponse();
 }
 
 /** The Cloudflare colo serving the request, e.g. `HKG`. */

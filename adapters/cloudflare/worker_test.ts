@@ -101,6 +101,26 @@ Deno.test("cloudflare worker: a missing SECRET_KEY answers 500 naming it, a bad 
   }
 });
 
+Deno.test("cloudflare worker: /admin says where the console runs (CONSOLE_URL), in HTML or in Google's envelope", async () => {
+  const worker = await startWorker({
+    bindings: {
+      ...workerBindings("http://127.0.0.1:9"),
+      CONSOLE_URL: "https://console.example/admin",
+    },
+  });
+  try {
+    const page = await fetch(`${worker.url}/admin/keys`, { headers: { accept: "text/html" } });
+    assertEquals(page.status, 404);
+    assertStringIncludes(await page.text(), '<a href="https://console.example/admin">');
+    const json = await fetch(`${worker.url}/admin`);
+    const { error } = await json.json();
+    assertEquals([json.status, error.details[0].reason], [404, "CONSOLE_ELSEWHERE"]);
+    assertEquals(error.details[1].links[0].url, "https://console.example/admin");
+  } finally {
+    await worker.close();
+  }
+});
+
 Deno.test("cloudflare worker: the serving colo is in logs, /healthz and metrics", async () => {
   const fake = await startFakeUpstream();
   const worker = await startWorker({ bindings: workerBindings(fake.url), colo: "CDG" });

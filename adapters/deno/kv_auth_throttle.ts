@@ -7,6 +7,7 @@
  */
 import type { AuthThrottleStorage } from "../../core/store/memory_auth_throttle.ts";
 import type { AuthThrottleState } from "../../core/store/store.ts";
+import type { KvDatabase } from "./kv_database.ts";
 
 /** Retries of a call SQLite refused because another process held the file (about 0.4 s). */
 const LOCKED_RETRIES = 200;
@@ -17,11 +18,11 @@ const MIN_EXPIRE_MS = 1000;
 
 /**
  * Creates the storage on an open Deno KV handle.
- * @param kv The database (shared with the rest of the store).
+ * @param kv The database (shared with the rest of the store): `Deno.openKv`'s or `@deno/kv`'s.
  * @param now Clock (epoch ms), to turn expiry times into `expireIn`.
  * @returns `readAuthThrottle` and `writeAuthThrottle`.
  */
-export function createKvAuthThrottle(kv: Deno.Kv, now: () => number): AuthThrottleStorage {
+export function createKvAuthThrottle(kv: KvDatabase, now: () => number): AuthThrottleStorage {
   const key = (scope: string): Deno.KvKey => ["auththrottle", scope];
   return {
     async readAuthThrottle(scopes) {

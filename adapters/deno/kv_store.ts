@@ -1,7 +1,9 @@
 import { pacificDay } from "../../core/pacific_time.ts";
 import { withEnabled } from "../../core/store/memory_store.ts";
 import { createKvTokenCounters } from "./kv_token_counters.ts";
+import { createKvLeases } from "./kv_leases.ts";
 import { createKvAuthThrottle } from "./kv_auth_throttle.ts";
+import type { KvDatabase } from "./kv_database.ts";
 import { idAt, matchesLog } from "../../core/logs/log_filter.ts";
 import type { LogRecord } from "../../core/logs/log_record.ts";
 import type {
@@ -39,11 +41,13 @@ export interface KvStoreOptions {
 }
 
 /**
- * A {@linkcode Store} on Deno KV: a local SQLite file, `:memory:`, or Deno Deploy's hosted KV.
+ * A {@linkcode Store} on Deno KV: a local SQLite file, `:memory:`, or Deno Deploy's hosted KV; on
+ * Node.js, a local SQLite file opened with the npm package `@deno/kv`.
  *
  * Every mutation also bumps `["meta","version"]` in the same atomic commit, so other processes on
  * the same database notice changes by polling or watching that one entry.
- * @param kv An open Deno KV handle; the store closes it on {@linkcode Store.close}.
+ * @param kv An open Deno KV handle (`Deno.openKv`, or `@deno/kv`'s `openKv` on Node.js); the store
+ *   closes it on {@linkcode Store.close}.
  * @param options Injected clock.
  * @returns The store.
  * @example
@@ -51,9 +55,10 @@ export interface KvStoreOptions {
  * const store = createKvStore(await Deno.openKv("./data/proxy.kv"));
  * ```
  */
-export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store {
+export function createKvStore(kv: KvDatabase, options: KvStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
   const tokenCounters = createKvTokenCounters(kv, now);
+  const leases = createKvLeases(kv, now);
   const authThrottle = createKvAuthThrottle(kv, now);
   let aggregatesPrunedAt = 0;
   /** Drops aggregate buckets past their retention, at most once a minute. */
@@ -313,7 +318,7 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
         selectors.push({ start: ["agg", granularity, from], end: ["agg", granularity, to] });
       }
       const lists = selectors.map((selector) =>
-        Array.fromAsync(kv.list<Deno.KvU64>(selector, { batchSize: 1000 }))
+        collect(kv.list<Deno.KvU64>(selector, { batchSize: 1000 }))
       );
       for (const entry of (await Promise.all(lists)).flat()) {
         const [, , bucket, keyId, model, tokenId, field] = entry.key as [
@@ -339,10 +344,10 @@ export function createKvStore(kv: Deno.Kv, options: KvStoreOptions = {}): Store 
       const entry = await kv.get<Deno.KvU64>(["counter", name]);
       return entry.value ? Number(entry.value.value) : 0;
     },
-    // Token quotas
-    chargeTokenRequest: tokenCounters.chargeTokenRequest,
+    // Token usage and limit leases
     addTokenUsage: tokenCounters.addTokenUsage,
     readTokenUsage: tokenCounters.readTokenUsage,
+    takeLeases: leases.takeLeases,
     async getSettings() {
       return (await kv.get<Record<string, unknown>>(["settings"])).value ?? {};
     },
@@ -378,4 +383,11 @@ function usageWindows(at: number): [string, string] {
 async function commitOrThrow(op: Deno.AtomicOperation): Promise<void> {
   const result = await op.commit();
   if (!result.ok) throw new Error("Deno KV refused a log batch");
+}
+
+/** Reads an async iterator into an array (`Array.fromAsync` is missing from Node.js 20). */
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
 }

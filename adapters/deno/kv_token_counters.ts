@@ -5,39 +5,23 @@
  * Layout: `["tokusage", window, tokenId, "r" | "t"]` holds a `Deno.KvU64` of requests or tokens,
  * `["tokusage", month, tokenId, "cu" | "cd"]` the µUSD added to and given back from the month's
  * spending (a KvU64 only grows, so spending is `cu - cd`), `["tokseen", tokenId]` the last
- * admitted request's time. A charge reads the windows it limits
- * and commits the incremented counts with `check()` on exactly those entries, retrying when
- * another process on the database got there first: request limits are exact. Within a process,
- * charges of one token run one after another, so they never collide with each other (100
- * concurrent charges: about 30 ms in all instead of about 250 ms of retries; see
- * `bench/token_charge.ts`).
+ * counted request's time. These are for display: limits are held by lease counters
+ * (`kv_leases.ts`).
  * @module
  */
-import {
-  type ChargeCounts,
-  judgeCharge,
-  retentionBounds,
-  tokenWindows,
-} from "../../core/tokens/token_limits.ts";
-import type {
-  Store,
-  TokenChargeOptions,
-  TokenChargeResult,
-  TokenLimits,
-  TokenRecord,
-  TokenUsage,
-} from "../../core/store/store.ts";
+import { retentionBounds, tokenWindows } from "../../core/tokens/token_limits.ts";
+import type { Store, TokenRecord, TokenUsage } from "../../core/store/store.ts";
+import type { KvDatabase } from "./kv_database.ts";
 
 /** The token-quota methods of a {@linkcode Store}, plus the `lastUsedAt` merge for listing. */
-export interface KvTokenCounters
-  extends Pick<Store, "chargeTokenRequest" | "addTokenUsage" | "readTokenUsage"> {
+export interface KvTokenCounters extends Pick<Store, "addTokenUsage" | "readTokenUsage"> {
   /** The records with `lastUsedAt` from the counters (a later time than the record's wins). */
   withLastUsed(records: TokenRecord[]): Promise<TokenRecord[]>;
 }
 
 /** Deno KV allows at most this many mutations in one atomic commit. */
 const MAX_MUTATIONS = 1000;
-/** Conflicting charges back off up to this many ms (random), so a crowd does not spin in step. */
+/** Conflicting commits back off up to this many ms (random), so a crowd does not spin in step. */
 const MAX_BACKOFF_MS = 4;
 /** Retries of a call SQLite refused because another process held the file (about 0.4 s). */
 const LOCKED_RETRIES = 200;
@@ -46,10 +30,10 @@ type Kind = "r" | "t" | "cu" | "cd";
 
 /**
  * Creates the counters on an open Deno KV handle.
- * @param kv The database (shared with the rest of the store).
+ * @param kv The database (shared with the rest of the store): `Deno.openKv`'s or `@deno/kv`'s.
  * @param now Clock (epoch ms), for pruning old windows.
  */
-export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCounters {
+export function createKvTokenCounters(kv: KvDatabase, now: () => number): KvTokenCounters {
   let prunedAt = 0;
   const key = (window: string, tokenId: string, kind: Kind): Deno.KvKey => [
     "tokusage",
@@ -76,64 +60,7 @@ export function createKvTokenCounters(kv: Deno.Kv, now: () => number): KvTokenCo
     }
   }
 
-  /** Charges in flight per token: one at a time in this process, so they never collide here. */
-  const lanes = new Map<string, Promise<unknown>>();
-
-  async function charge(
-    tokenId: string,
-    limits: TokenLimits,
-    at: number,
-    options: TokenChargeOptions,
-  ): Promise<TokenChargeResult> {
-    const w = tokenWindows(at);
-    const minute = key(w.minute, tokenId, "r");
-    const day = key(w.day, tokenId, "r");
-    const dayTokens = key(w.day, tokenId, "t");
-    const costUp = key(w.month, tokenId, "cu");
-    const costDown = key(w.month, tokenId, "cd");
-    const reserve = Math.max(0, Math.round(options.reserveMicros ?? 0));
-    const budgeted = limits.budgetMicros !== undefined && options.reserveMicros !== undefined;
-    const keys = budgeted ? [minute, day, dayTokens, costUp, costDown] : [minute, day, dayTokens];
-    for (let attempt = 0;; attempt++) {
-      const [m, d, t, up, down] = await retryLocked(() => kv.getMany<Deno.KvU64[]>(keys));
-      const counts: ChargeCounts = {
-        minuteRequests: count(m),
-        dayRequests: count(d),
-        dayTokens: count(t),
-        monthCostMicros: count(up) - count(down),
-      };
-      const result = judgeCharge(counts, limits, at, options);
-      if (!result.ok) return result;
-      const op = kv.atomic();
-      // Only the windows that carry a limit are checked: the others just add up, so unrelated
-      // traffic never makes a charge retry.
-      if (limits.rpm !== undefined) {
-        op.check(m!).set(minute, new Deno.KvU64(BigInt(counts.minuteRequests + 1)));
-      } else op.sum(minute, 1n);
-      if (limits.rpd !== undefined) {
-        op.check(d!).set(day, new Deno.KvU64(BigInt(counts.dayRequests + 1)));
-      } else op.sum(day, 1n);
-      // A budget is judged on the spending read: it must not have moved before the reservation
-      // is added.
-      if (budgeted) op.check(up!, down!).set(costUp, new Deno.KvU64(BigInt(count(up) + reserve)));
-      else if (reserve > 0) op.sum(costUp, BigInt(reserve));
-      op.sum(key(w.month, tokenId, "r"), 1n).max(["tokseen", tokenId], BigInt(Math.floor(at)));
-      if ((await retryLocked(() => op.commit())).ok) return result;
-      await backoff(attempt);
-    }
-  }
-
   return {
-    chargeTokenRequest(tokenId, limits, at, options = {}) {
-      const previous = lanes.get(tokenId) ?? Promise.resolve();
-      const next = previous.then(() => charge(tokenId, limits, at, options));
-      const settled = next.catch(() => {});
-      lanes.set(tokenId, settled);
-      void settled.then(() => {
-        if (lanes.get(tokenId) === settled) lanes.delete(tokenId);
-      });
-      return next;
-    },
     async addTokenUsage(deltas) {
       const sums = new Map<string, { key: Deno.KvKey; value: bigint }>();
       const seen = new Map<string, number>();
@@ -213,8 +140,10 @@ function count(entry: Deno.KvEntryMaybe<Deno.KvU64> | undefined): number {
  * Runs a KV call again while SQLite reports the database locked by another process sharing the
  * file (a local KV file has no busy timeout); other errors, and a lock lasting past the budget,
  * are thrown.
+ * @param call The KV call.
+ * @returns Its result.
  */
-async function retryLocked<T>(call: () => Promise<T>): Promise<T> {
+export async function retryLocked<T>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 0;; attempt++) {
     try {
       return await call();
@@ -225,7 +154,11 @@ async function retryLocked<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-function backoff(attempt: number): Promise<void> {
+/**
+ * Waits a random few milliseconds, longer with each attempt.
+ * @param attempt Attempts made so far.
+ */
+export function backoff(attempt: number): Promise<void> {
   const ms = Math.random() * Math.min(MAX_BACKOFF_MS, attempt + 1);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

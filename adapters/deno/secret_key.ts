@@ -1,11 +1,28 @@
 /**
- * Finds the secret that encrypts keys at rest on Deno: `SECRET_KEY`, or locally a generated one
- * kept in a file beside the KV database (never in the store it protects).
+ * Finds the secret that encrypts keys at rest: `SECRET_KEY`, or locally a generated one kept in a
+ * file beside the KV database (never in the store it protects). The rule is shared by the Deno
+ * and Node.js servers; each hands in its own file access.
  * @module
  */
 import type { Config } from "../../core/config.ts";
 import { randomSecret } from "../../core/secrets.ts";
 import { onDenoDeploy } from "./local_files.ts";
+
+/** The file access {@linkcode findSecretKey} needs. */
+export interface SecretFiles {
+  /** The file's text, or null when it does not exist. */
+  read(path: string): Promise<string | null>;
+  /** Creates the file (and its folder) readable by its owner only; fails if it exists. */
+  create(path: string, text: string): Promise<void>;
+}
+
+/** The secret in use and, when one was generated, the file it was written to. */
+export interface FoundSecret {
+  /** The secret. */
+  secret: string;
+  /** Where a generated secret was written. */
+  generatedAt?: string;
+}
 
 /**
  * Returns the configured secret, or a generated one for local runs.
@@ -14,10 +31,28 @@ import { onDenoDeploy } from "./local_files.ts";
  * @returns The secret and, when one was generated, where it was written.
  * @throws {Error} On Deno Deploy without `SECRET_KEY`.
  */
-export async function resolveSecretKey(
+export function resolveSecretKey(
   config: Config,
   env: Record<string, string | undefined>,
-): Promise<{ secret: string; generatedAt?: string }> {
+): Promise<FoundSecret> {
+  return findSecretKey(config, env, denoFiles);
+}
+
+/**
+ * The rule behind {@linkcode resolveSecretKey}, on any platform's files: `SECRET_KEY` when set;
+ * required on Deno Deploy; a throwaway one for the memory store; otherwise `secret.key` beside
+ * the KV file, generated once.
+ * @param config Parsed configuration.
+ * @param env Raw environment (to tell Deno Deploy apart).
+ * @param files The platform's file access.
+ * @returns The secret and, when one was generated, where it was written.
+ * @throws {Error} On Deno Deploy without `SECRET_KEY`.
+ */
+export async function findSecretKey(
+  config: Config,
+  env: Record<string, string | undefined>,
+  files: SecretFiles,
+): Promise<FoundSecret> {
   if (config.secretKey) return { secret: config.secretKey };
   if (onDenoDeploy(env)) {
     throw new Error(
@@ -30,14 +65,25 @@ export async function resolveSecretKey(
     ? config.kvPath.slice(0, config.kvPath.lastIndexOf("/"))
     : ".";
   const file = `${dir || "."}/secret.key`;
-  try {
-    const stored = (await Deno.readTextFile(file)).trim();
-    if (stored.length >= 16) return { secret: stored };
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  await Deno.mkdir(dir || ".", { recursive: true });
+  const stored = (await files.read(file))?.trim();
+  if (stored && stored.length >= 16) return { secret: stored };
   const secret = randomSecret("", 32);
-  await Deno.writeTextFile(file, secret + "\n", { mode: 0o600, createNew: true });
+  await files.create(file, secret + "\n");
   return { secret, generatedAt: file };
 }
+
+const denoFiles: SecretFiles = {
+  async read(path) {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+  },
+  async create(path, text) {
+    const dir = path.slice(0, path.lastIndexOf("/")) || ".";
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(path, text, { mode: 0o600, createNew: true });
+  },
+};

@@ -1,6 +1,7 @@
 /**
  * Serves the console's built assets (`static/build/`, written by `deno task build`) from disk,
- * keeping each file in memory after its first read.
+ * keeping each file in memory after its first read. The Deno server reads them with Deno's file
+ * API; the Node.js server hands {@linkcode createSiteAssets} its own reader.
  * @module
  */
 import type { AssetFile, SiteAssets } from "../../core/web/types.ts";
@@ -13,14 +14,38 @@ const TYPES: Record<string, string> = {
   map: "application/json",
 };
 
+/** Reads files of a build folder by name (`manifest.json`, `dashboard-1a2b3c4d.js`...). */
+export interface AssetReader {
+  /** A file's text. */
+  text(file: string): Promise<string>;
+  /** A file's bytes. */
+  bytes(file: string): Promise<Uint8Array>;
+}
+
 /**
  * Loads the asset manifest of a build folder.
  * @param dir The build folder (default `static/build/` of this checkout).
  * @param basePath URL path the files are served under, e.g. `/admin/assets`.
  * @returns The assets, or null when nothing was built yet.
  */
-export async function loadSiteAssets(
+export function loadSiteAssets(
   dir: URL = new URL("../../static/build/", import.meta.url),
+  basePath = "/admin/assets",
+): Promise<SiteAssets | null> {
+  return createSiteAssets({
+    text: (file) => Deno.readTextFile(new URL(file, dir)),
+    bytes: (file) => Deno.readFile(new URL(file, dir)),
+  }, basePath);
+}
+
+/**
+ * Loads the asset manifest through a reader: only files the manifest lists are ever read.
+ * @param read Reads the build folder's files.
+ * @param basePath URL path the files are served under, e.g. `/admin/assets`.
+ * @returns The assets, or null when there is no readable manifest.
+ */
+export async function createSiteAssets(
+  read: AssetReader,
   basePath = "/admin/assets",
 ): Promise<SiteAssets | null> {
   let manifest: {
@@ -30,7 +55,7 @@ export async function loadSiteAssets(
     files: string[];
   };
   try {
-    manifest = JSON.parse(await Deno.readTextFile(new URL("manifest.json", dir)));
+    manifest = JSON.parse(await read.text("manifest.json"));
   } catch {
     return null;
   }
@@ -52,7 +77,7 @@ export async function loadSiteAssets(
       if (!known.has(file)) return Promise.resolve(null);
       let found = cache.get(file);
       if (!found) {
-        found = Deno.readFile(new URL(file, dir)).then(
+        found = read.bytes(file).then(
           (body) => ({
             body,
             contentType: TYPES[file.slice(file.lastIndexOf(".") + 1)] ?? "application/octet-stream",

@@ -1,9 +1,9 @@
 /**
  * A {@linkcode Store} on Supabase: PostgreSQL reached through supabase-js, with every operation
  * a call to one of the `gp_*` SQL functions of `supabase/migrations/`. Each call is one
- * transaction on the server, so what must be atomic is: a quota charge locks the token's counter
- * rows before it reads them, a log batch and its aggregate counters commit together, a cooldown
- * keeps the later end.
+ * transaction on the server, so what must be atomic is: a lease locks its counter rows before it
+ * reads them, a log batch and its aggregate counters commit together, a cooldown keeps the later
+ * end.
  *
  * The module uses no Deno API: it runs wherever supabase-js runs (Deno, Supabase Edge Functions,
  * Cloudflare Workers), given a client that holds the service role key.
@@ -11,7 +11,7 @@
  */
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { pacificDay } from "../../core/pacific_time.ts";
-import { judgeCharge, tokenWindows } from "../../core/tokens/token_limits.ts";
+import { tokenWindows } from "../../core/tokens/token_limits.ts";
 import type { LogRecord } from "../../core/logs/log_record.ts";
 import type {
   AggregateRow,
@@ -20,6 +20,7 @@ import type {
   KeyRecord,
   KeyStateRecord,
   KeyUsageTotal,
+  LeaseGrant,
   Store,
   TokenRecord,
   TokenUsage,
@@ -33,15 +34,6 @@ export interface SupabaseStoreOptions {
 
 /** Largest log slice sent in one call (JSON characters), well under API gateway body limits. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
-
-/** What `gp_charge_token` answers: the decision and the counts it was taken on. */
-interface ChargeRow {
-  ok: boolean;
-  minuteRequests: number;
-  dayRequests: number;
-  dayTokens: number;
-  monthCostMicros: number;
-}
 
 /**
  * Creates the store.
@@ -165,36 +157,7 @@ export function createSupabaseStore(
     async readCounter(name) {
       return Number(await call<number>("gp_read_counter", { p_name: name }));
     },
-    // Token quotas
-    async chargeTokenRequest(tokenId, limits, at, options = {}) {
-      const w = tokenWindows(at);
-      const budgeted = limits.budgetMicros !== undefined && options.reserveMicros !== undefined;
-      const row = await call<ChargeRow>("gp_charge_token", {
-        p_token_id: tokenId,
-        p_minute: w.minute,
-        p_day: w.day,
-        p_month: w.month,
-        p_at: Math.floor(at),
-        p_rpm: limits.rpm,
-        p_rpd: limits.rpd,
-        p_tpd: limits.tpd,
-        p_budget: budgeted ? limits.budgetMicros : null,
-        p_reserve: options.reserveMicros === undefined
-          ? null
-          : Math.max(0, Math.round(options.reserveMicros)),
-      });
-      if (row.ok) return { ok: true };
-      // The database refused on the counts it locked; the shared rules name the limit and when
-      // its window ends.
-      const result = judgeCharge(
-        { ...row, monthCostMicros: Number(row.monthCostMicros) },
-        limits,
-        at,
-        options,
-      );
-      if (result.ok) throw new Error(`Supabase store: gp_charge_token refused ${tokenId} in error`);
-      return result;
-    },
+    // Token usage and limit leases
     async addTokenUsage(deltas) {
       const rows = deltas.flatMap((d) => {
         const w = tokenWindows(d.at);
@@ -221,6 +184,22 @@ export function createSupabaseStore(
         p_month: w.month,
       });
       return { ...usage, monthCostMicros: Number(usage.monthCostMicros ?? 0) };
+    },
+    async takeLeases(requests) {
+      if (requests.length === 0) return [];
+      // bigint arguments: whole numbers only.
+      const whole = (n: number) => Number.isFinite(n) ? Math.trunc(n) : 0;
+      return await call<LeaseGrant[]>("gp_take_leases", {
+        p_requests: requests.map((r) => ({
+          counter: r.counter,
+          window: r.window,
+          settle: whole(r.settle),
+          want: whole(r.want),
+          cap: whole(r.cap),
+          expiresAt: whole(r.expiresAt),
+        })),
+        p_now: Math.floor(now()),
+      });
     },
     getSettings: () => call<Record<string, unknown>>("gp_get_settings"),
     async putSettings(settings) {

@@ -22,8 +22,11 @@ const COST = "cost";
 /** Counter of requests whose cost is unknown (not in `cost`, never counted as 0). */
 const COST_UNKNOWN = "cost:unknown";
 
+/** The model dimension of a record's counters: `-` for none, else the (folded) name. */
+export type ModelLabel = (model: string) => string;
+
 /**
- * The counter increments one record contributes, for every granularity.
+ * The counter increments one record contributes, for every granularity, with the model as is.
  * @param record A finished request's log record.
  */
 export function deltasOf(record: LogRecord): AggregateDelta[] {
@@ -66,15 +69,17 @@ export function deltasOf(record: LogRecord): AggregateDelta[] {
  * The coalesced counter increments of a batch of records: records sharing a bucket, key, model
  * and token are summed before any counter is built, so a batch costs a few map lookups per record.
  * @param records Finished requests' log records.
+ * @param modelLabel The name counters are kept under: names upstream has not confirmed share
+ * one, so invented names add no rows (default: the model itself).
  */
-export function batchDeltas(records: LogRecord[]): AggregateDelta[] {
+export function batchDeltas(records: LogRecord[], modelLabel?: ModelLabel): AggregateDelta[] {
   const groups = new Map<
     string,
     { dims: Omit<AggregateDelta, "field" | "value">; fields: Map<string, number> }
   >();
   for (const record of records) {
     const keyId = record.keyId ?? "-";
-    const model = record.model ?? "-";
+    const model = modelDimension(record, modelLabel);
     const tokenId = record.tokenId ?? "-";
     const latency = `latency:${latencyBucket(record.durationMs)}`;
     const status = statusField(record.status);
@@ -137,6 +142,11 @@ export function coalesce(deltas: AggregateDelta[]): AggregateDelta[] {
     else merged.set(id, { ...d });
   }
   return [...merged.values()];
+}
+
+function modelDimension(record: LogRecord, modelLabel: ModelLabel | undefined): string {
+  if (record.model === null) return "-";
+  return modelLabel ? modelLabel(record.model) : record.model;
 }
 
 /** The counter of an error status (`status:429`), or null for successes and odd values. */

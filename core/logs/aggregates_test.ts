@@ -295,3 +295,37 @@ Deno.test("deltasOf() counts error statuses, never successes", () => {
   assertEquals([...new Set(fields(401))], ["status:401"]);
   assertEquals(fields(0), []);
 });
+
+Deno.test("batchDeltas() keeps invented model names under one label", () => {
+  const record = (i: number) => ({
+    id: `r${i}`,
+    time: 1_700_000_000_000,
+    httpMethod: "POST",
+    path: "/p",
+    tokenId: "t",
+    tokenName: "t",
+    model: i === 0 ? "gemini-2.5-flash" : `gemini-invented-${i}`,
+    method: "generateContent",
+    flavour: "native" as const,
+    stream: false,
+    status: 404,
+    errorClass: null,
+    attempts: [],
+    keyId: "k",
+    keyMasked: "k",
+    ttfbMs: 1,
+    durationMs: 1,
+    bytesIn: 1,
+    bytesOut: 1,
+    usage: null,
+    finishReason: null,
+    truncated: false,
+    region: null,
+    userAgent: null,
+  });
+  const records = Array.from({ length: 5000 }, (_, i) => record(i));
+  const label = (model: string) => model === "gemini-2.5-flash" ? model : "other";
+  const models = new Set(batchDeltas(records, label).map((d) => d.model));
+  assertEquals([...models].sort(), ["gemini-2.5-flash", "other"]);
+  assertEquals(new Set(batchDeltas(records).map((d) => d.model)).size, 5000);
+});

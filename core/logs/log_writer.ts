@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../logger.ts";
 import type { Store } from "../store/store.ts";
-import { batchDeltas } from "./aggregates.ts";
+import { batchDeltas, type ModelLabel } from "./aggregates.ts";
 import type { LogRecord } from "./log_record.ts";
 
 /** Options of {@linkcode createLogWriter}. */
@@ -20,6 +20,8 @@ export interface LogWriterOptions {
   batchSize?: number;
   /** Logger for failed writes. */
   logger: Logger;
+  /** The name a model's aggregate counters are kept under (default: the model itself). */
+  modelLabel?: ModelLabel;
   /**
    * Hands background work to the platform (Workers' `waitUntil`); by default the promise simply
    * runs.
@@ -66,7 +68,7 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
       try {
         await options.store.insertLogs(
           batch,
-          batchDeltas(batch),
+          batchDeltas(batch, options.modelLabel),
           options.retentionMs,
         );
         queue = queue.slice(batch.length);

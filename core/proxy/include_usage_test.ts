@@ -2,6 +2,7 @@ import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { HttpError } from "../errors.ts";
 import { askForUsage, includeUsage } from "./include_usage.ts";
 import { prepareBody } from "./request_body.ts";
+import { readQuery } from "./request_url.ts";
 import { classifyRoute } from "./route.ts";
 
 function rewrite(text: string) {
@@ -61,9 +62,8 @@ Deno.test("includeUsage() refuses bodies whose stream settings upstream could re
 });
 
 Deno.test("askForUsage() rewrites only buffered streamed chat completions", async () => {
-  const url = (path: string) => new URL(`http://x${path}`);
-  const chat = classifyRoute("/v1beta/openai/chat/completions", url("").searchParams)!;
-  const embeddings = classifyRoute("/v1beta/openai/embeddings", url("").searchParams)!;
+  const chat = classifyRoute("/v1beta/openai/chat/completions", readQuery(""))!;
+  const embeddings = classifyRoute("/v1beta/openai/embeddings", readQuery(""))!;
   const text = '{"model":"m","stream":true,"messages":[]}';
   const prepare = () =>
     prepareBody(

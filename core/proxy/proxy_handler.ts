@@ -9,12 +9,15 @@ import { classifyUpstream, isKeyVerdict, type Verdict } from "../classify.ts";
 import type { Config } from "../config.ts";
 import { timeBudget } from "../deadlines.ts";
 import { HttpError } from "../errors.ts";
-import type { KeyPool } from "../key_pool.ts";
+import type { KeyPool, Pick } from "../key_pool.ts";
 import type { Logger } from "../logger.ts";
+import type { ModelBook } from "../model_book.ts";
 import type { PoolSync } from "../pool_sync.ts";
 import type { ActiveKey, Registry } from "../registry.ts";
 import { clientCredential, upstreamSearch } from "./credentials.ts";
 import { clientHeaders, headerBytes } from "./headers.ts";
+import { bodyModel } from "./model_id.ts";
+import { checkPath, readQuery } from "./request_url.ts";
 import { prepareBody, type PreparedBody } from "./request_body.ts";
 import { askForUsage } from "./include_usage.ts";
 import { classifyRoute, type ProxyRoute } from "./route.ts";
@@ -25,10 +28,12 @@ import { redact } from "../secrets.ts";
 import { type Attempt, callUpstream, readBounded, rebuild } from "./upstream_call.ts";
 import { createRequestLog, noteToken, proxyErrorClass } from "./request_log.ts";
 import { respond } from "./respond.ts";
+import { refuseCredentialMinting } from "./refused_routes.ts";
 import { noUsableKey } from "./no_usable_key.ts";
 import type { TokenRecord } from "../store/store.ts";
 import type { TokenQuota } from "../tokens/token_quota.ts";
 import type { CompiledPrices } from "../cost/prices.ts";
+import type { KeyCaps } from "../limits/key_caps.ts";
 import { createTokenAccounting } from "./token_accounting.ts";
 
 /** Relays a Live API WebSocket: given the client's upgrade request and the upstream URL. */
@@ -42,12 +47,16 @@ export interface ProxyDeps {
   registry: Registry;
   /** Rotation state. */
   pool: KeyPool;
+  /** Models upstream has confirmed: they alone get per-model state. */
+  models: ModelBook;
   /** Background writer of rotation state. */
   poolSync: PoolSync;
   /** Resource-to-key pins. */
   affinity: Affinity;
   /** Proxy tokens' allow-lists and limits. */
   tokens: TokenQuota;
+  /** Keys' proactive caps. */
+  caps: KeyCaps;
   /** The current model prices (costs of records, budget reservations). */
   prices: () => CompiledPrices;
   /** The fetch used for upstream calls. */
@@ -102,7 +111,8 @@ export function createProxyHandler(
     client?: string | null,
   ): Promise<Response> {
     const url = new URL(request.url);
-    const route = classifyRoute(url.pathname, url.searchParams);
+    checkPath(url.pathname);
+    const route = classifyRoute(url.pathname, readQuery(url.search));
     if (!route) {
       throw new HttpError(404, `Path "${url.pathname}" is not part of the Gemini API`);
     }
@@ -158,7 +168,7 @@ export function createProxyHandler(
     // Judged against a snapshot at most a second old: revoked and new tokens, changed keys.
     await registry.ensureFresh();
 
-    const credential = clientCredential(request.headers, url.searchParams);
+    const credential = clientCredential(request.headers, route.query);
     let pinned: { key: ActiveKey; resource: string } | null = null;
     let token: TokenRecord | null = null;
     let relayed: RelayCaller | null = null;
@@ -173,10 +183,11 @@ export function createProxyHandler(
     } else {
       ex.relayedFrom = relayed.from;
     }
+    refuseCredentialMinting(route);
 
     if (route.kind === "live") {
       if (token) await accounting.admit(token, ex, route, { bytes: 0 });
-      const response = relayLive(request, url, route, ex);
+      const response = await relayLive(request, route, ex);
       ex.status = 101;
       finish(ex, {});
       return response;
@@ -190,7 +201,7 @@ export function createProxyHandler(
       requireJson: route.kind === "openai" && request.method === "POST" &&
         !(request.headers.get("content-type") ?? "").startsWith("multipart/"),
     });
-    const model = route.model ?? modelOf(body.json);
+    const model = route.model ?? bodyModel(body.json, route.kind);
     ex.model = model;
     ex.bytesIn = body.bytes();
     if ((body.json as { stream?: unknown } | undefined)?.stream === true) ex.stream = true;
@@ -204,11 +215,11 @@ export function createProxyHandler(
     // Every stream is charged: OpenAI streams ask upstream for usage even when the client did not.
     route.hideUsage = askForUsage(route, request.method, body);
     if (deps.relay?.blocked(ex.region)) {
-      const answer = await relayOut(request, url, route, body, ex, "blocked_colo");
+      const answer = await relayOut(request, route, body, ex, "blocked_colo");
       if (answer) return answer;
     }
 
-    const target = config.upstreamUrl + route.path + upstreamSearch(url.search);
+    const target = config.upstreamUrl + route.path + upstreamSearch(route.query);
     const tried = new Set<string>();
     /** Keys that failed transiently before another answered (their health streaks). */
     const transient: Array<{ key: ActiveKey; status: number; verdict: Verdict }> = [];
@@ -221,6 +232,7 @@ export function createProxyHandler(
       if (headersLeft && headersLeft() <= 0) break;
       const key = pinned?.key ?? await nextKey(model, tried, last);
       if (!key) break;
+      if (pinned) deps.caps.force(key, model);
       tried.add(key.id);
       poolSync.countUse(key, model);
       const started = deps.now();
@@ -245,6 +257,7 @@ export function createProxyHandler(
         const { response } = last;
         ex.ttfbMs = deps.now() - ex.time;
         if (response.status < 400) {
+          if (model !== null && response.ok) deps.models.confirm(model);
           poolSync.noteSuccess(key, transient);
           ex.status = response.status;
           return relay(request, url, route, key, response, model, ex);
@@ -261,7 +274,7 @@ export function createProxyHandler(
         last = { kind: "response", response: rebuild(response, text) };
         lastVerdict = verdict;
         if (verdict.errorClass === "location") {
-          const answer = await relayOut(request, url, route, body, ex, "location");
+          const answer = await relayOut(request, route, body, ex, "location");
           if (answer) return answer;
         }
         if (verdict.action === "disable" && (!body.replayable || pinned)) {
@@ -329,17 +342,27 @@ export function createProxyHandler(
     tried: ReadonlySet<string>,
     last: Attempt | null,
   ): Promise<ActiveKey | null> {
-    let pick = pool.pick(model, tried);
+    let pick = await pickWithin(model, tried);
     if (pick.key) return pick.key;
     if (last !== null) return null;
     if (registry.enabledKeys.length === 0) throw noKey(model);
     const wait = pick.earliest === null ? Infinity : pick.earliest - deps.now();
     if (wait > 0 && wait <= config.waitWhenExhaustedMs) {
       await deps.sleep(wait);
-      pick = pool.pick(model, tried);
+      pick = await pickWithin(model, tried);
       if (pick.key) return pick.key;
     }
     throw noKey(model);
+  }
+
+  /** Picks a key and counts the request against its caps; a key found capped is passed over. */
+  async function pickWithin(model: string | null, tried: ReadonlySet<string>): Promise<Pick> {
+    let skip = tried;
+    for (;;) {
+      const pick = pool.pick(model, skip);
+      if (!pick.key || await deps.caps.take(pick.key, model)) return pick;
+      skip = new Set([...skip, pick.key.id]);
+    }
   }
 
   /** The pool's answer when no key can serve the model (503 or 429, see `noUsableKey`). */
@@ -400,7 +423,6 @@ export function createProxyHandler(
   /** Regional failover: sends the request once to a fallback deployment and relays its answer. */
   async function relayOut(
     request: Request,
-    url: URL,
     route: ProxyRoute,
     body: PreparedBody,
     ex: LogRecord,
@@ -411,7 +433,7 @@ export function createProxyHandler(
     if (!deps.relay?.mayRelay(request, body.replayable)) return null;
     const answer = await deps.relay.forward(request, {
       path: route.path,
-      search: upstreamSearch(url.search),
+      search: upstreamSearch(route.query),
       body: body.body instanceof Uint8Array ? body.body : null,
       region: ex.region,
       reason,
@@ -462,22 +484,25 @@ export function createProxyHandler(
     return { key, resource };
   }
 
-  function relayLive(request: Request, url: URL, route: ProxyRoute, ex: LogRecord): Response {
+  async function relayLive(request: Request, route: ProxyRoute, ex: LogRecord): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(400, "The Live API needs a WebSocket upgrade request");
     }
     if (!deps.liveBridge) {
       throw new HttpError(501, "This deployment cannot relay WebSockets");
     }
-    const key = pool.pick(route.model).key;
+    const key = (await pickWithin(route.model, new Set())).key;
     if (!key) throw noKey(route.model);
     poolSync.countUse(key, route.model);
     ex.keyId = key.id;
     ex.keyMasked = key.record.masked;
-    const params = new URLSearchParams(url.search);
-    params.set("key", key.value);
+    const search = upstreamSearch(route.query);
+    const keyParam = `key=${encodeURIComponent(key.value)}`;
     const wsBase = config.upstreamUrl.replace(/^http/, "ws");
-    return deps.liveBridge(request, `${wsBase}${route.path}?${params}`);
+    return deps.liveBridge(
+      request,
+      `${wsBase}${route.path}${search ? `${search}&` : "?"}${keyParam}`,
+    );
   }
 }
 
@@ -490,12 +515,6 @@ function resourceKeyUnavailable(label: string, disabled: boolean): HttpError {
     }`,
     { status: "FAILED_PRECONDITION", reason: "RESOURCE_KEY_UNAVAILABLE" },
   );
-}
-
-/** The model named in an OpenAI-style body, without the `models/` prefix. */
-function modelOf(json: unknown): string | null {
-  const model = (json as { model?: unknown } | undefined)?.model;
-  return typeof model === "string" ? model.replace(/^models\//, "") : null;
 }
 
 function publicOrigin(request: Request, url: URL): string {

@@ -2,6 +2,8 @@
  * Classifies an incoming path into the kind of Gemini call it is, without touching the body.
  * @module
  */
+import { checkModelId } from "./model_id.ts";
+import type { QueryParam } from "./request_url.ts";
 
 /** What the proxy needs to know about a request path. */
 export interface ProxyRoute {
@@ -21,6 +23,8 @@ export interface ProxyRoute {
   uploadId: string | null;
   /** Resource names the path refers to (`files/abc`, `cachedContents/x`, `batches/y`). */
   resources: string[];
+  /** The query, decoded once (see `readQuery`). */
+  query: readonly QueryParam[];
   /**
    * Set once the body is read: the proxy asked upstream for the usage of an OpenAI stream whose
    * client did not ask for it, so that usage is kept out of what the client receives.
@@ -40,31 +44,38 @@ const RESOURCE_COLLECTIONS = new Set([
 
 /**
  * Classifies a request path.
- * @param pathname URL path as received (already dot-segment normalised by `URL`).
- * @param params The query parameters.
+ * @param pathname URL path as received (already dot-segment normalised by `URL`, escapes checked
+ * by `checkPath`).
+ * @param query The decoded query (`readQuery`).
  * @returns The route, or null when the path is not part of the Gemini API surface.
+ * @throws {HttpError} 400 when the path names something that is not a model id as its model.
  */
-export function classifyRoute(pathname: string, params: URLSearchParams): ProxyRoute | null {
+export function classifyRoute(
+  pathname: string,
+  query: readonly QueryParam[],
+): ProxyRoute | null {
   const path = pathname.replace(/^\/{2,}/, "/");
+  const base = (kind: ProxyRoute["kind"], version: string, extra: Partial<ProxyRoute>) =>
+    route(kind, path, version, { query, ...extra });
   const segments = path.split("/").slice(1);
   const first = segments[0] ?? "";
 
   if (first === "ws" && segments.length >= 2 && segments[1]?.startsWith("google.ai.")) {
     const version = segments[1].match(/generativelanguage\.(v1\w*)\./)?.[1] ?? "v1beta";
     const method = segments[1].split(".").at(-1) ?? "live";
-    return base("live", path, version, { method, stream: true });
+    return base("live", version, { method, stream: true });
   }
   if (first === "upload") {
     const version = segments[1] ?? "";
     if (!VERSION.test(version)) return null;
-    const uploadId = params.get("upload_id");
-    if (uploadId) return base("upload_chunk", path, version, { method: "upload", uploadId });
-    return base("upload", path, version, { method: "upload" });
+    const uploadId = query.find((p) => p.name === "upload_id")?.value;
+    if (uploadId) return base("upload_chunk", version, { method: "upload", uploadId });
+    return base("upload", version, { method: "upload" });
   }
   if (!VERSION.test(first)) return null;
   if (segments[1] === "openai") {
     const rest = segments.slice(2).join("/");
-    return base("openai", path, first, { method: rest || "openai" });
+    return base("openai", first, { method: rest || "openai" });
   }
 
   let model: string | null = null;
@@ -76,16 +87,16 @@ export function classifyRoute(pathname: string, params: URLSearchParams): ProxyR
   const collection = segments[1] ?? "";
   const name = (segments[2] ?? "").split(":")[0] ?? "";
   if (collection === "models" || collection === "dynamic") {
-    model = name ? decodeURIComponent(name) : null;
+    model = name ? checkModelId(decodeSegment(name)) : null;
     // models/{m}/operations/{id}: long-running predictions belong to a key's project.
     if (segments[3] === "operations" && segments[4]) {
       resources.push(`${collection}/${name}/operations/${segments[4]}`);
     }
   } else if (RESOURCE_COLLECTIONS.has(collection) && name) {
     resources.push(`${collection}/${name}`);
-    if (collection === "tunedModels") model = name;
+    if (collection === "tunedModels") model = checkModelId(decodeSegment(name));
   }
-  return base("native", path, first, {
+  return base("native", first, {
     model,
     method,
     stream: method === "streamGenerateContent",
@@ -93,7 +104,16 @@ export function classifyRoute(pathname: string, params: URLSearchParams): ProxyR
   });
 }
 
-function base(
+/** A path segment decoded; one with a malformed escape stays as it came (and fails the grammar). */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function route(
   kind: ProxyRoute["kind"],
   path: string,
   version: string,
@@ -108,6 +128,7 @@ function base(
     stream: false,
     uploadId: null,
     resources: [],
+    query: [],
     ...extra,
   };
 }

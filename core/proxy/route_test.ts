@@ -1,7 +1,8 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import { readQuery } from "./request_url.ts";
 import { classifyRoute } from "./route.ts";
 
-const q = (s = "") => new URLSearchParams(s);
+const q = (s = "") => readQuery(s);
 
 Deno.test("classifyRoute() reads model and method from native paths", () => {
   const route = classifyRoute(
@@ -48,4 +49,23 @@ Deno.test("classifyRoute() rejects paths outside the Gemini API", () => {
   for (const path of ["/", "/admin", "/v2/models", "/upload/x", "/ws/other", "/healthz"]) {
     assertEquals(classifyRoute(path, q()), null, path);
   }
+});
+
+Deno.test("classifyRoute() refuses path models outside the model-id grammar with a 400", () => {
+  for (
+    const path of [
+      "/v1beta/models/gemini%ZZ:generateContent",
+      "/v1beta/models/Gemini-2.5-flash:generateContent",
+      "/v1beta/models/gemini%0A:generateContent",
+      `/v1beta/models/${"g".repeat(200)}:generateContent`,
+      "/v1beta/tunedModels/T%C3%BC:generateContent",
+    ]
+  ) {
+    const error = assertThrows(() => classifyRoute(path, q()), "Model id");
+    assertEquals((error as { code?: number }).code, 400, path);
+  }
+  assertEquals(
+    classifyRoute("/v1beta/models/gemini-2.5-flash%2D001", q())?.model,
+    "gemini-2.5-flash-001",
+  );
 });

@@ -1,15 +1,17 @@
 /**
- * Between the proxy and the token gate: admits a request for its token (reserving its cost
- * estimate when the token has a monthly budget) and, once the request's log record is finished,
- * puts the request's cost on the record and charges the token (tokens and the settled cost).
+ * Between the proxy and the token gate: admits a request for its token (reserving its tokens
+ * under a `tpd` and its cost estimate under a monthly budget) and, once the request's log record
+ * is finished, puts the request's cost on the record, settles the reservations to what the
+ * request really used and counts its usage.
  * @module
  */
 import { budgetReservation, settlement } from "../cost/budget.ts";
+import { estimateTokens } from "../limits/estimate.ts";
 import { recordCost } from "../cost/cost.ts";
 import type { CompiledPrices } from "../cost/prices.ts";
 import type { LogRecord } from "../logs/log_record.ts";
 import type { TokenRecord } from "../store/store.ts";
-import type { TokenQuota } from "../tokens/token_quota.ts";
+import type { Admission, TokenQuota } from "../tokens/token_quota.ts";
 import type { ProxyRoute } from "./route.ts";
 
 /** What the estimate of a request reads from its body. */
@@ -42,18 +44,26 @@ export function createTokenAccounting(
   tokens: TokenQuota,
   prices: () => CompiledPrices,
 ): TokenAccounting {
-  /** The token and reservation of each admitted request, until its record is finished. */
-  const admitted = new WeakMap<LogRecord, { token: TokenRecord; reservedMicros: number }>();
+  /** The token and reservations of each admitted request, until its record is finished. */
+  const admitted = new WeakMap<
+    LogRecord,
+    { token: TokenRecord; reservedMicros: number; admission: Admission }
+  >();
   return {
     async admit(token, ex, route, body) {
       const request = { flavour: ex.flavour, method: ex.method, model: ex.model, ...body };
       const reserveMicros = budgetReservation(token, request, prices());
-      await tokens.admit(token, {
+      const admission = await tokens.admit(token, {
         model: route.kind === "live" ? null : ex.model,
         kind: route.kind,
+        // A Live session reports no usage: it reserves a token only while it opens.
+        ...(route.kind === "live" ? {} : {
+          estimate: () =>
+            estimateTokens({ json: body.json, text: body.text ?? null, bytes: () => body.bytes }),
+        }),
         ...(reserveMicros === undefined ? {} : { reserveMicros }),
       });
-      admitted.set(ex, { token, reservedMicros: reserveMicros ?? 0 });
+      admitted.set(ex, { token, reservedMicros: reserveMicros ?? 0, admission });
     },
     account(record) {
       const cost = recordCost(record, prices());
@@ -61,7 +71,12 @@ export function createTokenAccounting(
       const entry = admitted.get(record);
       if (!entry) return;
       admitted.delete(record);
-      tokens.charge(entry.token, record.usage, settlement(record, cost, entry.reservedMicros));
+      const settled = settlement(record, cost, entry.reservedMicros);
+      entry.admission.settle(record.usage, {
+        costMicros: settled.micros,
+        usageUnknown: record.usageUnknown === true,
+      });
+      tokens.charge(entry.token, record.usage, settled);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { pacificDay } from "../pacific_time.ts";
 import { createMemoryTokenCounters } from "./memory_token_counters.ts";
+import { createMemoryLeases } from "./memory_leases.ts";
 import { createMemoryAuthThrottle } from "./memory_auth_throttle.ts";
 import { matchesLog } from "../logs/log_filter.ts";
 import type { LogRecord } from "../logs/log_record.ts";
@@ -33,6 +34,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const usage = new Map<string, number>();
   const states = new Map<string, KeyStateRecord>();
   const tokenCounters = createMemoryTokenCounters(now);
+  const leases = createMemoryLeases(now);
   const authThrottle = createMemoryAuthThrottle({ now });
   const logs: { record: LogRecord; until: number }[] = [];
   const aggregates = new Map<string, AggregateRow>();
@@ -182,9 +184,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
     readCounter: (name) => Promise.resolve(counters.get(name) ?? 0),
     // Token quotas
-    chargeTokenRequest: tokenCounters.chargeTokenRequest,
     addTokenUsage: tokenCounters.addTokenUsage,
     readTokenUsage: tokenCounters.readTokenUsage,
+    takeLeases: leases.takeLeases,
     getSettings: () => Promise.resolve(structuredClone(settings)),
     putSettings(next) {
       settings = structuredClone(next);

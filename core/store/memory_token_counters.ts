@@ -3,24 +3,17 @@
  * logic reads in one place.
  * @module
  */
-import {
-  judgeCharge,
-  type TokenWindows,
-  tokenWindows,
-  windowExpired,
-} from "../tokens/token_limits.ts";
+import { type TokenWindows, tokenWindows, windowExpired } from "../tokens/token_limits.ts";
 import type { Store, TokenRecord, TokenUsage } from "./store.ts";
 
 /** The token-quota methods of a {@linkcode Store}, plus the `lastUsedAt` merge for listing. */
-export interface MemoryTokenCounters
-  extends Pick<Store, "chargeTokenRequest" | "addTokenUsage" | "readTokenUsage"> {
+export interface MemoryTokenCounters extends Pick<Store, "addTokenUsage" | "readTokenUsage"> {
   /** The records with `lastUsedAt` from the counters (a later time than the record's wins). */
   withLastUsed(records: TokenRecord[]): TokenRecord[];
 }
 
 /**
- * Creates in-memory token counters. Every method completes in one synchronous step, so charges
- * are exact under any concurrency within the process.
+ * Creates in-memory token counters. Every method completes in one synchronous step.
  * @param now Clock (epoch ms), for pruning old windows.
  */
 export function createMemoryTokenCounters(now: () => number): MemoryTokenCounters {
@@ -59,27 +52,6 @@ export function createMemoryTokenCounters(now: () => number): MemoryTokenCounter
   }
 
   return {
-    chargeTokenRequest(tokenId, limits, at, options = {}) {
-      const w = tokenWindows(at);
-      const result = judgeCharge(
-        {
-          minuteRequests: read(w.minute, tokenId, "r"),
-          dayRequests: read(w.day, tokenId, "r"),
-          dayTokens: read(w.day, tokenId, "t"),
-          monthCostMicros: read(w.month, tokenId, "c"),
-        },
-        limits,
-        at,
-        options,
-      );
-      if (result.ok) {
-        add(w, tokenId, "r", 1);
-        addCost(w.month, tokenId, options.reserveMicros ?? 0);
-        seen(tokenId, at);
-      }
-      prune();
-      return Promise.resolve(result);
-    },
     addTokenUsage(deltas) {
       for (const d of deltas) {
         const w = tokenWindows(d.at);

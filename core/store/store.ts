@@ -180,13 +180,13 @@ export interface AggregateRow {
 
 // Token quotas
 
-/** Optional limits of a proxy token; request limits are exact, token limits charged afterwards. */
+/** Optional limits of a proxy token, held across every process sharing the store. */
 export interface TokenLimits {
   /** Requests per minute (fixed clock minute). */
   rpm?: number;
   /** Requests per Pacific day (resets at midnight America/Los_Angeles, as Gemini's quotas). */
   rpd?: number;
-  /** Tokens (prompt + candidates + thoughts) per Pacific day, charged when responses finish. */
+  /** Tokens (prompt + candidates + thoughts) per Pacific day, reserved per request and settled. */
   tpd?: number;
   /**
    * Spending per Pacific calendar month, µUSD (1 USD = 1,000,000): a billed request is admitted
@@ -199,25 +199,40 @@ export interface TokenLimits {
 /** The limit that refused a request. */
 export type TokenLimitName = "rpm" | "rpd" | "tpd" | "budget";
 
-/** Options of {@linkcode Store.chargeTokenRequest}. */
-export interface TokenChargeOptions {
+// Limit leases (see `core/limits/`)
+
+/** One counter window's part of a {@linkcode Store.takeLeases} call. */
+export interface LeaseRequest {
+  /** What is counted, e.g. `t:<tokenId>:rpm` or `k:<scope>:<model>:rpd`. */
+  counter: string;
+  /** The window, e.g. `m29474880` or `d2026-01-15` (see `core/limits/windows.ts`). */
+  window: string;
   /**
-   * The request's cost estimate (µUSD) to reserve against `limits.budgetMicros`; absent for
-   * calls Google does not bill, which the budget does not judge.
+   * Units to add before granting, whatever the cap: negative hands back unused capacity,
+   * positive records units spent beyond what was held. The counter never goes below 0.
    */
-  reserveMicros?: number;
+  settle: number;
+  /** Units wanted now (0 to only settle). */
+  want: number;
+  /** The cap: a grant never takes the counter past it. */
+  cap: number;
+  /** When the counter may be forgotten (epoch ms). */
+  expiresAt: number;
 }
 
-/** Outcome of {@linkcode Store.chargeTokenRequest}. */
-export type TokenChargeResult =
-  | { ok: true }
-  | { ok: false; limit: TokenLimitName; retryAt: number };
+/** What {@linkcode Store.takeLeases} answers for one request. */
+export interface LeaseGrant {
+  /** Units granted: `want`, or less (down to 0) when the cap is reached. */
+  granted: number;
+  /** The counter's total after this request. */
+  used: number;
+}
 
 /** Requests and tokens to add to a proxy token's counters. */
 export interface TokenUsageDelta {
   /** Token id. */
   tokenId: string;
-  /** Requests to add (those not already counted by a charge). */
+  /** Requests to add. */
   requests: number;
   /** Tokens to add. */
   tokens: number;
@@ -242,7 +257,10 @@ export interface TokenUsage {
   monthRequests: number;
   /** Tokens in the Pacific calendar month. */
   monthTokens: number;
-  /** µUSD spent in the Pacific calendar month, reservations of requests in flight included. */
+  /**
+   * µUSD spent in the Pacific calendar month, reservations of requests in flight included (as
+   * written by the instances' last syncs).
+   */
   monthCostMicros: number;
 }
 
@@ -356,27 +374,8 @@ export interface Store {
   addCounter(name: string, value: number): Promise<void>;
   /** Reads a named counter. */
   readCounter(name: string): Promise<number>;
-  // Token quotas: counters per proxy token in clock-minute, Pacific-day and Pacific-month
-  // windows. None of these change `version()`: counting never makes processes reload snapshots.
-  /**
-   * Admits one request for a token if its limits allow it, atomically: the check and the count
-   * are one step, so concurrent charges from any number of processes never exceed a request
-   * limit. Refuses when the month's spending plus `options.reserveMicros` would pass
-   * `budgetMicros` (or already reached it), the day's tokens already reached `tpd`, the minute's
-   * requests `rpm`, or the day's requests `rpd`; an admitted request counts in every window, adds
-   * its reservation to the month's spending and sets `lastUsedAt`.
-   * @param tokenId Token id.
-   * @param limits The token's limits (at least one set).
-   * @param at The request's time (epoch ms), choosing the windows.
-   * @param options The cost to reserve against the budget.
-   * @returns `{ ok: true }`, or the refusing limit and when its window ends (epoch ms).
-   */
-  chargeTokenRequest(
-    tokenId: string,
-    limits: TokenLimits,
-    at: number,
-    options?: TokenChargeOptions,
-  ): Promise<TokenChargeResult>;
+  // Token usage: counters per proxy token in clock-minute, Pacific-day and Pacific-month windows,
+  // for display. None of these change `version()`: counting never makes processes reload.
   /**
    * Adds requests, tokens and spending to tokens' counters (a delta with requests also advances
    * `lastUsedAt` to its `at` when later).
@@ -384,6 +383,15 @@ export interface Store {
   addTokenUsage(deltas: TokenUsageDelta[]): Promise<void>;
   /** A token's counters for the windows containing `at` (zeros when it has none). */
   readTokenUsage(tokenId: string, at: number): Promise<TokenUsage>;
+  /**
+   * Settles and leases capacity of limit counters, each atomically: adds `settle` to the
+   * counter (never below 0), then grants `min(want, cap - used)` units (none once the counter is
+   * at its cap) and adds them. Concurrent calls from any number of processes never grant past a
+   * cap. Requests for one counter and window apply in order. Never changes `version()`.
+   * @param requests Counter windows to settle and lease.
+   * @returns One grant per request, in order.
+   */
+  takeLeases(requests: LeaseRequest[]): Promise<LeaseGrant[]>;
   /** Settings saved from the admin console (a flat JSON object); `{}` when none. */
   getSettings(): Promise<Record<string, unknown>>;
   /** Replaces the saved settings; bumps {@linkcode Store.version} so every process reloads. */

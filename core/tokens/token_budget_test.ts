@@ -1,9 +1,11 @@
 /**
- * The token gate's budget path: admission reserves through the store's atomic charge, the end of
- * a request settles at once for a budgeted token, and an unbudgeted token's spending is queued.
+ * The token gate's budget path: admission reserves a request's cost estimate from the budget's
+ * month through the lease ledger, the end of a request settles it to the real cost, and the usage
+ * counters show the month's spending.
  */
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { HttpError } from "../errors.ts";
+import { createLeaseLedger } from "../limits/lease_ledger.ts";
 import { createLogger } from "../logger.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
 import type { Store, TokenRecord } from "../store/store.ts";
@@ -26,19 +28,28 @@ function token(extra: Partial<TokenRecord> = {}): TokenRecord {
 }
 
 function gate(store: Store) {
-  return createTokenQuota({ store, now: () => AT, logger: createLogger({ sink: () => {} }) });
+  const logger = createLogger({ sink: () => {} });
+  const now = () => AT;
+  return createTokenQuota({
+    store,
+    ledger: createLeaseLedger({ store, now, logger }),
+    now,
+    logger,
+  });
 }
 
 const usage = { prompt: 5, candidates: 6, thoughts: 0, cached: 0, toolUse: 0, total: 11 };
 
-Deno.test("admit() reserves the estimate against the budget and charge() settles it at once", async () => {
+Deno.test("admit() reserves the estimate against the budget and settle() gives back what it did not cost", async () => {
   const store = createMemoryStore({ now: () => AT });
   const quota = gate(store);
   const budgeted = token({ limits: { budgetMicros: 100 } });
-  await quota.admit(budgeted, { model: "m", kind: "native", reserveMicros: 60 });
-  assertEquals((await store.readTokenUsage("t1", AT)).monthCostMicros, 60);
+  const first = await quota.admit(budgeted, { model: "m", kind: "native", reserveMicros: 60 });
+  await quota.sync();
+  assertEquals((await store.readTokenUsage("t1", AT)).monthCostMicros, 60, "shown reserved");
+  first.settle(usage, { costMicros: 17 });
   quota.charge(budgeted, usage, { micros: 17, reservedMicros: 60 });
-  // The settlement is already on its way: the next admission waits for it and sees 17, so 83 fits.
+  // 43 came back: 17 spent, so 83 fits and one more µUSD does not.
   await quota.admit(budgeted, { model: "m", kind: "native", reserveMicros: 83 });
   const refused = await assertRejects(() =>
     quota.admit(budgeted, { model: "m", kind: "native", reserveMicros: 1 })
@@ -52,10 +63,31 @@ Deno.test("admit() reserves the estimate against the budget and charge() settles
       (MONTH_END - AT) / 1000
     }s`,
   );
-  // Calls Google does not bill pass a spent budget.
+  // Even a reservation of nothing is refused once the budget is spent...
+  await assertRejects(() =>
+    quota.admit(budgeted, { model: "m", kind: "native", reserveMicros: 0 })
+  );
+  // ...and calls Google does not bill pass.
   await quota.admit(budgeted, { model: null, kind: "native" });
+  await quota.sync();
   const counted = await store.readTokenUsage("t1", AT);
   assertEquals([counted.monthRequests, counted.monthCostMicros, counted.dayTokens], [3, 100, 11]);
+});
+
+Deno.test("two gates on one store: of 50 concurrent reservations of 100 µUSD on 1,000, exactly 10 pass", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  const [a, b] = [gate(store), gate(store)];
+  const budgeted = token({ limits: { budgetMicros: 1000 } });
+  const results = await Promise.allSettled(
+    Array.from(
+      { length: 50 },
+      (_, i) => (i % 2 ? a : b).admit(budgeted, { model: "m", kind: "native", reserveMicros: 100 }),
+    ),
+  );
+  assertEquals(results.filter((r) => r.status === "fulfilled").length, 10);
+  for (const r of results) {
+    if (r.status === "rejected") assertEquals((r.reason as HttpError).code, 429);
+  }
 });
 
 Deno.test("charge() queues an unbudgeted token's spending for the next sync", async () => {

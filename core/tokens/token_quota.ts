@@ -1,22 +1,22 @@
 /**
- * Enforces proxy tokens' model allow-lists and limits on the hot path, and charges their usage.
+ * Enforces proxy tokens' model allow-lists and limits on the hot path, and counts their usage.
  *
- * A token without limits never waits on the store: its requests and tokens are counted in
- * memory and written in batches by {@linkcode TokenQuota.sync}. A token with limits pays one
- * atomic store round trip per request ({@linkcode Store.chargeTokenRequest}), which keeps request
- * limits exact across processes. Tokens are charged when a response ends; for a token with a
- * daily token limit that write starts at once, and its next request waits for it, so a response
- * that crosses the limit is the last one served.
+ * Usage (requests and tokens, for display) is counted in memory and written in batches by
+ * {@linkcode TokenQuota.sync}. Limits are held by the lease ledger (`core/limits/`): a request
+ * takes one unit of `rpm` and `rpd` and reserves its estimated tokens of `tpd` from blocks the
+ * instance leased from the store, so it waits on the store only when its instance holds too
+ * little; the `tpd` reservation is settled to the real usage when the response ends.
  *
  * A monthly budget is one more limit on the same path: admission reserves the request's cost
- * estimate in the same atomic charge, and the end of the request settles the reservation to the
- * real cost (written at once, like a `tpd` charge). The estimate and the settlement are computed
- * by the caller (`core/cost/budget.ts`); this gate only carries them to the store.
+ * estimate (µUSD) from the budget's month, and the end of the request settles the reservation to
+ * the real cost. The estimate and the settlement are computed by the caller
+ * (`core/cost/budget.ts`); this gate carries them to the ledger and the usage counters.
  * @module
  */
 import { formatUsd } from "../cost/cost.ts";
 import { HttpError, retryInfo } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import type { Demand, LeaseLedger } from "../limits/lease_ledger.ts";
 import type { ProxyRoute } from "../proxy/route.ts";
 import type {
   Store,
@@ -31,8 +31,10 @@ import { activeLimits } from "./token_limits.ts";
 
 /** Options of {@linkcode createTokenQuota}. */
 export interface TokenQuotaOptions {
-  /** Backing store. */
+  /** Backing store, for usage counters. */
   store: Store;
+  /** The instance's leases, holding the limits. */
+  ledger: LeaseLedger;
   /** Clock (epoch ms). */
   now: () => number;
   /** Logger for failed background writes. */
@@ -45,6 +47,8 @@ export interface AdmitRequest {
   model: string | null;
   /** Route kind: upload chunks are not counted, the Live API cannot be model-checked. */
   kind: ProxyRoute["kind"];
+  /** Tokens the request may use (see `core/limits/estimate.ts`); asked only under a `tpd`. */
+  estimate?: () => number;
   /**
    * The request's cost estimate (µUSD), reserved against the token's monthly budget; absent for
    * calls Google does not bill and for tokens without a budget.
@@ -60,17 +64,39 @@ export interface ChargeCost {
   reservedMicros: number;
 }
 
+/** Options of {@linkcode Admission.settle}. */
+export interface SettleOptions {
+  /** The request's cost, µUSD, to settle a budget reservation with. */
+  costMicros?: number;
+  /** The response was served but reported no usage: its `tpd` reservation stays spent. */
+  usageUnknown?: boolean;
+}
+
+/** An admitted request's hold on its token's limits. */
+export interface Admission {
+  /**
+   * Settles the request's reservations to what it really used: its tokens under `tpd` and its
+   * cost under a budget (µUSD). Later calls do nothing.
+   * @param usage What the response reported; null when it used nothing (it failed) or did not say.
+   * @param options `costMicros` settles the budget; `usageUnknown` (a served response that never
+   *   reported usage, such as a stream the client cut short) keeps the `tpd` reservation as spent.
+   */
+  settle(usage: Usage | null, options?: SettleOptions): void;
+}
+
 /** The gate between authenticated tokens and upstream. */
 export interface TokenQuota {
   /**
    * Admits a request for a token or throws the Google-style error the client should get.
+   * @returns The admission, to settle when the response has ended.
    * @throws {HttpError} 403 when the model is not allowed, 429 with Retry-After over a limit,
    * 503 when a limited token's counters cannot be reached.
    */
-  admit(token: TokenRecord, request: AdmitRequest): Promise<void>;
+  admit(token: TokenRecord, request: AdmitRequest): Promise<Admission>;
   /**
-   * Charges a finished response's tokens (prompt + candidates + thoughts) and settles its cost
-   * (the difference between what it cost and what was reserved). Never throws.
+   * Counts a finished response's tokens (prompt + candidates + thoughts) and its cost (the
+   * difference between what it cost and what admission counted) in the usage counters. Never
+   * throws.
    */
   charge(token: TokenRecord, usage: Usage | null, cost?: ChargeCost): void;
   /** Writes counts queued in memory. Never throws. */
@@ -85,17 +111,18 @@ const LIMIT_TEXT: Record<TokenLimitName, { unit: string; quotaId: string }> = {
   budget: { unit: "a month", quotaId: "ProxyTokenMonthlyBudget" },
 };
 
+/** Nothing to settle: unlimited tokens and upload chunks. */
+const FREE: Admission = { settle() {} };
+
 /**
  * Creates the gate.
- * @param options Store, clock and logger.
+ * @param options Store, ledger, clock and logger.
  * @returns The gate; call its `sync` on the adapter's timer.
  */
 export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
-  const { store, now, logger } = options;
+  const { store, ledger, now, logger } = options;
   /** Counts waiting for the next sync, by token and minute. */
   let queued = new Map<string, TokenUsageDelta>();
-  /** Token-usage writes in flight for tokens with a daily token limit, by token id. */
-  const writing = new Map<string, Promise<void>>();
   let flushing: Promise<void> | null = null;
 
   function queue(add: TokenUsageDelta): void {
@@ -107,20 +134,6 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
       delta.costMicros = (delta.costMicros ?? 0) + (add.costMicros ?? 0);
       delta.at = Math.max(delta.at, add.at);
     } else queued.set(id, { ...add });
-  }
-
-  function writeNow(delta: TokenUsageDelta): void {
-    const previous = writing.get(delta.tokenId) ?? Promise.resolve();
-    const write: Promise<void> = previous
-      .then(() => store.addTokenUsage([delta]))
-      .catch((error) => {
-        logger.log("warn", "token usage write failed: queued for the next sync", { error });
-        queue(delta);
-      })
-      .finally(() => {
-        if (writing.get(delta.tokenId) === write) writing.delete(delta.tokenId);
-      });
-    writing.set(delta.tokenId, write);
   }
 
   async function flush(): Promise<void> {
@@ -135,63 +148,132 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
     }
   }
 
+  async function limit(token: TokenRecord, limits: TokenLimits, request: AdmitRequest) {
+    const wanted = demands(token.id, limits, request);
+    let result;
+    try {
+      result = await ledger.take(wanted.map((w) => w.demand));
+    } catch (cause) {
+      throw new HttpError(503, "Proxy token limits cannot be checked: the store is unreachable", {
+        cause,
+        reason: "TOKEN_QUOTA_UNAVAILABLE",
+      });
+    }
+    if (!result.ok) {
+      const refused = wanted[result.index]!;
+      throw overLimit(token, limits, refused.name, result.retryAt - now(), refused.demand.want);
+    }
+    const grant = result.grant;
+    const tpd = wanted.findIndex((w) => w.name === "tpd");
+    const budget = wanted.findIndex((w) => w.name === "budget");
+    if (tpd < 0 && budget < 0) return FREE;
+    let settled = false;
+    return {
+      settle(usage: Usage | null, options: SettleOptions = {}) {
+        if (settled) return;
+        settled = true;
+        // Without usage a served response is charged its estimate: cutting a stream short before
+        // its usage arrives must not make it free.
+        const keep = usage === null && options.usageUnknown === true;
+        if (tpd >= 0 && !keep) ledger.settle(grant, tpd, usage ? tokensOf(usage) : 0);
+        const { costMicros } = options;
+        if (budget >= 0 && costMicros !== undefined) ledger.settle(grant, budget, costMicros);
+      },
+    };
+  }
+
   return {
     async admit(token, request) {
-      const { model, kind } = request;
-      if (token.models !== undefined) {
-        if (kind === "live" && !allowsEveryModel(token.models)) {
-          throw new HttpError(
-            403,
-            `Proxy token "${token.name}" has a model allow-list, and the Live API names its model inside the socket where the proxy cannot check it`,
-            { reason: "PROXY_TOKEN_MODEL_NOT_ALLOWED" },
-          );
-        }
-        if (model !== null && !modelAllowed(token.models, model)) {
-          throw new HttpError(403, `Proxy token "${token.name}" may not use model "${model}"`, {
-            reason: "PROXY_TOKEN_MODEL_NOT_ALLOWED",
-          });
-        }
-      }
+      checkModel(token, request);
       // Chunks of an upload session belong to the request that started it.
-      if (kind === "upload_chunk") return;
-      const at = now();
+      if (request.kind === "upload_chunk") return FREE;
       const limits = activeLimits(token.limits);
-      if (limits === null) {
-        queue({ tokenId: token.id, requests: 1, tokens: 0, at });
-        return;
-      }
-      const pending = writing.get(token.id);
-      if (pending) await pending;
-      const options = request.reserveMicros === undefined
-        ? {}
-        : { reserveMicros: request.reserveMicros };
-      let result;
-      try {
-        result = await store.chargeTokenRequest(token.id, limits, at, options);
-      } catch (cause) {
-        throw new HttpError(503, "Proxy token limits cannot be checked: the store is unreachable", {
-          cause,
-          reason: "TOKEN_QUOTA_UNAVAILABLE",
-        });
-      }
-      if (!result.ok) throw overLimit(token, limits, result.limit, result.retryAt - at);
+      const admission = limits === null ? FREE : await limit(token, limits, request);
+      const delta: TokenUsageDelta = { tokenId: token.id, requests: 1, tokens: 0, at: now() };
+      // Spending shown includes what requests in flight reserved; their end settles it.
+      if (request.reserveMicros) delta.costMicros = Math.round(request.reserveMicros);
+      queue(delta);
+      return admission;
     },
     charge(token, usage, cost) {
-      const tokens = usage ? Math.max(0, usage.prompt + usage.candidates + usage.thoughts) : 0;
-      const costMicros = cost ? cost.micros - cost.reservedMicros : 0;
+      const tokens = usage ? Math.max(0, tokensOf(usage)) : 0;
+      // Admission counted the reservation; the difference makes it the real cost.
+      const costMicros = cost ? Math.round(cost.micros - cost.reservedMicros) : 0;
       if (tokens <= 0 && costMicros === 0) return;
       const delta: TokenUsageDelta = { tokenId: token.id, requests: 0, tokens, at: now() };
       if (costMicros !== 0) delta.costMicros = costMicros;
-      const limits = token.limits;
-      if (limits?.tpd !== undefined || limits?.budgetMicros !== undefined) writeNow(delta);
-      else queue(delta);
+      queue(delta);
     },
     async sync() {
       flushing ??= flush().finally(() => flushing = null);
       await flushing;
-      await Promise.all(writing.values());
     },
   };
+}
+
+/** Tokens a response counts against `tpd`: prompt + candidates + thoughts. */
+function tokensOf(usage: Usage): number {
+  return usage.prompt + usage.candidates + usage.thoughts;
+}
+
+/** The lease demands of one request under a token's limits, with the limit each stands for. */
+function demands(
+  tokenId: string,
+  limits: TokenLimits,
+  request: AdmitRequest,
+): { name: TokenLimitName; demand: Demand }[] {
+  const out: { name: TokenLimitName; demand: Demand }[] = [];
+  if (limits.budgetMicros !== undefined && request.reserveMicros !== undefined) {
+    // A billed request always takes something, so nothing billed passes a spent budget.
+    const micros = Math.min(limits.budgetMicros, Math.max(1, Math.ceil(request.reserveMicros)));
+    out.push({
+      name: "budget",
+      demand: {
+        counter: `t:${tokenId}:budget`,
+        kind: "month",
+        cap: limits.budgetMicros,
+        want: micros,
+      },
+    });
+  }
+  if (limits.tpd !== undefined) {
+    // A request may not reserve more than the whole day: it is then served only on a fresh day.
+    const estimate = Math.min(limits.tpd, Math.max(1, request.estimate?.() ?? 1));
+    out.push({
+      name: "tpd",
+      demand: { counter: `t:${tokenId}:tpd`, kind: "day", cap: limits.tpd, want: estimate },
+    });
+  }
+  if (limits.rpd !== undefined) {
+    out.push({
+      name: "rpd",
+      demand: { counter: `t:${tokenId}:rpd`, kind: "day", cap: limits.rpd, want: 1 },
+    });
+  }
+  if (limits.rpm !== undefined) {
+    out.push({
+      name: "rpm",
+      demand: { counter: `t:${tokenId}:rpm`, kind: "minute", cap: limits.rpm, want: 1 },
+    });
+  }
+  return out;
+}
+
+/** Refuses a model outside the token's allow-list. */
+function checkModel(token: TokenRecord, request: AdmitRequest): void {
+  if (token.models === undefined) return;
+  if (request.kind === "live" && !allowsEveryModel(token.models)) {
+    throw new HttpError(
+      403,
+      `Proxy token "${token.name}" has a model allow-list, and the Live API names its model inside the socket where the proxy cannot check it`,
+      { reason: "PROXY_TOKEN_MODEL_NOT_ALLOWED" },
+    );
+  }
+  if (request.model !== null && !modelAllowed(token.models, request.model)) {
+    throw new HttpError(403, `Proxy token "${token.name}" may not use model "${request.model}"`, {
+      reason: "PROXY_TOKEN_MODEL_NOT_ALLOWED",
+    });
+  }
 }
 
 /**
@@ -201,20 +283,25 @@ export function createTokenQuota(options: TokenQuotaOptions): TokenQuota {
  * @param limits Its limits.
  * @param limit The refusing limit.
  * @param waitMs Time until the window ends.
+ * @param reserved For `tpd`: the tokens the request would have reserved.
  */
 export function overLimit(
   token: TokenRecord,
   limits: TokenLimits,
   limit: TokenLimitName,
   waitMs: number,
+  reserved = 1,
 ): HttpError {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   const { unit, quotaId } = LIMIT_TEXT[limit];
   const value = (limit === "budget" ? limits.budgetMicros : limits[limit]) ?? 0;
   const shown = limit === "budget" ? formatUsd(value) : String(value);
+  const need = limit === "tpd" && reserved > 1
+    ? ` (this request may use up to ${reserved} tokens)`
+    : "";
   const message = limit === "budget"
     ? `Proxy token "${token.name}" has spent its budget of ${shown} ${unit}, or this request's cost estimate does not fit in what is left: retry in ${seconds}s`
-    : `Proxy token "${token.name}" reached its limit of ${shown} ${unit}: retry in ${seconds}s`;
+    : `Proxy token "${token.name}" reached its limit of ${shown} ${unit}${need}: retry in ${seconds}s`;
   return new HttpError(
     429,
     message,

@@ -4,6 +4,7 @@ import { createLogger } from "../logger.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
 import type { Store, TokenRecord } from "../store/store.ts";
 import type { Usage } from "../usage.ts";
+import { createLeaseLedger } from "../limits/lease_ledger.ts";
 import { createTokenQuota } from "./token_quota.ts";
 
 const AT = Date.parse("2026-01-15T20:00:00Z");
@@ -43,10 +44,13 @@ function spiedStore(): { store: Store; calls: string[] } {
 }
 
 function gate(store: Store, clock = { now: AT }) {
+  const logger = createLogger({ sink: () => {} });
+  const now = () => clock.now;
   return createTokenQuota({
     store,
-    now: () => clock.now,
-    logger: createLogger({ sink: () => {} }),
+    ledger: createLeaseLedger({ store, now, logger }),
+    now,
+    logger,
   });
 }
 
@@ -106,20 +110,65 @@ Deno.test("admit() answers 429 with Retry-After and RetryInfo over a request lim
   assertEquals(error.details[2]?.retryDelay, "45s");
 });
 
-Deno.test("charge() of a tpd token is written before its next admission is decided", async () => {
+Deno.test("admit() reserves a request's estimate under tpd and settles it to the real usage", async () => {
   const store = createMemoryStore({ now: () => AT });
   const quota = gate(store);
   const limited = token({ limits: { tpd: 100 } });
-  await quota.admit(limited, { model: "m", kind: "native" });
-  quota.charge(limited, usage(60, 40));
-  // No sync in between: the next admission waits for the write itself.
-  const error = await refusal(quota.admit(limited, { model: "m", kind: "native" }));
+  const request = (estimate: number) => ({
+    model: "m",
+    kind: "native" as const,
+    estimate: () => estimate,
+  });
+  const first = await quota.admit(limited, request(60));
+  // 60 of 100 reserved: a request that may use 50 does not fit while the first is in flight.
+  const error = await refusal(quota.admit(limited, request(50)));
   assertEquals([error.code, error.details[0]?.reason], [429, "TOKEN_TPD_EXCEEDED"]);
+  assertEquals(
+    error.message,
+    'Proxy token "app" reached its limit of 100 tokens per day (this request may use up to 50 tokens): retry in 43200s',
+  );
+  first.settle(usage(20, 10));
+  const second = await quota.admit(limited, request(50));
+  second.settle(usage(40, 40));
+  // 30 + 80 = 110 spent: the second request's estimation error took the day past 100.
+  const refused = await refusal(quota.admit(limited, request(1)));
+  assertEquals(refused.details[0]?.reason, "TOKEN_TPD_EXCEEDED");
+});
+
+Deno.test("settle() keeps a served request's tpd reservation when it never reported usage", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  const quota = gate(store);
+  const limited = token({ limits: { tpd: 100 } });
+  const request = (estimate: number) => ({
+    model: "m",
+    kind: "native" as const,
+    estimate: () => estimate,
+  });
+  // A stream cut short before its usage: the 60 reserved stay spent.
+  (await quota.admit(limited, request(60))).settle(null, { usageUnknown: true });
+  const refused = await refusal(quota.admit(limited, request(50)));
+  assertEquals(refused.details[0]?.reason, "TOKEN_TPD_EXCEEDED");
+  // A request that failed used nothing: its reservation comes back.
+  (await quota.admit(limited, request(40))).settle(null);
+  (await quota.admit(limited, request(40))).settle(usage(1, 1));
+});
+
+Deno.test("admit() never reserves more than the whole day: a larger estimate waits for a fresh day", async () => {
+  const store = createMemoryStore({ now: () => AT });
+  const clock = { now: AT };
+  const quota = gate(store, clock);
+  const limited = token({ limits: { tpd: 100 } });
+  const big = { model: "m", kind: "native" as const, estimate: () => 5000 };
+  const admission = await quota.admit(limited, big);
+  admission.settle(usage(5, 5));
+  await refusal(quota.admit(limited, big));
+  clock.now = Date.parse("2026-01-16T08:00:01Z");
+  await quota.admit(limited, big);
 });
 
 Deno.test("admit() fails closed with 503 when a limited token's counters are unreachable", async () => {
   const store = createMemoryStore({ now: () => AT });
-  store.chargeTokenRequest = () => Promise.reject(new Error("down"));
+  store.takeLeases = () => Promise.reject(new Error("down"));
   const quota = gate(store);
   const error = await refusal(
     quota.admit(token({ limits: { rpd: 5 } }), { model: null, kind: "native" }),

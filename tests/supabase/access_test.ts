@@ -22,6 +22,7 @@ const TABLES = [
   "gp_key_states",
   "gp_key_usage",
   "gp_keys",
+  "gp_leases",
   "gp_logs",
   "gp_meta",
   "gp_settings",
@@ -118,14 +119,11 @@ Deno.test("through supabase-js the anon key reads no table and calls no function
       const { data, error } = await anon.rpc(fn);
       assertEquals([fn, data, error?.code], [fn, null, "42501"]);
     }
-    const charge = await anon.rpc("gp_charge_token", {
-      p_token_id: "t",
-      p_minute: "m1",
-      p_day: "d1",
-      p_month: "M1",
-      p_at: 1,
+    const lease = await anon.rpc("gp_take_leases", {
+      p_requests: [{ counter: "t", window: "m1", settle: -5, want: 1, cap: 1, expiresAt: 9 }],
+      p_now: 1,
     });
-    assertEquals(charge.error?.code, "42501");
+    assertEquals(lease.error?.code, "42501");
     // The same request with the service role key sees the key: the shim serves tables.
     const service = createServiceClient(project.url, project.serviceRoleKey);
     const { data } = await service.from("gp_keys").select("id");

@@ -1,6 +1,6 @@
 /**
  * The SQL functions of `supabase/migrations/`, called directly on real PostgreSQL as the
- * `service_role` (the role PostgREST switches to for the service role key): quota charges under
+ * `service_role` (the role PostgREST switches to for the service role key): limit leases under
  * real concurrency (one connection per caller), cooldowns, retention and the guards on what may
  * be stored.
  * @module
@@ -36,66 +36,88 @@ async function withProject(fn: (project: SupabaseProject) => Promise<void>): Pro
   }
 }
 
-function chargeArgs(tokenId: string, at: number, limits: { rpm?: number; rpd?: number }) {
-  const w = tokenWindows(at);
-  return [tokenId, w.minute, w.day, w.month, at, limits.rpm ?? null, limits.rpd ?? null];
-}
-const CHARGE = "select public.gp_charge_token($1, $2, $3, $4, $5, $6, $7) as r";
+const LEASE = "select public.gp_take_leases($1, $2) as r";
 
-Deno.test("gp_charge_token: 100 concurrent charges on 100 connections with rpm 10 admit exactly 10", () =>
+function lease(counter: string, want: number, cap: number, settle = 0) {
+  return { counter, window: "m29474880", settle, want, cap, expiresAt: AT + 3_600_000 };
+}
+
+Deno.test("gp_take_leases: 100 concurrent leases on 100 connections never grant past the cap", () =>
   withProject(async (project) => {
     const clients = await serviceConnections(project, 100);
     try {
       const started = performance.now();
       const results = await Promise.all(
-        clients.map((c) => c.query(CHARGE, chargeArgs("t1", AT, { rpm: 10 }))),
+        clients.map((c, i) => c.query(LEASE, [JSON.stringify([lease("c", 1 + (i % 3), 50)]), AT])),
       );
       const elapsed = performance.now() - started;
-      const admitted = results.filter((r) => r.rows[0].r.ok).length;
-      console.log(`100 concurrent charges: ${admitted} admitted in ${Math.round(elapsed)} ms`);
-      assertEquals(admitted, 10);
-      const counts = await clients[0]!.query(
-        "select public.gp_read_token_usage($1, $2, $3, $4) as u",
-        chargeArgs("t1", AT, {}).slice(0, 4),
+      const granted = results.map((r) => r.rows[0].r[0].granted as number);
+      console.log(
+        `100 concurrent leases: ${granted.filter((g) => g > 0).length} granted in ${
+          Math.round(elapsed)
+        } ms`,
       );
-      assertEquals(counts.rows[0].u.minuteRequests, 10);
-      assertEquals(counts.rows[0].u.monthRequests, 10);
+      assertEquals(granted.reduce((a, b) => a + b, 0), 50);
+      const after = await clients[0]!.query(LEASE, [JSON.stringify([lease("c", 0, 50)]), AT]);
+      assertEquals(after.rows[0].r, [{ granted: 0, used: 50 }]);
     } finally {
       await Promise.all(clients.map((c) => c.end()));
     }
   }));
 
-Deno.test("gp_charge_token: concurrent charges and usage writes on one token never deadlock", () =>
+Deno.test("gp_take_leases: calls naming counters in opposite orders never deadlock", () =>
   withProject(async (project) => {
     const clients = await serviceConnections(project, 40);
     try {
-      const w = tokenWindows(AT);
-      const usage = JSON.stringify([w.minute, w.day, w.month].map((period) => ({
-        tokenId: "t1",
-        period,
-        requests: 1,
-        tokens: 5,
-      })));
-      const seen = JSON.stringify([{ tokenId: "t1", at: AT }]);
-      const calls = clients.map((c, i) =>
-        i % 2 === 0
-          ? c.query(CHARGE, chargeArgs("t1", AT, { rpd: 15 }))
-          : c.query("select public.gp_add_token_usage($1, $2)", [usage, seen])
+      const names = ["a", "b", "c", "d"];
+      const results = await Promise.all(clients.map((c, i) => {
+        const order = i % 2 ? [...names].reverse() : names;
+        const requests = order.map((n) => lease(n, 1, 15, i % 4 === 0 ? 1 : 0));
+        return c.query(LEASE, [JSON.stringify(requests), AT]);
+      }));
+      const totals = await clients[0]!.query(
+        "select counter, used from public.gp_leases order by counter",
       );
-      const results = await Promise.all(calls);
-      const admitted = results.filter((r, i) => i % 2 === 0 && r.rows[0].r.ok).length;
-      // 20 usage writes add 20 requests; charges run interleaved with them, and each is admitted
-      // only while the day's count (charges + writes so far) is under 15.
-      const day = await clients[0]!.query(
-        "select requests, tokens from public.gp_token_usage where token_id = 't1' and period = $1",
-        [w.day],
-      );
-      assertEquals(Number(day.rows[0].requests), 20 + admitted);
-      assertEquals(Number(day.rows[0].tokens), 100);
-      assert(admitted <= 15);
+      for (const [j, name] of names.entries()) {
+        const granted = results.reduce((sum, r, i) => {
+          const position = i % 2 ? names.length - 1 - j : j;
+          return sum + (r.rows[0].r[position].granted as number);
+        }, 0);
+        const used = Number(totals.rows.find((row) => row.counter === name)?.used);
+        // Grants stop at 15; the 10 settlements of one unit each count whatever the cap.
+        assert(granted <= 15, `${name}: granted ${granted}`);
+        assertEquals(used, granted + 10, name);
+        assert(used >= 15);
+      }
     } finally {
       await Promise.all(clients.map((c) => c.end()));
     }
+  }));
+
+Deno.test("gp_take_leases: a call answers in request order and drops expired counters", () =>
+  withProject(async (project) => {
+    await withClient(project.databaseUrl, async (db) => {
+      const first = await db.query(LEASE, [
+        JSON.stringify([lease("x", 3, 4), lease("x", 3, 4), lease("x", 1, 4, -2)]),
+        AT,
+      ]);
+      assertEquals(first.rows[0].r, [
+        { granted: 3, used: 3 },
+        { granted: 1, used: 4 },
+        { granted: 1, used: 3 },
+      ]);
+      const later = AT + 2 * 3_600_000;
+      await db.query(LEASE, [
+        JSON.stringify([{ ...lease("y", 1, 4), expiresAt: later + 1 }]),
+        later,
+      ]);
+      const left = await db.query("select counter from public.gp_leases order by counter");
+      assertEquals(left.rows.map((r) => r.counter), ["y"]);
+      const gone = await db.query(
+        "select to_regprocedure('public.gp_charge_token(text, text, text, text, bigint, bigint, bigint, bigint, bigint, bigint)') as f",
+      );
+      assertEquals(gone.rows[0].f, null, "the per-request charge function is gone");
+    });
   }));
 
 Deno.test("gp_set_cooldown: among concurrent cooldowns the latest end wins", () =>

@@ -34,6 +34,11 @@ export interface PostgrestShimOptions {
   jwtSecret: string;
   /** Connections in the pool (default 20). */
   poolSize?: number;
+  /**
+   * Milliseconds added to every request before it is served, standing for the network between a
+   * function and its database (default 0; benchmarks use 50).
+   */
+  delayMs?: number;
 }
 
 /** A running shim. */
@@ -42,6 +47,8 @@ export interface PostgrestShim {
   url: string;
   /** Requests served so far. */
   readonly requests: number;
+  /** Calls of one function (`POST /rest/v1/rpc/<name>`) served so far. */
+  calls(name: string): number;
   /** Stops serving and closes the pool. */
   close(): Promise<void>;
 }
@@ -77,6 +84,7 @@ export async function startPostgrestShim(options: PostgrestShimOptions): Promise
   pool.on("error", () => {/* a dropped idle connection is replaced on next use */});
   const key = await hmacKey(options.jwtSecret);
   const functions = new Map<string, FunctionInfo[]>();
+  const calls = new Map<string, number>();
   let requests = 0;
 
   async function lookup(name: string): Promise<FunctionInfo[]> {
@@ -220,6 +228,7 @@ export async function startPostgrestShim(options: PostgrestShimOptions): Promise
 
   async function handle(request: Request): Promise<Response> {
     requests++;
+    if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
     const url = new URL(request.url);
     const apikey = request.headers.get("apikey");
     if (!apikey) {
@@ -241,6 +250,7 @@ export async function startPostgrestShim(options: PostgrestShimOptions): Promise
         if (request.method !== "POST") {
           throw new ApiError(405, { message: "The test shim calls functions with POST only" });
         }
+        calls.set(rpc[1]!, (calls.get(rpc[1]!) ?? 0) + 1);
         const text = await request.text();
         const body = text.trim() === "" ? {} : JSON.parse(text);
         if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -277,6 +287,7 @@ export async function startPostgrestShim(options: PostgrestShimOptions): Promise
     get requests() {
       return requests;
     },
+    calls: (name) => calls.get(name) ?? 0,
     async close() {
       await server.shutdown();
       await pool.end();

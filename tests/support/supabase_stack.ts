@@ -57,8 +57,11 @@ export interface SupabaseStack {
   postgres: PostgresServer;
   /** Milliseconds it took to start PostgreSQL and migrate the template. */
   startMs: number;
-  /** A new, empty, migrated database behind its own shim. */
-  createProject(options?: { poolSize?: number }): Promise<SupabaseProject>;
+  /**
+   * A new, empty, migrated database behind its own shim (`delayMs`: added to every request, see
+   * `PostgrestShimOptions`).
+   */
+  createProject(options?: { poolSize?: number; delayMs?: number }): Promise<SupabaseProject>;
   /** Stops PostgreSQL. */
   close(): Promise<void>;
 }
@@ -112,6 +115,7 @@ export async function startSupabaseStack(): Promise<SupabaseStack> {
         connectionString: postgres.url(database, "authenticator"),
         jwtSecret: JWT_SECRET,
         ...(options.poolSize ? { poolSize: options.poolSize } : {}),
+        ...(options.delayMs ? { delayMs: options.delayMs } : {}),
       });
       return {
         url: shim.url,

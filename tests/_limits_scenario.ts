@@ -1,0 +1,194 @@
+/**
+ * One scenario for the shared-store suite: two proxy instances on one store (two Deno processes
+ * on a KV file, or a Deno process and a Cloudflare Worker on one PostgreSQL) take 100 concurrent
+ * requests split between them, for each kind of limit, and the limits must hold across both as
+ * they would in one process.
+ * @module
+ */
+import { assert, assertEquals } from "./assert.ts";
+import type { FakeUpstream } from "./fake_upstream.ts";
+import { sha256Hex } from "../core/secrets.ts";
+import type { Store, TokenLimits } from "../core/store/store.ts";
+import { fakeKeys } from "./harness.ts";
+
+/** Models whose key caps `KEY_LIMITS` sets; the token bursts use other models. */
+export const CAPPED = { rpm: "gemini-2.5-pro", rpd: "gemini-2.5-flash-lite" } as const;
+/** Per key: 2 keys, so exactly 10 requests per capped burst reach upstream. */
+export const KEY_LIMITS = JSON.stringify({
+  [CAPPED.rpm]: { rpm: 5 },
+  [CAPPED.rpd]: { rpd: 5 },
+});
+/** The two keys both instances import. */
+export const KEYS = fakeKeys(2);
+/** The unlimited token both instances know (for the key-cap bursts). */
+export const OPEN_TOKEN = "gp-TEST-shared-open-token-000001";
+
+/** A token of the scenario: its secret and limits. */
+interface ScenarioToken {
+  id: string;
+  secret: string;
+  limits: TokenLimits;
+}
+
+/** Words the fake counts one token each, written so the proxy's estimate is exact. */
+function exactText(words: number): string {
+  return Array.from({ length: words }, () => "abc").join(" ");
+}
+/** One-letter words: the proxy estimates half of what the fake counts. */
+function underestimatedText(words: number): string {
+  return Array.from({ length: words }, () => "a").join(" ");
+}
+
+/** The tokens the scenario seeds into the shared store before the instances start. */
+export const TOKENS: Record<"rpm" | "rpd" | "tpd" | "tpdUnder", ScenarioToken> = {
+  rpm: { id: "t_rpm", secret: "gp-TEST-shared-rpm-token-0000001", limits: { rpm: 10 } },
+  rpd: { id: "t_rpd", secret: "gp-TEST-shared-rpd-token-0000001", limits: { rpd: 10 } },
+  // 20 "abc" words: 20 prompt tokens, and the reply "Echo: abc ..." is 21; with
+  // maxOutputTokens 21 the proxy reserves 20 + 21 = 41, exactly what each request uses.
+  tpd: { id: "t_tpd", secret: "gp-TEST-shared-tpd-token-0000001", limits: { tpd: 410 } },
+  // 40 one-letter words: 40 prompt tokens estimated as 20 (79 bytes / 4), reply 41 words.
+  tpdUnder: { id: "t_tpd2", secret: "gp-TEST-shared-tpd-token-0000002", limits: { tpd: 610 } },
+};
+
+/**
+ * Stores the scenario's tokens (the store is then closed by the caller).
+ * @param store The shared store, before any instance starts.
+ */
+export async function seedScenario(store: Store): Promise<void> {
+  for (const token of Object.values(TOKENS)) {
+    await store.addToken({
+      id: token.id,
+      name: token.id,
+      hash: await sha256Hex(token.secret),
+      masked: "gp-T...0001",
+      enabled: true,
+      source: "admin",
+      createdAt: Date.now(),
+      limits: token.limits,
+    });
+  }
+}
+
+interface Sent {
+  status: number;
+  usage: number;
+}
+
+function isGenerate(path: string): boolean {
+  return /:generateContent$/.test(path);
+}
+
+/**
+ * Sends `n` concurrent generateContent requests, alternating between the two instances.
+ * @returns Each answer's status and total token count.
+ */
+async function burst(
+  bases: [string, string],
+  options: { secret: string; model: string; text?: string; maxOutputTokens?: number; n?: number },
+): Promise<Sent[]> {
+  const request: Record<string, unknown> = {
+    contents: [{ role: "user", parts: [{ text: options.text ?? "hi" }] }],
+  };
+  if (options.maxOutputTokens) {
+    request.generationConfig = { maxOutputTokens: options.maxOutputTokens };
+  }
+  const body = JSON.stringify(request);
+  return await Promise.all(Array.from({ length: options.n ?? 100 }, async (_, i) => {
+    const response = await fetch(
+      `${bases[i % 2]}/v1beta/models/${options.model}:generateContent`,
+      {
+        method: "POST",
+        headers: { "x-goog-api-key": options.secret, "content-type": "application/json" },
+        body,
+      },
+    );
+    const json = await response.json();
+    return { status: response.status, usage: json.usageMetadata?.totalTokenCount ?? 0 };
+  }));
+}
+
+/** Waits, when the wall clock is close to the end of a minute, for the next one to begin. */
+async function awayFromMinuteEnd(margin = 15_000): Promise<void> {
+  const left = 60_000 - Date.now() % 60_000;
+  if (left < margin) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
+/** Generate requests the fake received since `from`. */
+function upstreamSince(fake: FakeUpstream, from: number): number {
+  return fake.requests.slice(from).filter((r) => isGenerate(r.path)).length;
+}
+
+/**
+ * Token rpm and rpd: of 100 concurrent requests over both instances, exactly 10 are served and
+ * reach upstream; the others get 429.
+ */
+export async function assertTokenRequestLimits(
+  bases: [string, string],
+  fake: FakeUpstream,
+): Promise<void> {
+  for (const name of ["rpm", "rpd"] as const) {
+    if (name === "rpm") await awayFromMinuteEnd();
+    const before = fake.requests.length;
+    const sent = await burst(bases, { secret: TOKENS[name].secret, model: "gemini-2.5-flash" });
+    const served = sent.filter((s) => s.status === 200).length;
+    assertEquals(served, 10, `${name}: served`);
+    assertEquals(sent.filter((s) => s.status === 429).length, 90, `${name}: refused`);
+    assertEquals(upstreamSince(fake, before), 10, `${name}: reached upstream`);
+  }
+}
+
+/**
+ * Token tpd with reservations: with exact estimates the day's total never passes tpd; with
+ * estimates below the real usage it passes by at most the admitted requests' estimation error.
+ */
+export async function assertTokenTpd(bases: [string, string], fake: FakeUpstream): Promise<void> {
+  const before = fake.requests.length;
+  const exact = await burst(bases, {
+    secret: TOKENS.tpd.secret,
+    model: "gemini-2.0-flash",
+    text: exactText(20),
+    maxOutputTokens: 21,
+  });
+  const exactServed = exact.filter((s) => s.status === 200);
+  assert(exactServed.length >= 1, "some requests are served");
+  for (const s of exactServed) assertEquals(s.usage, 41, "each uses what was reserved");
+  const exactTotal = exactServed.reduce((sum, s) => sum + s.usage, 0);
+  console.log(`tpd 410, exact estimates: ${exactServed.length} served, ${exactTotal} tokens used`);
+  assert(exactTotal <= 410, `tpd 410 with exact estimates: used ${exactTotal}`);
+  assertEquals(exact.filter((s) => s.status === 429).length, 100 - exactServed.length);
+  assertEquals(upstreamSince(fake, before), exactServed.length);
+
+  const under = await burst(bases, {
+    secret: TOKENS.tpdUnder.secret,
+    model: "gemini-2.0-flash",
+    text: underestimatedText(40),
+    maxOutputTokens: 41,
+  });
+  const underServed = under.filter((s) => s.status === 200);
+  assert(underServed.length >= 1, "some requests are served");
+  // Each was reserved 20 + 41 = 61 and used 40 + 41 = 81: an estimation error of 20.
+  for (const s of underServed) assertEquals(s.usage, 81);
+  const underTotal = underServed.reduce((sum, s) => sum + s.usage, 0);
+  const bound = 610 + underServed.length * (81 - 61);
+  console.log(`tpd 610, estimates 20 short: ${underServed.length} served, ${underTotal} used`);
+  assert(underTotal <= bound, `tpd 610: used ${underTotal}, bound ${bound}`);
+}
+
+/**
+ * Key caps (`KEY_LIMITS`, 5 per key and model on 2 keys): of 100 concurrent requests over both
+ * instances, exactly 10 reach upstream, 5 with each key.
+ */
+export async function assertKeyCaps(bases: [string, string], fake: FakeUpstream): Promise<void> {
+  for (const name of ["rpm", "rpd"] as const) {
+    if (name === "rpm") await awayFromMinuteEnd();
+    const before = fake.requests.length;
+    const sent = await burst(bases, { secret: OPEN_TOKEN, model: CAPPED[name] });
+    assertEquals(sent.filter((s) => s.status === 200).length, 10, `key ${name}: served`);
+    assertEquals(sent.filter((s) => s.status === 429).length, 90, `key ${name}: refused`);
+    const upstream = fake.requests.slice(before).filter((r) => isGenerate(r.path));
+    assertEquals(upstream.length, 10, `key ${name}: reached upstream`);
+    for (const key of KEYS) {
+      assertEquals(upstream.filter((r) => r.key === key).length, 5, `key ${name}: per key`);
+    }
+  }
+}
