@@ -8,7 +8,7 @@ import { useEffect } from "preact/hooks";
 import { api, messageOf } from "./_shared/api.ts";
 import { Chart } from "./_shared/chart.tsx";
 import { ErrorBreakdown } from "./_shared/error_breakdown.tsx";
-import { ariaBool, formatCount, formatMs } from "./_shared/format.ts";
+import { ariaBool, formatCount, formatCountOf, formatMs } from "./_shared/format.ts";
 import type { Range, StatsView } from "./_shared/types.ts";
 import { formatCost } from "./_shared/usd.ts";
 
@@ -119,7 +119,7 @@ export default function EntityStats(props: EntityStatsProps) {
             { label: "Keys", values: all?.errorGroups.keys ?? zeros, color: "--c-5" },
             { label: "Upstream", values: all?.errorGroups.upstream ?? zeros, color: "--c-2" },
           ]}
-          summary={`${o?.requests ?? 0} requests in the ${label}`}
+          summary={`${formatCountOf(o?.requests ?? 0, "request")} in the ${label}`}
         />
         <ErrorBreakdown stats={s} rangeLabel={label} />
         <Chart

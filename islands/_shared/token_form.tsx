@@ -7,6 +7,7 @@ import { useSignal } from "@preact/signals";
 import { messageOf } from "./api.ts";
 import type { TokenView } from "./types.ts";
 import { parseUsd, usdInput } from "./usd.ts";
+import { fromUtcInput, utcInputValue } from "./format.ts";
 
 /** What the form produces: the admin API's create or patch body. */
 export interface TokenInput {
@@ -54,7 +55,7 @@ export function TokenForm(props: TokenFormProps) {
     tpd: t?.limits?.tpd?.toString() ?? "",
   });
   const budget = useSignal(usdInput(t?.limits?.budgetMicros));
-  const expires = useSignal(t?.expiresAt ? localInput(t.expiresAt) : "");
+  const expires = useSignal(t?.expiresAt ? utcInputValue(t.expiresAt) : "");
   const enabled = useSignal(t?.enabled ?? true);
   const error = useSignal<string | null>(null);
   const busy = useSignal(false);
@@ -84,7 +85,7 @@ export function TokenForm(props: TokenFormProps) {
         name: name.value.trim(),
         models: patterns.length ? patterns : null,
         limits: parsed,
-        expiresAt: expires.value ? new Date(expires.value).toISOString() : null,
+        expiresAt: expiresAt(expires.value),
         enabled: enabled.value,
       });
     } catch (e) {
@@ -150,7 +151,7 @@ export function TokenForm(props: TokenFormProps) {
           </span>
         </div>
         <div class="field">
-          <label for={`${id}-expires`}>Expires</label>
+          <label for={`${id}-expires`}>Expires (UTC)</label>
           <input
             id={`${id}-expires`}
             type="datetime-local"
@@ -180,11 +181,8 @@ export function TokenForm(props: TokenFormProps) {
   );
 }
 
-/** An epoch ms as the value of a `datetime-local` input (local time). */
-function localInput(epochMs: number): string {
-  const d = new Date(epochMs);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${
-    pad(d.getMinutes())
-  }`;
+/** The expiry to send: the input read as UTC, or null when empty. */
+function expiresAt(value: string): string | null {
+  const at = fromUtcInput(value);
+  return at === null ? null : new Date(at).toISOString();
 }

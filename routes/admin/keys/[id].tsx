@@ -6,7 +6,7 @@
 import type { ConsoleState } from "../../../core/admin/console.ts";
 import type { Handlers, PageProps } from "../../../core/web/types.ts";
 import EntityStats from "../../../islands/entity_stats.tsx";
-import { formatCount, formatMs, formatTime } from "../../../islands/_shared/format.ts";
+import { formatCountOf, formatMs, formatTime } from "../../../islands/_shared/format.ts";
 import { formatRate, keyHealthOf } from "../../../islands/_shared/key_health.ts";
 import type { KeyView, StatsView } from "../../../islands/_shared/types.ts";
 import { formatCost } from "../../../islands/_shared/usd.ts";
@@ -61,9 +61,9 @@ export default function KeyPage(props: PageProps<KeyPageData | null, ConsoleStat
     ["Cost, last 24 h", formatCost(stats.totals.costMicros, stats.totals.costUnknown)],
     [
       "Today (Pacific day)",
-      `${formatCount(k.usageToday?.requests ?? 0)} requests, ${
-        formatCount(k.usageToday?.tokens ?? 0)
-      } tokens`,
+      `${formatCountOf(k.usageToday?.requests ?? 0, "request")}, ${
+        formatCountOf(k.usageToday?.tokens ?? 0, "token")
+      }`,
     ],
     ["Last used", k.lastUsedAt ? formatTime(k.lastUsedAt) : "never"],
     [

@@ -7,7 +7,7 @@ import type { ConsoleState } from "../../../core/admin/console.ts";
 import { HttpError } from "../../../core/errors.ts";
 import type { Handlers, PageProps } from "../../../core/web/types.ts";
 import EntityStats from "../../../islands/entity_stats.tsx";
-import { formatCount, formatTime } from "../../../islands/_shared/format.ts";
+import { formatCountOf, formatTime } from "../../../islands/_shared/format.ts";
 import { formatUsd } from "../../../islands/_shared/usd.ts";
 import type { StatsView, TokenView } from "../../../islands/_shared/types.ts";
 import { LimitBars, tokenLimitBars } from "../_components/limit_bars.tsx";
@@ -67,9 +67,9 @@ export default function TokenPage(props: PageProps<TokenPageData | null, Console
     ["Last used", t.lastUsedAt ? formatTime(t.lastUsedAt) : "never"],
     [
       "This month (Pacific)",
-      `${formatCount(t.usage?.month.requests ?? 0)} requests, ${
-        formatCount(t.usage?.month.tokens ?? 0)
-      } tokens, ${formatUsd(t.usage?.month.costMicros ?? 0)}`,
+      `${formatCountOf(t.usage?.month.requests ?? 0, "request")}, ${
+        formatCountOf(t.usage?.month.tokens ?? 0, "token")
+      }, ${formatUsd(t.usage?.month.costMicros ?? 0)}`,
     ],
     [
       "Monthly budget",
