@@ -6,7 +6,7 @@
  * @module
  */
 import { createKvStore } from "../core/store/kv/mod.ts";
-import { batchDeltas } from "../core/logs/aggregates.ts";
+import { batchDeltas } from "../core/logs/deltas.ts";
 import { type LogRecord, requestId } from "../core/store/log_record.ts";
 
 /** What a seeded store holds. */

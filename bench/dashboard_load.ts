@@ -16,7 +16,7 @@
 import { buildConsole } from "../adapters/_shared/console_build.ts";
 import { createKvStore } from "../core/store/kv/mod.ts";
 import { startServer } from "../adapters/deno/server.ts";
-import { coalesce, deltasOf } from "../core/logs/aggregates.ts";
+import { coalesce, deltasOf } from "../core/logs/deltas.ts";
 import { type LogRecord, requestId } from "../core/store/log_record.ts";
 import { launchChromium } from "../tests/browser/_browser.ts";
 import { fakeKeys } from "../tests/harness.ts";

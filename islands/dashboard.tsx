@@ -1,6 +1,7 @@
 /**
- * The dashboard: totals, charts (requests and errors, latency, tokens by model) and key health,
- * for a chosen range; refreshed live from the log tail and a slow poll.
+ * The dashboard: totals (cost included), charts (requests and errors, latency, spend by model,
+ * token or key in requests, tokens, USD or errors) and key health, for a chosen range; refreshed
+ * live from the log tail and a slow poll.
  * @module
  */
 import { type Signal, useSignal } from "@preact/signals";
@@ -11,6 +12,7 @@ import { ErrorBreakdown } from "./_shared/error_breakdown.tsx";
 import { ariaBool, formatCount, formatCountdown, formatMs } from "./_shared/format.ts";
 import { type SpendGroup, SpendView, type SpendViewProps } from "./_shared/spend_view.tsx";
 import type { KeyView, Range, StatsView } from "./_shared/types.ts";
+import { formatCost } from "./_shared/usd.ts";
 
 /** Props: the first data, rendered on the server. */
 export interface DashboardProps {
@@ -22,6 +24,8 @@ export interface DashboardProps {
   byModel: StatsView;
   /** What the spend view groups by first. */
   group?: SpendGroup;
+  /** The spend view's first metric (`requests`, `tokens`, `cost`, `errors`). */
+  metric?: string;
   /** `GET /admin/api/keys`. */
   keys: KeyView[];
   /** Token names and masked keys by id (never a secret). */
@@ -41,7 +45,7 @@ export default function Dashboard(props: DashboardProps) {
   const stats = useSignal(props.stats);
   const byModel = useSignal(props.byModel);
   const group = useSignal<SpendGroup>(props.group ?? "model");
-  const metric = useSignal("requests");
+  const metric = useSignal(props.metric ?? "requests");
   const keys = useSignal(props.keys);
   const loadedAt = useSignal<number | null>(null);
   const live = useSignal(false);
@@ -94,6 +98,12 @@ export default function Dashboard(props: DashboardProps) {
     url.searchParams.set("group", g);
     history.replaceState(null, "", url);
     void refresh();
+  }
+
+  function remetric(m: string) {
+    const url = new URL(location.href);
+    url.searchParams.set("metric", m);
+    history.replaceState(null, "", url);
   }
 
   function choose(r: Range) {
@@ -173,6 +183,12 @@ export default function Dashboard(props: DashboardProps) {
           id="tokens"
         />
         <Tile
+          label="Cost"
+          value={formatCost(s.totals.costMicros, s.totals.costUnknown)}
+          sub="at the prices in Settings"
+          id="cost"
+        />
+        <Tile
           label="Latency p50 / p95"
           value={latest < 0 ? "–" : `${formatMs(all?.p50[latest])} / ${formatMs(all?.p95[latest])}`}
           id="latency"
@@ -219,6 +235,7 @@ export default function Dashboard(props: DashboardProps) {
           names={props.names}
           rangeLabel={rangeLabel}
           onGroup={regroup}
+          onMetric={remetric}
         />
       </div>
     </div>

@@ -1,6 +1,6 @@
 /**
  * One proxy token's or key's traffic over a chosen range: requests and errors by side, tokens,
- * and latency, from the aggregates (`/stats?tokenId=...` or `?keyId=...`).
+ * cost and latency, from the aggregates (`/stats?tokenId=...` or `?keyId=...`).
  * @module
  */
 import { useSignal } from "@preact/signals";
@@ -8,8 +8,9 @@ import { useEffect } from "preact/hooks";
 import { api, messageOf } from "./_shared/api.ts";
 import { Chart } from "./_shared/chart.tsx";
 import { ErrorBreakdown } from "./_shared/error_breakdown.tsx";
-import { ariaBool, formatCount, formatMs } from "./_shared/format.ts";
+import { ariaBool, formatCount, formatCountOf, formatMs } from "./_shared/format.ts";
 import type { Range, StatsView } from "./_shared/types.ts";
+import { formatCost } from "./_shared/usd.ts";
 
 /** Props: whose traffic, and the first stats. */
 export interface EntityStatsProps {
@@ -98,6 +99,10 @@ export default function EntityStats(props: EntityStatsProps) {
           <div class="label">Tokens</div>
           <div class="value">{formatCount(o?.tokens ?? 0)}</div>
         </div>
+        <div class="tile" data-tile="cost">
+          <div class="label">Cost</div>
+          <div class="value">{formatCost(s.totals.costMicros, s.totals.costUnknown)}</div>
+        </div>
         <div class="tile" data-tile="latency">
           <div class="label">Latency p50 / p95</div>
           <div class="value">{formatMs(o?.p50)} / {formatMs(o?.p95)}</div>
@@ -114,7 +119,7 @@ export default function EntityStats(props: EntityStatsProps) {
             { label: "Keys", values: all?.errorGroups.keys ?? zeros, color: "--c-5" },
             { label: "Upstream", values: all?.errorGroups.upstream ?? zeros, color: "--c-2" },
           ]}
-          summary={`${o?.requests ?? 0} requests in the ${label}`}
+          summary={`${formatCountOf(o?.requests ?? 0, "request")} in the ${label}`}
         />
         <ErrorBreakdown stats={s} rangeLabel={label} />
         <Chart
@@ -123,6 +128,14 @@ export default function EntityStats(props: EntityStatsProps) {
           x={s.buckets}
           series={[{ label: "Tokens", values: all?.tokens ?? zeros, color: "--c-4" }]}
           summary={`${o?.tokens ?? 0} tokens in the ${label}`}
+        />
+        <Chart
+          id="cost"
+          title="Cost in USD (UTC)"
+          x={s.buckets}
+          series={[{ label: "Cost", values: all?.costMicros ?? zeros, color: "--c-6" }]}
+          unit="usd"
+          summary={`${formatCost(s.totals.costMicros, s.totals.costUnknown)} spent in the ${label}`}
         />
         <Chart
           id="latency"

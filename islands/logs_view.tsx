@@ -10,6 +10,7 @@ import { api, messageOf } from "./_shared/api.ts";
 import { ariaBool, formatCount, formatMs, formatTime, statusClass } from "./_shared/format.ts";
 import type { LogPageView, LogRecord } from "./_shared/types.ts";
 import type { LogFacets } from "../core/admin/log_facets.ts";
+import { formatRecordCost } from "./_shared/usd.ts";
 
 /** The filters the page understands (the admin API's query names). */
 export interface LogFilters {
@@ -239,12 +240,13 @@ export default function LogsView(props: LogsViewProps) {
               <th class="num">Tries</th>
               <th class="num">Duration</th>
               <th class="num">Tokens</th>
+              <th class="num">Cost</th>
             </tr>
           </thead>
           <tbody aria-live="polite">
             {logs.value.length === 0 && (
               <tr>
-                <td colSpan={9} class="empty">No request matches.</td>
+                <td colSpan={10} class="empty">No request matches.</td>
               </tr>
             )}
             {logs.value.map((l) => (
@@ -267,6 +269,7 @@ export default function LogsView(props: LogsViewProps) {
                 <td class="num small" data-label="Tokens">
                   {l.usage ? formatCount(l.usage.total) : l.usageUnknown ? "unknown" : "–"}
                 </td>
+                <td class="num small" data-label="Cost" data-cost>{formatRecordCost(l)}</td>
               </tr>
             ))}
           </tbody>

@@ -10,6 +10,7 @@ import { api, messageOf } from "./_shared/api.ts";
 import { ariaBool, formatCount, formatTime } from "./_shared/format.ts";
 import { TokenForm, type TokenInput } from "./_shared/token_form.tsx";
 import type { TokenView } from "./_shared/types.ts";
+import { formatUsd } from "./_shared/usd.ts";
 
 /** Props: the tokens as the server read them. */
 export interface TokensManagerProps {
@@ -196,7 +197,11 @@ export default function TokensManager(props: TokensManagerProps) {
                 <td class="small" data-label="Limits">
                   {t.limits && Object.keys(t.limits).length
                     ? Object.entries(t.limits).map(([k, v]) => (
-                      <div key={k}>{k} {formatCount(v)}</div>
+                      <div key={k} data-limit={k}>
+                        {k === "budgetMicros"
+                          ? `${formatUsd(v)} a month`
+                          : `${k} ${formatCount(v)}`}
+                      </div>
                     ))
                     : <span class="muted">none</span>}
                 </td>
@@ -207,9 +212,10 @@ export default function TokensManager(props: TokensManagerProps) {
                   {formatCount(t.usage?.today.requests ?? 0)} req
                   <div class="muted">{formatCount(t.usage?.today.tokens ?? 0)} tok</div>
                 </td>
-                <td class="num small" data-label="This month">
+                <td class="num small" data-label="This month" data-usage-month>
                   {formatCount(t.usage?.month.requests ?? 0)} req
                   <div class="muted">{formatCount(t.usage?.month.tokens ?? 0)} tok</div>
+                  <div class="muted">{formatUsd(t.usage?.month.costMicros ?? 0)}</div>
                 </td>
                 <td data-label="Actions">
                   {confirming.value?.startsWith(`${t.id}:`)

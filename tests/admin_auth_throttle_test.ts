@@ -25,9 +25,12 @@ import type { Store } from "../core/store/mod.ts";
 const ADMIN = "throttle-test-admin-password";
 const METRICS = "throttle-test-metrics-token";
 
-async function withConsole(fn: (h: Harness) => Promise<void>): Promise<void> {
+async function withConsole(
+  fn: (h: Harness) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
   await ensureBuilt();
-  const h = await startHarness({ env: { ADMIN_PASSWORD: ADMIN, METRICS_TOKEN: METRICS } });
+  const h = await startHarness({ env: { ADMIN_PASSWORD: ADMIN, METRICS_TOKEN: METRICS, ...env } });
   try {
     await fn(h);
   } finally {
@@ -46,9 +49,10 @@ async function bearer(base: string, path: string, secret: string, extra: Headers
 }
 
 /** Posts the login form. */
-async function loginForm(base: string, password: string) {
+async function loginForm(base: string, password: string, headers: HeadersInit = {}) {
   const response = await fetch(`${base}/admin/login`, {
     method: "POST",
+    headers,
     body: new URLSearchParams({ password }),
     redirect: "manual",
   });
@@ -91,6 +95,50 @@ Deno.test("login form failures lock Bearer calls, whatever X-Forwarded-For says"
       forwarded: "for=198.51.100.79",
     });
     assertEquals([spoofed.status, spoofed.retryAfter], [429, "60"]);
+  }));
+
+Deno.test("behind a trusted proxy (TRUST_PROXY=1) each forwarded client has its own count, as in the logs", () =>
+  withConsole(async (h) => {
+    const base = h.proxy.url;
+    // The proxy in front appends the address it saw: the right-most entry. Anything to its left
+    // came from the client, so a guesser who writes one there is still counted as 198.51.100.1.
+    const a = { "x-forwarded-for": "198.51.100.1" };
+    const forged = { "x-forwarded-for": "203.0.113.50, 198.51.100.1" };
+    const b = { "x-forwarded-for": "198.51.100.2" };
+    for (let i = 0; i < 3; i++) {
+      assertEquals((await bearer(base, "/admin/api/keys", `guess-${i}`, a)).status, 401);
+    }
+    for (let i = 3; i < 5; i++) {
+      assertEquals((await loginForm(base, `guess-${i}`, forged)).status, 401);
+    }
+    const lockedA = await bearer(base, "/admin/api/keys", ADMIN, a);
+    assertEquals([lockedA.status, lockedA.retryAfter], [429, "60"]);
+    assertEquals((await loginForm(base, ADMIN, forged)).status, 429, "A's forged left entry");
+    assertEquals((await bearer(base, "/admin/api/keys", ADMIN, b)).status, 200, "B is not locked");
+    assertEquals((await loginForm(base, ADMIN, b)).status, 303, "B logs in");
+    // The same function names the client of proxied requests.
+    await (await fetch(`${base}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": TOKEN, "content-type": "application/json", ...b },
+      body: JSON.stringify({ contents: [{ parts: [{ text: "hi" }] }] }),
+    })).arrayBuffer();
+    await h.proxy.gateway.sync(true);
+    const logs = await bearer(base, "/admin/api/logs?limit=1&reveal=1", ADMIN, b);
+    assertEquals(logs.body.logs[0].client, "198.51.100.2");
+  }, { TRUST_PROXY: "1" }));
+
+Deno.test("without TRUST_PROXY a forwarded address is ignored: different headers share one count", () =>
+  withConsole(async (h) => {
+    const base = h.proxy.url;
+    for (let i = 0; i < 5; i++) {
+      const headers = { "x-forwarded-for": `198.51.100.${i + 1}` };
+      assertEquals((await bearer(base, "/admin/api/keys", `guess-${i}`, headers)).status, 401);
+    }
+    const other = await bearer(base, "/admin/api/keys", ADMIN, {
+      "x-forwarded-for": "198.51.100.200",
+    });
+    assertEquals([other.status, other.retryAfter], [429, "60"]);
+    assertEquals((await loginForm(base, ADMIN, { "x-forwarded-for": "192.0.2.1" })).status, 429);
   }));
 
 Deno.test("200 concurrent Bearer guesses get 5 answers, then the right password gets 429", () =>

@@ -60,7 +60,11 @@ Deno.test("the Settings page edits the price table with a CSRF-checked form; the
     const { cookie, csrf } = await login(h);
     const page = await (await fetch(`${h.proxy.url}/admin/settings`, { headers: { cookie } }))
       .text();
-    assertStringIncludes(page, `Google's published prices as of ${PRICES_TAKEN_ON}`);
+    assertStringIncludes(page, `from dated copies of that page read up to ${PRICES_TAKEN_ON}`);
+    // Each built-in model says where its price comes from, and the day it was read.
+    const sources = page.slice(page.indexOf("data-price-sources"));
+    assertStringIncludes(sources, "gemini-3.1-pro-preview</span>: <span >input and output");
+    assertStringIncludes(sources, "both tiers, read 2026-10-07");
     const rows = Object.keys(DEFAULT_PRICES);
     assertStringIncludes(page, `name="p.0.model" value="${rows[0]}"`);
     assertStringIncludes(
@@ -131,6 +135,7 @@ Deno.test("the Settings page edits the price table with a CSRF-checked form; the
       .json();
     assertEquals([back.stored.prices, back.effective.prices], [undefined, DEFAULT_PRICES]);
     assertEquals(back.pricesSource.takenOn, PRICES_TAKEN_ON);
+    assertEquals(Object.keys(back.pricesSource.models).sort(), Object.keys(DEFAULT_PRICES).sort());
   }));
 
 Deno.test("PATCH /admin/api/settings validates prices: range, decimals, shape and the number of models", () =>

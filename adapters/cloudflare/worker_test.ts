@@ -176,6 +176,21 @@ Deno.test("cloudflare worker with STORE=memory refuses admin writes with 409 nam
   }
 });
 
+Deno.test("cloudflare worker: the sign-in throttle counts each cf-connecting-ip apart, as the logs do", async () => {
+  const worker = await startWorker({ bindings: workerBindings("http://127.0.0.1:9") });
+  const keys = (ip: string, secret: string) =>
+    fetch(`${worker.url}/admin/api/keys`, {
+      headers: { authorization: `Bearer ${secret}`, "cf-connecting-ip": ip },
+    }).then(async (r) => (await r.body?.cancel(), r.status));
+  try {
+    for (let i = 0; i < 5; i++) assertEquals(await keys("198.51.100.1", `guess-${i}`), 401);
+    assertEquals(await keys("198.51.100.1", ADMIN), 429, "that client is locked");
+    assertEquals(await keys("198.51.100.2", ADMIN), 200, "another client is not");
+  } finally {
+    await worker.close();
+  }
+});
+
 Deno.test("cloudflare worker: refused for its location, it relays once to a Deno deployment and clients get 200", async () => {
   const fake = await startFakeUpstream();
   fake.failFor(KEY_W, { kind: "location" });

@@ -31,6 +31,7 @@ export function createAdminApi(ctx: AdminContext): Hono {
     adminAuth(ctx.config.adminPassword, {
       sessions: ctx.sessions,
       throttle: ctx.throttle,
+      clientOf: ctx.clientOf,
       now: ctx.now,
     }),
   );

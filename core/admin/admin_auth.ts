@@ -2,7 +2,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { HttpError, retryInfo } from "../errors.ts";
 import { timingSafeEqual } from "../secrets/mod.ts";
 import type { AuthRealm, AuthThrottle } from "./auth_throttle.ts";
-import { clientAddress } from "./client_address.ts";
+import type { ClientOf } from "../proxy/mod.ts";
+import { throttleAddress } from "./client_address.ts";
 import { readCookie, SESSION_COOKIE, type Sessions } from "./session.ts";
 
 /** Methods that change state: a cookie session needs the CSRF token for them. */
@@ -21,6 +22,8 @@ export interface AdminAuthOptions {
   sessions?: Sessions | undefined;
   /** Counts wrong passwords per client address and in total, shared through the store. */
   throttle: AuthThrottle;
+  /** The client address a request counts under (the one request logs record). */
+  clientOf: ClientOf;
   /** Clock (epoch ms), for `Retry-After`. */
   now: () => number;
 }
@@ -78,6 +81,8 @@ export interface CheckBearerOptions {
   unauthenticated: HttpError;
   /** The sign-in throttle. */
   throttle: AuthThrottle;
+  /** The client address a request counts under. */
+  clientOf: ClientOf;
   /** Clock (epoch ms). */
   now: () => number;
 }
@@ -85,7 +90,7 @@ export interface CheckBearerOptions {
 /**
  * Checks `Authorization: Bearer <secret>` under the sign-in throttle. A request without a bearer
  * is refused without counting (it guessed nothing).
- * @param c The request context (its connection gives the client address).
+ * @param c The request context (`clientOf` names its client).
  * @param options Realm, secret, error and throttle.
  * @throws {HttpError} 429 with `Retry-After` while locked out, else `unauthenticated` when wrong.
  */
@@ -94,7 +99,7 @@ export async function checkBearer(c: Context, options: CheckBearerOptions): Prom
   if (!given) throw options.unauthenticated;
   const verdict = await options.throttle.check(
     options.realm,
-    clientAddress(c),
+    throttleAddress(options.clientOf(c.req.raw, c.env)),
     () => timingSafeEqual(given, options.secret),
   );
   if (verdict.result === "accepted") return;

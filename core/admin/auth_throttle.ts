@@ -61,7 +61,8 @@ export interface AuthThrottle {
   /**
    * Checks a presented secret under the throttle.
    * @param realm What the secret guards.
-   * @param address The client's address (from the connection, never from a header).
+   * @param address The client's address (the one request logs record: the connection's, or the
+   *   `X-Forwarded-For` entry `TRUST_PROXY` trusts; never one the client chose).
    * @param verify Compares the secret (in constant time); called only when the check is admitted.
    * @returns Accepted, refused (wrong secret), or throttled until `retryAt` (epoch ms).
    */

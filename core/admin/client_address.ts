@@ -1,23 +1,22 @@
 /**
- * Which client a request came from, for the sign-in throttle: the address of the connection as
- * the platform reports it, never a header a client could write (`X-Forwarded-For` and the like).
+ * Which client a request came from, for the sign-in throttle. The address itself comes from the
+ * same function request logs use (`clientResolver` in `core/proxy/client_address.ts`): the socket's
+ * peer (`cf-connecting-ip` on Workers), or the `X-Forwarded-For` entry `TRUST_PROXY` trusts,
+ * never one a client chose. Here it becomes a throttle scope.
  * @module
  */
-import type { Context } from "hono";
 
 /** Longest address kept in a throttle scope name. */
 const MAX_ADDRESS_CHARS = 64;
 
 /**
- * The connection's peer address: Deno's `remoteAddr` (handed to the app as `c.env`), or
- * `unknown` when the platform gives none (behind a platform gateway every client then shares one
- * scope, and the throttle still holds).
- * @param c The request context.
+ * The address a throttle counts by: the client's, or `unknown` when none is known (a platform
+ * gateway that tells none, without `TRUST_PROXY`): every such client then shares one scope, and
+ * the throttle still holds.
+ * @param client The resolved client address, or null.
  */
-export function clientAddress(c: Context): string {
-  const env = c.env as { remoteAddr?: { hostname?: unknown } } | undefined;
-  const hostname = env?.remoteAddr?.hostname;
-  return typeof hostname === "string" && hostname.length > 0 ? hostname : "unknown";
+export function throttleAddress(client: string | null | undefined): string {
+  return client ? client : "unknown";
 }
 
 /**

@@ -1,23 +1,37 @@
-import { Hono } from "hono";
 import { assertEquals } from "../../tests/assert.ts";
-import { addressScope, clientAddress } from "./client_address.ts";
+import { clientResolver, remoteAddrPeer } from "../proxy/client_address.ts";
+import { addressScope, throttleAddress } from "./client_address.ts";
 
-Deno.test("clientAddress() takes the connection's address and never a forwarding header", async () => {
-  const app = new Hono().get("/", (c) => c.text(clientAddress(c)));
-  const spoofed = {
-    "x-forwarded-for": "198.51.100.1",
-    "cf-connecting-ip": "198.51.100.2",
-    "x-real-ip": "198.51.100.3",
-    forwarded: "for=198.51.100.4",
-  };
-  const request = () => new Request("http://proxy.test/", { headers: spoofed });
-  const env = { remoteAddr: { transport: "tcp", hostname: "203.0.113.7", port: 5000 } };
-  assertEquals(await (await app.fetch(request(), env)).text(), "203.0.113.7");
-  assertEquals(await (await app.fetch(request())).text(), "unknown");
-  assertEquals(
-    await (await app.fetch(request(), { remoteAddr: { hostname: 42 } })).text(),
-    "unknown",
-  );
+const spoofed = {
+  "x-forwarded-for": "198.51.100.1",
+  "cf-connecting-ip": "198.51.100.2",
+  "x-real-ip": "198.51.100.3",
+  forwarded: "for=198.51.100.4",
+};
+const env = { remoteAddr: { transport: "tcp", hostname: "203.0.113.7", port: 5000 } };
+
+Deno.test("throttleAddress() of an untrusted request is the connection's, never a forwarding header", () => {
+  const clientOf = clientResolver(remoteAddrPeer, () => 0);
+  const request = new Request("http://proxy.test/", { headers: spoofed });
+  assertEquals(throttleAddress(clientOf(request, env)), "203.0.113.7");
+  assertEquals(throttleAddress(clientOf(request, undefined)), "unknown");
+  assertEquals(throttleAddress(clientOf(request, { remoteAddr: { hostname: 42 } })), "unknown");
+});
+
+Deno.test("throttleAddress() behind TRUST_PROXY=1 is the right-most X-Forwarded-For entry", () => {
+  const clientOf = clientResolver(remoteAddrPeer, () => 1);
+  const forged = new Request("http://proxy.test/", {
+    headers: { "x-forwarded-for": "6.6.6.6, 198.51.100.9" },
+  });
+  assertEquals(throttleAddress(clientOf(forged, env)), "198.51.100.9");
+  const none = new Request("http://proxy.test/");
+  assertEquals(throttleAddress(clientOf(none, env)), "203.0.113.7", "no header: the peer");
+});
+
+Deno.test("throttleAddress() on Workers is cf-connecting-ip, which Cloudflare sets", () => {
+  const clientOf = clientResolver((r) => r.headers.get("cf-connecting-ip"), () => 0);
+  const request = new Request("http://proxy.test/", { headers: spoofed });
+  assertEquals(throttleAddress(clientOf(request, {})), "198.51.100.2");
 });
 
 Deno.test("addressScope() keeps IPv4, unmaps IPv4 in IPv6 and cuts IPv6 to its /64", () => {

@@ -9,7 +9,7 @@ import type { Settings } from "../config/mod.ts";
 import { type Manifest, mountRoutes, type SiteAssets } from "../web/mod.ts";
 import type { AdminContext } from "./context.ts";
 import { IN_PROCESS_ENV } from "./admin_auth.ts";
-import { clientAddress } from "./client_address.ts";
+import { throttleAddress } from "./client_address.ts";
 import type { Session, Sessions } from "./session.ts";
 
 /** URL path of the built assets. */
@@ -37,7 +37,7 @@ export interface ConsoleState {
   deps: ConsoleDeps;
   /** The verified session, set by `routes/admin/_middleware.ts`. */
   session: Session | null;
-  /** The connection's peer address, for the sign-in throttle. */
+  /** The client's address (as request logs record it), for the sign-in throttle. */
   clientAddress: string;
 }
 
@@ -88,6 +88,10 @@ export function mountConsole(app: Hono, options: ConsoleOptions): void {
   mountRoutes<ConsoleState>(app, options.manifest, {
     assets: options.assets,
     assetsPath: ASSETS_PATH,
-    state: (c) => ({ deps, session: null, clientAddress: clientAddress(c) }),
+    state: (c) => ({
+      deps,
+      session: null,
+      clientAddress: throttleAddress(options.admin.clientOf(c.req.raw, c.env)),
+    }),
   });
 }

@@ -5,6 +5,7 @@
 import type { Config, Settings } from "../config/mod.ts";
 import type { KeyPool, PoolSync, Registry } from "../rotation/mod.ts";
 import type { Logger, LogWriter } from "../logs/mod.ts";
+import type { ClientOf } from "../proxy/mod.ts";
 import type { Cipher } from "../secrets/mod.ts";
 import type { Store } from "../store/mod.ts";
 import type { AuthThrottle } from "./auth_throttle.ts";
@@ -35,6 +36,8 @@ export interface AdminContext {
   logs: LogWriter;
   /** Counts wrong admin passwords (Bearer and login form), shared through the store. */
   throttle: AuthThrottle;
+  /** The client address of a request, as request logs record it (see `clientResolver`). */
+  clientOf: ClientOf;
   /** Console sessions, accepted by the API besides the Bearer password. */
   sessions?: Sessions;
   /** Runtime settings (served under `/settings`). */

@@ -7,6 +7,7 @@
 import type { LogFilter, LogRecord, Store } from "../store/mod.ts";
 import { errorGroupOf } from "../logs/mod.ts";
 import { maskAddress } from "../proxy/mod.ts";
+import { formatUsd } from "../cost/mod.ts";
 
 /** Export formats. */
 export type ExportFormat = "csv" | "ndjson";
@@ -42,6 +43,8 @@ export const CSV_COLUMNS = [
   "prompt_tokens",
   "output_tokens",
   "total_tokens",
+  "cost_usd",
+  "cost_unknown",
   "client",
   "path",
   "user_agent",
@@ -114,6 +117,8 @@ function csvRow(r: LogRecord, reveal: boolean): (string | number | boolean | nul
     r.usage?.prompt ?? null,
     r.usage?.candidates ?? null,
     r.usage?.total ?? null,
+    r.costMicros === undefined || r.costUnknown ? null : formatUsd(r.costMicros).slice(1),
+    r.costUnknown ? true : r.costMicros === undefined ? null : false,
     reveal ? r.client ?? null : maskAddress(r.client),
     r.path,
     r.userAgent,

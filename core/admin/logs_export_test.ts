@@ -104,3 +104,26 @@ Deno.test("GET /admin/api/logs/export streams over HTTP: bytes arrive while a pa
     await store.close();
   }
 });
+
+Deno.test("exportLogs() writes each request's cost in exact dollars, and says when it is unknown", async () => {
+  const store = createMemoryStore({ now: () => START + 1000 });
+  const at = (i: number) => `${idAt(START + i)}000ab`;
+  await store.insertLogs(
+    [
+      sampleLog(at(0), START, { costMicros: 1550 }),
+      sampleLog(at(1), START + 1, { costUnknown: true }),
+      sampleLog(at(2), START + 2, { costMicros: 25_000_000 }),
+      sampleLog(at(3), START + 3, {}),
+    ],
+    [],
+    3.6e6,
+  );
+  const csv = await readAll(exportLogs(store, {}, { format: "csv" }).getReader());
+  const [header, ...rows] = csv.trim().split("\r\n").map((l) => l.split(","));
+  const cost = header!.indexOf("cost_usd");
+  assertEquals(header![cost + 1], "cost_unknown");
+  assertEquals(
+    rows.map((r) => [r[cost], r[cost + 1]]),
+    [["", ""], ["25.00", "false"], ["", "true"], ["0.00155", "false"]],
+  );
+});

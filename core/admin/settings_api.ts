@@ -4,7 +4,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { PRICES_SOURCE, PRICES_TAKEN_ON } from "../cost/mod.ts";
+import { PRICE_SOURCES, PRICES_SOURCE, PRICES_TAKEN_ON } from "../cost/mod.ts";
 import { type Settings, settingsPatchSchema } from "../config/mod.ts";
 import type { AdminContext } from "./context.ts";
 import { parseJson } from "./validate.ts";
@@ -19,8 +19,11 @@ export function settingsView(settings: Settings) {
     stored: settings.stored,
     defaults: settings.defaults,
     forced: settings.forced,
-    /** Where the built-in prices (`defaults.prices`) come from, and the day they were read. */
-    pricesSource: { url: PRICES_SOURCE, takenOn: PRICES_TAKEN_ON },
+    /**
+     * Where the built-in prices (`defaults.prices`) come from: Google's page, the day of the
+     * newest copy of it they were read from, and each model's dated sources.
+     */
+    pricesSource: { url: PRICES_SOURCE, takenOn: PRICES_TAKEN_ON, models: PRICE_SOURCES },
   };
 }
 

@@ -78,6 +78,69 @@ const TABLE: [string, string, Partial<Usage>, number][] = [
     { prompt: 2000, cached: 1000, candidates: 100 },
     3400,
   ],
+  // 3.1 Pro Preview: 1000 × 2.00 + 1000 × 0.20 + 100 × 12 = 2000 + 200 + 1200
+  [
+    "3.1 Pro Preview, cached",
+    "gemini-3.1-pro-preview",
+    { prompt: 2000, cached: 1000, candidates: 100 },
+    3400,
+  ],
+  // long tier, cached and thinking: 200000 × 4.00 + 50000 × 0.40 + (1000 + 4000) × 18
+  // = 800000 + 20000 + 90000
+  [
+    "3.1 Pro Preview, long, cached, thinking",
+    "gemini-3.1-pro-preview",
+    { prompt: 250_000, cached: 50_000, candidates: 1000, thoughts: 4000 },
+    910_000,
+  ],
+  // the custom-tools variant at the same rates: 1000 × 2.00 + 1000 × 12
+  [
+    "3.1 Pro Preview custom tools",
+    "gemini-3.1-pro-preview-customtools",
+    { prompt: 1000, candidates: 1000 },
+    14_000,
+  ],
+  // 3 Flash Preview, audio 4000 of which 1000 cached, cached 3000 in all: text 4000 × 0.50
+  // + audio 3000 × 1.00 + cached text 2000 × 0.05 + cached audio 1000 × 0.10 + 100 × 3.00
+  // = 2000 + 3000 + 100 + 100 + 300
+  [
+    "3 Flash Preview, audio and cached audio",
+    "gemini-3-flash-preview",
+    { prompt: 10_000, audio: 4000, cached: 3000, cachedAudio: 1000, candidates: 100 },
+    5500,
+  ],
+  // 3.5 Flash: 6000 × 1.50 + 4000 × 0.15 + (500 + 1500) × 9 = 9000 + 600 + 18000
+  [
+    "3.5 Flash, cached and thinking",
+    "gemini-3.5-flash",
+    { prompt: 10_000, cached: 4000, candidates: 500, thoughts: 1500 },
+    27_600,
+  ],
+  // no audio rate of its own: audio at the input rate, 1000 × 1.50
+  ["3.5 Flash, audio at the input rate", "gemini-3.5-flash", { prompt: 1000, audio: 1000 }, 1500],
+  // 3.5 Flash-Lite, one input rate for every modality: 1000 × 0.30 + 1000 × 0.03 + 100 × 2.50
+  [
+    "3.5 Flash-Lite, cached audio",
+    "gemini-3.5-flash-lite",
+    { prompt: 2000, audio: 2000, cached: 1000, cachedAudio: 1000, candidates: 100 },
+    580,
+  ],
+  // 3.1 Flash-Lite: text 1000 × 0.25 + audio 1000 × 0.50 + 1000 × 1.50 = 250 + 500 + 1500
+  [
+    "3.1 Flash-Lite, audio",
+    "gemini-3.1-flash-lite",
+    { prompt: 2000, audio: 1000, candidates: 1000 },
+    2250,
+  ],
+  // the preview at the GA model's rates: 2000 × 0.25 + 8000 × 0.025 = 500 + 200
+  [
+    "3.1 Flash-Lite Preview, cached",
+    "gemini-3.1-flash-lite-preview",
+    { prompt: 10_000, cached: 8000 },
+    700,
+  ],
+  // rounding at the cached rate: 21 × 0.025 = 0.525 -> 1
+  ["3.1 Flash-Lite, a cached half", "gemini-3.1-flash-lite", { prompt: 21, cached: 21 }, 1],
   // a whole 1M-token context: 1048576 × 2.50 + 65536 × 15 = 2621440 + 983040
   [
     "2.5 Pro, a full context",

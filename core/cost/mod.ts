@@ -28,10 +28,14 @@ export {
   type ModelPrice,
   priceFor,
   type PriceRates,
-  PRICES_SOURCE,
-  PRICES_TAKEN_ON,
   type PriceTable,
 } from "./prices.ts";
+export {
+  PRICE_SOURCES,
+  PRICES_SOURCE,
+  PRICES_TAKEN_ON,
+  type PriceSource,
+} from "./price_sources.ts";
 export { MAX_PRICED_MODELS, priceTableSchema } from "./price_schema.ts";
 export {
   BLANK_ROWS,

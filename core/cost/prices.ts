@@ -2,8 +2,9 @@
  * The price of each model, per million tokens, and how a model id finds its price.
  *
  * The built-in table holds Google's published prices for the Gemini Developer API's paid tier
- * ("Standard" rows), as the page https://ai.google.dev/gemini-api/docs/pricing stood on
- * {@linkcode PRICES_TAKEN_ON}. Operators replace it from the console's Settings page or with
+ * ("Standard" rows) from https://ai.google.dev/gemini-api/docs/pricing, as dated copies of that
+ * page show them; each model's sources and their dates are in `price_sources.ts` (the newest
+ * from {@linkcode PRICES_TAKEN_ON}). Operators replace it from the console's Settings page or with
  * `PATCH /admin/api/settings` (`{"prices": {...}}`); `{"prices": null}` returns to this table.
  *
  * A model id finds its price by its exact id first, then by the id with a trailing three-digit
@@ -36,12 +37,23 @@ export interface ModelPrice extends PriceRates {
 /** Prices by model id. */
 export type PriceTable = Record<string, ModelPrice>;
 
-/** When the built-in prices were read from Google's page (the page's state on that day). */
-export const PRICES_TAKEN_ON = "2025-11-21";
-/** Where the built-in prices come from. */
-export const PRICES_SOURCE = "https://ai.google.dev/gemini-api/docs/pricing";
+export { PRICE_SOURCES, PRICES_SOURCE, PRICES_TAKEN_ON } from "./price_sources.ts";
 
 const PRO_LONG = 200_000;
+/** Gemini 3.1 Pro Preview's rates (and Gemini 3 Pro Preview's, whose id now points to it). */
+const PRO_31: ModelPrice = {
+  input: 2,
+  output: 12,
+  cached: 0.2,
+  longContext: { above: PRO_LONG, input: 4, output: 18, cached: 0.4 },
+};
+const FLASH_LITE_31: ModelPrice = {
+  input: 0.25,
+  output: 1.5,
+  cached: 0.025,
+  audioInput: 0.5,
+  audioCached: 0.05,
+};
 const FLASH_25: ModelPrice = {
   input: 0.3,
   output: 2.5,
@@ -58,18 +70,28 @@ const FLASH_LITE_25: ModelPrice = {
 };
 
 /**
- * Google's paid-tier "Standard" prices on {@linkcode PRICES_TAKEN_ON}, USD per 1M tokens. Batch
- * prices, context-cache storage, grounding and image, video or Live API pricing are not modelled;
- * models priced only that way (image generation, Veo, Imagen, Live) are left out, so their
- * requests cost "unknown".
+ * Google's paid-tier "Standard" prices, USD per 1M tokens, each from the sources
+ * `PRICE_SOURCES` names. Batch, Flex and Priority prices, context-cache storage, grounding and
+ * image, video or Live API pricing are not modelled; models priced only that way (image
+ * generation, Veo, Imagen, Live), with rates per modality beyond audio (Gemini Embedding 2), or
+ * with rates that change on a date (introductory prices) are left out, so their requests cost
+ * "unknown" until an operator prices them.
  */
 export const DEFAULT_PRICES: PriceTable = {
-  "gemini-3-pro-preview": {
-    input: 2,
-    output: 12,
-    cached: 0.2,
-    longContext: { above: PRO_LONG, input: 4, output: 18, cached: 0.4 },
+  "gemini-3.1-pro-preview": PRO_31,
+  "gemini-3.1-pro-preview-customtools": PRO_31,
+  "gemini-3-pro-preview": PRO_31,
+  "gemini-3.5-flash": { input: 1.5, output: 9, cached: 0.15 },
+  "gemini-3.5-flash-lite": { input: 0.3, output: 2.5, cached: 0.03 },
+  "gemini-3-flash-preview": {
+    input: 0.5,
+    output: 3,
+    cached: 0.05,
+    audioInput: 1,
+    audioCached: 0.1,
   },
+  "gemini-3.1-flash-lite": FLASH_LITE_31,
+  "gemini-3.1-flash-lite-preview": FLASH_LITE_31,
   "gemini-2.5-pro": {
     input: 1.25,
     output: 10,

@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import type { UnsharedStore } from "../admin/mod.ts";
 import type { Config } from "../config/mod.ts";
 import type { Logger, LogLevel, LogWriter } from "../logs/mod.ts";
-import type { LiveBridge } from "../proxy/mod.ts";
+import type { LiveBridge, PeerOf } from "../proxy/mod.ts";
 import type { KeyPool, PoolSync, Registry, ValidationResult } from "../rotation/mod.ts";
 import type { Store } from "../store/mod.ts";
 import type { Manifest, SiteAssets } from "../web/mod.ts";
@@ -50,9 +50,10 @@ export interface AppOptions {
   regionOf?: (request: Request) => string | null | undefined;
   /**
    * The socket peer's address of a request (default: Deno's `remoteAddr` from the serve handler's
-   * info); Workers pass Cloudflare's `cf-connecting-ip`.
+   * info); Workers pass Cloudflare's `cf-connecting-ip`. With `TRUST_PROXY` it gives way to the
+   * trusted `X-Forwarded-For` entry, for request logs and the sign-in throttle alike.
    */
-  peerOf?: (request: Request, env: unknown) => string | null | undefined;
+  peerOf?: PeerOf;
 }
 
 /** A built application. */
@@ -61,7 +62,7 @@ export interface GatewayApp {
   app: Hono;
   /**
    * Handles one request: all a platform needs. `env` reaches Hono as `c.env` (Deno's connection
-   * info, whose `remoteAddr` the sign-in throttle counts by).
+   * info, whose `remoteAddr` is the client's address unless `TRUST_PROXY` says otherwise).
    */
   fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   /** The in-memory snapshot of keys and tokens. */

@@ -16,7 +16,15 @@ import {
 } from "../admin/mod.ts";
 import { VERSION } from "../config/mod.ts";
 import { HttpError } from "../errors.ts";
-import { allowOrigin, isApiUrl, isPreflight, preflight } from "../proxy/mod.ts";
+import {
+  allowOrigin,
+  type ClientOf,
+  clientResolver,
+  isApiUrl,
+  isPreflight,
+  preflight,
+  remoteAddrPeer,
+} from "../proxy/mod.ts";
 import type { Manifest } from "../web/mod.ts";
 import type { Services } from "./services.ts";
 
@@ -47,15 +55,19 @@ export async function buildHttp(
   });
   app.notFound(() => new HttpError(404, "Not found").toResponse());
   app.get("/healthz", async (c) => c.json(await health(services, c.req.raw)));
-  await mountAdmin(app, services);
-  const peerOf = services.options.peerOf ?? remotePeer;
-  app.all("*", (c) => services.proxy(c.req.raw, peerOf(c.req.raw, c.env)));
+  // One client address for logs and the throttle: TRUST_PROXY applies to both.
+  const clientOf = clientResolver(
+    services.options.peerOf ?? remoteAddrPeer,
+    () => services.config.trustProxy,
+  );
+  await mountAdmin(app, { services, clientOf });
+  app.all("*", (c) => services.proxy(c.req.raw, clientOf(c.req.raw, c.env)));
 
   /** Gemini API paths skip the router: the proxy is the hot path. */
   async function serveApi(request: Request, env: unknown): Promise<Response> {
     if (isPreflight(request)) return preflight(request);
     try {
-      return allowOrigin(request, await services.proxy(request, peerOf(request, env)));
+      return allowOrigin(request, await services.proxy(request, clientOf(request, env)));
     } catch (error) {
       const httpError = error instanceof HttpError
         ? error
@@ -108,7 +120,11 @@ async function health(services: Services, request: Request): Promise<Record<stri
 }
 
 /** The admin API, the console's pages and assets, and `/metrics`. */
-async function mountAdmin(app: Hono, services: Services): Promise<void> {
+async function mountAdmin(
+  app: Hono,
+  deps: { services: Services; clientOf: ClientOf },
+): Promise<void> {
+  const { services, clientOf } = deps;
   const { options, config, now } = services;
   const sessions = config.adminPassword
     ? await createSessions({ secret: config.secretKey!, password: config.adminPassword, now })
@@ -118,6 +134,7 @@ async function mountAdmin(app: Hono, services: Services): Promise<void> {
   const admin: AdminContext = {
     logs: services.logs,
     throttle,
+    clientOf,
     config,
     store: options.store,
     registry: services.registry,
@@ -153,15 +170,15 @@ async function mountAdmin(app: Hono, services: Services): Promise<void> {
     manifest: options.manifest ?? NO_CONSOLE,
     assets: options.assets ?? null,
   });
-  mountMetrics(app, { services, throttle });
+  mountMetrics(app, { services, throttle, clientOf });
 }
 
 /** `GET /metrics`, behind `METRICS_TOKEN` when it is set. */
 function mountMetrics(
   app: Hono,
-  deps: { services: Services; throttle: AuthThrottle },
+  deps: { services: Services; throttle: AuthThrottle; clientOf: ClientOf },
 ): void {
-  const { services, throttle } = deps;
+  const { services, throttle, clientOf } = deps;
   const { options, config, now } = services;
   app.get("/metrics", async (c) => {
     if (config.metricsToken) {
@@ -170,6 +187,7 @@ function mountMetrics(
         secret: config.metricsToken,
         unauthenticated: new HttpError(401, "Metrics need the METRICS_TOKEN bearer token"),
         throttle,
+        clientOf,
         now,
       });
     }
@@ -178,10 +196,4 @@ function mountMetrics(
     const text = services.metrics.render({ registry, pool, logs, now: now(), region });
     return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
-}
-
-/** The peer address Deno's serve handler reports in its info argument. */
-function remotePeer(_request: Request, env: unknown): string | null {
-  const info = env as { remoteAddr?: { hostname?: unknown } } | undefined;
-  return typeof info?.remoteAddr?.hostname === "string" ? info.remoteAddr.hostname : null;
 }

@@ -1,14 +1,7 @@
 import { assertEquals } from "../../tests/assert.ts";
 import type { AggregateRow } from "../store/mod.ts";
-import {
-  batchDeltas,
-  buildStats,
-  coalesce,
-  deltasOf,
-  granularityFor,
-  latencyBucket,
-  percentile,
-} from "./aggregates.ts";
+import { buildStats, granularityFor, percentile } from "./aggregates.ts";
+import { batchDeltas, coalesce, deltasOf, latencyBucket } from "./deltas.ts";
 
 Deno.test("latencyBucket() and percentile() agree on bucket bounds", () => {
   assertEquals([latencyBucket(3), latencyBucket(50), latencyBucket(51), latencyBucket(1e9)], [
@@ -145,8 +138,9 @@ Deno.test("batchDeltas() equals coalesce() over deltasOf() for a batch", () => {
   );
 });
 
-Deno.test("aggregates sum known costs and count unknown ones, by model, key and token", () => {
-  const record = (i: number, extra: Record<string, unknown>) => ({
+/** A finished request's record, for cost tests. */
+function costRecord(i: number, extra: Record<string, unknown>) {
+  return {
     id: `c${i}`,
     time: 1_700_000_000_000 + i,
     httpMethod: "POST",
@@ -172,37 +166,57 @@ Deno.test("aggregates sum known costs and count unknown ones, by model, key and 
     region: null,
     userAgent: null,
     ...extra,
-  });
-  const records = [
-    record(0, { costMicros: 515_003 }),
-    record(1, { costMicros: 260_000 }),
-    record(2, { costMicros: 0 }),
-    record(3, { costUnknown: true }),
-  ];
-  const deltas = batchDeltas(records);
+  };
+}
+
+/** The hour rows a store would hold after writing the records' counters. */
+function hourRows(records: ReturnType<typeof costRecord>[]): AggregateRow[] {
   const rows = new Map<string, AggregateRow>();
-  for (const d of deltas.filter((d) => d.granularity === "h")) {
+  for (const d of batchDeltas(records).filter((d) => d.granularity === "h")) {
     const id = [d.bucket, d.keyId, d.model, d.tokenId].join("|");
     const row = rows.get(id) ??
       { bucket: d.bucket, keyId: d.keyId, model: d.model, tokenId: d.tokenId, fields: {} };
     row.fields[d.field] = (row.fields[d.field] ?? 0) + d.value;
     rows.set(id, row);
   }
+  return [...rows.values()];
+}
+
+Deno.test("aggregates sum known costs and count unknown ones, by model, key and token", () => {
+  const rows = hourRows([
+    costRecord(0, { costMicros: 515_003 }),
+    costRecord(1, { costMicros: 260_000 }),
+    costRecord(2, { costMicros: 0 }),
+    costRecord(3, { costUnknown: true }),
+  ]);
   const range = { from: 1_699_999_200_000, to: 1_700_002_800_000, granularity: "h" as const };
-  const all = buildStats([...rows.values()], { ...range, groupBy: "none" });
+  const all = buildStats(rows, { ...range, groupBy: "none" });
   assertEquals([all.totals.costMicros, all.totals.costUnknown], [775_003, 1]);
   assertEquals(all.series[0]!.costMicros, [775_003]);
-  const byModel = buildStats([...rows.values()], { ...range, groupBy: "model" });
+  const byModel = buildStats(rows, { ...range, groupBy: "model" });
   assertEquals(
     byModel.series.map((s) => [s.group, s.costMicros]).sort(),
     [["gemini-2.5-pro", [775_003]], ["my-tuned-model", [0]]],
   );
-  const byToken = buildStats([...rows.values()], { ...range, groupBy: "tokenId" });
+  const byToken = buildStats(rows, { ...range, groupBy: "tokenId" });
   assertEquals(
     byToken.series.map((s) => [s.group, s.costMicros]).sort(),
     [["t1", [260_000]], ["t2", [515_003]]],
   );
   assertEquals(byToken.totals.costUnknown, 1);
+  // Each group says how many of its requests have no known cost, so none reads as $0.
+  assertEquals(
+    byModel.series.map((s) => [s.group, s.costUnknown]).sort(),
+    [["gemini-2.5-pro", [0]], ["my-tuned-model", [1]]],
+  );
+  assertEquals(
+    byToken.series.map((s) => [s.group, s.costUnknown, s.overall.costUnknown]).sort(),
+    [["t1", [1], 1], ["t2", [0], 0]],
+  );
+  assertEquals([all.series[0]!.overall.costMicros, all.series[0]!.overall.costUnknown], [
+    775_003,
+    1,
+  ]);
 });
 
 Deno.test("buildStats() splits errors by side and status, and sums the whole range", () => {
@@ -242,6 +256,8 @@ Deno.test("buildStats() splits errors by side and status, and sums the whole ran
     errors: 6,
     errorGroups: { client: 3, keys: 1, upstream: 2, proxy: 0 },
     tokens: 40,
+    costMicros: 0,
+    costUnknown: 0,
     p50: 50,
     p95: 1000,
   });

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "./logger.ts";
 import type { LogRecord, Store } from "../store/mod.ts";
-import { batchDeltas, type ModelLabel } from "./aggregates.ts";
+import { batchDeltas, type ModelLabel } from "./deltas.ts";
 
 /** Options of {@linkcode createLogWriter}. */
 export interface LogWriterOptions {

@@ -11,14 +11,13 @@
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from "./logger.ts";
 export { createLogWriter, type LogWriter, type LogWriterOptions } from "./log_writer.ts";
 export {
-  batchDeltas,
   buildStats,
   granularityFor,
   LATENCY_BOUNDS_MS,
-  type ModelLabel,
   ROLLUP,
   type Series,
   type Stats,
   type StatsOptions,
 } from "./aggregates.ts";
+export { batchDeltas, coalesce, deltasOf, type ModelLabel } from "./deltas.ts";
 export { ERROR_CLASSES, ERROR_GROUPS, type ErrorGroup, errorGroupOf } from "./error_groups.ts";

@@ -1,5 +1,6 @@
 /**
- * The client's address for request logs: the socket's peer, or, behind trusted reverse proxies
+ * The client's address, for request logs and the admin sign-in throttle alike: the socket's peer
+ * (Cloudflare's `cf-connecting-ip` on Workers), or, behind trusted reverse proxies
  * (`TRUST_PROXY=N`), the `X-Forwarded-For` entry the nearest untrusted hop is known by; and its
  * masked form (`/24` for IPv4, `/48` for IPv6) for lists and exports.
  * @module
@@ -42,6 +43,43 @@ export function clientAddressOf(
     }
   }
   return peer ? cleanAddress(peer) : null;
+}
+
+/** How a platform tells a request's socket peer: Deno's `remoteAddr`, Workers' header. */
+export type PeerOf = (request: Request, env: unknown) => string | null | undefined;
+
+/**
+ * The peer address Deno's serve handler reports in its info argument (`remoteAddr.hostname`),
+ * which the app receives as `env`; the default {@linkcode PeerOf}.
+ * @param _request The request.
+ * @param env The serve handler's info.
+ */
+export function remoteAddrPeer(_request: Request, env: unknown): string | null {
+  const info = env as { remoteAddr?: { hostname?: unknown } } | undefined;
+  const hostname = info?.remoteAddr?.hostname;
+  return typeof hostname === "string" && hostname.length > 0 ? hostname : null;
+}
+
+/** The client address of a request, or null when none is known. */
+export type ClientOf = (request: Request, env: unknown) => string | null;
+
+/**
+ * The one function that names a request's client, used by request logs and by the sign-in
+ * throttle, so both see the same address: behind a trusted reverse proxy each client is counted
+ * by its own forwarded address (not the proxy's, which every admin would share), and a client
+ * that writes `X-Forwarded-For` itself changes nothing unless `TRUST_PROXY` says to read it.
+ * @param peerOf Reads the platform's socket peer.
+ * @param trustHops Reads `TRUST_PROXY`.
+ * @returns `(request, env) => address`, per {@linkcode clientAddressOf}.
+ * @example
+ * ```ts
+ * const clientOf = clientResolver((r) => r.headers.get("cf-connecting-ip"), () => 0);
+ * ```
+ */
+export function clientResolver(peerOf: PeerOf, trustHops: () => number): ClientOf {
+  return function clientOf(request, env) {
+    return clientAddressOf(request.headers, peerOf(request, env), trustHops());
+  };
 }
 
 /**

@@ -18,5 +18,12 @@ export {
   RELAY_HEADER,
 } from "./regional_relay.ts";
 export { allowOrigin, isApiUrl, isPreflight, preflight } from "./cors.ts";
-export { clientAddressOf, maskAddress } from "./client_address.ts";
+export {
+  clientAddressOf,
+  type ClientOf,
+  clientResolver,
+  maskAddress,
+  type PeerOf,
+  remoteAddrPeer,
+} from "./client_address.ts";
 export { type ProxyRoute } from "./route.ts";

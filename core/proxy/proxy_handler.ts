@@ -48,10 +48,13 @@ import { createTokenAccounting } from "./token_accounting.ts";
  */
 export function createProxyHandler(
   deps: ProxyDeps,
-): (request: Request, peer?: string | null) => Promise<Response> {
+): (request: Request, client?: string | null) => Promise<Response> {
   const app = proxyApp(deps);
-  return async function proxyHandler(request: Request, peer?: string | null): Promise<Response> {
-    const exchange = begin(app, { request, peer });
+  return async function proxyHandler(
+    request: Request,
+    client?: string | null,
+  ): Promise<Response> {
+    const exchange = begin(app, { request, client });
     try {
       const response = await serve(exchange);
       setHeader(response, { name: "x-request-id", value: exchange.record.id });
@@ -83,7 +86,7 @@ function proxyApp(deps: ProxyDeps): ProxyApp {
 /** Stage 1, route: the kind of call the path makes, and the record that follows the request. */
 function begin(
   app: ProxyApp,
-  arrival: { request: Request; peer: string | null | undefined },
+  arrival: { request: Request; client: string | null | undefined },
 ): ProxyExchange {
   const { request } = arrival;
   const url = new URL(request.url);
@@ -97,7 +100,7 @@ function begin(
     request,
     url,
     route,
-    record: app.log.begin(request, route, arrival.peer),
+    record: app.log.begin(request, route, arrival.client),
     token: null,
     relayed: null,
     pinned: null,

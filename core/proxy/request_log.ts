@@ -10,7 +10,6 @@ import type { Registry } from "../rotation/mod.ts";
 import { redact } from "../secrets/mod.ts";
 import { type LogRecord, requestId } from "../store/mod.ts";
 import type { TapResult } from "../usage/mod.ts";
-import { clientAddressOf } from "./client_address.ts";
 import type { ProxyRoute } from "./route.ts";
 
 /** Longest request or response body kept in a log record, in characters. */
@@ -18,7 +17,7 @@ export const LOG_BODY_LIMIT = 8192;
 
 /** Options of {@linkcode createRequestLog}. */
 export interface RequestLogOptions {
-  /** Configuration (region, proxies trusted for client addresses). */
+  /** Configuration (the region when the platform tells none). */
   config: Config;
   /** The secrets to mask in kept bodies. */
   registry: Registry;
@@ -34,8 +33,11 @@ export interface RequestLogOptions {
 
 /** Starts, fills and completes log records. */
 export interface RequestLog {
-  /** A fresh record for a request on a route, from a socket peer when the platform tells. */
-  begin(request: Request, route: ProxyRoute, peer?: string | null): LogRecord;
+  /**
+   * A fresh record for a request on a route, with the client's address as `clientAddressOf`
+   * resolved it (the one the sign-in throttle counts by), when there is one.
+   */
+  begin(request: Request, route: ProxyRoute, client?: string | null): LogRecord;
   /** Completes a record and hands it on; later calls for the same record do nothing. */
   finish(record: LogRecord, result: Partial<TapResult>): void;
   /** A body as kept in logs: bounded and with secrets masked. */
@@ -49,7 +51,7 @@ export interface RequestLog {
 export function createRequestLog(options: RequestLogOptions): RequestLog {
   const finished = new WeakSet<LogRecord>();
   return {
-    begin: (request, route, peer) => newRecord(options, { request, route, peer }),
+    begin: (request, route, client) => newRecord(options, { request, route, client }),
     finish(record, result) {
       if (finished.has(record)) return;
       finished.add(record);
@@ -72,7 +74,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
 /** A record for a request that has just arrived. */
 function newRecord(
   options: RequestLogOptions,
-  arrival: { request: Request; route: ProxyRoute; peer: string | null | undefined },
+  arrival: { request: Request; route: ProxyRoute; client: string | null | undefined },
 ): LogRecord {
   const { request, route } = arrival;
   const { config } = options;
@@ -102,7 +104,7 @@ function newRecord(
     truncated: false,
     region: options.regionOf?.(request) ?? config.region ?? null,
     userAgent: request.headers.get("user-agent"),
-    client: clientAddressOf(request.headers, arrival.peer, config.trustProxy),
+    client: arrival.client ?? null,
   };
 }
 

@@ -7,6 +7,7 @@
 import uPlot from "uplot";
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
+import { formatUsdAxis } from "./usd.ts";
 
 /** One line of a chart. */
 export interface ChartSeries {
@@ -32,7 +33,10 @@ export interface ChartProps {
   summary: string;
   /** Height in px (default 200). */
   height?: number;
-  /** Formats y values in the axis and legend: `" ms"` reads as durations (`850 ms`, `2.5 s`). */
+  /**
+   * Formats y values in the axis and legend: `" ms"` reads as durations (`850 ms`, `2.5 s`),
+   * `"usd"` as µUSD amounts in dollars (`$0.0015`, `$2.5`); any other text is appended.
+   */
   unit?: string;
   /** Shown under the chart, inside the figure. */
   children?: ComponentChildren;
@@ -45,7 +49,8 @@ export interface ChartProps {
 export function Chart(props: ChartProps) {
   const area = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const shape = props.series.map((s) => s.label).join("\u0000");
+  // A new set of lines or a new unit (a metric switched from tokens to USD) builds a new plot.
+  const shape = [...props.series.map((s) => s.label), props.unit ?? ""].join("\u0000");
   const data = [
     props.x.map((t) => t / 1000),
     ...props.series.map((s) => s.values),
@@ -147,6 +152,7 @@ const AXIS_FONT = "12px system-ui, sans-serif";
 const AXIS_PAD = 10 + 5 + 6;
 
 function formatter(unit: string): (v: number) => string {
+  if (unit === "usd") return formatUsdAxis;
   if (unit.trim() === "ms") {
     return (v) => v >= 1000 ? `${+(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
   }
@@ -164,14 +170,16 @@ function textWidth(labels: string[], font: string): number {
 }
 
 /**
- * Notes on the element how wide the y axis is and how wide its widest drawn label, so the room
- * labels get can be checked (uPlot draws them on a canvas, out of the DOM's reach).
+ * Notes on the element how wide the y axis is, how wide its widest drawn label, and the labels
+ * themselves, so the room labels get can be checked (uPlot draws them on a canvas, out of the
+ * DOM's reach).
  */
 function noteAxis(el: HTMLElement, u: uPlot): void {
   const axis = u.axes[1] as uPlot.Axis & { _size?: number; _values?: string[] };
   if (axis?._size === undefined) return;
   el.dataset.yAxisPx = String(axis._size);
   el.dataset.yLabelPx = String(Math.ceil(textWidth(axis._values ?? [], AXIS_FONT)));
+  el.dataset.yLabels = (axis._values ?? []).join("|");
 }
 
 function compactNumber(v: number): string {

@@ -15,6 +15,34 @@ export function formatCount(n: number): string {
 }
 
 /**
+ * A count with its noun, singular for one: `1 request`, `2,500 requests`, `12.3K requests`.
+ * @param n The number.
+ * @param noun The singular noun; its plural adds an `s`.
+ */
+export function formatCountOf(n: number, noun: string): string {
+  return `${formatCount(n)} ${n === 1 ? noun : `${noun}s`}`;
+}
+
+/**
+ * An epoch ms as the value of a `datetime-local` input, in UTC (the console's time zone).
+ * @param epochMs The moment.
+ */
+export function utcInputValue(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 16);
+}
+
+/**
+ * Reads a `datetime-local` input's value as a UTC moment.
+ * @param value `YYYY-MM-DDTHH:mm` (seconds optional).
+ * @returns Epoch ms, or null when the value is empty or not a date.
+ */
+export function fromUtcInput(value: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return null;
+  const at = Date.parse(`${value}Z`);
+  return Number.isNaN(at) ? null : at;
+}
+
+/**
  * A duration in ms as `850 ms`, `2.4 s` or `3 min`.
  * @param ms Milliseconds (null or infinite: a dash).
  */

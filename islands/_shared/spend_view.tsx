@@ -8,25 +8,38 @@ import type { Signal } from "@preact/signals";
 import { Chart, type ChartSeries } from "./chart.tsx";
 import { ariaBool, formatCount } from "./format.ts";
 import type { Series, StatsView } from "./types.ts";
+import { formatCost, formatUsd } from "./usd.ts";
 
 /** What traffic is grouped by. */
 export type SpendGroup = "model" | "tokenId" | "keyId";
 
 /**
- * A metric the spend views can show. A new one (e.g. cost in USD, once prices are known) is one
- * more entry: its series per bucket, its total, and how to print a value.
+ * A metric the spend views can show: its series per bucket, how to print a value, and, for a
+ * metric some requests cannot be counted in (cost), how many of them there are per bucket.
  */
 export interface SpendMetric {
   id: string;
   label: string;
   values: (s: Series) => number[];
   format: (n: number) => string;
+  /** Requests left out of `values` because their amount is unknown (shown, never as 0). */
+  unknown?: (s: Series) => number[];
+  /** The chart's unit (see `Chart`). */
+  unit?: string;
 }
 
 /** The metrics offered, in order. */
 export const SPEND_METRICS: SpendMetric[] = [
   { id: "requests", label: "Requests", values: (s) => s.requests, format: formatCount },
   { id: "tokens", label: "Tokens", values: (s) => s.tokens, format: formatCount },
+  {
+    id: "cost",
+    label: "Cost (USD)",
+    values: (s) => s.costMicros,
+    format: formatUsd,
+    unknown: (s) => s.costUnknown,
+    unit: "usd",
+  },
   { id: "errors", label: "Errors", values: (s) => s.errors, format: formatCount },
 ];
 
@@ -51,6 +64,8 @@ export interface SpendViewProps {
   rangeLabel: string;
   /** Called after the dimension changes (to load its stats). */
   onGroup: (group: SpendGroup) => void;
+  /** Called after the metric changes. */
+  onMetric?: (metric: string) => void;
 }
 
 /**
@@ -60,13 +75,19 @@ export interface SpendViewProps {
 export function SpendView(props: SpendViewProps) {
   const metric = SPEND_METRICS.find((m) => m.id === props.metric.value) ?? SPEND_METRICS[0]!;
   const group = props.group.value;
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   const rows = props.stats.series
     .map((s) => {
       const values = metric.values(s);
-      return { s, values, total: values.reduce((a, b) => a + b, 0) };
+      return {
+        s,
+        values,
+        total: sum(values),
+        unknown: metric.unknown ? sum(metric.unknown(s)) : 0,
+      };
     })
-    .filter((r) => r.s.group !== "-" && r.total > 0)
-    .sort((a, b) => b.total - a.total);
+    .filter((r) => r.s.group !== "-" && (r.total > 0 || r.unknown > 0))
+    .sort((a, b) => b.total - a.total || b.unknown - a.unknown);
   const max = Math.max(1, ...rows.map((r) => r.total));
   const series: ChartSeries[] = rows.slice(0, COLORS.length).map((r, i) => ({
     label: nameOf(group, r.s.group, props.names),
@@ -102,7 +123,10 @@ export function SpendView(props: SpendViewProps) {
             id="spend-metric"
             aria-label="Metric"
             value={metric.id}
-            onChange={(e) => props.metric.value = e.currentTarget.value}
+            onChange={(e) => {
+              props.metric.value = e.currentTarget.value;
+              props.onMetric?.(e.currentTarget.value);
+            }}
           >
             {SPEND_METRICS.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
           </select>
@@ -116,6 +140,7 @@ export function SpendView(props: SpendViewProps) {
           ? series
           : [{ label: "No traffic", values: props.stats.buckets.map(() => 0), color: "--muted" }]}
         summary={`${metric.label} per ${dimension} in the ${props.rangeLabel}`}
+        {...(metric.unit ? { unit: metric.unit } : {})}
       >
         {rows.length > 0
           ? (
@@ -123,7 +148,9 @@ export function SpendView(props: SpendViewProps) {
               {rows.map((r) => (
                 <li key={r.s.group} data-spend-row={r.s.group}>
                   <SpendName group={group} id={r.s.group} names={props.names} />
-                  <span class="muted">{metric.format(r.total)}</span>
+                  <span class="muted" data-spend-value>
+                    {metric.unknown ? formatCost(r.total, r.unknown) : metric.format(r.total)}
+                  </span>
                   <span class="bar">
                     <span style={{ width: `${(r.total / max) * 100}%` }} />
                   </span>

@@ -1,16 +1,25 @@
 /**
- * The form that creates or edits a proxy token: name, model allow-list, limits, expiry, state.
+ * The form that creates or edits a proxy token: name, model allow-list, limits, monthly budget
+ * in USD, expiry, state.
  * @module
  */
 import { useSignal } from "@preact/signals";
 import { messageOf } from "./api.ts";
 import type { TokenView } from "./types.ts";
+import { parseUsd, usdInput } from "./usd.ts";
+import { fromUtcInput, utcInputValue } from "./format.ts";
 
 /** What the form produces: the admin API's create or patch body. */
 export interface TokenInput {
   name: string;
   models: string[] | null;
-  limits: { rpm: number | null; rpd: number | null; tpd: number | null };
+  /** `budgetMicros`: the monthly budget in µUSD; null for none. */
+  limits: {
+    rpm: number | null;
+    rpd: number | null;
+    tpd: number | null;
+    budgetMicros: number | null;
+  };
   expiresAt: string | null;
   enabled: boolean;
 }
@@ -45,7 +54,8 @@ export function TokenForm(props: TokenFormProps) {
     rpd: t?.limits?.rpd?.toString() ?? "",
     tpd: t?.limits?.tpd?.toString() ?? "",
   });
-  const expires = useSignal(t?.expiresAt ? localInput(t.expiresAt) : "");
+  const budget = useSignal(usdInput(t?.limits?.budgetMicros));
+  const expires = useSignal(t?.expiresAt ? utcInputValue(t.expiresAt) : "");
   const enabled = useSignal(t?.enabled ?? true);
   const error = useSignal<string | null>(null);
   const busy = useSignal(false);
@@ -55,7 +65,7 @@ export function TokenForm(props: TokenFormProps) {
     error.value = null;
     busy.value = true;
     try {
-      const parsed: TokenInput["limits"] = { rpm: null, rpd: null, tpd: null };
+      const parsed: TokenInput["limits"] = { rpm: null, rpd: null, tpd: null, budgetMicros: null };
       for (const [limit, label] of LIMITS) {
         const text = limits.value[limit]?.trim() ?? "";
         if (!text) continue;
@@ -65,12 +75,17 @@ export function TokenForm(props: TokenFormProps) {
         }
         parsed[limit] = n;
       }
+      try {
+        parsed.budgetMicros = parseUsd(budget.value);
+      } catch (e) {
+        throw new Error(`Monthly budget: ${messageOf(e)}`);
+      }
       const patterns = models.value.split(/[\s,]+/).filter(Boolean);
       await props.onSubmit({
         name: name.value.trim(),
         models: patterns.length ? patterns : null,
         limits: parsed,
-        expiresAt: expires.value ? new Date(expires.value).toISOString() : null,
+        expiresAt: expiresAt(expires.value),
         enabled: enabled.value,
       });
     } catch (e) {
@@ -122,7 +137,21 @@ export function TokenForm(props: TokenFormProps) {
           </div>
         ))}
         <div class="field">
-          <label for={`${id}-expires`}>Expires</label>
+          <label for={`${id}-budget`}>Monthly budget (USD)</label>
+          <input
+            id={`${id}-budget`}
+            inputMode="decimal"
+            value={budget}
+            placeholder="no budget"
+            aria-describedby={`${id}-budget-hint`}
+            onInput={(e) => budget.value = e.currentTarget.value}
+          />
+          <span class="hint" id={`${id}-budget-hint`}>
+            Per Pacific month, e.g. <code>25</code> or <code>0.50</code>.
+          </span>
+        </div>
+        <div class="field">
+          <label for={`${id}-expires`}>Expires (UTC)</label>
           <input
             id={`${id}-expires`}
             type="datetime-local"
@@ -152,11 +181,8 @@ export function TokenForm(props: TokenFormProps) {
   );
 }
 
-/** An epoch ms as the value of a `datetime-local` input (local time). */
-function localInput(epochMs: number): string {
-  const d = new Date(epochMs);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${
-    pad(d.getMinutes())
-  }`;
+/** The expiry to send: the input read as UTC, or null when empty. */
+function expiresAt(value: string): string | null {
+  const at = fromUtcInput(value);
+  return at === null ? null : new Date(at).toISOString();
 }

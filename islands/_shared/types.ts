@@ -49,12 +49,20 @@ export interface TokenView {
   createdAt: number;
   expiresAt?: number;
   models?: string[];
-  limits?: { rpm?: number; rpd?: number; tpd?: number };
+  /** `budgetMicros`: USD a Pacific month may cost, in µUSD. */
+  limits?: { rpm?: number; rpd?: number; tpd?: number; budgetMicros?: number };
   lastUsedAt?: number;
   usage?: {
     minute: { requests: number };
     today: { day: string; requests: number; tokens: number };
-    month: { month: string; requests: number; tokens: number };
+    /** The Pacific month: spending in µUSD (requests in flight included), and when it resets. */
+    month: {
+      month: string;
+      requests: number;
+      tokens: number;
+      costMicros: number;
+      resetsAt: number;
+    };
   };
 }
 

@@ -6,12 +6,13 @@ import type { ConsoleState } from "../../core/admin/console.ts";
 import type { Handlers, PageProps } from "../../core/web/types.ts";
 import Dashboard, { type DashboardProps } from "../../islands/dashboard.tsx";
 import type { KeyView, Range, StatsView, TokenView } from "../../islands/_shared/types.ts";
-import type { SpendGroup } from "../../islands/_shared/spend_view.tsx";
+import { SPEND_METRICS, type SpendGroup } from "../../islands/_shared/spend_view.tsx";
 import { dashboardStats } from "../../core/admin/dashboard_data.ts";
 import { PageTitle } from "./_components/page_title.tsx";
 
 const RANGES = new Set(["1h", "24h", "7d", "30d"]);
 const GROUPS = new Set(["model", "tokenId", "keyId"]);
+const METRICS = new Set(SPEND_METRICS.map((m) => m.id));
 
 /** `GET`: reads the range's stats (one aggregate read for both views) and the keys. */
 export const handler: Handlers<ConsoleState> = {
@@ -20,6 +21,8 @@ export const handler: Handlers<ConsoleState> = {
     const range = (RANGES.has(asked) ? asked : "24h") as Range;
     const askedGroup = ctx.url.searchParams.get("group") ?? "model";
     const group = (GROUPS.has(askedGroup) ? askedGroup : "model") as SpendGroup;
+    const askedMetric = ctx.url.searchParams.get("metric") ?? "requests";
+    const metric = METRICS.has(askedMetric) ? askedMetric : "requests";
     const { api, admin } = ctx.state.deps;
     // One aggregate read for the common views (the island's refreshes use the stats API).
     const [{ stats, byModel }, keys, tokens, grouped] = await Promise.all([
@@ -38,6 +41,7 @@ export const handler: Handlers<ConsoleState> = {
         stats,
         byModel: grouped ?? byModel,
         group,
+        metric,
         keys: keys.keys,
         names,
       } satisfies DashboardProps,

@@ -3,7 +3,7 @@
  * console's assets built once, and screenshot helpers.
  * @module
  */
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { buildConsole } from "../../adapters/_shared/console_build.ts";
 
 /** Debian's Chromium (`apt-get install -y chromium`). */
@@ -78,4 +78,59 @@ export async function screenshot(page: Page, name: string, forDocs = false): Pro
  */
 export async function hydrated(page: Page): Promise<void> {
   await page.waitForSelector("html[data-hydrated]", { state: "attached" });
+}
+
+/**
+ * Fails when a page scrolls sideways at a phone's 390 px.
+ * @param page The page, in a 390 px wide context.
+ * @param path What it shows, for the message.
+ */
+export async function noSideways(page: Page, path: string): Promise<void> {
+  const widths = await page.evaluate(() => ({
+    doc: document.documentElement.scrollWidth,
+    body: document.body.scrollWidth,
+    view: innerWidth,
+  }));
+  if (widths.doc > 390 || widths.body > 390) {
+    throw new Error(`${path} scrolls sideways: ${JSON.stringify(widths)}`);
+  }
+}
+
+/**
+ * A 390 x 844 phone context sharing another context's cookies (its session).
+ * @param browser The browser.
+ * @param from The context logged in.
+ */
+export async function phoneContext(
+  browser: Browser,
+  from: BrowserContext,
+): Promise<BrowserContext> {
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  await phone.addCookies(await from.cookies());
+  return phone;
+}
+
+/** A chart's y axis as the page drew it: its width, its widest label's, and the labels. */
+export interface ChartAxis {
+  chart: string | null | undefined;
+  axis: number;
+  label: number;
+  labels: string[];
+}
+
+/**
+ * The y axes of the page's drawn charts (see `noteAxis` in `islands/_shared/chart.tsx`).
+ * @param page The page.
+ */
+export function chartAxes(page: Page): Promise<ChartAxis[]> {
+  return page.$$eval(".chart-area[data-y-axis-px]", (els) =>
+    els.map((el) => {
+      const data = (el as HTMLElement).dataset;
+      return {
+        chart: el.closest("figure")?.getAttribute("data-chart"),
+        axis: Number(data.yAxisPx),
+        label: Number(data.yLabelPx),
+        labels: (data.yLabels ?? "").split("|").filter(Boolean),
+      };
+    }));
 }

@@ -4,10 +4,19 @@
  * whose axis labels fit, and every page on a 390 px phone without sideways scrolling.
  * @module
  */
-import type { BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { assert, assertEquals } from "../assert.ts";
 import { fakeKeys, type Harness, startHarness, TOKEN } from "../harness.ts";
-import { ensureBuilt, HAS_CHROMIUM, hydrated, launchChromium, screenshot } from "./_browser.ts";
+import {
+  chartAxes,
+  ensureBuilt,
+  HAS_CHROMIUM,
+  hydrated,
+  launchChromium,
+  noSideways,
+  phoneContext,
+  screenshot,
+} from "./_browser.ts";
 
 const ADMIN = "operator-test-admin-password";
 
@@ -96,19 +105,24 @@ Deno.test({
         await screenshot(page, "dashboard-spend", true);
       });
 
-      await t.step("chart axis labels fit inside their axis", async () => {
+      await t.step("chart axis labels fit inside their axis, the cost chart's too", async () => {
         await page.waitForSelector(".chart-area[data-y-axis-px]");
-        const axes = await page.$$eval(".chart-area[data-y-axis-px]", (els) =>
-          els.map((el) => ({
-            chart: el.closest("figure")?.getAttribute("data-chart"),
-            axis: Number((el as HTMLElement).dataset.yAxisPx),
-            label: Number((el as HTMLElement).dataset.yLabelPx),
-          })));
+        const fit = (axes: Awaited<ReturnType<typeof chartAxes>>) => {
+          // uPlot draws labels right-aligned after a 10 px tick and a 5 px gap.
+          for (const a of axes) assert(a.label + 15 <= a.axis, JSON.stringify(a));
+        };
+        const axes = await chartAxes(page);
         assert(axes.length >= 3, JSON.stringify(axes));
-        // uPlot draws labels right-aligned after a 10 px tick and a 5 px gap.
-        for (const a of axes) assert(a.label + 15 <= a.axis, JSON.stringify(a));
+        fit(axes);
         const latency = axes.find((a) => a.chart === "latency")!;
         assert(latency.label >= 30, `latency labels are real text: ${JSON.stringify(latency)}`);
+        // Spend in USD: the spend chart is drawn again with dollar labels, which fit too.
+        await page.selectOption("#spend-metric", "cost");
+        await page.waitForSelector('figure[data-chart="spend"] .chart-area[data-y-labels*="$"]');
+        const cost = (await chartAxes(page)).find((a) => a.chart === "spend")!;
+        assert(cost.labels.every((l) => l.startsWith("$")), JSON.stringify(cost));
+        assert(cost.label >= 20, `dollar labels are real text: ${JSON.stringify(cost)}`);
+        fit(await chartAxes(page));
       });
 
       await t.step("a token's page shows usage against its limits and its charts", async () => {
@@ -194,6 +208,7 @@ Deno.test({
         const paths = [
           "/admin",
           "/admin?group=keyId",
+          "/admin?group=tokenId&metric=cost",
           "/admin/keys",
           "/admin/tokens",
           `/admin/tokens/${app.id}`,
@@ -294,27 +309,6 @@ async function rowsAll(page: Page, test: (row: string) => boolean, count?: numbe
   );
   const rows = await page.locator("tr[data-log]").allTextContents();
   for (const row of rows) assert(test(row), `unexpected row: ${row}`);
-}
-
-async function noSideways(page: Page, path: string): Promise<void> {
-  const widths = await page.evaluate(() => ({
-    doc: document.documentElement.scrollWidth,
-    body: document.body.scrollWidth,
-    view: innerWidth,
-  }));
-  assert(
-    widths.doc <= 390 && widths.body <= 390,
-    `${path} scrolls sideways: ${JSON.stringify(widths)}`,
-  );
-}
-
-async function phoneContext(
-  browser: Awaited<ReturnType<typeof launchChromium>>,
-  from: BrowserContext,
-): Promise<BrowserContext> {
-  const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  await phone.addCookies(await from.cookies());
-  return phone;
 }
 
 function adminFetch(h: Harness, path: string, init: RequestInit = {}): Promise<Response> {

@@ -1,10 +1,11 @@
 /**
- * Usage against limits as bars: a proxy token's requests this minute and today, and tokens
- * today, each against its limit.
+ * Usage against limits as bars: a proxy token's requests this minute and today, tokens today,
+ * and spending this month, each against its limit.
  * @module
  */
-import { formatCount } from "../../../islands/_shared/format.ts";
+import { formatCount, formatTime } from "../../../islands/_shared/format.ts";
 import type { TokenView } from "../../../islands/_shared/types.ts";
+import { formatUsd } from "../../../islands/_shared/usd.ts";
 
 /** One bar: what is used of what is allowed. */
 export interface LimitBar {
@@ -18,10 +19,13 @@ export interface LimitBar {
   limit: number | undefined;
   /** Prints an amount. */
   format: (n: number) => string;
+  /** Said under the bar, e.g. when its window resets. */
+  note?: string;
 }
 
 /**
- * A token's bars. A budget (USD per day or month, once prices are known) is one more bar here.
+ * A token's bars: requests this minute and today, tokens today, and the Pacific month's spending
+ * against its budget, with the moment it resets in UTC, as the console shows every time.
  * @param token The token with its usage.
  */
 export function tokenLimitBars(token: TokenView): LimitBar[] {
@@ -48,6 +52,14 @@ export function tokenLimitBars(token: TokenView): LimitBar[] {
       limit: token.limits?.tpd,
       format: formatCount,
     },
+    {
+      id: "budget",
+      label: "Spent this month (Pacific month)",
+      used: u?.month.costMicros ?? 0,
+      limit: token.limits?.budgetMicros,
+      format: formatUsd,
+      ...(u ? { note: `resets ${formatTime(u.month.resetsAt)}` } : {}),
+    },
   ];
 }
 
@@ -73,6 +85,7 @@ export function LimitBars(props: { bars: LimitBar[] }) {
             <span class="bar">
               <span class={level} style={{ width: `${share * 100}%` }} />
             </span>
+            {b.note && <span class="small muted note" data-note>{b.note}</span>}
           </li>
         );
       })}

@@ -34,8 +34,25 @@ export function PriceTableForm(props: PriceTableProps) {
         {" "}
         {saved
           ? "This table was saved here and replaces the built-in one."
-          : `These are Google's published prices as of ${view.pricesSource.takenOn} (${view.pricesSource.url}).`}
+          : `These are Google's published prices (${view.pricesSource.url}), from dated copies of that page read up to ${view.pricesSource.takenOn}.`}
       </p>
+      <details class="small" data-price-sources>
+        <summary>Where each built-in price comes from</summary>
+        <ul>
+          {Object.entries(view.pricesSource.models).map(([model, sources]) => (
+            <li key={model}>
+              <span class="mono">{model}</span>:{" "}
+              {sources.map((source, i) => (
+                <span key={source.url + source.takenOn}>
+                  {i > 0 && "; "}
+                  {source.gives}, read {source.takenOn}{" "}
+                  <a href={source.url} rel="noreferrer noopener">{source.name}</a>
+                </span>
+              ))}
+            </li>
+          ))}
+        </ul>
+      </details>
       <form method="post" action="/admin/settings#prices">
         <input type="hidden" name="_csrf" value={csrf} />
         <input type="hidden" name="_form" value="prices" />
@@ -62,7 +79,7 @@ export function PriceTableForm(props: PriceTableProps) {
           <input type="hidden" name="_csrf" value={csrf} />
           <input type="hidden" name="_form" value="prices-reset" />
           <button type="submit" class="btn">
-            Return to Google's prices of {view.pricesSource.takenOn}
+            Return to the built-in prices (read up to {view.pricesSource.takenOn})
           </button>
         </form>
       )}

@@ -1,13 +1,15 @@
 /**
- * One Gemini key (masked): its state, health over the last 24 hours, and its own traffic charts.
+ * One Gemini key (masked): its state, health and cost over the last 24 hours, and its own traffic
+ * and cost charts.
  * @module
  */
 import type { ConsoleState } from "../../../core/admin/console.ts";
 import type { Handlers, PageProps } from "../../../core/web/types.ts";
 import EntityStats from "../../../islands/entity_stats.tsx";
-import { formatCount, formatMs, formatTime } from "../../../islands/_shared/format.ts";
+import { formatCountOf, formatMs, formatTime } from "../../../islands/_shared/format.ts";
 import { formatRate, keyHealthOf } from "../../../islands/_shared/key_health.ts";
 import type { KeyView, StatsView } from "../../../islands/_shared/types.ts";
+import { formatCost } from "../../../islands/_shared/usd.ts";
 import { PageTitle } from "../_components/page_title.tsx";
 
 interface KeyPageData {
@@ -56,11 +58,12 @@ export default function KeyPage(props: PageProps<KeyPageData | null, ConsoleStat
     ["Source", k.source === "env" ? "GEMINI_API_KEYS" : "added in the console"],
     ["Success, last 24 h", formatRate(health?.successRate)],
     ["Latency p50, last 24 h", formatMs(health?.p50)],
+    ["Cost, last 24 h", formatCost(stats.totals.costMicros, stats.totals.costUnknown)],
     [
       "Today (Pacific day)",
-      `${formatCount(k.usageToday?.requests ?? 0)} requests, ${
-        formatCount(k.usageToday?.tokens ?? 0)
-      } tokens`,
+      `${formatCountOf(k.usageToday?.requests ?? 0, "request")}, ${
+        formatCountOf(k.usageToday?.tokens ?? 0, "token")
+      }`,
     ],
     ["Last used", k.lastUsedAt ? formatTime(k.lastUsedAt) : "never"],
     [

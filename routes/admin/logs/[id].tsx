@@ -8,6 +8,7 @@ import { HttpError } from "../../../core/errors.ts";
 import type { Handlers, PageProps } from "../../../core/web/types.ts";
 import { formatCount, formatMs, formatTime, statusClass } from "../../../islands/_shared/format.ts";
 import type { LogRecord } from "../../../islands/_shared/types.ts";
+import { formatRecordCost } from "../../../islands/_shared/usd.ts";
 import type { ComponentChildren } from "preact";
 import { PageTitle } from "../_components/page_title.tsx";
 
@@ -83,6 +84,7 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
   if (log.usageUnknown) {
     facts.push(["Tokens", "unknown: the stream ended without usage, so it was not charged"]);
   }
+  facts.push(["Cost", <span key="cost" data-cost>{costText(log)}</span>]);
   return (
     <>
       <PageTitle title={`Request ${log.id}`} />
@@ -167,6 +169,19 @@ export default function LogPage(props: PageProps<LogRecord | null, ConsoleState>
           )}
         </section>
       )}
+    </>
+  );
+}
+
+/** A request's cost, and why when it is unknown. */
+function costText(log: LogRecord): ComponentChildren {
+  if (!log.costUnknown) return formatRecordCost(log);
+  if (log.usageUnknown) return "unknown: the stream ended before Google reported its usage";
+  if (!log.usage) return "unknown: Google reported no usage for this billed call";
+  return (
+    <>
+      unknown: <span class="mono">{log.model ?? "no model"}</span> has no price (see{" "}
+      <a href="/admin/settings#prices">Model prices</a>)
     </>
   );
 }

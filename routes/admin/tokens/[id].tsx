@@ -1,12 +1,14 @@
 /**
- * One proxy token: its settings, usage against each limit, and its own traffic charts.
+ * One proxy token: its settings, usage against each limit (its monthly budget included), and its
+ * own traffic and cost charts.
  * @module
  */
 import type { ConsoleState } from "../../../core/admin/console.ts";
 import { HttpError } from "../../../core/errors.ts";
 import type { Handlers, PageProps } from "../../../core/web/types.ts";
 import EntityStats from "../../../islands/entity_stats.tsx";
-import { formatCount, formatTime } from "../../../islands/_shared/format.ts";
+import { formatCountOf, formatTime } from "../../../islands/_shared/format.ts";
+import { formatUsd } from "../../../islands/_shared/usd.ts";
 import type { StatsView, TokenView } from "../../../islands/_shared/types.ts";
 import { LimitBars, tokenLimitBars } from "../_components/limit_bars.tsx";
 import { PageTitle } from "../_components/page_title.tsx";
@@ -64,10 +66,14 @@ export default function TokenPage(props: PageProps<TokenPageData | null, Console
     ["Expires", t.expiresAt ? formatTime(t.expiresAt) : "never"],
     ["Last used", t.lastUsedAt ? formatTime(t.lastUsedAt) : "never"],
     [
-      "This month",
-      `${formatCount(t.usage?.month.requests ?? 0)} requests, ${
-        formatCount(t.usage?.month.tokens ?? 0)
-      } tokens`,
+      "This month (Pacific)",
+      `${formatCountOf(t.usage?.month.requests ?? 0, "request")}, ${
+        formatCountOf(t.usage?.month.tokens ?? 0, "token")
+      }, ${formatUsd(t.usage?.month.costMicros ?? 0)}`,
+    ],
+    [
+      "Monthly budget",
+      t.limits?.budgetMicros === undefined ? "none" : `${formatUsd(t.limits.budgetMicros)} a month`,
     ],
     ["Created", formatTime(t.createdAt)],
     ["Id", t.id],
