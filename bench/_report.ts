@@ -77,7 +77,7 @@ export function renderReport(r: BenchResults): string {
     "is another, all on the same machine: the load generator, the servers and the upstream share",
     "its CPUs, as they would on any one-box test.",
     "",
-    "- **upstream direct**: the fake Gemini API (`tests/fake_upstream.ts` via",
+    "- **upstream direct**: the fake Gemini API (`tests/support/fake_upstream/` via",
     "  `bench/upstream_server.ts`), gzip off. A generateContent reply is " +
       `${replyBytes(r)}; a stream is ${r.stream.chunks} SSE chunks ` +
       `${r.stream.chunkDelayMs} ms apart. The physical limit of this machine.`,

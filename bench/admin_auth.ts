@@ -11,7 +11,7 @@
  */
 import { createKvStore } from "../core/store/kv/mod.ts";
 import { createAuthThrottle } from "../core/admin/auth_throttle.ts";
-import { startHarness } from "../tests/harness.ts";
+import { startHarness } from "../tests/support/harness.ts";
 
 const ROUNDS = 1000;
 const ADMIN = "bench-admin-password";

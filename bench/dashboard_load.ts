@@ -18,8 +18,8 @@ import { createKvStore } from "../core/store/kv/mod.ts";
 import { startServer } from "../adapters/deno/server.ts";
 import { coalesce, deltasOf } from "../core/logs/deltas.ts";
 import { type LogRecord, requestId } from "../core/store/log_record.ts";
-import { launchChromium } from "../tests/browser/_browser.ts";
-import { fakeKeys } from "../tests/harness.ts";
+import { launchChromium } from "../tests/support/browser.ts";
+import { fakeKeys } from "../tests/support/harness.ts";
 
 const RECORDS = Number(flag("records") ?? 100_000);
 const RUNS = Number(flag("runs") ?? 7);

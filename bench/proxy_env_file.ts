@@ -6,15 +6,13 @@
  * Usage: `deno run -A --unstable-kv bench/proxy_env_file.ts /tmp/env.json`
  * @module
  */
-import { startServer } from "../adapters/deno/server.ts";
+import { addressUrl, startServer } from "../adapters/deno/server.ts";
 
 if (import.meta.main) {
   const path = Deno.args[0];
   if (!path) throw new Error("Usage: proxy_env_file.ts <env.json>");
   const fromFile = JSON.parse(await Deno.readTextFile(path)) as Record<string, string>;
   await startServer({ ...Deno.env.toObject(), ...fromFile }, {
-    onListen: ({ hostname, port }) => {
-      console.log(`Gemini Proxy listening on http://${hostname}:${port}`);
-    },
+    onListen: (addr) => console.log(`Gemini Proxy listening on ${addressUrl(addr)}`),
   });
 }

@@ -19,8 +19,8 @@ import { createSupabaseStore } from "../core/store/supabase/supabase_store.ts";
 import { sha256Hex } from "../core/secrets/secrets.ts";
 import type { Env } from "../core/config/config.ts";
 import type { Store } from "../core/store/mod.ts";
-import { startFakeUpstream } from "../tests/fake_upstream.ts";
-import { fakeKeys, SECRET, TOKEN } from "../tests/harness.ts";
+import { startFakeUpstream } from "../tests/support/fake_upstream/mod.ts";
+import { fakeKeys, SECRET, TOKEN } from "../tests/support/harness.ts";
 import { startSupabaseStack } from "../tests/support/supabase_stack.ts";
 import { loadAverage } from "./_machine.ts";
 

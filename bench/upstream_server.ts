@@ -5,7 +5,7 @@
  * Usage: `deno run --allow-net=127.0.0.1 bench/upstream_server.ts --delay-ms=0 --chunk-delay-ms=10`
  * @module
  */
-import { startFakeUpstream } from "../tests/fake_upstream.ts";
+import { startFakeUpstream } from "../tests/support/fake_upstream/mod.ts";
 
 /** How the benchmark's upstream behaves. */
 export interface UpstreamFlags {

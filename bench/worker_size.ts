@@ -13,7 +13,7 @@
  */
 import { buildWorker } from "../adapters/cloudflare/build.ts";
 import { startWorker } from "../adapters/cloudflare/_workerd.ts";
-import { startFakeUpstream } from "../tests/fake_upstream.ts";
+import { startFakeUpstream } from "../tests/support/fake_upstream/mod.ts";
 
 const RUNS = 7;
 const START = "<!-- worker-size:start -->";

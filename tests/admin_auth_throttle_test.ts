@@ -5,8 +5,8 @@
  * `Retry-After`. The proxy's own requests never touch the throttle.
  * @module
  */
-import { assert, assertEquals } from "./assert.ts";
-import { ensureBuilt } from "./browser/_browser.ts";
+import { assert, assertEquals } from "./support/assert.ts";
+import { ensureBuilt } from "./support/browser.ts";
 import {
   fakeKeys,
   generate,
@@ -15,8 +15,8 @@ import {
   startChildProxy,
   startHarness,
   TOKEN,
-} from "./harness.ts";
-import { startFakeUpstream } from "./fake_upstream.ts";
+} from "./support/harness.ts";
+import { startFakeUpstream } from "./support/fake_upstream/mod.ts";
 import { createApp } from "../core/app.ts";
 import { parseConfig } from "../core/config/config.ts";
 import { createMemoryStore } from "../core/store/memory_store.ts";

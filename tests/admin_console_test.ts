@@ -5,9 +5,9 @@
  * @module
  */
 import { SESSION_TTL_MS } from "../core/admin/session.ts";
-import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
-import { ensureBuilt } from "./browser/_browser.ts";
-import { fakeKeys, type Harness, startHarness, TOKEN } from "./harness.ts";
+import { assert, assertEquals, assertNotIncludes } from "./support/assert.ts";
+import { ensureBuilt } from "./support/browser.ts";
+import { fakeKeys, type Harness, startHarness, TOKEN } from "./support/harness.ts";
 
 const ADMIN = "console-test-admin-password";
 const PAGES = [

@@ -1,5 +1,5 @@
-import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
-import { fakeKeys, startHarness } from "./harness.ts";
+import { assert, assertEquals, assertNotIncludes } from "./support/assert.ts";
+import { fakeKeys, startHarness } from "./support/harness.ts";
 
 const ADMIN = "admin-password-for-tests";
 const auth = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };

@@ -4,8 +4,8 @@
  * `TRUST_PROXY` deciding which `X-Forwarded-For` hop is the client.
  * @module
  */
-import { assert, assertEquals } from "./assert.ts";
-import { type Harness, startHarness, TOKEN } from "./harness.ts";
+import { assert, assertEquals } from "./support/assert.ts";
+import { type Harness, startHarness, TOKEN } from "./support/harness.ts";
 
 const ADMIN = "logs-api-test-admin-password";
 

@@ -9,9 +9,9 @@
  * rounded half up to 17. `text-embedding-004` has no price, so its cost is unknown.
  * @module
  */
-import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
-import { ensureBuilt } from "./browser/_browser.ts";
-import { type Harness, startHarness, TOKEN } from "./harness.ts";
+import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./support/assert.ts";
+import { ensureBuilt } from "./support/browser.ts";
+import { type Harness, startHarness, TOKEN } from "./support/harness.ts";
 
 const ADMIN = "console-cost-admin-password";
 const auth = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };

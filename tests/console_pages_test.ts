@@ -7,9 +7,9 @@
 import { createApp } from "../core/app.ts";
 import { parseConfig } from "../core/config/config.ts";
 import { createMemoryStore } from "../core/store/memory_store.ts";
-import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
-import { ensureBuilt } from "./browser/_browser.ts";
-import { fakeKeys, type Harness, startHarness } from "./harness.ts";
+import { assert, assertEquals, assertNotIncludes } from "./support/assert.ts";
+import { ensureBuilt } from "./support/browser.ts";
+import { fakeKeys, type Harness, startHarness } from "./support/harness.ts";
 import { manifest } from "../routes/_manifest.gen.ts";
 
 const ADMIN = "console-pages-admin-password";

@@ -6,9 +6,9 @@
 import type { LogRecord } from "../core/store/log_record.ts";
 import { MAX_PRICED_MODELS } from "../core/cost/price_schema.ts";
 import { DEFAULT_PRICES, PRICES_TAKEN_ON } from "../core/cost/prices.ts";
-import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import { ensureBuilt } from "./browser/_browser.ts";
-import { type Harness, startHarness } from "./harness.ts";
+import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
+import { ensureBuilt } from "./support/browser.ts";
+import { type Harness, startHarness } from "./support/harness.ts";
 
 const ADMIN = "cost-settings-admin-password";
 const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };

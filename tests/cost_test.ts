@@ -14,8 +14,8 @@ import { ApiError, GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import parsePrometheus from "parse-prometheus-text-format";
 import type { LogRecord } from "../core/store/log_record.ts";
-import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import { type Harness, startHarness, TOKEN } from "./harness.ts";
+import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
+import { type Harness, startHarness, TOKEN } from "./support/harness.ts";
 
 const ADMIN = "admin-password-for-tests";
 const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };

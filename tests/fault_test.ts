@@ -6,17 +6,25 @@ import { createApp } from "../core/app.ts";
 import { parseConfig } from "../core/config/config.ts";
 import { createMemoryStore } from "../core/store/memory_store.ts";
 import type { Store } from "../core/store/mod.ts";
-import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import { startFakeUpstream } from "./fake_upstream.ts";
-import { fakeKeys, generate, startHarness, TOKEN } from "./harness.ts";
+import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
+import { startFakeUpstream } from "./support/fake_upstream/mod.ts";
+import { fakeKeys, generate, startHarness, TOKEN } from "./support/harness.ts";
+import { leaveHeldStream } from "./support/leave_stream.ts";
+import { tailLogs } from "./support/log_tail.ts";
 
-/** A TCP server that misbehaves in a chosen way on every connection. */
+/**
+ * A TCP server that misbehaves in a chosen way on every connection. `reset_mid_stream` sends
+ * headers and one chunk, then drops the connection once `cut()` is called (so a test can take
+ * the chunk first).
+ */
 function brokenUpstream(behaviour: "hang" | "garbage" | "close" | "reset_mid_stream"): {
   url: string;
+  cut(): void;
   close(): void;
 } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns = new Set<Deno.Conn>();
+  const cut = Promise.withResolvers<void>();
   (async () => {
     for await (const conn of listener) {
       conns.add(conn);
@@ -35,7 +43,7 @@ function brokenUpstream(behaviour: "hang" | "garbage" | "close" | "reset_mid_str
           );
           const chunk = 'data: {"candidates":[{"content":{"parts":[{"text":"partial"}]}}]}\r\n\r\n';
           await write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
-          await new Promise((r) => setTimeout(r, 30));
+          await cut.promise;
           conns.delete(conn);
           conn.close();
         }
@@ -45,6 +53,7 @@ function brokenUpstream(behaviour: "hang" | "garbage" | "close" | "reset_mid_str
   })().catch(() => {});
   return {
     url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    cut: () => cut.resolve(),
     close() {
       for (const conn of conns) {
         try {
@@ -58,13 +67,13 @@ function brokenUpstream(behaviour: "hang" | "garbage" | "close" | "reset_mid_str
 
 async function withBroken(
   behaviour: Parameters<typeof brokenUpstream>[0],
-  fn: (h: Awaited<ReturnType<typeof startHarness>>) => Promise<void>,
+  fn: (h: Awaited<ReturnType<typeof startHarness>>, cut: () => void) => Promise<void>,
   env: Record<string, string> = {},
 ): Promise<void> {
   const broken = brokenUpstream(behaviour);
   const h = await startHarness({ env: { UPSTREAM_URL: broken.url, ...env } });
   try {
-    await fn(h);
+    await fn(h, broken.cut);
     const health = await fetch(`${h.proxy.url}/healthz`);
     assertEquals(health.status, 200, "still serving");
     await health.body?.cancel();
@@ -96,7 +105,7 @@ Deno.test("an upstream that answers garbage or closes at once gets 502", async (
 });
 
 Deno.test("an upstream reset mid-stream ends the client's stream, logged and counted as upstream_midstream", () =>
-  withBroken("reset_mid_stream", async (h) => {
+  withBroken("reset_mid_stream", async (h, cut) => {
     const response = await fetch(
       `${h.proxy.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`,
       {
@@ -107,15 +116,20 @@ Deno.test("an upstream reset mid-stream ends the client's stream, logged and cou
     );
     assertEquals(response.status, 200);
     const id = response.headers.get("x-request-id")!;
+    const tail = tailLogs(h.proxy.gateway.logs);
     let received = "";
     try {
       for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
         received += chunk;
+        // Upstream drops the connection once the client holds the chunk sent before.
+        if (received.includes("partial")) cut();
       }
     } catch {
       // The relay errors the client stream: the client learns the answer is incomplete.
     }
     assertStringIncludes(received, "partial");
+    await tail.record(id);
+    tail.close();
     await h.proxy.gateway.logs.flush();
     const logs = await (await import("../core/store/kv/mod.ts")).createKvStore(
       await Deno.openKv(h.kvPath),
@@ -180,6 +194,7 @@ Deno.test("a failing store leaves the proxy serving from memory, health degraded
 
 Deno.test("a client leaving mid-stream aborts upstream and the log says so", async () => {
   const h = await startHarness({ fake: { streamChunks: 20 } });
+  const tail = tailLogs(h.proxy.gateway.logs);
   try {
     const hold = h.fake.holdStreamChunk(1);
     const controller = new AbortController();
@@ -195,13 +210,17 @@ Deno.test("a client leaving mid-stream aborts upstream and the log says so", asy
     const reader = response.body!.getReader();
     await reader.read();
     await hold.reached;
-    controller.abort();
-    await reader.cancel().catch(() => {});
-    hold.release();
-    const upstream = h.fake.requests.at(-1)!;
-    await upstream.done;
+    const upstream = await leaveHeldStream(h.fake, {
+      hold,
+      lastChunk: 19,
+      async leave() {
+        controller.abort();
+        await reader.cancel().catch(() => {});
+      },
+    });
     assert(upstream.cancelled);
-    await new Promise((r) => setTimeout(r, 20));
+    // The proxy queues the record once it has seen the client leave.
+    await tail.record(response.headers.get("x-request-id")!);
     await h.proxy.gateway.logs.flush();
     const store = (await import("../core/store/kv/mod.ts")).createKvStore(
       await Deno.openKv(h.kvPath),
@@ -213,6 +232,7 @@ Deno.test("a client leaving mid-stream aborts upstream and the log says so", asy
     assertEquals(health.status, 200);
     await health.body?.cancel();
   } finally {
+    tail.close();
     await h.close();
   }
 });

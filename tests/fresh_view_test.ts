@@ -6,9 +6,9 @@
  * @module
  */
 import { type RunningServer, startServer } from "../adapters/deno/server.ts";
-import { assertEquals } from "./assert.ts";
-import { ADMIN, createToken, revokeToken, statusFor } from "./_freshness_helpers.ts";
-import { fakeKeys, type Harness, SECRET, startHarness } from "./harness.ts";
+import { assertEquals } from "./support/assert.ts";
+import { ADMIN, createToken, revokeToken, statusFor } from "./support/freshness_helpers.ts";
+import { fakeKeys, type Harness, SECRET, startHarness } from "./support/harness.ts";
 
 const HOUR = 3_600_000;
 

@@ -3,11 +3,11 @@
  * native, OpenAI, upload and Live paths, it appears nowhere in what upstream records (URL,
  * headers, body), decoded or not. Names that only resemble a credential are refused.
  */
-import type { RecordedRequest } from "./fake_upstream.ts";
-import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
-import { type Harness, TOKEN } from "./harness.ts";
-import { liveSetup } from "./proxy_contract_hostile.ts";
-import { KEYS, withHarness } from "./_hostile.ts";
+import type { RecordedRequest } from "./support/fake_upstream/mod.ts";
+import { assert, assertEquals, assertNotIncludes } from "./support/assert.ts";
+import { type Harness, TOKEN } from "./support/harness.ts";
+import { liveSetup } from "./support/proxy_contract/hostile.ts";
+import { KEYS, withHarness } from "./support/hostile.ts";
 
 /** Every way a query can name the credential, each with the harness token. */
 const ENCODINGS = [

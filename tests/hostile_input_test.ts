@@ -2,9 +2,9 @@
  * Hostile input: every case gets a clear answer, the process keeps serving, the upstream host
  * never changes and no key leaks.
  */
-import { assert, assertEquals } from "./assert.ts";
-import { TOKEN } from "./harness.ts";
-import { assertEnvelope, assertNoLeak, get, raw, withHarness } from "./_hostile.ts";
+import { assert, assertEquals } from "./support/assert.ts";
+import { TOKEN } from "./support/harness.ts";
+import { assertEnvelope, assertNoLeak, get, raw, withHarness } from "./support/hostile.ts";
 
 Deno.test("path traversal and encoded separators are refused without reaching upstream", () =>
   withHarness(async (h) => {
@@ -135,15 +135,10 @@ Deno.test("bodies over the limit get 413 without the rest being read", () =>
 
 Deno.test("a body that trickles in too slowly gets 408", () =>
   withHarness(async (h) => {
-    const port = Number(new URL(h.proxy.url).port);
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const head =
       `POST /v1beta/openai/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{"model":`;
-    await conn.write(new TextEncoder().encode(head));
-    const buf = new Uint8Array(4096);
-    const n = await conn.read(buf);
-    const text = new TextDecoder().decode(buf.subarray(0, n ?? 0));
-    conn.close();
+    // The whole answer, however many writes it arrives in.
+    const { text } = await raw(h, head);
     assert(text.startsWith("HTTP/1.1 408"), text.slice(0, 80));
     assertEnvelope(text, 408);
   }, { BODY_TIMEOUT_MS: "300" }));

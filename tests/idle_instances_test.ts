@@ -11,19 +11,19 @@
  */
 import { startServer } from "../adapters/deno/server.ts";
 import { startWorker } from "../adapters/cloudflare/_workerd.ts";
-import { assertEquals } from "./assert.ts";
-import { startFakeUpstream } from "./fake_upstream.ts";
-import { SECRET, startChildProxy } from "./harness.ts";
+import { assertEquals } from "./support/assert.ts";
+import { startFakeUpstream } from "./support/fake_upstream/mod.ts";
+import { SECRET, startChildProxy } from "./support/harness.ts";
 import { startSupabaseStack } from "./support/supabase_stack.ts";
-import { startFunctionProcess } from "./supabase/function_process.ts";
+import { startFunctionProcess } from "./support/function_process.ts";
 import {
   ADMIN,
   createToken,
   type IssuedToken,
   revokeToken,
-  sleepUntil,
   statusFor,
-} from "./_freshness_helpers.ts";
+} from "./support/freshness_helpers.ts";
+import { sleepUntil } from "./support/wall_clock.ts";
 
 const stack = await startSupabaseStack();
 const KEY = "AIzaFAKE-TEST-key-000000000000000000001";

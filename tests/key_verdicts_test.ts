@@ -2,8 +2,8 @@
  * Key verdicts end to end on the Deno host: what a key's health shows, what validation does, and
  * where quota cooldowns are filed. Real sockets, the fake upstream, an injected clock.
  */
-import { assert, assertEquals } from "./assert.ts";
-import { countByKey, fakeKeys, type Harness, startHarness } from "./harness.ts";
+import { assert, assertEquals } from "./support/assert.ts";
+import { countByKey, fakeKeys, type Harness, startHarness } from "./support/harness.ts";
 
 const ADMIN = "admin-password-for-tests";
 const auth = { authorization: `Bearer ${ADMIN}` };

@@ -3,8 +3,8 @@
  * native and OpenAI paths, leave the rotation state, the /metrics text, the aggregate counters
  * and the stored key usage with one shared `other` entry, while confirmed models keep their own.
  */
-import { assert, assertEquals } from "./assert.ts";
-import { type Harness, startHarness, TOKEN } from "./harness.ts";
+import { assert, assertEquals } from "./support/assert.ts";
+import { type Harness, startHarness, TOKEN } from "./support/harness.ts";
 
 const ADMIN = "admin-password-for-tests";
 const NAMES = 2000;

@@ -4,8 +4,16 @@
 import parsePrometheus from "parse-prometheus-text-format";
 import OpenAI from "openai";
 import type { LogRecord } from "../core/store/log_record.ts";
-import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
-import { fakeKeys, type Harness, type HarnessOptions, startHarness, TOKEN } from "./harness.ts";
+import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./support/assert.ts";
+import {
+  fakeKeys,
+  type Harness,
+  type HarnessOptions,
+  startHarness,
+  TOKEN,
+} from "./support/harness.ts";
+import { leaveHeldStream } from "./support/leave_stream.ts";
+import { tailLogs } from "./support/log_tail.ts";
 
 const ADMIN = "admin-password-for-tests";
 const admin = { authorization: `Bearer ${ADMIN}` };
@@ -166,6 +174,7 @@ Deno.test("a stream's first chunk reaches the client before its log is written, 
 
 Deno.test("a stream cut by the client or by an upstream error is marked truncated", () =>
   withHarness({ fake: { streamChunks: 10 } }, async (h) => {
+    const tail = tailLogs(h.proxy.gateway.logs);
     h.fake.failAll({ kind: "cut_stream", afterChunks: 2, error: 503 }, { times: 1 });
     const cut = await post(
       h,
@@ -189,11 +198,17 @@ Deno.test("a stream cut by the client or by an upstream error is marked truncate
     const reader = left.body!.getReader();
     await reader.read();
     await hold.reached;
-    controller.abort();
-    await reader.cancel().catch(() => {});
-    hold.release();
-    await h.fake.requests.at(-1)!.done;
-    await new Promise((r) => setTimeout(r, 50));
+    await leaveHeldStream(h.fake, {
+      hold,
+      lastChunk: 9,
+      async leave() {
+        controller.abort();
+        await reader.cancel().catch(() => {});
+      },
+    });
+    // The proxy queues the record once it has seen the client leave.
+    await tail.record(leftId);
+    tail.close();
     const logs = await allLogs(h);
     const cutLog = logs.find((l) => l.id === cutId)!;
     assertEquals([cutLog.truncated, cutLog.errorClass], [true, "mid_stream_error"]);

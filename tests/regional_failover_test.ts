@@ -6,10 +6,10 @@
  */
 import { GoogleGenAI } from "@google/genai";
 import { type RunningServer, startServer } from "../adapters/deno/server.ts";
-import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
-import { startFakeUpstream } from "./fake_upstream.ts";
-import { fakeKeys, generate, SECRET, TOKEN } from "./harness.ts";
-import { ADMIN, adminLogs, freePort, RELAY, startRecordingHop } from "./_relay_helpers.ts";
+import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./support/assert.ts";
+import { startFakeUpstream } from "./support/fake_upstream/mod.ts";
+import { fakeKeys, generate, SECRET, TOKEN } from "./support/harness.ts";
+import { ADMIN, adminLogs, freePort, RELAY, startRecordingHop } from "./support/relay_helpers.ts";
 
 const [KEY_A, KEY_B] = fakeKeys(2) as [string, string];
 

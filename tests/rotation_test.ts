@@ -1,19 +1,10 @@
 /**
  * Quota-aware rotation and failover, end to end: real sockets, the fake upstream, an injected
- * clock, and child processes sharing one KV file.
+ * clock. Two processes sharing one KV file: `rotation_two_processes_test.ts`.
  */
 import { createKvStore } from "../core/store/kv/mod.ts";
-import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import {
-  countByKey,
-  fakeKeys,
-  generate,
-  type Harness,
-  startChildProxy,
-  startHarness,
-  TOKEN,
-} from "./harness.ts";
-import { startFakeUpstream } from "./fake_upstream.ts";
+import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
+import { countByKey, fakeKeys, type Harness, startHarness, TOKEN } from "./support/harness.ts";
 
 const FLASH = "gemini-2.5-flash";
 const PRO = "gemini-2.5-pro";
@@ -45,34 +36,6 @@ Deno.test("round_robin spreads 300 requests over 3 healthy keys 100 +/- 5 each",
     assertEquals(counts.length, 3);
     for (const n of counts) assert(Math.abs(n - 100) <= 5, `uneven split: ${counts}`);
   }));
-
-Deno.test("round_robin stays even with two proxy processes on one KV file", async () => {
-  const fake = await startFakeUpstream();
-  const dir = await Deno.makeTempDir();
-  const env = {
-    UPSTREAM_URL: fake.url,
-    KV_PATH: `${dir}/shared.kv`,
-    GEMINI_API_KEYS: fakeKeys(3).join(","),
-    PROXY_TOKENS: TOKEN,
-  };
-  const a = await startChildProxy(env);
-  const b = await startChildProxy(env);
-  try {
-    for (let i = 0; i < 30; i++) {
-      await Promise.all(
-        Array.from({ length: 10 }, (_, j) => generate(j % 2 ? a.url : b.url).then(expectOk)),
-      );
-    }
-    const counts = [...countByKey(fake, isGenerate).values()];
-    assertEquals(counts.length, 3);
-    for (const n of counts) assert(Math.abs(n - 100) <= 5, `uneven split: ${counts}`);
-  } finally {
-    await a.close();
-    await b.close();
-    await fake.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
 
 Deno.test("a per-minute 429 cools that key for that model only, for RetryInfo's delay", () =>
   withHarness({}, async (h) => {
@@ -352,34 +315,6 @@ Deno.test("a key an operator disabled stays disabled through the background re-v
     assertEquals(await h.proxy.gateway.revalidateDisabled(), []);
     assertEquals(h.proxy.gateway.registry.keyById(first!.id)?.record.enabled, false);
   }));
-
-Deno.test("two processes see each other's cooldowns and disabled keys within a second", async () => {
-  const fake = await startFakeUpstream();
-  const dir = await Deno.makeTempDir();
-  const keys = fakeKeys(3);
-  const env = {
-    UPSTREAM_URL: fake.url,
-    KV_PATH: `${dir}/shared.kv`,
-    GEMINI_API_KEYS: keys.join(","),
-    PROXY_TOKENS: TOKEN,
-  };
-  const a = await startChildProxy(env);
-  const b = await startChildProxy(env);
-  try {
-    fake.failFor(keys[0]!, { kind: "invalid_key" });
-    fake.failFor(keys[1]!, { kind: "quota", scope: "minute", retryDelaySeconds: 120 });
-    for (let i = 0; i < 4; i++) await expectOk(await generate(a.url));
-    await new Promise((r) => setTimeout(r, 1000));
-    fake.reset();
-    for (let i = 0; i < 9; i++) await expectOk(await generate(b.url));
-    assertEquals([...countByKey(fake).keys()], [keys[2]], "process B used only the healthy key");
-  } finally {
-    await a.close();
-    await b.close();
-    await fake.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
 
 Deno.test("request and token counters per key and model land in the store as atomic sums", () =>
   withHarness({}, async (h) => {

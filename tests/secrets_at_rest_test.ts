@@ -11,9 +11,9 @@ import {
   assertNotIncludes,
   assertRejects,
   assertStringIncludes,
-} from "./assert.ts";
-import { startFakeUpstream } from "./fake_upstream.ts";
-import { fakeKeys, generate, TOKEN } from "./harness.ts";
+} from "./support/assert.ts";
+import { startFakeUpstream } from "./support/fake_upstream/mod.ts";
+import { fakeKeys, generate, TOKEN } from "./support/harness.ts";
 
 async function rawEntries(path: string): Promise<string> {
   const kv = await Deno.openKv(path);

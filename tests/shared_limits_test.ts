@@ -5,8 +5,8 @@
  * @module
  */
 import { createKvStore } from "../core/store/kv/mod.ts";
-import { startFakeUpstream } from "./fake_upstream.ts";
-import { startChildProxy } from "./harness.ts";
+import { startFakeUpstream } from "./support/fake_upstream/mod.ts";
+import { startChildProxy } from "./support/harness.ts";
 import {
   assertKeyCaps,
   assertTokenRequestLimits,
@@ -15,7 +15,7 @@ import {
   KEYS,
   OPEN_TOKEN,
   seedScenario,
-} from "./_limits_scenario.ts";
+} from "./support/limits_scenario.ts";
 
 Deno.test("two processes on one KV file: token rpm, rpd, tpd and key caps hold across both", async () => {
   const fake = await startFakeUpstream();

@@ -7,10 +7,11 @@
 import OpenAI from "openai";
 import parsePrometheus from "parse-prometheus-text-format";
 import type { LogRecord } from "../core/store/log_record.ts";
-import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
+import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./support/assert.ts";
 import { startServer } from "../adapters/deno/server.ts";
-import { startFakeUpstream } from "./fake_upstream.ts";
-import { fakeKeys, type Harness, SECRET, startHarness, TOKEN } from "./harness.ts";
+import { startFakeUpstream } from "./support/fake_upstream/mod.ts";
+import { fakeKeys, type Harness, SECRET, startHarness, TOKEN } from "./support/harness.ts";
+import { leaveHeldStream } from "./support/leave_stream.ts";
 
 const ADMIN = "admin-password-for-tests";
 const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
@@ -275,9 +276,16 @@ Deno.test("a stream cut short before its usage arrives keeps its tpd reservation
     const reader = response.body!.getReader();
     await reader.read();
     await hold.reached;
-    controller.abort();
-    await reader.cancel().catch(() => {});
-    hold.release();
+    // Three chunks, then the usage chunk (index 3) the proxy asked for: held there, upstream
+    // cannot send the usage before the proxy has seen the client leave.
+    await leaveHeldStream(h.fake, {
+      hold,
+      lastChunk: 3,
+      async leave() {
+        controller.abort();
+        await reader.cancel().catch(() => {});
+      },
+    });
     const record = await finished;
     assertEquals([record.usage, record.usageUnknown], [null, true]);
     const { openai } = client(h, secret);

@@ -1,19 +1,24 @@
 /**
- * Proxy tokens end to end: limits exact under concurrency (one process and two sharing a KV
- * file), daily token limits reserved per request and settled from usage (streams included),
- * revocation reaching every process within a second, secrets never stored in clear, model
- * allow-lists, expiry and the management API. Real sockets, the fake upstream, the harness's injected clock.
+ * Proxy tokens end to end in one process: rpm limits exact under concurrency, daily token limits
+ * reserved per request and settled from usage (streams included), secrets never stored in clear,
+ * model allow-lists, expiry and the management API. Real sockets, the fake upstream, the
+ * harness's injected clock. Two processes sharing a KV file: `tokens_two_processes_test.ts`.
  */
-import { createKvStore } from "../core/store/kv/mod.ts";
-import { sha256Hex } from "../core/secrets/secrets.ts";
-import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./assert.ts";
-import { fakeKeys, type Harness, startChildProxy, startHarness, TOKEN } from "./harness.ts";
-import { countFakeTokens, startFakeUpstream } from "./fake_upstream.ts";
-
-const ADMIN = "admin-password-for-tests";
-const FLASH = "gemini-2.5-flash";
-const auth = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
-const isGenerate = (path: string) => /:(stream)?[gG]enerateContent$/.test(path);
+import { sha256Hex } from "../core/secrets/mod.ts";
+import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "./support/assert.ts";
+import { type Harness, startHarness, TOKEN } from "./support/harness.ts";
+import { countFakeTokens } from "./support/fake_upstream/mod.ts";
+import {
+  ADMIN,
+  admin,
+  assertRateLimited,
+  call,
+  createToken,
+  errorOf,
+  FLASH,
+  isGenerate,
+  statusOf,
+} from "./support/token_api.ts";
 
 async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
   const h = await startHarness({ env: { ADMIN_PASSWORD: ADMIN } });
@@ -22,86 +27,6 @@ async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
   } finally {
     await h.close();
   }
-}
-
-interface Created {
-  id: string;
-  secret: string;
-  token: Record<string, unknown>;
-}
-
-async function createToken(base: string, body: Record<string, unknown>): Promise<Created> {
-  const response = await fetch(`${base}/admin/api/tokens`, {
-    method: "POST",
-    headers: auth,
-    body: JSON.stringify(body),
-  });
-  const json = await response.json();
-  assertEquals(response.status, 201, JSON.stringify(json));
-  return { id: json.token.id, secret: json.secret, token: json.token };
-}
-
-function admin(base: string, path: string, method = "GET", body?: unknown): Promise<Response> {
-  return fetch(`${base}/admin/api/tokens${path}`, {
-    method,
-    headers: auth,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-}
-
-/** generateContent (or its SSE stream) with a given proxy token. */
-function call(
-  base: string,
-  secret: string,
-  options: { model?: string; text?: string; stream?: boolean; maxOutputTokens?: number } = {},
-): Promise<Response> {
-  const method = options.stream ? "streamGenerateContent?alt=sse" : "generateContent";
-  const body: Record<string, unknown> = {
-    contents: [{ role: "user", parts: [{ text: options.text ?? "hi" }] }],
-  };
-  if (options.maxOutputTokens) {
-    body.generationConfig = { maxOutputTokens: options.maxOutputTokens };
-  }
-  return fetch(`${base}/v1beta/models/${options.model ?? FLASH}:${method}`, {
-    method: "POST",
-    headers: { "x-goog-api-key": secret, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
-
-async function statusOf(response: Response): Promise<number> {
-  await response.body?.cancel();
-  return response.status;
-}
-
-async function errorOf(response: Response): Promise<{
-  code: number;
-  status: string;
-  message: string;
-  details: { "@type": string; [k: string]: unknown }[];
-}> {
-  return (await response.json()).error;
-}
-
-/** Checks 90 refusals: 429 RESOURCE_EXHAUSTED with Retry-After and a matching RetryInfo. */
-async function assertRateLimited(responses: Response[], expectedRetryAfter?: number) {
-  for (const response of responses) {
-    assertEquals(response.status, 429);
-    const retryAfter = Number(response.headers.get("retry-after"));
-    assert(retryAfter >= 1 && retryAfter <= 60, `retry-after ${retryAfter}`);
-    if (expectedRetryAfter !== undefined) assertEquals(retryAfter, expectedRetryAfter);
-    const error = await errorOf(response);
-    assertEquals(error.status, "RESOURCE_EXHAUSTED");
-    const info = error.details.find((d) => d["@type"].endsWith("RetryInfo"));
-    assertEquals(info?.retryDelay, `${retryAfter}s`);
-    assertStringIncludes(error.message, "10 requests per minute");
-  }
-}
-
-/** Waits, when the wall clock is close to the end of a minute, for the next one to begin. */
-async function awayFromMinuteEnd(margin = 10_000): Promise<void> {
-  const left = 60_000 - Date.now() % 60_000;
-  if (left < margin) await new Promise((resolve) => setTimeout(resolve, left + 50));
 }
 
 Deno.test("100 concurrent requests with a token limited to 10 rpm: exactly 10 reach upstream", () =>
@@ -121,51 +46,6 @@ Deno.test("100 concurrent requests with a token limited to 10 rpm: exactly 10 re
     assertEquals(await statusOf(await call(h.proxy.url, secret)), 200, "the next minute serves");
     assertEquals(await statusOf(await h.generate()), 200, "an unlimited token is unaffected");
   }));
-
-Deno.test("100 concurrent requests over two proxy processes on one KV file: exactly 10 pass", async () => {
-  const fake = await startFakeUpstream();
-  const dir = await Deno.makeTempDir();
-  const kvPath = `${dir}/shared.kv`;
-  const secret = "gp-TEST-shared-limited-token-0001";
-  const seed = createKvStore(await Deno.openKv(kvPath));
-  await seed.addToken({
-    id: "t_shared",
-    name: "shared",
-    hash: await sha256Hex(secret),
-    masked: "gp-T...0001",
-    enabled: true,
-    source: "admin",
-    createdAt: Date.now(),
-    limits: { rpm: 10 },
-  });
-  await seed.close();
-  const env = {
-    UPSTREAM_URL: fake.url,
-    KV_PATH: kvPath,
-    GEMINI_API_KEYS: fakeKeys(3).join(","),
-    PROXY_TOKENS: TOKEN,
-  };
-  const a = await startChildProxy(env);
-  const b = await startChildProxy(env);
-  try {
-    // Children use the real clock: keep the burst inside one clock minute.
-    await awayFromMinuteEnd();
-    const responses = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => call(i % 2 ? a.url : b.url, secret)),
-    );
-    const ok = responses.filter((r) => r.status === 200);
-    const refused = responses.filter((r) => r.status !== 200);
-    await Promise.all(ok.map((r) => r.body?.cancel()));
-    assertEquals([ok.length, refused.length], [10, 90]);
-    assertEquals(fake.requests.filter((r) => isGenerate(r.path)).length, 10);
-    await assertRateLimited(refused);
-  } finally {
-    await a.close();
-    await b.close();
-    await fake.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
 
 Deno.test("a token limited to 1,000 tokens a day admits requests while their estimates fit", () =>
   withHarness(async (h) => {
@@ -226,63 +106,6 @@ Deno.test("a token limited to 1,000 tokens a day admits requests while their est
     h.clock.now = midnight + 1000;
     assertEquals(await statusOf(await call(h.proxy.url, secret)), 200, "a new Pacific day");
   }));
-
-Deno.test("a revoked token is refused by both of two processes within one second", async () => {
-  const fake = await startFakeUpstream();
-  const dir = await Deno.makeTempDir();
-  const env = {
-    UPSTREAM_URL: fake.url,
-    KV_PATH: `${dir}/shared.kv`,
-    GEMINI_API_KEYS: fakeKeys(2).join(","),
-    ADMIN_PASSWORD: ADMIN,
-  };
-  const a = await startChildProxy(env);
-  const b = await startChildProxy(env);
-  /** Polls both processes until `expected` holds for each; returns the time it took, ms. */
-  async function until(secret: string, expected: (status: number) => boolean): Promise<number> {
-    const started = performance.now();
-    const pending = new Set([a.url, b.url]);
-    while (pending.size > 0) {
-      for (const url of [...pending]) {
-        if (expected(await statusOf(await call(url, secret)))) pending.delete(url);
-      }
-      if (performance.now() - started > 5000) throw new Error(`${[...pending]} never switched`);
-      if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return performance.now() - started;
-  }
-  const refused = (status: number) => status === 401 || status === 403;
-  try {
-    const { id, secret } = await createToken(a.url, { name: "revocable" });
-    await until(secret, (s) => s === 200);
-
-    let started = performance.now();
-    assertEquals(await statusOf(await admin(a.url, `/${id}`, "PATCH", { enabled: false })), 200);
-    await until(secret, (s) => s === 403);
-    const disabledMs = performance.now() - started;
-    assert(disabledMs < 1000, `disabling took ${disabledMs} ms`);
-
-    await admin(a.url, `/${id}`, "PATCH", { enabled: true }).then(statusOf);
-    await until(secret, (s) => s === 200);
-    started = performance.now();
-    const rotated = await (await admin(a.url, `/${id}/rotate`, "POST")).json();
-    await until(secret, refused);
-    const rotatedMs = performance.now() - started;
-    assert(rotatedMs < 1000, `rotation took ${rotatedMs} ms`);
-    await until(rotated.secret, (s) => s === 200);
-
-    started = performance.now();
-    assertEquals(await statusOf(await admin(b.url, `/${id}`, "DELETE")), 200);
-    await until(rotated.secret, (s) => s === 401);
-    const deletedMs = performance.now() - started;
-    assert(deletedMs < 1000, `deletion took ${deletedMs} ms`);
-  } finally {
-    await a.close();
-    await b.close();
-    await fake.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
 
 Deno.test("the store never holds a proxy token in clear, nor does the admin API return one", () =>
   withHarness(async (h) => {

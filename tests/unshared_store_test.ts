@@ -6,9 +6,9 @@
  * @module
  */
 import { type RunningServer, type StartOptions, startServer } from "../adapters/deno/server.ts";
-import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import { ensureBuilt } from "./browser/_browser.ts";
-import { SECRET, TOKEN } from "./harness.ts";
+import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
+import { ensureBuilt } from "./support/browser.ts";
+import { SECRET, TOKEN } from "./support/harness.ts";
 
 const ADMIN = "unshared-store-admin-password";
 const REMEDY = "set STORE=supabase with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY";

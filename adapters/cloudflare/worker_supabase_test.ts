@@ -5,12 +5,12 @@
  * the Worker, and the Worker's logs are listed there.
  * @module
  */
-import { assertEquals } from "../../tests/assert.ts";
-import { startFakeUpstream } from "../../tests/fake_upstream.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
+import { startFakeUpstream } from "../../tests/support/fake_upstream/mod.ts";
 import { startSupabaseStack } from "../../tests/support/supabase_stack.ts";
 import { startServer } from "../deno/server.ts";
 import { startWorker } from "./_workerd.ts";
-import { sleepUntil } from "../../tests/_freshness_helpers.ts";
+import { inOneMinute, pollUntil, sleepUntil } from "../../tests/support/wall_clock.ts";
 
 const stack = await startSupabaseStack();
 const SECRET = "test-secret-key-0123456789";
@@ -52,18 +52,19 @@ Deno.test("cloudflare worker with STORE=supabase enforces the console's tokens a
     const health = await (await fetch(`${worker.url}/healthz`)).json();
     assertEquals([health.store.kind, health.keys.enabled, health.region], ["supabase", 1, "FRA"]);
 
-    // The rpm window is the real clock's minute: do not start right before it turns.
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 50_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
     const limited = await createToken({ rpm: 2 });
     // A second after the change the Worker checks the store before serving: the token is known.
     await sleepUntil(Date.now() + 1000);
-    const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const response = await generate(limited.secret);
-      await response.body?.cancel();
-      statuses.push(response.status);
-    }
+    // The rpm window is the real clock's minute: the three requests fall in one.
+    const statuses = await inOneMinute(async () => {
+      const seen: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const response = await generate(limited.secret);
+        await response.body?.cancel();
+        seen.push(response.status);
+      }
+      return seen;
+    });
     assertEquals(statuses, [200, 200, 429], "the Worker charged the console's limits");
     assertEquals(fake.requests.at(-1)?.key, KEY, "the key the console imported went upstream");
 
@@ -74,14 +75,13 @@ Deno.test("cloudflare worker with STORE=supabase enforces the console's tokens a
     await response.body?.cancel();
     assertEquals(response.status, 200, "the Worker picked up the new token on the first request");
 
-    let logs: { status: number; region: string }[] = [];
-    for (let i = 0; i < 150 && logs.length < 3; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    // The Worker writes its logs in the background; the console lists them.
+    const logs = await pollUntil(async () => {
       const page = await fetch(`${console.url}/admin/api/logs?tokenId=${limited.token.id}`, {
         headers: { authorization: `Bearer ${ADMIN}` },
       });
-      logs = (await page.json()).logs;
-    }
+      return (await page.json()).logs as { status: number; region: string }[];
+    }, { until: (logs) => logs.length >= 3, what: "the Worker's three log records" });
     assertEquals(logs.map((l) => [l.status, l.region]).sort(), [
       [200, "FRA"],
       [200, "FRA"],

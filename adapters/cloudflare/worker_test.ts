@@ -6,16 +6,16 @@
  */
 import { GoogleGenAI } from "@google/genai";
 import { type RunningServer, startServer } from "../deno/server.ts";
-import { runProxyContract } from "../../tests/proxy_contract.ts";
+import { runProxyContract } from "../../tests/support/proxy_contract/mod.ts";
 import {
   assert,
   assertEquals,
   assertNotIncludes,
   assertStringIncludes,
-} from "../../tests/assert.ts";
-import { startFakeUpstream } from "../../tests/fake_upstream.ts";
-import { fakeKeys, generate, SECRET, TOKEN } from "../../tests/harness.ts";
-import { ADMIN, adminLogs, RELAY, startRecordingHop } from "../../tests/_relay_helpers.ts";
+} from "../../tests/support/assert.ts";
+import { startFakeUpstream } from "../../tests/support/fake_upstream/mod.ts";
+import { fakeKeys, generate, SECRET, TOKEN } from "../../tests/support/harness.ts";
+import { ADMIN, adminLogs, RELAY, startRecordingHop } from "../../tests/support/relay_helpers.ts";
 import { startWorker, workerBundle } from "./_workerd.ts";
 import { gzipSize } from "../_shared/bundle.ts";
 

@@ -1,4 +1,4 @@
-import { runProxyContract } from "../../tests/proxy_contract.ts";
+import { runProxyContract } from "../../tests/support/proxy_contract/mod.ts";
 import { startServer } from "./server.ts";
 
 runProxyContract("deno entry", async (options) => {

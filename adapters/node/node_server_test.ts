@@ -6,9 +6,9 @@
  * KV file, which Node.js's V8 cannot read.
  * @module
  */
-import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.ts";
-import { startFakeUpstream } from "../../tests/fake_upstream.ts";
-import { runProxyContract, TEST_KEYS, TEST_TOKEN } from "../../tests/proxy_contract.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
+import { startFakeUpstream } from "../../tests/support/fake_upstream/mod.ts";
+import { runProxyContract, TEST_KEYS, TEST_TOKEN } from "../../tests/support/proxy_contract/mod.ts";
 import { runNodeProcess } from "../../tests/support/node_process.ts";
 import { createKvStore } from "../../core/store/kv/mod.ts";
 import { nodeBuild, startNodeServerProcess } from "./_node_server.ts";

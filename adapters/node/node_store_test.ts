@@ -7,7 +7,7 @@
  * @module
  */
 import { openKv } from "@deno/kv";
-import { runStoreContract } from "../../tests/store_contract.ts";
+import { runStoreContract } from "../../tests/support/store_contract/mod.ts";
 import { createKvStore, type KvDatabase } from "../../core/store/kv/mod.ts";
 
 runStoreContract("@deno/kv sqlite", async () => {

@@ -1,5 +1,5 @@
-import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.ts";
-import { startFakeUpstream } from "../../tests/fake_upstream.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
+import { startFakeUpstream } from "../../tests/support/fake_upstream/mod.ts";
 import {
   createEdgeProxy,
   EDGE_UPSTREAM_TIMEOUT_MS,

@@ -6,14 +6,14 @@
  * @module
  */
 import { GoogleGenAI } from "@google/genai";
-import { runProxyContract, TEST_KEYS, TEST_TOKEN } from "../../tests/proxy_contract.ts";
+import { runProxyContract, TEST_KEYS, TEST_TOKEN } from "../../tests/support/proxy_contract/mod.ts";
 import {
   assert,
   assertEquals,
   assertNotIncludes,
   assertStringIncludes,
-} from "../../tests/assert.ts";
-import { startFakeUpstream } from "../../tests/fake_upstream.ts";
+} from "../../tests/support/assert.ts";
+import { startFakeUpstream } from "../../tests/support/fake_upstream/mod.ts";
 import { startEdgeFunction, vercelBuild } from "./_edge_runtime.ts";
 
 const SECRET = "test-secret-key-0123456789";

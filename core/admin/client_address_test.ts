@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { clientResolver, remoteAddrPeer } from "../proxy/client_address.ts";
 import { addressScope, throttleAddress } from "./client_address.ts";
 

@@ -3,7 +3,7 @@ import {
   assertEquals,
   assertNotIncludes,
   assertStringIncludes,
-} from "../../tests/assert.ts";
+} from "../../tests/support/assert.ts";
 import { consoleElsewhere } from "./console_elsewhere.ts";
 
 const html = { headers: { accept: "text/html,application/xhtml+xml" } };

@@ -1,5 +1,5 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
-import { sampleLog } from "../../tests/store_contract.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
+import { sampleLog } from "../../tests/support/store_contract/mod.ts";
 import { createApp } from "../app.ts";
 import { parseConfig } from "../config/config.ts";
 import { idAt } from "../store/log_filter.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { cookieDropped, createSessions, readCookie, sessionCookie } from "./session.ts";
 
 const SECRET = "session-test-secret-0123456789";

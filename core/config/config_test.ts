@@ -3,7 +3,7 @@ import {
   assertNotIncludes,
   assertStringIncludes,
   assertThrows,
-} from "../../tests/assert.ts";
+} from "../../tests/support/assert.ts";
 import { DEFAULT_UPSTREAM_URL, parseConfig, splitSecrets } from "./config.ts";
 
 Deno.test("parseConfig() applies documented defaults to an empty environment", () => {

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { parseConfig } from "./config.ts";
 import { HttpError } from "../errors.ts";
 import { createSettings, liveConfig } from "./settings.ts";

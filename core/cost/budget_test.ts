@@ -1,5 +1,5 @@
-import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
-import { sampleLog } from "../../tests/store_contract.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
+import { sampleLog } from "../../tests/support/store_contract/mod.ts";
 import { HttpError } from "../errors.ts";
 import type { TokenRecord } from "../store/mod.ts";
 import { budgetReservation, settlement } from "./budget.ts";

@@ -1,5 +1,5 @@
-import { assertEquals } from "../../tests/assert.ts";
-import { sampleLog } from "../../tests/store_contract.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
+import { sampleLog } from "../../tests/support/store_contract/mod.ts";
 import { type Usage, usageFromObject } from "../usage/usage.ts";
 import { costOf, formatUsd, recordCost } from "./cost.ts";
 import { compilePrices, DEFAULT_PRICES, priceFor } from "./prices.ts";

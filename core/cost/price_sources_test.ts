@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { PRICE_SOURCES, PRICES_TAKEN_ON } from "./price_sources.ts";
 import { DEFAULT_PRICES } from "./prices.ts";
 

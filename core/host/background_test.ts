@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import type { GatewayApp } from "../app.ts";
 import type { LogRecord } from "../store/log_record.ts";
 import { createBackground } from "./background.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { decayed, DEFAULT_TUNING, spareUnits } from "./block_size.ts";
 
 Deno.test("spareUnits() covers recent spending far from the cap, and nothing near it", () => {

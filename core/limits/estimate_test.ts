@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { DEFAULT_OUTPUT_TOKENS, estimateTokens, MEDIA_PART_TOKENS } from "./estimate.ts";
 
 function body(json: unknown) {

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { allowsEveryModel, globToRegExp, modelAllowed, PATTERN_SHAPE } from "./glob.ts";
 
 Deno.test("modelAllowed() matches globs on whole model ids", () => {

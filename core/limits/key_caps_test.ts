@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { createKeyPool, type KeyPool } from "../rotation/key_pool.ts";
 import { createLogger } from "../logs/logger.ts";
 import type { ActiveKey, Registry } from "../rotation/registry.ts";

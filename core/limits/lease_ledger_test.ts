@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { createLogger } from "../logs/logger.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
 import type { LeaseGrant, LeaseRequest, Store } from "../store/mod.ts";

@@ -3,7 +3,7 @@
  * month through the lease ledger, the end of a request settles it to the real cost, and the usage
  * counters show the month's spending.
  */
-import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { HttpError } from "../errors.ts";
 import { createLeaseLedger } from "./lease_ledger.ts";
 import { createLogger } from "../logs/logger.ts";

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { activeLimits } from "./token_limits.ts";
 
 Deno.test("activeLimits() is null for a token without limits", () => {

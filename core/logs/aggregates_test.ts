@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import type { AggregateRow } from "../store/mod.ts";
 import { buildStats, granularityFor, percentile } from "./aggregates.ts";
 import { batchDeltas, coalesce, deltasOf, latencyBucket } from "./deltas.ts";

@@ -1,5 +1,5 @@
-import { assertEquals } from "../../tests/assert.ts";
-import { sampleLog } from "../../tests/store_contract.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
+import { sampleLog } from "../../tests/support/store_contract/mod.ts";
 import { createLogger } from "./logger.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
 import type { Store } from "../store/mod.ts";

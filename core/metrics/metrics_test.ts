@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { createKeyPool } from "../rotation/key_pool.ts";
 import type { LogRecord } from "../store/log_record.ts";
 import type { LogWriter } from "../logs/log_writer.ts";

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { cleanAddress, clientAddressOf, maskAddress } from "./client_address.ts";
 
 const xff = (value: string) => new Headers({ "x-forwarded-for": value });

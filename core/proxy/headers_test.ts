@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { clientHeaders, upstreamHeaders } from "./headers.ts";
 
 Deno.test("upstreamHeaders() swaps credentials and drops hop-by-hop and client-only headers", () => {

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { HttpError } from "../errors.ts";
 import { askForUsage, includeUsage } from "./include_usage.ts";
 import { prepareBody } from "./request_body.ts";

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { HttpError } from "../errors.ts";
 import { bodyModel, checkModelId, MAX_MODEL_ID_CHARS } from "./model_id.ts";
 

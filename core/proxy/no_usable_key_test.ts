@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { createKeyPool } from "../rotation/key_pool.ts";
 import type { ActiveKey, Registry } from "../rotation/registry.ts";
 import { noUsableKey } from "./no_usable_key.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { createLogger } from "../logs/logger.ts";
 import { createRegionalRelay, HOP_HEADER, RELAY_HEADER, relayHeaders } from "./regional_relay.ts";
 

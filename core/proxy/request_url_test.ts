@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { HttpError } from "../errors.ts";
 import { checkPath, clipped, MAX_PATH_CHARS, MAX_QUERY_CHARS, readQuery } from "./request_url.ts";
 

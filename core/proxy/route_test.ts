@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { readQuery } from "./request_url.ts";
 import { classifyRoute } from "./route.ts";
 

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { createAffinity, createdResources, resourcesInBody } from "./affinity.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
 

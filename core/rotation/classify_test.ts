@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { CASES, envelope, type Expected, now } from "./_classify_cases.ts";
 import { classifyFailure, classifyUpstream, isKeyVerdict } from "./classify.ts";
 

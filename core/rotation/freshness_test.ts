@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { createFreshness, type FreshnessOptions } from "./freshness.ts";
 
 /** A probe the test answers by hand, counting calls, on a movable clock. */

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { createKeyPool, type KeyPool, type KeyPoolOptions, type Strategy } from "./key_pool.ts";
 import { createModelBook, OTHER_MODEL } from "./model_book.ts";
 import type { ActiveKey, Registry } from "./registry.ts";

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { classifyFailure, type Verdict } from "./classify.ts";
 import { createKeyPool } from "./key_pool.ts";
 import { createLogger } from "../logs/logger.ts";

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { checkToken as authenticate } from "../proxy/token_check.ts";
 import { HttpError } from "../errors.ts";
 import { createRegistry, type Registry } from "./registry.ts";
@@ -99,12 +99,14 @@ Deno.test("an older reload that answers late never replaces a newer snapshot", a
   let release!: () => void;
   const gate = new Promise<void>((resolve) => release = resolve);
   let slowNext = false;
+  const read = Promise.withResolvers<void>();
   const slow: Store = {
     ...store,
     async listTokens() {
       const records = await store.listTokens();
       if (slowNext) {
         slowNext = false;
+        read.resolve();
         await gate; // answers late, with what the store held when it read
       }
       return records;
@@ -114,7 +116,7 @@ Deno.test("an older reload that answers late never replaces a newer snapshot", a
   await importSecrets(store, { keys: [], tokens: [NEW], cipher, now });
   slowNext = true;
   const late = registry.sync(); // reads the list holding NEW, answers late
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  await read.promise;
   const hash = await sha256Hex(NEW);
   await store.deleteToken((await store.listTokens()).find((t) => t.hash === hash)!.id);
   await registry.reload(); // this instance's own write: read-your-writes

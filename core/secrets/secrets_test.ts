@@ -1,4 +1,9 @@
-import { assert, assertEquals, assertNotIncludes, assertRejects } from "../../tests/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertNotIncludes,
+  assertRejects,
+} from "../../tests/support/assert.ts";
 import {
   createCipher,
   maskSecret,

@@ -1,4 +1,4 @@
-import { runStoreContract } from "../../tests/store_contract.ts";
+import { runStoreContract } from "../../tests/support/store_contract/mod.ts";
 import { createMemoryStore } from "./memory_store.ts";
 
 runStoreContract("memory", () => {

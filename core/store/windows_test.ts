@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { windowAt, windowExpired, windowNames } from "./windows.ts";
 
 // 2026-01-15 12:00 PST.

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { stripUsage } from "./usage_strip.ts";
 
 const encoder = new TextEncoder();

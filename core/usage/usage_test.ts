@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { type TapResult, usageOf, usageTap } from "./usage.ts";
 
 const encoder = new TextEncoder();

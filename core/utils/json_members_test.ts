@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { jsonMembers, withFirstMember, withoutMember, withValue } from "./json_members.ts";
 
 Deno.test("jsonMembers() lists top-level members with nested values, escapes and duplicates", () => {

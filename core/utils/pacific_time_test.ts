@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { nextPacificMidnight, nextPacificMonthStart, pacificDay } from "./pacific_time.ts";
 
 Deno.test("nextPacificMidnight() in winter is 08:00 UTC the next day", () => {

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { assert, assertEquals, assertNotIncludes } from "../../tests/assert.ts";
+import { assert, assertEquals, assertNotIncludes } from "../../tests/support/assert.ts";
 import { Head } from "./islands.ts";
 import { islandName, mountRoutes, routeEntry } from "./router.ts";
 import type { HandlerFn, LayoutProps, Manifest, PageProps, SiteAssets } from "./types.ts";

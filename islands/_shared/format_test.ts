@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { formatCountOf, fromUtcInput, utcInputValue } from "./format.ts";
 
 Deno.test("formatCountOf() says one request, not 1 requests", () => {

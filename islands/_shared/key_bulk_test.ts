@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { bulkRequest, selectKeys } from "./key_bulk.ts";
 import type { KeyView } from "./types.ts";
 

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { buildStats } from "../../core/logs/aggregates.ts";
 import { formatRate, keyHealthOf } from "./key_health.ts";
 

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { keyId } from "../../core/secrets/seed.ts";
 import { findKeys, ignoredSummary } from "./key_import.ts";
 

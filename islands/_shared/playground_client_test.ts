@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { buildRequest, readPiece, takeEvents } from "./playground_client.ts";
 
 const base = {

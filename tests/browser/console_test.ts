@@ -7,9 +7,15 @@
 import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
 import { maskSecret } from "../../core/secrets/secrets.ts";
-import { assert, assertEquals, assertNotIncludes } from "../assert.ts";
-import { fakeKeys, type Harness, startHarness, TOKEN } from "../harness.ts";
-import { ensureBuilt, HAS_CHROMIUM, hydrated, launchChromium, screenshot } from "./_browser.ts";
+import { assert, assertEquals, assertNotIncludes } from "../support/assert.ts";
+import { fakeKeys, type Harness, startHarness, TOKEN } from "../support/harness.ts";
+import {
+  ensureBuilt,
+  HAS_CHROMIUM,
+  hydrated,
+  launchChromium,
+  screenshot,
+} from "../support/browser.ts";
 
 const ADMIN = "browser-test-admin-password";
 const FROM_FILE = "AIzaFAKE-TEST-key-from-a-csv-file-000004";

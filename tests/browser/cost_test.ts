@@ -14,8 +14,8 @@
  */
 import { ApiError, GoogleGenAI } from "@google/genai";
 import type { Page } from "playwright-core";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { startHarness } from "../harness.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { startHarness } from "../support/harness.ts";
 import {
   chartAxes,
   ensureBuilt,
@@ -25,7 +25,7 @@ import {
   noSideways,
   phoneContext,
   screenshot,
-} from "./_browser.ts";
+} from "../support/browser.ts";
 
 const ADMIN = "cost-browser-admin-password";
 const ONE_CALL = 250_066;

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Page } from "playwright-core";
-import { assert, assertEquals } from "../assert.ts";
-import { fakeKeys, type Harness, startHarness, TOKEN } from "../harness.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { fakeKeys, type Harness, startHarness, TOKEN } from "../support/harness.ts";
 import {
   chartAxes,
   ensureBuilt,
@@ -16,7 +16,7 @@ import {
   noSideways,
   phoneContext,
   screenshot,
-} from "./_browser.ts";
+} from "../support/browser.ts";
 
 const ADMIN = "operator-test-admin-password";
 

@@ -7,9 +7,15 @@
  * @module
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { assert, assertEquals } from "../assert.ts";
-import { type Harness, startHarness } from "../harness.ts";
-import { ensureBuilt, HAS_CHROMIUM, hydrated, launchChromium, screenshot } from "./_browser.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
+import {
+  ensureBuilt,
+  HAS_CHROMIUM,
+  hydrated,
+  launchChromium,
+  screenshot,
+} from "../support/browser.ts";
 
 const ADMIN = "plain-http-admin-password";
 const LAN_HOST = "lan.test";

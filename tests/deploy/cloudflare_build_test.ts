@@ -5,8 +5,8 @@
  * npm, pinned (4.86.0 is the newest release that runs on Node.js 20).
  * @module
  */
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { freshClone, HAS_GIT_HEAD, machineEnv, run } from "./_fresh_clone.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { freshClone, HAS_GIT_HEAD, machineEnv, run } from "../support/fresh_clone.ts";
 
 /** The wrangler release the check runs. */
 export const WRANGLER = "wrangler@4.86.0";

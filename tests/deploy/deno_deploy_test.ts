@@ -13,8 +13,14 @@
  * `HOST:PORT`.
  * @module
  */
-import { assert, assertEquals, assertNotIncludes } from "../assert.ts";
-import { freshClone, HAS_GIT_HEAD, machineEnv, run, waitUntilReady } from "./_fresh_clone.ts";
+import { assert, assertEquals, assertNotIncludes } from "../support/assert.ts";
+import {
+  freshClone,
+  HAS_GIT_HEAD,
+  machineEnv,
+  run,
+  waitUntilReady,
+} from "../support/fresh_clone.ts";
 
 /** The `deploy` keys the platform's configuration reference lists (docs: deploy/reference/builds). */
 const DEPLOY_KEYS = new Set(["framework", "install", "build", "predeploy", "runtime"]);

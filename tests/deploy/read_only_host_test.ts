@@ -8,8 +8,13 @@
  * the unprivileged user needs no npm cache, only an empty `DENO_DIR` of its own.
  * @module
  */
-import { assert, assertEquals, assertNotIncludes, assertStringIncludes } from "../assert.ts";
-import { machineEnv, REPO, run, waitUntilReady } from "./_fresh_clone.ts";
+import {
+  assert,
+  assertEquals,
+  assertNotIncludes,
+  assertStringIncludes,
+} from "../support/assert.ts";
+import { machineEnv, REPO, run, waitUntilReady } from "../support/fresh_clone.ts";
 
 /** The user and group the proxy runs as: `nobody`. */
 const NOBODY = 65534;

@@ -6,7 +6,7 @@
  * @module
  */
 import { createClient } from "@supabase/supabase-js";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { startSupabaseStack, type SupabaseProject, withClient } from "../support/supabase_stack.ts";
 import { createServiceClient } from "../../core/store/supabase/supabase_client.ts";
 import { createSupabaseStore } from "../../core/store/supabase/supabase_store.ts";

@@ -6,9 +6,9 @@
  * `/functions/v1/proxy`.
  * @module
  */
-import { runProxyContract } from "../proxy_contract.ts";
+import { runProxyContract } from "../support/proxy_contract/mod.ts";
 import { startSupabaseStack } from "../support/supabase_stack.ts";
-import { type FunctionProcess, startFunctionProcess } from "./function_process.ts";
+import { type FunctionProcess, startFunctionProcess } from "../support/function_process.ts";
 
 const stack = await startSupabaseStack();
 

@@ -3,11 +3,12 @@
  * (keys imported, a token created, bodies logged), no table holds a Gemini key or a token secret.
  * @module
  */
-import { assert, assertNotIncludes } from "../assert.ts";
-import { startFakeUpstream } from "../fake_upstream.ts";
+import { assert, assertEquals, assertNotIncludes } from "../support/assert.ts";
+import { startFakeUpstream } from "../support/fake_upstream/mod.ts";
 import { startSupabaseStack, withClient } from "../support/supabase_stack.ts";
 import { startServer } from "../../adapters/deno/server.ts";
-import { startFunctionProcess } from "./function_process.ts";
+import { startFunctionProcess } from "../support/function_process.ts";
+import { CHANGE_BOUND_MS, pollUntil, sleepUntil } from "../support/wall_clock.ts";
 
 const stack = await startSupabaseStack();
 const KEYS = [
@@ -46,24 +47,30 @@ Deno.test("no Postgres table holds a Gemini key or a token secret in clear", asy
       },
       body: JSON.stringify({ name: "raw storage check" }),
     });
-    secret = (await created.json()).secret;
+    const issued = await created.json();
+    secret = issued.secret;
     assert(secret.startsWith("gp-"));
-    for (let i = 0; i < 30; i++) {
-      const response = await fetch(
-        `${fn.origin}/functions/v1/proxy/v1beta/models/gemini-2.5-flash:generateContent`,
-        {
-          method: "POST",
-          headers: { "x-goog-api-key": secret, "content-type": "application/json" },
-          body: JSON.stringify({
-            contents: [{ parts: [{ text: `prompt naming ${KEYS[0]} and ${secret}` }] }],
-          }),
-        },
-      );
-      await response.body?.cancel();
-      if (response.status === 200) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await new Promise((r) => setTimeout(r, 1500));
+    // A second after the token was created the function knows it (the documented bound).
+    await sleepUntil(Date.now() + CHANGE_BOUND_MS);
+    const response = await fetch(
+      `${fn.origin}/functions/v1/proxy/v1beta/models/gemini-2.5-flash:generateContent`,
+      {
+        method: "POST",
+        headers: { "x-goog-api-key": secret, "content-type": "application/json" },
+        body: JSON.stringify({
+          contents: [{ parts: [{ text: `prompt naming ${KEYS[0]} and ${secret}` }] }],
+        }),
+      },
+    );
+    await response.body?.cancel();
+    assertEquals(response.status, 200, "the function served the new token");
+    // The function writes its log (with the body) in the background: wait until it is stored.
+    await pollUntil(async () => {
+      const page = await fetch(`${consoleApp.url}/admin/api/logs?tokenId=${issued.token.id}`, {
+        headers: { authorization: "Bearer admin-password-for-tests" },
+      });
+      return (await page.json()).logs as unknown[];
+    }, { until: (logs) => logs.length === 1, what: "the function's log record" });
   } finally {
     await fn.close();
     await consoleApp.close();

@@ -9,9 +9,9 @@ import { createServiceClient } from "../../core/store/supabase/supabase_client.t
 import { createSupabaseStore } from "../../core/store/supabase/supabase_store.ts";
 import { startServer } from "../../adapters/deno/server.ts";
 import { startWorker } from "../../adapters/cloudflare/_workerd.ts";
-import { startFakeUpstream } from "../fake_upstream.ts";
+import { startFakeUpstream } from "../support/fake_upstream/mod.ts";
 import { startSupabaseStack } from "../support/supabase_stack.ts";
-import { SECRET } from "../harness.ts";
+import { SECRET } from "../support/harness.ts";
 import {
   assertKeyCaps,
   assertTokenRequestLimits,
@@ -20,7 +20,7 @@ import {
   KEYS,
   OPEN_TOKEN,
   seedScenario,
-} from "../_limits_scenario.ts";
+} from "../support/limits_scenario.ts";
 
 const stack = await startSupabaseStack();
 

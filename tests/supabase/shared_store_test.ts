@@ -5,13 +5,13 @@
  * by the console.
  * @module
  */
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { startFakeUpstream } from "../fake_upstream.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { startFakeUpstream } from "../support/fake_upstream/mod.ts";
 import { startSupabaseStack } from "../support/supabase_stack.ts";
 import { startServer } from "../../adapters/deno/server.ts";
 import { parseConfig } from "../../core/config/config.ts";
-import { startFunctionProcess } from "./function_process.ts";
-import { sleepUntil } from "../_freshness_helpers.ts";
+import { startFunctionProcess } from "../support/function_process.ts";
+import { inOneMinute, pollUntil, sleepUntil } from "../support/wall_clock.ts";
 
 const stack = await startSupabaseStack();
 const SECRET = "test-secret-key-0123456789";
@@ -85,24 +85,26 @@ Deno.test("a token created in the Deno console with STORE=supabase is enforced b
         headers: { "x-goog-api-key": secret, "content-type": "application/json" },
         body: JSON.stringify({ contents: [{ parts: [{ text: "hi" }] }] }),
       });
-    const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const response = await generate();
-      await response.body?.cancel();
-      statuses.push(response.status);
-    }
+    // The function counts rpm on the real clock: the three requests fall in one minute.
+    const statuses = await inOneMinute(async () => {
+      const seen: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const response = await generate();
+        await response.body?.cancel();
+        seen.push(response.status);
+      }
+      return seen;
+    });
     assertEquals(statuses, [200, 200, 429], "the function charged the console's limits");
     assertEquals(fake.requests.at(-1)?.key, KEY, "the key the console imported went upstream");
 
     // The function writes its logs in the background; the console lists them.
-    let logs: { tokenId: string; status: number }[] = [];
-    for (let i = 0; i < 50 && logs.length < 3; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    const logs = await pollUntil(async () => {
       const page = await fetch(`${console.url}/admin/api/logs?tokenId=${token.id}`, {
         headers: { authorization: `Bearer ${ADMIN}` },
       });
-      logs = (await page.json()).logs;
-    }
+      return (await page.json()).logs as { tokenId: string; status: number }[];
+    }, { until: (logs) => logs.length >= 3, what: "the function's three log records" });
     assertEquals(logs.map((l) => l.status).sort(), [200, 200, 429]);
   } finally {
     await fn.close();

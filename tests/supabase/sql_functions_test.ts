@@ -7,7 +7,7 @@
  */
 // @ts-types="npm:@types/pg@^8.23.1"
 import pg from "pg";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { startSupabaseStack, type SupabaseProject, withClient } from "../support/supabase_stack.ts";
 import { windowNames } from "../../core/store/mod.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-const START_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = 60_000;
 
 /** Options of {@linkcode startNodeProcess}. */
 export interface NodeProcessOptions {

@@ -2,7 +2,7 @@
  * Two processes sharing one KV file: SQLite has no busy timeout there, so a call made while the
  * other process holds the write lock fails with "database is locked" unless it is retried.
  */
-import { assertEquals } from "../../../tests/assert.ts";
+import { assertEquals } from "../../../tests/support/assert.ts";
 import { createKvStore } from "./mod.ts";
 
 /** Rounds of writes each process makes; each round runs every kind of write at once. */

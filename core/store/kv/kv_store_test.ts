@@ -1,4 +1,4 @@
-import { runStoreContract } from "../../../tests/store_contract.ts";
+import { runStoreContract } from "../../../tests/support/store_contract/mod.ts";
 import { createKvStore } from "./kv_store.ts";
 
 runStoreContract("deno kv", async () => {

@@ -1,5 +1,5 @@
-import { assertEquals } from "../../../tests/assert.ts";
-import { runStoreContract, sampleLog } from "../../../tests/store_contract.ts";
+import { assertEquals } from "../../../tests/support/assert.ts";
+import { runStoreContract, sampleLog } from "../../../tests/support/store_contract/mod.ts";
 import type { LogRecord } from "../log_record.ts";
 import { startSupabaseStack } from "../../../tests/support/supabase_stack.ts";
 import { createServiceClient } from "./supabase_client.ts";

@@ -5,11 +5,15 @@
  * {@linkcode runStoreContract} for every backend.
  * @module
  */
-import { MAX_MODEL_ID, MAX_PRICED_MODELS, priceTableSchema } from "../core/cost/price_schema.ts";
-import type { PriceTable } from "../core/cost/prices.ts";
-import { nextPacificMonthStart } from "../core/utils/pacific_time.ts";
-import { assert, assertEquals } from "./assert.ts";
-import type { ContractTarget } from "./store_contract.ts";
+import {
+  MAX_MODEL_ID,
+  MAX_PRICED_MODELS,
+  priceTableSchema,
+} from "../../../core/cost/price_schema.ts";
+import type { PriceTable } from "../../../core/cost/prices.ts";
+import { nextPacificMonthStart } from "../../../core/utils/pacific_time.ts";
+import { assert, assertEquals } from "../assert.ts";
+import type { ContractTarget } from "./_fixtures.ts";
 
 /**
  * Registers the cost cases for one backend.

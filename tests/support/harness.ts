@@ -3,8 +3,12 @@
  * this process with an injected clock, and proxies in child processes sharing one KV file.
  * @module
  */
-import { type RunningServer, startServer } from "../adapters/deno/server.ts";
-import { type FakeUpstream, type FakeUpstreamOptions, startFakeUpstream } from "./fake_upstream.ts";
+import { type RunningServer, startServer } from "../../adapters/deno/server.ts";
+import {
+  type FakeUpstream,
+  type FakeUpstreamOptions,
+  startFakeUpstream,
+} from "./fake_upstream/mod.ts";
 
 /** The proxy token every harness proxy accepts. */
 export const TOKEN = "gp-TEST-harness-token-0001";
@@ -119,7 +123,7 @@ export interface ChildProxy {
  * @param env Environment for the child (UPSTREAM_URL, KV_PATH, keys...).
  */
 export async function startChildProxy(env: Record<string, string>): Promise<ChildProxy> {
-  const root = new URL("..", import.meta.url).pathname;
+  const root = new URL("../..", import.meta.url).pathname;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--unstable-kv", `${root}main.ts`],
     cwd: root,
@@ -129,7 +133,8 @@ export async function startChildProxy(env: Record<string, string>): Promise<Chil
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
-  const deadline = Date.now() + 20_000;
+  // Generous: a loaded machine starts a process slowly, and only a broken one takes this long.
+  const deadline = Date.now() + 60_000;
   while (!/listening on (http:\/\/\S+)/.test(seen)) {
     if (Date.now() > deadline) throw new Error(`child proxy did not start: ${seen}`);
     const { value, done } = await reader.read();

@@ -3,7 +3,7 @@
  * a deployment, and a free loopback port.
  * @module
  */
-import type { LogRecord } from "../core/store/log_record.ts";
+import type { LogRecord } from "../../core/store/log_record.ts";
 
 /** The admin password every failover test deployment uses. */
 export const ADMIN = "admin-password-for-tests";
@@ -61,15 +61,16 @@ export function startRecordingHop(target: string | (() => string)): RecordingHop
 
 /**
  * Reads a deployment's request logs through its admin API, waiting until `ready` accepts them
- * (records are written in the background).
+ * (records are written in the background, by another process for some deployments).
  * @param base Deployment base URL.
  * @param ready Returns true once the logs are complete enough.
- * @param timeoutMs Longest wait.
+ * @param timeoutMs Longest wait: generous, since only a broken deployment gets near it; the
+ *   logs seen last are returned then, for the caller's assertion to show.
  */
 export async function adminLogs(
   base: string,
   ready: (logs: LogRecord[]) => boolean = (logs) => logs.length > 0,
-  timeoutMs = 5000,
+  timeoutMs = 60_000,
 ): Promise<LogRecord[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

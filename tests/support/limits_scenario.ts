@@ -6,10 +6,11 @@
  * @module
  */
 import { assert, assertEquals } from "./assert.ts";
-import type { FakeUpstream } from "./fake_upstream.ts";
-import { sha256Hex } from "../core/secrets/secrets.ts";
-import type { Store, TokenLimits } from "../core/store/mod.ts";
+import type { FakeUpstream } from "./fake_upstream/mod.ts";
+import { sha256Hex } from "../../core/secrets/secrets.ts";
+import type { Store, TokenLimits } from "../../core/store/mod.ts";
 import { fakeKeys } from "./harness.ts";
+import { inOneMinute } from "./wall_clock.ts";
 
 /** Models whose key caps `KEY_LIMITS` sets; the token bursts use other models. */
 export const CAPPED = { rpm: "gemini-2.5-pro", rpd: "gemini-2.5-flash-lite" } as const;
@@ -107,12 +108,6 @@ async function burst(
   }));
 }
 
-/** Waits, when the wall clock is close to the end of a minute, for the next one to begin. */
-async function awayFromMinuteEnd(margin = 15_000): Promise<void> {
-  const left = 60_000 - Date.now() % 60_000;
-  if (left < margin) await new Promise((resolve) => setTimeout(resolve, left + 50));
-}
-
 /** Generate requests the fake received since `from`. */
 function upstreamSince(fake: FakeUpstream, from: number): number {
   return fake.requests.slice(from).filter((r) => isGenerate(r.path)).length;
@@ -127,9 +122,9 @@ export async function assertTokenRequestLimits(
   fake: FakeUpstream,
 ): Promise<void> {
   for (const name of ["rpm", "rpd"] as const) {
-    if (name === "rpm") await awayFromMinuteEnd();
     const before = fake.requests.length;
-    const sent = await burst(bases, { secret: TOKENS[name].secret, model: "gemini-2.5-flash" });
+    const secret = TOKENS[name].secret;
+    const sent = await inOneMinute(() => burst(bases, { secret, model: "gemini-2.5-flash" }));
     const served = sent.filter((s) => s.status === 200).length;
     assertEquals(served, 10, `${name}: served`);
     assertEquals(sent.filter((s) => s.status === 429).length, 90, `${name}: refused`);
@@ -143,12 +138,15 @@ export async function assertTokenRequestLimits(
  */
 export async function assertTokenTpd(bases: [string, string], fake: FakeUpstream): Promise<void> {
   const before = fake.requests.length;
-  const exact = await burst(bases, {
-    secret: TOKENS.tpd.secret,
-    model: "gemini-2.0-flash",
-    text: exactText(20),
-    maxOutputTokens: 21,
-  });
+  // Each burst falls in one Pacific day (which turns with a minute): the day's total is one sum.
+  const exact = await inOneMinute(() =>
+    burst(bases, {
+      secret: TOKENS.tpd.secret,
+      model: "gemini-2.0-flash",
+      text: exactText(20),
+      maxOutputTokens: 21,
+    })
+  );
   const exactServed = exact.filter((s) => s.status === 200);
   assert(exactServed.length >= 1, "some requests are served");
   for (const s of exactServed) assertEquals(s.usage, 41, "each uses what was reserved");
@@ -158,12 +156,14 @@ export async function assertTokenTpd(bases: [string, string], fake: FakeUpstream
   assertEquals(exact.filter((s) => s.status === 429).length, 100 - exactServed.length);
   assertEquals(upstreamSince(fake, before), exactServed.length);
 
-  const under = await burst(bases, {
-    secret: TOKENS.tpdUnder.secret,
-    model: "gemini-2.0-flash",
-    text: underestimatedText(40),
-    maxOutputTokens: 41,
-  });
+  const under = await inOneMinute(() =>
+    burst(bases, {
+      secret: TOKENS.tpdUnder.secret,
+      model: "gemini-2.0-flash",
+      text: underestimatedText(40),
+      maxOutputTokens: 41,
+    })
+  );
   const underServed = under.filter((s) => s.status === 200);
   assert(underServed.length >= 1, "some requests are served");
   // Each was reserved 20 + 41 = 61 and used 40 + 41 = 81: an estimation error of 20.
@@ -180,9 +180,8 @@ export async function assertTokenTpd(bases: [string, string], fake: FakeUpstream
  */
 export async function assertKeyCaps(bases: [string, string], fake: FakeUpstream): Promise<void> {
   for (const name of ["rpm", "rpd"] as const) {
-    if (name === "rpm") await awayFromMinuteEnd();
     const before = fake.requests.length;
-    const sent = await burst(bases, { secret: OPEN_TOKEN, model: CAPPED[name] });
+    const sent = await inOneMinute(() => burst(bases, { secret: OPEN_TOKEN, model: CAPPED[name] }));
     assertEquals(sent.filter((s) => s.status === 200).length, 10, `key ${name}: served`);
     assertEquals(sent.filter((s) => s.status === 429).length, 90, `key ${name}: refused`);
     const upstream = fake.requests.slice(before).filter((r) => isGenerate(r.path));

@@ -3,10 +3,10 @@
  * over path and user agent) must behave alike on every backend. Run by `runStoreContract`.
  * @module
  */
-import { assertEquals } from "./assert.ts";
-import type { LogFilter, Store } from "../core/store/mod.ts";
-import { idAt } from "../core/store/log_filter.ts";
-import { sampleLog } from "./store_contract.ts";
+import { assertEquals } from "../assert.ts";
+import type { LogFilter, Store } from "../../../core/store/mod.ts";
+import { idAt } from "../../../core/store/log_filter.ts";
+import { sampleLog } from "./_fixtures.ts";
 
 /**
  * Registers the log-search contract tests for one backend.

@@ -4,10 +4,10 @@
  * {@linkcode runStoreContract} for every backend.
  * @module
  */
-import { assert, assertEquals, assertNotEquals } from "./assert.ts";
-import { createAuthThrottle } from "../core/admin/auth_throttle.ts";
-import type { AuthThrottleState } from "../core/store/mod.ts";
-import type { ContractTarget } from "./store_contract.ts";
+import { assert, assertEquals, assertNotEquals } from "../assert.ts";
+import { createAuthThrottle } from "../../../core/admin/auth_throttle.ts";
+import type { AuthThrottleState } from "../../../core/store/mod.ts";
+import type { ContractTarget } from "./_fixtures.ts";
 
 function state(failures: number, failedAt: number): AuthThrottleState {
   return { failures, failedAt, pending: 0, pendingAt: 0 };

@@ -21,7 +21,8 @@ export async function raw(
     const buf = new Uint8Array(65536);
     let text = "";
     const decoder = new TextDecoder();
-    const deadline = setTimeout(() => conn.close(), 5000);
+    // Only a server that never answers meets this; a slow one still answers within it.
+    const deadline = setTimeout(() => conn.close(), 30_000);
     try {
       for (;;) {
         const n = await conn.read(buf).catch(() => null);

@@ -5,9 +5,9 @@
  * 4xx in Google's envelope instead of a 500.
  * @module
  */
-import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
-import { type FakeUpstream, startFakeUpstream } from "./fake_upstream.ts";
-import type { ProxyTarget, StartTarget } from "./proxy_contract.ts";
+import { assert, assertEquals, assertNotIncludes } from "../assert.ts";
+import { type FakeUpstream, startFakeUpstream } from "../fake_upstream/mod.ts";
+import type { ProxyTarget, StartTarget } from "./_suite.ts";
 
 /** The encodings of the key parameter every target must read and strip. */
 const ENCODINGS = ["%6Bey", "k%65y", "%24key"];

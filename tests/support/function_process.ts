@@ -7,7 +7,7 @@
 
 const ENTRY = new URL("../../supabase/functions/proxy/index.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
-const START_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = 60_000;
 
 /** A running function. */
 export interface FunctionProcess {

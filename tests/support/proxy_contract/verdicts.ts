@@ -6,9 +6,9 @@
  */
 import { ApiError, GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
-import { assert, assertEquals, assertNotIncludes } from "./assert.ts";
-import { type FakeUpstream, startFakeUpstream } from "./fake_upstream.ts";
-import type { ProxyTarget, StartTarget } from "./proxy_contract.ts";
+import { assert, assertEquals, assertNotIncludes } from "../assert.ts";
+import { type FakeUpstream, startFakeUpstream } from "../fake_upstream/mod.ts";
+import type { ProxyTarget, StartTarget } from "./_suite.ts";
 
 const TOKEN = "gp-TEST-verdict-token-0001";
 const MODEL = "gemini-2.5-flash";

@@ -62,14 +62,3 @@ export async function statusFor(baseUrl: string, secret: string): Promise<number
     throw error;
   }
 }
-
-/**
- * Waits until the wall clock reaches `at` (the documented bound after a change; the instances
- * under test run on the same clock).
- * @param at Epoch ms.
- */
-export async function sleepUntil(at: number): Promise<void> {
-  while (Date.now() < at) {
-    await new Promise((resolve) => setTimeout(resolve, at - Date.now()));
-  }
-}
