@@ -1,7 +1,8 @@
 /**
  * Limits across processes on Deno KV: two `deno run main.ts` processes share one KV file and
  * take 100 concurrent requests split between them. Token rpm and rpd, token tpd (with
- * reservations) and key caps hold across both as in one process.
+ * reservations) and key caps hold across both as in one process, and a streamed OpenAI chat
+ * whose client did not ask for usage is charged on both.
  * @module
  */
 import { createKvStore } from "../core/store/kv/mod.ts";
@@ -9,6 +10,7 @@ import { startFakeUpstream } from "./support/fake_upstream/mod.ts";
 import { startChildProxy } from "./support/harness.ts";
 import {
   assertKeyCaps,
+  assertOpenAiStreamCharged,
   assertTokenRequestLimits,
   assertTokenTpd,
   KEY_LIMITS,
@@ -17,7 +19,7 @@ import {
   seedScenario,
 } from "./support/limits_scenario.ts";
 
-Deno.test("two processes on one KV file: token rpm, rpd, tpd and key caps hold across both", async () => {
+Deno.test("two processes on one KV file: token rpm, rpd, tpd and key caps hold across both; a usage-less OpenAI stream is charged", async () => {
   const fake = await startFakeUpstream();
   const dir = await Deno.makeTempDir();
   const kvPath = `${dir}/shared.kv`;
@@ -38,6 +40,12 @@ Deno.test("two processes on one KV file: token rpm, rpd, tpd and key caps hold a
     await assertTokenRequestLimits(bases, fake);
     await assertTokenTpd(bases, fake);
     await assertKeyCaps(bases, fake);
+    const store = createKvStore(await Deno.openKv(kvPath));
+    try {
+      await assertOpenAiStreamCharged(bases, fake, store);
+    } finally {
+      await store.close();
+    }
   } finally {
     await a.close();
     await b.close();

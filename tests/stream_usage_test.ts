@@ -12,6 +12,7 @@ import { startServer } from "../adapters/deno/server.ts";
 import { startFakeUpstream } from "./support/fake_upstream/mod.ts";
 import { fakeKeys, type Harness, SECRET, startHarness, TOKEN } from "./support/harness.ts";
 import { leaveHeldStream } from "./support/leave_stream.ts";
+import { comparable, upstreamWithoutUsage } from "./support/openai_stream.ts";
 
 const ADMIN = "admin-password-for-tests";
 const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
@@ -54,27 +55,6 @@ function client(h: Harness, secret: string) {
     },
   });
   return { openai, sent, received };
-}
-
-/** What the fake upstream sends for this body without include_usage, ids made comparable. */
-async function upstreamWithoutUsage(
-  fakeUrl: string,
-  body: string,
-  key = fakeKeys(1)[0]!,
-): Promise<string> {
-  const json = JSON.parse(body);
-  delete json.stream_options;
-  const response = await fetch(`${fakeUrl}/v1beta/openai/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify(json),
-  });
-  return comparable(await response.text());
-}
-
-/** The fake draws a random id and the clock's second for each answer: blank them out. */
-function comparable(sse: string): string {
-  return sse.replace(/"id":"[A-Za-z0-9]+"/g, '"id":"-"').replace(/"created":\d+/g, '"created":0');
 }
 
 async function refusal(promise: Promise<unknown>): Promise<number | null> {

@@ -2,7 +2,8 @@
  * Limits across platforms on one PostgreSQL: a Deno process and the bundled Cloudflare Worker
  * (real workerd) share one Supabase store (the PostgREST-compatible shim in front of real
  * PostgreSQL, see tests/support/) and take 100 concurrent requests split between them. Token rpm
- * and rpd, token tpd (with reservations) and key caps hold across both as in one process.
+ * and rpd, token tpd (with reservations) and key caps hold across both as in one process, and a
+ * streamed OpenAI chat whose client did not ask for usage is charged on both.
  * @module
  */
 import { createServiceClient } from "../../core/store/supabase/supabase_client.ts";
@@ -14,6 +15,7 @@ import { startSupabaseStack } from "../support/supabase_stack.ts";
 import { SECRET } from "../support/harness.ts";
 import {
   assertKeyCaps,
+  assertOpenAiStreamCharged,
   assertTokenRequestLimits,
   assertTokenTpd,
   KEY_LIMITS,
@@ -24,12 +26,11 @@ import {
 
 const stack = await startSupabaseStack();
 
-Deno.test("a Deno process and a Worker on one PostgreSQL: token rpm, rpd, tpd and key caps hold across both", async () => {
+Deno.test("a Deno process and a Worker on one PostgreSQL: token rpm, rpd, tpd and key caps hold across both; a usage-less OpenAI stream is charged", async () => {
   const project = await stack.createProject();
   const fake = await startFakeUpstream();
-  await seedScenario(
-    createSupabaseStore(createServiceClient(project.url, project.serviceRoleKey)),
-  );
+  const store = createSupabaseStore(createServiceClient(project.url, project.serviceRoleKey));
+  await seedScenario(store);
   const shared = {
     STORE: "supabase",
     SUPABASE_URL: project.url,
@@ -49,6 +50,7 @@ Deno.test("a Deno process and a Worker on one PostgreSQL: token rpm, rpd, tpd an
     await assertTokenRequestLimits(bases, fake);
     await assertTokenTpd(bases, fake);
     await assertKeyCaps(bases, fake);
+    await assertOpenAiStreamCharged(bases, fake, store);
   } finally {
     await worker.close();
     await deno.close();

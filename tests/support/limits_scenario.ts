@@ -10,7 +10,8 @@ import type { FakeUpstream } from "./fake_upstream/mod.ts";
 import { sha256Hex } from "../../core/secrets/secrets.ts";
 import type { Store, TokenLimits } from "../../core/store/mod.ts";
 import { fakeKeys } from "./harness.ts";
-import { inOneMinute } from "./wall_clock.ts";
+import { comparable, upstreamWithoutUsage } from "./openai_stream.ts";
+import { inOneMinute, pollUntil } from "./wall_clock.ts";
 
 /** Models whose key caps `KEY_LIMITS` sets; the token bursts use other models. */
 export const CAPPED = { rpm: "gemini-2.5-pro", rpd: "gemini-2.5-flash-lite" } as const;
@@ -41,7 +42,7 @@ function underestimatedText(words: number): string {
 }
 
 /** The tokens the scenario seeds into the shared store before the instances start. */
-export const TOKENS: Record<"rpm" | "rpd" | "tpd" | "tpdUnder", ScenarioToken> = {
+export const TOKENS: Record<"rpm" | "rpd" | "tpd" | "tpdUnder" | "stream", ScenarioToken> = {
   rpm: { id: "t_rpm", secret: "gp-TEST-shared-rpm-token-0000001", limits: { rpm: 10 } },
   rpd: { id: "t_rpd", secret: "gp-TEST-shared-rpd-token-0000001", limits: { rpd: 10 } },
   // 20 "abc" words: 20 prompt tokens, and the reply "Echo: abc ..." is 21; with
@@ -49,6 +50,8 @@ export const TOKENS: Record<"rpm" | "rpd" | "tpd" | "tpdUnder", ScenarioToken> =
   tpd: { id: "t_tpd", secret: "gp-TEST-shared-tpd-token-0000001", limits: { tpd: 410 } },
   // 40 one-letter words: 40 prompt tokens estimated as 20 (79 bytes / 4), reply 41 words.
   tpdUnder: { id: "t_tpd2", secret: "gp-TEST-shared-tpd-token-0000002", limits: { tpd: 610 } },
+  // One streamed chat of "hello there friend" uses 7 tokens: more than the day allows.
+  stream: { id: "t_stream", secret: "gp-TEST-shared-stream-token-0001", limits: { tpd: 5 } },
 };
 
 /**
@@ -190,4 +193,55 @@ export async function assertKeyCaps(bases: [string, string], fake: FakeUpstream)
       assertEquals(upstream.filter((r) => r.key === key).length, 5, `key ${name}: per key`);
     }
   }
+}
+
+/**
+ * A streamed OpenAI chat whose client did not ask for usage, on the first instance: its client
+ * gets exactly the stream upstream sends such a client (no usage chunk), upstream was asked for
+ * usage all the same, and the 7 tokens it used reach the shared store, so that both instances
+ * then refuse the token (tpd 5) before any upstream call.
+ * @param bases The two instances' base URLs.
+ * @param fake The fake upstream both call.
+ * @param store A handle on the shared store, to read the token's day total.
+ */
+export async function assertOpenAiStreamCharged(
+  bases: [string, string],
+  fake: FakeUpstream,
+  store: Store,
+): Promise<void> {
+  const { id, secret } = TOKENS.stream;
+  const body = JSON.stringify({
+    model: "gemini-2.5-flash",
+    messages: [{ role: "user", content: "hello there friend" }],
+    stream: true,
+  });
+  const response = await fetch(`${bases[0]}/v1beta/openai/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+    body,
+  });
+  assertEquals(response.status, 200, "the stream is served");
+  const received = await response.text();
+  const upstream = fake.requests.at(-1)!;
+  assertEquals(upstream.body, `{"stream_options":{"include_usage":true},${body.slice(1)}`);
+  await upstream.done;
+  assert(upstream.responseBody.includes('"usage":{'), "upstream sent the usage chunk");
+  assertEquals(comparable(received), await upstreamWithoutUsage(fake.url, upstream.body!));
+
+  const usage = await pollUntil(() => store.readTokenUsage(id, Date.now()), {
+    until: (u) => u.dayTokens >= 7,
+    what: "the stream's 7 tokens in the shared store",
+  });
+  assertEquals(usage.dayTokens, 7, "charged what upstream reported");
+  const before = fake.requests.length;
+  for (const base of bases) {
+    const refused = await fetch(`${base}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": secret, "content-type": "application/json" },
+      body: JSON.stringify({ contents: [{ parts: [{ text: "hi" }] }] }),
+    });
+    assertEquals(refused.status, 429, `${base}: the day's tokens are spent`);
+    await refused.body?.cancel();
+  }
+  assertEquals(fake.requests.length, before, "refused before any upstream call");
 }
