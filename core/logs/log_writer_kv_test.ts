@@ -89,3 +89,27 @@ Deno.test("createLogWriter() on KV counts nothing twice when a write fails half 
     }
   }
 });
+
+Deno.test("two writers on one KV file add up exactly, their pages listed together", async () => {
+  const dir = await Deno.makeTempDir();
+  const stores = [
+    createKvStore(await Deno.openKv(`${dir}/shared.kv`), { now: () => T0 }),
+    createKvStore(await Deno.openKv(`${dir}/shared.kv`), { now: () => T0 }),
+  ];
+  try {
+    const writers = stores.map((store) =>
+      createLogWriter({ store, retentionMs: 86_400_000, logger: quiet, batchSize: 50 })
+    );
+    const records = spread(400);
+    records.forEach((record, i) => writers[i % 2]!.push(record));
+    await Promise.all(writers.map((w) => w.tick()));
+    await Promise.all(writers.map((w) => w.flush()));
+    const listed = (await stores[0]!.listLogs({}, 1000)).logs.map((r) => r.id);
+    assertEquals(listed, records.map((r) => r.id).reverse());
+    assertEquals(await rollupSum(stores[1]!, "requests"), 400);
+    assertEquals(await rollupSum(stores[1]!, "tokens:total"), 1200);
+  } finally {
+    for (const store of stores) await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
