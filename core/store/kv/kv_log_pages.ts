@@ -53,6 +53,7 @@ export function packPages(records: LogRecord[]): { maxId: string; page: StoredPa
   let parts: string[] = [];
   let bytes = 0;
   let first = "";
+  let firstTime = NaN;
   let last = "";
   const close = () => {
     if (parts.length === 0) return;
@@ -66,10 +67,12 @@ export function packPages(records: LogRecord[]): { maxId: string; page: StoredPa
     const size = /[\u0100-\uffff]/.test(json) ? json.length * 2 : json.length;
     const start = idTime(record.id);
     if (
-      parts.length > 0 &&
-      (bytes + size + 1 > PAGE_BYTES || !(start - idTime(first) <= PAGE_SPAN_MS))
+      parts.length > 0 && (bytes + size + 1 > PAGE_BYTES || !(start - firstTime <= PAGE_SPAN_MS))
     ) close();
-    if (parts.length === 0) first = record.id;
+    if (parts.length === 0) {
+      first = record.id;
+      firstTime = start;
+    }
     parts.push(json);
     bytes += size + 1;
     last = record.id;
