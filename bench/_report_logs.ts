@@ -136,7 +136,7 @@ export function loggedSection(r: BenchResults): string[] {
     "(a client that never abandons a request, unlike wrk at the end of its time) to a proxy on an",
     "empty store; then /healthz polled until the log queue is empty; then the records counted",
     "three ways: `gemini_proxy_logs_written_total` on /metrics, paging `GET /admin/api/logs`",
-    `(500 a page, with the cursor), and the \`["logs"]\` entries of the KV file once the proxy had`,
+    `(500 a page, with the cursor), and the log records in the KV file once the proxy had`,
     `stopped. The load ran at ${int(x.load.rps)} req/s (p50 ${ms(x.load.p50Ms)}, p99 ${
       ms(x.load.p99Ms)
     }; other CPU ${share(x.foreignCpu)}).`,

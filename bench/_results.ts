@@ -135,7 +135,7 @@ export interface LoggedCheck {
   metricDropped: number | null;
   /** Records listed by paging `GET /admin/api/logs` (null when not paged). */
   apiCount: number | null;
-  /** Records under `["logs"]` in the KV file, counted after the proxy stopped. */
+  /** Log records in the KV file, counted after the proxy stopped. */
   kvCount: number | null;
   /** Time from the last response until /healthz showed an empty log queue, ms. */
   flushMs: number;

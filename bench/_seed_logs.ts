@@ -5,7 +5,7 @@
  * each measurement copies, so every proxy starts from the same store.
  * @module
  */
-import { createKvStore } from "../core/store/kv/mod.ts";
+import { countKvLogs, createKvStore } from "../core/store/kv/mod.ts";
 import { batchDeltas } from "../core/logs/deltas.ts";
 import { type LogRecord, requestId } from "../core/store/log_record.ts";
 
@@ -101,14 +101,12 @@ export async function copyKv(from: string, to: string): Promise<void> {
 /**
  * Counts the log records in a KV file (the proxy must be stopped).
  * @param kvPath The file.
- * @returns Entries under `["logs"]`.
+ * @returns Records in its log pages (and entries of the one-record layout, if any).
  */
 export async function countStoredLogs(kvPath: string): Promise<number> {
   const kv = await Deno.openKv(kvPath);
   try {
-    let n = 0;
-    for await (const _ of kv.list({ prefix: ["logs"] }, { batchSize: 1000 })) n++;
-    return n;
+    return await countKvLogs(kv);
   } finally {
     kv.close();
   }

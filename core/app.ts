@@ -43,7 +43,8 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
       await Promise.all([
         registry.sync(),
         poolSync.sync(force),
-        logs.flush(),
+        // Aggregate counters go about once a second; a forced sync (shutdown) writes them all.
+        force ? logs.flush() : logs.tick(),
         services.tokenQuota.sync(),
         services.ledger.sync({ releaseAll: force }),
         services.settings.sync(),

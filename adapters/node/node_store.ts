@@ -56,7 +56,7 @@ export async function openNodeStore(config: Config, now: () => number): Promise<
 /** Reads one record of each kind the app reads at start-up, so a foreign file fails here. */
 async function assertReadable(kv: KvDatabase): Promise<void> {
   await kv.get(["settings"]);
-  for (const prefix of ["keys", "tokens", "keystate", "logs"]) {
+  for (const prefix of ["keys", "tokens", "keystate", "logs", "logp"]) {
     for await (const _ of kv.list({ prefix: [prefix] }, { limit: 1 })) break;
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { AggregateDelta, LogRecord } from "../store/mod.ts";
+import { DeltaBuffer, type ModelLabel } from "./delta_buffer.ts";
 import {
   COST,
   COST_UNKNOWN,
@@ -15,8 +16,7 @@ import {
 
 const TOKEN_KINDS = ["prompt", "candidates", "thoughts", "cached", "toolUse", "total"] as const;
 
-/** The model dimension of a record's counters: `-` for none, else the (folded) name. */
-export type ModelLabel = (model: string) => string;
+export type { ModelLabel } from "./delta_buffer.ts";
 
 /**
  * The counter increments one record contributes, for every granularity, with the model as is.
@@ -59,66 +59,15 @@ export function deltasOf(record: LogRecord): AggregateDelta[] {
 }
 
 /**
- * The coalesced counter increments of a batch of records: records sharing a bucket, key, model
- * and token are summed before any counter is built, so a batch costs a few map lookups per record.
+ * The coalesced counter increments of a batch of records (see {@linkcode DeltaBuffer}).
  * @param records Finished requests' log records.
  * @param modelLabel The name counters are kept under: names upstream has not confirmed share
  * one, so invented names add no rows (default: the model itself).
  */
 export function batchDeltas(records: LogRecord[], modelLabel?: ModelLabel): AggregateDelta[] {
-  const groups = new Map<
-    string,
-    { dims: Omit<AggregateDelta, "field" | "value">; fields: Map<string, number> }
-  >();
-  for (const record of records) {
-    const keyId = record.keyId ?? "-";
-    const model = modelDimension(record, modelLabel);
-    const tokenId = record.tokenId ?? "-";
-    const latency = `latency:${latencyBucket(record.durationMs)}`;
-    const status = statusField(record.status);
-    for (const granularity of ["m", "h", "d"] as const) {
-      const size = GRANULARITY_MS[granularity];
-      const bucket = Math.floor(record.time / size) * size;
-      // Each record counts twice: in its key x model x token row, and in the model's roll-up
-      // row (key and token "*"), which is all the dashboard's common views need to read.
-      for (const [k, t] of [[keyId, tokenId], [ROLLUP, ROLLUP]] as const) {
-        const id = `${granularity}|${bucket}|${k}|${model}|${t}`;
-        let group = groups.get(id);
-        if (!group) {
-          group = {
-            dims: { granularity, bucket, keyId: k, model, tokenId: t },
-            fields: new Map(),
-          };
-          groups.set(id, group);
-        }
-        const f = group.fields;
-        f.set("requests", (f.get("requests") ?? 0) + 1);
-        if (record.errorClass) {
-          const name = `errors:${record.errorClass}`;
-          f.set(name, (f.get(name) ?? 0) + 1);
-        }
-        if (status) f.set(status, (f.get(status) ?? 0) + 1);
-        if (record.usage) {
-          for (const kind of TOKEN_KINDS) {
-            const value = record.usage[kind];
-            if (value > 0) f.set(`tokens:${kind}`, (f.get(`tokens:${kind}`) ?? 0) + value);
-          }
-        }
-        if (record.usageUnknown) f.set(USAGE_UNKNOWN, (f.get(USAGE_UNKNOWN) ?? 0) + 1);
-        if (record.costMicros) f.set(COST, (f.get(COST) ?? 0) + record.costMicros);
-        if (record.costUnknown) f.set(COST_UNKNOWN, (f.get(COST_UNKNOWN) ?? 0) + 1);
-        f.set(latency, (f.get(latency) ?? 0) + 1);
-        if (record.attempts.length > 1) {
-          f.set("failovers", (f.get("failovers") ?? 0) + record.attempts.length - 1);
-        }
-      }
-    }
-  }
-  const out: AggregateDelta[] = [];
-  for (const { dims, fields } of groups.values()) {
-    for (const [field, value] of fields) out.push({ ...dims, field, value });
-  }
-  return out;
+  const buffer = new DeltaBuffer(modelLabel);
+  buffer.add(records);
+  return buffer.take();
 }
 
 /**
@@ -135,11 +84,6 @@ export function coalesce(deltas: AggregateDelta[]): AggregateDelta[] {
     else merged.set(id, { ...d });
   }
   return [...merged.values()];
-}
-
-function modelDimension(record: LogRecord, modelLabel: ModelLabel | undefined): string {
-  if (record.model === null) return "-";
-  return modelLabel ? modelLabel(record.model) : record.model;
 }
 
 /** The counter of an error status (`status:429`), or null for successes and odd values. */

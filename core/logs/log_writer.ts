@@ -1,11 +1,16 @@
 /**
  * The bounded queue between the hot path and the store: records are pushed synchronously and
- * written in batches (with their aggregate counters) in the background.
+ * written in batches in the background; their aggregate counters are held in memory and written
+ * about once a second in one batch, and on every full {@linkcode LogWriter.flush}.
+ *
+ * A batch that fails is retried as it was (the same records, the same counters under the same
+ * batch id), so a store that wrote part of it before failing ends up with each record once and
+ * each counter added once.
  * @module
  */
 import type { Logger } from "./logger.ts";
-import type { LogRecord, Store } from "../store/mod.ts";
-import { batchDeltas, type ModelLabel } from "./deltas.ts";
+import type { AggregateBatch, LogRecord, Store } from "../store/mod.ts";
+import { DeltaBuffer, type ModelLabel } from "./delta_buffer.ts";
 
 /** Options of {@linkcode createLogWriter}. */
 export interface LogWriterOptions {
@@ -19,6 +24,13 @@ export interface LogWriterOptions {
   batchSize?: number;
   /** Logger for failed writes. */
   logger: Logger;
+  /** Clock (epoch ms) deciding when aggregate counters are due (default `Date.now`). */
+  now?: () => number;
+  /**
+   * While records keep coming, {@linkcode LogWriter.tick} writes aggregate counters at most this
+   * often, ms (default 1000, or 0 with `waitUntil`: a serverless isolate may stop at any time).
+   */
+  aggregateIntervalMs?: number;
   /** The name a model's aggregate counters are kept under (default: the model itself). */
   modelLabel?: ModelLabel;
   /**
@@ -32,8 +44,16 @@ export interface LogWriterOptions {
 export interface LogWriter {
   /** Queues a record; never blocks, never throws. */
   push(record: LogRecord): void;
-  /** Writes everything queued so far. Never throws; failed batches go back to the queue. */
+  /**
+   * Writes everything queued so far, records and aggregate counters (tests, shutdown). Never
+   * throws; failed batches stay queued.
+   */
   flush(): Promise<void>;
+  /**
+   * Writes queued records, and the aggregate counters when `aggregateIntervalMs` has passed since
+   * they were last written or when nothing was queued (the host's periodic sync). Never throws.
+   */
+  tick(): Promise<void>;
   /** Records waiting. */
   readonly depth: number;
   /** Records dropped because the queue was full, since start. */
@@ -62,43 +82,56 @@ class LogQueue implements LogWriter {
   #options: LogWriterOptions;
   #maxQueue: number;
   #batchSize: number;
+  #now: () => number;
+  #interval: number;
   #queue: LogRecord[] = [];
+  /** The batch being written: retried as it is until the store takes it. */
+  #batch: LogRecord[] | null = null;
+  /** Counters of written records, not yet handed to the store. */
+  #deltas: DeltaBuffer;
+  /** The counter batch being written: retried under the same id until the store takes it. */
+  #aggregates: AggregateBatch | null = null;
+  #aggregatedAt = -Infinity;
   /** Drops not yet added to the store's `logs_dropped` counter. */
   #droppedUnsaved = 0;
   #flushing: Promise<void> | null = null;
+  /** A full flush asked for while a write was running. */
+  #wantAll = false;
   #listeners = new Set<(record: LogRecord) => void>();
 
   constructor(options: LogWriterOptions) {
     this.#options = options;
     this.#maxQueue = options.maxQueue ?? 50_000;
     this.#batchSize = options.batchSize ?? 500;
+    this.#now = options.now ?? Date.now;
+    this.#interval = options.aggregateIntervalMs ?? (options.waitUntil ? 0 : 1000);
+    this.#deltas = new DeltaBuffer(options.modelLabel);
   }
 
   get depth(): number {
-    return this.#queue.length;
+    return this.#queue.length + (this.#batch?.length ?? 0);
   }
 
   push(record: LogRecord): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(record);
-      } catch { /* a tail client's problem is not the proxy's */ }
-    }
-    if (this.#queue.length >= this.#maxQueue) {
+    if (this.#listeners.size > 0) this.#tell(record);
+    if (this.depth >= this.#maxQueue) {
       this.dropped++;
       this.#droppedUnsaved++;
       return;
     }
     this.#queue.push(record);
     if (this.#queue.length >= this.#batchSize && !this.#flushing) {
-      const p = this.flush();
+      const p = this.tick();
       this.#options.waitUntil?.(p);
     }
   }
 
   flush(): Promise<void> {
-    this.#flushing ??= this.#writeAll().finally(() => this.#flushing = null);
-    return this.#flushing;
+    return this.#run(true);
+  }
+
+  tick(): Promise<void> {
+    return this.#run(false);
   }
 
   subscribe(listener: (record: LogRecord) => void): () => void {
@@ -106,30 +139,85 @@ class LogQueue implements LogWriter {
     return () => this.#listeners.delete(listener);
   }
 
-  async #writeAll(): Promise<void> {
-    const { store } = this.#options;
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.slice(0, this.#batchSize);
+  #tell(record: LogRecord): void {
+    for (const listener of this.#listeners) {
       try {
-        const deltas = batchDeltas(batch, this.#options.modelLabel);
-        await store.insertLogs(batch, deltas, this.#options.retentionMs);
-        this.#queue = this.#queue.slice(batch.length);
-        this.written += batch.length;
-        this.failing = false;
-      } catch (error) {
-        if (!this.failing) {
-          this.#options.logger.log("warn", "writing request logs failed; keeping them queued", {
-            error,
-          });
-        }
-        this.failing = true;
-        return;
-      }
+        listener(record);
+      } catch { /* a tail client's problem is not the proxy's */ }
     }
+  }
+
+  /** One write at a time; a full flush asked for meanwhile runs once the current one ends. */
+  #run(all: boolean): Promise<void> {
+    if (this.#flushing) {
+      if (!all) return this.#flushing;
+      this.#wantAll = true;
+      return this.#flushing.then(() => this.#flushing ?? this.#run(true));
+    }
+    this.#flushing = this.#writeAll(all).finally(() => {
+      this.#flushing = null;
+      if (this.#wantAll) {
+        this.#wantAll = false;
+        void this.#run(true);
+      }
+    });
+    return this.#flushing;
+  }
+
+  async #writeAll(all: boolean): Promise<void> {
+    // Counters wait for the interval only while records keep coming: a tick with nothing queued
+    // writes what is held, so a host that stops soon after its last request loses nothing.
+    const idle = this.depth === 0;
+    const recordsOk = await this.#writeRecords();
+    const due = idle || this.#now() - this.#aggregatedAt >= this.#interval;
+    const aggregatesOk = all || due || this.#aggregates ? await this.#writeAggregates() : true;
+    this.failing = !recordsOk || !aggregatesOk;
     if (this.#droppedUnsaved > 0) {
       const n = this.#droppedUnsaved;
       this.#droppedUnsaved = 0;
-      await store.addCounter("logs_dropped", n).catch(() => this.#droppedUnsaved += n);
+      await this.#options.store.addCounter("logs_dropped", n).catch(() =>
+        this.#droppedUnsaved += n
+      );
     }
+  }
+
+  /** Writes queued records, batch by batch; false when the store failed. */
+  async #writeRecords(): Promise<boolean> {
+    const { store } = this.#options;
+    while (this.#batch || this.#queue.length > 0) {
+      const batch = this.#batch ??= this.#queue.splice(0, this.#batchSize);
+      try {
+        await store.insertLogs(batch, [], this.#options.retentionMs);
+      } catch (error) {
+        this.#warn("writing request logs failed; keeping them queued", error);
+        return false;
+      }
+      this.#batch = null;
+      this.written += batch.length;
+      this.#deltas.add(batch);
+    }
+    return true;
+  }
+
+  /** Writes the held counters, a failed batch first; false when the store failed. */
+  async #writeAggregates(): Promise<boolean> {
+    this.#aggregatedAt = this.#now();
+    for (;;) {
+      if (!this.#aggregates) {
+        if (this.#deltas.size === 0) return true;
+        this.#aggregates = { id: crypto.randomUUID(), deltas: this.#deltas.take() };
+      }
+      try {
+        await this.#options.store.addAggregates(this.#aggregates);
+      } catch (error) {
+        this.#warn("writing aggregate counters failed; keeping them", error);
+        return false;
+      }
+      this.#aggregates = null;
+    }
+  }
+
+  #warn(message: string, error: unknown): void {
+    if (!this.failing) this.#options.logger.log("warn", message, { error });
   }
 }

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/support/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { sampleLog } from "../../tests/support/store_contract/mod.ts";
 import { createLogger } from "./logger.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
@@ -69,4 +69,80 @@ Deno.test("subscribe() sees records as they are queued", () => {
   stop();
   writer.push(record(2));
   assertEquals(seen, [r.id]);
+});
+
+/** A memory store that counts aggregate writes and can fail them. */
+function countingStore() {
+  const store = createMemoryStore();
+  const state = { aggregateWrites: [] as string[], failAggregates: false };
+  const counting: Store = {
+    ...store,
+    addAggregates(batch) {
+      state.aggregateWrites.push(batch.id);
+      if (state.failAggregates) return Promise.reject(new Error("store down"));
+      return store.addAggregates(batch);
+    },
+  };
+  return { store: counting, state };
+}
+
+Deno.test("tick() writes aggregate counters at most once a second while records keep coming", async () => {
+  const { store, state } = countingStore();
+  const clock = { now: 1_700_000_000_000 };
+  const writer = createLogWriter({
+    store,
+    retentionMs: 60_000,
+    logger: quiet,
+    now: () => clock.now,
+  });
+  for (let step = 0; step < 20; step++) {
+    for (let i = 0; i < 10; i++) writer.push(record(clock.now));
+    await writer.tick();
+    clock.now += 250;
+  }
+  // 20 ticks over 5 s, each with records: counters written at 0, 1, 2, 3 and 4 s.
+  assertEquals([writer.written, state.aggregateWrites.length], [200, 5]);
+  await writer.tick();
+  assertEquals(state.aggregateWrites.length, 6, "an idle tick writes what is held");
+  const rows = await store.readAggregates("d", { from: 0, to: clock.now + 86_400_000 });
+  assertEquals(rows.find((r) => r.keyId === "*")?.fields.requests, 200);
+});
+
+Deno.test("flush() writes held aggregate counters at once", async () => {
+  const { store, state } = countingStore();
+  const clock = { now: 1_700_000_000_000 };
+  const writer = createLogWriter({
+    store,
+    retentionMs: 60_000,
+    logger: quiet,
+    now: () => clock.now,
+  });
+  writer.push(record(clock.now));
+  await writer.tick();
+  writer.push(record(clock.now));
+  await writer.tick();
+  assertEquals(state.aggregateWrites.length, 1);
+  await writer.flush();
+  assertEquals(state.aggregateWrites.length, 2);
+  const rows = await store.readAggregates("m", { from: 0, to: clock.now + 60_000 });
+  assertEquals(rows.find((r) => r.keyId === "*")?.fields.requests, 2);
+});
+
+Deno.test("a failed aggregate batch is retried under the same id, and new counters wait for it", async () => {
+  const { store, state } = countingStore();
+  const writer = createLogWriter({ store, retentionMs: 60_000, logger: quiet });
+  const t = 1_700_000_000_000;
+  writer.push(record(t));
+  state.failAggregates = true;
+  await writer.flush();
+  assertEquals(writer.failing, true);
+  writer.push(record(t));
+  state.failAggregates = false;
+  await writer.flush();
+  const [first, retry, next] = state.aggregateWrites;
+  assertEquals(first, retry);
+  assert(next !== undefined && next !== first);
+  assertEquals(writer.failing, false);
+  const rows = await store.readAggregates("m", { from: 0, to: t + 60_000 });
+  assertEquals(rows.find((r) => r.keyId === "*")?.fields.requests, 2);
 });

@@ -11,8 +11,17 @@ import { windowNames } from "./windows.ts";
 /** The store methods on logs and counters. */
 export type MemoryLogs = Pick<
   Store,
-  "insertLogs" | "listLogs" | "getLog" | "readAggregates" | "addCounter" | "readCounter"
+  | "insertLogs"
+  | "addAggregates"
+  | "listLogs"
+  | "getLog"
+  | "readAggregates"
+  | "addCounter"
+  | "readCounter"
 >;
+
+/** Batch ids remembered, so a retried aggregate batch is added once. */
+const SEEN_BATCHES = 1024;
 
 /**
  * Creates the log methods.
@@ -22,11 +31,22 @@ export function createMemoryLogs(now: () => number): MemoryLogs {
   const logs: { record: LogRecord; until: number }[] = [];
   const aggregates = new Map<string, AggregateRow>();
   const counters = new Map<string, number>();
+  const seen = new Set<string>();
   return {
     insertLogs(records, deltas, retentionMs) {
       const until = now() + retentionMs;
-      for (const record of records) logs.push({ record: structuredClone(record), until });
-      logs.sort((a, b) => a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0);
+      const batch = records.map((r) => ({ record: structuredClone(r), until })).sort(byId);
+      const tail = logs.at(-1);
+      for (const entry of batch) logs.push(entry);
+      // Batches mostly follow what is stored: sort everything only when one does not.
+      if (tail && batch[0] && batch[0].record.id < tail.record.id) logs.sort(byId);
+      for (const d of deltas) addDelta(aggregates, d);
+      return Promise.resolve();
+    },
+    addAggregates({ id, deltas }) {
+      if (seen.has(id)) return Promise.resolve();
+      seen.add(id);
+      if (seen.size > SEEN_BATCHES) seen.delete(seen.values().next().value!);
       for (const d of deltas) addDelta(aggregates, d);
       return Promise.resolve();
     },
@@ -65,6 +85,10 @@ export function createMemoryLogs(now: () => number): MemoryLogs {
     },
     readCounter: (name) => Promise.resolve(counters.get(name) ?? 0),
   };
+}
+
+function byId(a: { record: LogRecord }, b: { record: LogRecord }): number {
+  return a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0;
 }
 
 function addDelta(aggregates: Map<string, AggregateRow>, d: AggregateDelta): void {

@@ -13,6 +13,7 @@
  */
 export type { Store } from "./store.ts";
 export {
+  type AggregateBatch,
   type AggregateDelta,
   type AggregateRow,
   type AggregateSpan,

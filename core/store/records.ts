@@ -169,6 +169,17 @@ export interface AggregateDelta {
   value: number;
 }
 
+/**
+ * Aggregate increments written as one unit, at most once: a retry with the same id after a
+ * failure (even one that left part of it written) adds nothing twice.
+ */
+export interface AggregateBatch {
+  /** Unique per batch, and the same on every retry of it. */
+  id: string;
+  /** Counter increments (already coalesced), in the same order on every retry. */
+  deltas: AggregateDelta[];
+}
+
 /** Summed counters of one bucket and dimension tuple. */
 export interface AggregateRow {
   /** Bucket start (epoch ms). */

@@ -8,6 +8,7 @@
  */
 import type { LogRecord } from "./log_record.ts";
 import type {
+  AggregateBatch,
   AggregateDelta,
   AggregateRow,
   AggregateSpan,
@@ -79,6 +80,11 @@ export interface Store {
    * @param retentionMs How long records are kept.
    */
   insertLogs(logs: LogRecord[], deltas: AggregateDelta[], retentionMs: number): Promise<void>;
+  /**
+   * Adds a batch of aggregate counters, each exactly once across retries of the same batch id
+   * and across processes (increments, never read-modify-write).
+   */
+  addAggregates(batch: AggregateBatch): Promise<void>;
   /** Logs matching a filter, newest first. */
   listLogs(filter: LogFilter, limit: number, cursor?: string | null): Promise<LogPage>;
   /** One log record, or null. */

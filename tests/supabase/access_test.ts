@@ -15,6 +15,7 @@ const stack = await startSupabaseStack();
 
 const TABLES = [
   "gp_affinity",
+  "gp_aggregate_batches",
   "gp_aggregates",
   "gp_auth_throttle",
   "gp_cooldowns",

@@ -9,6 +9,11 @@ import type { KvAtomic, KvDatabase, KvKey, KvListSelector } from "./kv_database.
 export const MAX_MUTATIONS = 1000;
 /** Stay well under Deno KV's 800 KB total mutation size per commit. */
 export const MAX_BATCH_BYTES = 512 * 1024;
+/**
+ * Stay under Deno KV's 81,920 bytes of keys per commit (about 800 counter keys of 100 bytes: a
+ * commit of 1000 such sums is refused whole).
+ */
+export const MAX_KEY_BYTES = 72 * 1024;
 /** Deno KV reads at most this many keys at once (`getMany`). */
 export const MAX_READ_KEYS = 10;
 /** Size counted for a counter mutation, bytes. */
@@ -22,6 +27,8 @@ const PRUNE_INTERVAL_MS = 60_000;
 export interface Mutation {
   /** Bytes it adds to a commit. */
   bytes: number;
+  /** Bytes its key adds to the commit's total key size (default 128). */
+  keyBytes?: number;
   /** Adds it to an operation. */
   apply(op: KvAtomic): void;
 }
@@ -36,18 +43,46 @@ export async function commitInBatches(kv: KvDatabase, mutations: Iterable<Mutati
   let op = kv.atomic();
   let count = 0;
   let bytes = 0;
+  let keyBytes = 0;
   for (const mutation of mutations) {
-    if (count > 0 && (count + 1 > MAX_MUTATIONS || bytes + mutation.bytes > MAX_BATCH_BYTES)) {
+    const k = mutation.keyBytes ?? SUM_BYTES;
+    if (
+      count > 0 && (count + 1 > MAX_MUTATIONS || bytes + mutation.bytes > MAX_BATCH_BYTES ||
+        keyBytes + k > MAX_KEY_BYTES)
+    ) {
       await commitOrThrow(op);
       op = kv.atomic();
       count = 0;
       bytes = 0;
+      keyBytes = 0;
     }
     mutation.apply(op);
     count++;
     bytes += mutation.bytes;
+    keyBytes += k;
   }
   if (count > 0) await commitOrThrow(op);
+}
+
+/**
+ * An upper bound of a key's encoded size in bytes (a string part is its UTF-8 bytes and two
+ * more, a number nine bytes).
+ * @param key A key.
+ */
+export function keySize(key: KvKey): number {
+  let n = 0;
+  for (const part of key) {
+    if (typeof part !== "string") {
+      n += 10;
+      continue;
+    }
+    n += 2;
+    for (let i = 0; i < part.length; i++) {
+      const c = part.charCodeAt(i);
+      n += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+    }
+  }
+  return n;
 }
 
 async function commitOrThrow(op: KvAtomic): Promise<void> {

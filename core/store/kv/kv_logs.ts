@@ -1,21 +1,15 @@
 /**
- * Request logs, their aggregate counters and named counters on Deno KV: `["logs", id]` holds a
- * record (expiring after the retention), `["agg", granularity, bucket, keyId, model, tokenId,
- * field]` a counter of a minute, hour or day bucket, `["counter", name]` a named counter.
+ * Request logs, their aggregate counters and named counters on Deno KV: `["logp", maxId]` holds a
+ * packed page of records (`kv_log_pages.ts`; `["logs", id]` entries of older versions are still
+ * read), `["agg", granularity, bucket, keyId, model, tokenId, field]` a counter of a minute, hour
+ * or day bucket (`kv_aggregates.ts`), `["counter", name]` a named counter.
  * @module
  */
-import {
-  type AggregateRow,
-  type AggregateSpan,
-  idAt,
-  type LogFilter,
-  type LogPage,
-  type LogRecord,
-  matchesLog,
-  type Store,
-} from "../mod.ts";
-import { collect, commitInBatches, createPruner, type Mutation } from "./kv_batch.ts";
+import type { AggregateRow, AggregateSpan, Store } from "../mod.ts";
+import { writeAggregates } from "./kv_aggregates.ts";
+import { collect, createPruner } from "./kv_batch.ts";
 import type { KvDatabase, KvListSelector, KvU64 } from "./kv_database.ts";
+import { getPagedLog, listPagedLogs, writePages } from "./kv_log_pages.ts";
 
 /** How long aggregate buckets are kept, by granularity. */
 const AGGREGATE_RETENTION_MS = {
@@ -23,15 +17,19 @@ const AGGREGATE_RETENTION_MS = {
   h: 40 * 24 * 3600_000,
   d: 400 * 24 * 3600_000,
 };
-/** Most log records scanned for one filtered page before returning a cursor. */
-const MAX_SCAN = 20_000;
 /** Bucket sizes by granularity, ms. */
 const BUCKET_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** The store methods on logs and counters. */
 export type KvLogs = Pick<
   Store,
-  "insertLogs" | "listLogs" | "getLog" | "readAggregates" | "addCounter" | "readCounter"
+  | "insertLogs"
+  | "addAggregates"
+  | "listLogs"
+  | "getLog"
+  | "readAggregates"
+  | "addCounter"
+  | "readCounter"
 >;
 
 /**
@@ -41,27 +39,26 @@ export type KvLogs = Pick<
  */
 export function createKvLogs(kv: KvDatabase, now: () => number): KvLogs {
   const prune = createPruner(kv, now);
+  const pruneBuckets = () =>
+    prune((at) =>
+      (["m", "h", "d"] as const).map((g) => ({
+        start: ["agg", g, 0],
+        end: ["agg", g, at - AGGREGATE_RETENTION_MS[g]],
+      }))
+    );
+  async function addAggregates(batch: Parameters<Store["addAggregates"]>[0]) {
+    if (batch.deltas.length === 0) return;
+    await writeAggregates(kv, batch);
+    await pruneBuckets();
+  }
   return {
     async insertLogs(records, deltas, retentionMs) {
-      const mutations: Mutation[] = records.map((record) => ({
-        bytes: JSON.stringify(record).length + 64,
-        apply: (op) => void op.set(["logs", record.id], record, { expireIn: retentionMs }),
-      }));
-      for (const d of deltas) {
-        const key = ["agg", d.granularity, d.bucket, d.keyId, d.model, d.tokenId, d.field];
-        const value = BigInt(Math.max(0, Math.round(d.value)));
-        mutations.push({ bytes: 128, apply: (op) => void op.sum(key, value) });
-      }
-      await commitInBatches(kv, mutations);
-      await prune((at) =>
-        (["m", "h", "d"] as const).map((g) => ({
-          start: ["agg", g, 0],
-          end: ["agg", g, at - AGGREGATE_RETENTION_MS[g]],
-        }))
-      );
+      if (records.length > 0) await writePages(kv, { records, retentionMs });
+      if (deltas.length > 0) await addAggregates({ id: crypto.randomUUID(), deltas });
     },
-    listLogs: (filter, limit, cursor) => listLogs(kv, { filter, limit, cursor }),
-    getLog: async (id) => (await kv.get<LogRecord>(["logs", id])).value,
+    addAggregates,
+    listLogs: (filter, limit, cursor) => listPagedLogs(kv, { filter, limit, cursor }),
+    getLog: (id) => getPagedLog(kv, id),
     readAggregates: (granularity, span) => readAggregates(kv, { granularity, ...span }),
     async addCounter(name, value) {
       await kv.atomic().sum(["counter", name], BigInt(Math.max(0, Math.round(value)))).commit();
@@ -71,31 +68,6 @@ export function createKvLogs(kv: KvDatabase, now: () => number): KvLogs {
       return entry.value ? Number(entry.value.value) : 0;
     },
   };
-}
-
-/** One page of records matching a filter, newest first, with a cursor when more may follow. */
-async function listLogs(
-  kv: KvDatabase,
-  page: { filter: LogFilter; limit: number; cursor: string | null | undefined },
-): Promise<LogPage> {
-  const { filter, limit } = page;
-  const out: LogRecord[] = [];
-  const selector: KvListSelector = {
-    start: ["logs", filter.from !== undefined ? idAt(filter.from) : ""],
-    end: ["logs", page.cursor ?? (filter.to !== undefined ? idAt(filter.to) : "\uffff")],
-  };
-  let scanned = 0;
-  let last: string | null = null;
-  for await (const entry of kv.list<LogRecord>(selector, { reverse: true, batchSize: 500 })) {
-    scanned++;
-    last = entry.value.id;
-    if (matchesLog(entry.value, filter)) {
-      out.push(entry.value);
-      if (out.length === limit) return { logs: out, cursor: entry.value.id };
-    }
-    if (scanned >= MAX_SCAN) return { logs: out, cursor: last };
-  }
-  return { logs: out, cursor: null };
 }
 
 /** The aggregate rows of a range, summed per bucket, key, model and token. */

@@ -19,3 +19,4 @@ export type {
   KvU64,
 } from "./kv_database.ts";
 export { isLocked, lockRetrying, retryLocked } from "./kv_retry.ts";
+export { countKvLogs } from "./kv_log_pages.ts";

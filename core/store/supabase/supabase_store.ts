@@ -103,7 +103,13 @@ type SupabaseTokens = Pick<Store, "addTokenUsage" | "readTokenUsage" | "takeLeas
 /** The store methods on logs. */
 type SupabaseLogs = Pick<
   Store,
-  "insertLogs" | "listLogs" | "getLog" | "readAggregates" | "addCounter" | "readCounter"
+  | "insertLogs"
+  | "addAggregates"
+  | "listLogs"
+  | "getLog"
+  | "readAggregates"
+  | "addCounter"
+  | "readCounter"
 >;
 /** The store methods on settings, pins and the sign-in throttle. */
 type SupabasePins = Pick<
@@ -248,6 +254,15 @@ function logMethods(call: Rpc, now: () => number): SupabaseLogs {
           p_now: t,
         });
       }
+    },
+    // One transaction that also records the batch id: a retry adds nothing twice.
+    async addAggregates({ id, deltas }) {
+      if (deltas.length === 0) return;
+      await call<null>("gp_add_aggregates", {
+        p_id: id,
+        p_deltas: deltas,
+        p_now: Math.floor(now()),
+      });
     },
     async listLogs(filter, limit, cursor) {
       const rows = await call<LogRecord[]>("gp_list_logs", {

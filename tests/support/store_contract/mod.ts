@@ -10,7 +10,7 @@ import type { ContractTarget } from "./_fixtures.ts";
 import { runKeyStateContract } from "./key_state.ts";
 import { runKeysTokensContract } from "./keys_tokens.ts";
 import { runLeasesContract } from "./leases.ts";
-import { runLogSearchContract } from "./logs.ts";
+import { runLogPagingContract, runLogSearchContract } from "./logs.ts";
 import { runRecordsContract } from "./records.ts";
 
 export { type ContractTarget, sampleLog } from "./_fixtures.ts";
@@ -32,6 +32,7 @@ export function runStoreContract(name: string, open: () => Promise<ContractTarge
   }
 
   runLogSearchContract(name, withStore);
+  runLogPagingContract(name, withStore);
   runKeysTokensContract(name, withStore);
   runKeyStateContract(name, withStore);
   runRecordsContract(name, withStore);

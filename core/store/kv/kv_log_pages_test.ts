@@ -1,0 +1,75 @@
+import { assert, assertEquals } from "../../../tests/support/assert.ts";
+import { sampleLog } from "../../../tests/support/store_contract/mod.ts";
+import { idAt, type LogRecord } from "../mod.ts";
+import { countKvLogs, packPages, PAGE_BYTES, PAGE_SPAN_MS } from "./kv_log_pages.ts";
+import { createKvStore } from "./kv_store.ts";
+
+const T0 = 1_700_000_000_000;
+
+function records(n: number, extra: Partial<LogRecord> = {}): LogRecord[] {
+  return Array.from(
+    { length: n },
+    (_, i) => sampleLog(`${idAt(T0 + i)}${String(i % 1000).padStart(3, "0")}ab`, T0 + i, extra),
+  );
+}
+
+Deno.test("insertLogs() on KV packs a batch into a few pages, not one entry per record", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const store = createKvStore(kv, { now: () => T0 });
+  try {
+    const batch = records(500);
+    await store.insertLogs(batch, [], 60_000);
+    let entries = 0;
+    for await (const _ of kv.list({ prefix: [] })) entries++;
+    assert(entries <= 10, `500 records took ${entries} entries`);
+    assertEquals(await countKvLogs(kv), 500);
+    const all = await store.listLogs({}, 1000);
+    assertEquals(all.logs.map((r) => r.id), batch.map((r) => r.id).reverse());
+    assertEquals(await store.getLog(batch[123]!.id), batch[123]!);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("packPages() keeps every page under KV's value limit, wide characters counted double", async () => {
+  const wide = records(200, { responseBody: "\u4e00".repeat(3000) });
+  const pages = packPages(wide);
+  assertEquals(pages.reduce((n, p) => n + p.page.n, 0), 200);
+  for (const { page } of pages) assert(page.json.length * 2 <= PAGE_BYTES);
+  const store = createKvStore(await Deno.openKv(":memory:"), { now: () => T0 });
+  try {
+    await store.insertLogs(wide, [], 60_000);
+    assertEquals((await store.listLogs({}, 500)).logs.length, 200);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("packPages() starts a new page past the span, so a read looks ahead a bounded way", () => {
+  const late = sampleLog(`${idAt(T0 - 60_000)}000zz`, T0 - 60_000);
+  const pages = packPages([...records(3), late]);
+  assertEquals(pages.map((p) => p.page.n), [1, 3]);
+  for (const { maxId, page } of pages) {
+    assert(parseInt(maxId.slice(0, 9), 36) - parseInt(page.min.slice(0, 9), 36) <= PAGE_SPAN_MS);
+  }
+});
+
+Deno.test("a KV store written one entry per record by an earlier version stays readable", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const store = createKvStore(kv, { now: () => T0 });
+  try {
+    const [a, b, c, d] = records(4);
+    // The earlier layout: ["logs", id] -> record.
+    await kv.set(["logs", a!.id], a);
+    await kv.set(["logs", c!.id], c);
+    await store.insertLogs([b!, d!], [], 60_000);
+    const listed = await store.listLogs({}, 10);
+    assertEquals(listed.logs.map((r) => r.id), [d!.id, c!.id, b!.id, a!.id]);
+    const paged = await store.listLogs({}, 2, listed.logs[1]!.id);
+    assertEquals(paged.logs.map((r) => r.id), [b!.id, a!.id]);
+    assertEquals(await store.getLog(c!.id), c!);
+    assertEquals(await countKvLogs(kv), 4);
+  } finally {
+    await store.close();
+  }
+});
