@@ -31,6 +31,17 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   const services = await startServices(options);
   const { app, fetch } = await buildHttp(services);
   const { registry, pool, poolSync, logger, logs, config } = services;
+  const sync = async (force = false) => {
+    await Promise.all([
+      registry.sync(),
+      poolSync.sync(force),
+      // Aggregate counters go about once a second; a forced sync (shutdown) writes them all.
+      force ? logs.flush() : logs.tick(),
+      services.tokenQuota.sync(),
+      services.ledger.sync({ releaseAll: force }),
+      services.settings.sync(),
+    ]);
+  };
   return {
     app,
     fetch,
@@ -39,16 +50,10 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     poolSync,
     logger,
     logs,
-    async sync(force = false) {
-      await Promise.all([
-        registry.sync(),
-        poolSync.sync(force),
-        // Aggregate counters go about once a second; a forced sync (shutdown) writes them all.
-        force ? logs.flush() : logs.tick(),
-        services.tokenQuota.sync(),
-        services.ledger.sync({ releaseAll: force }),
-        services.settings.sync(),
-      ]);
+    sync,
+    async settle() {
+      await services.inFlight.settled();
+      await sync(true);
     },
     revalidateDisabled() {
       return validateKeys(revalidationCandidates(registry.keys), {

@@ -122,7 +122,7 @@ Deno.test("behind a trusted proxy (TRUST_PROXY=1) each forwarded client has its 
       headers: { "x-goog-api-key": TOKEN, "content-type": "application/json", ...b },
       body: JSON.stringify({ contents: [{ parts: [{ text: "hi" }] }] }),
     })).arrayBuffer();
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     const logs = await bearer(base, "/admin/api/logs?limit=1&reveal=1", ADMIN, b);
     assertEquals(logs.body.logs[0].client, "198.51.100.2");
   }, { TRUST_PROXY: "1" }));

@@ -72,7 +72,7 @@ Deno.test("console pages, island props and admin API answers never hold a Gemini
       assertEquals(used.status, 200);
       await used.body?.cancel();
     }
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     const logs = await (await fetch(`${h.proxy.url}/admin/api/logs`, { headers: { cookie } }))
       .json();
     const paths = [

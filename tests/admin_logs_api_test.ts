@@ -69,7 +69,7 @@ Deno.test("log filters: part of a model, search over path and user agent, facets
     );
     assertEquals(await send(h, { headers: { "user-agent": "my-app/1.0" } }), 200);
     assertEquals(await send(h, { headers: { "x-goog-api-key": "gp-wrong" } }), 401);
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     const models = (q: string) =>
       adminJson(h, `/logs?${q}`).then((p) => p.logs.map((l: { model: string }) => l.model));
     assertEquals(await models("model=pro"), ["gemini-2.5-pro"]);
@@ -93,7 +93,7 @@ Deno.test("client addresses: the socket peer by default, masked unless revealed"
     const events = tail.body!.pipeThrough(new TextDecoderStream()).getReader();
     // Without TRUST_PROXY a forged header changes nothing.
     assertEquals(await send(h, { headers: { "x-forwarded-for": "198.51.100.77" } }), 200);
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     const [listed] = (await adminJson(h, "/logs")).logs;
     assertEquals(listed.client, "127.0.0.0/24");
     const revealed = (await adminJson(h, "/logs?reveal=1")).logs[0];
@@ -113,7 +113,7 @@ Deno.test("TRUST_PROXY=1 takes the right-most X-Forwarded-For entry, never a for
   await withProxy(async (h) => {
     const xff = "6.6.6.6, 203.0.113.9";
     assertEquals(await send(h, { headers: { "x-forwarded-for": xff } }), 200);
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     const [log] = (await adminJson(h, "/logs?reveal=1")).logs;
     assertEquals(log.client, "203.0.113.9");
     assertEquals((await adminJson(h, "/logs")).logs[0].client, "203.0.113.0/24");
@@ -144,7 +144,7 @@ Deno.test("exports: CSV with a header and NDJSON, filtered, as attachments", asy
       200,
     );
     assertEquals(await send(h), 200);
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     const csv = await admin(h, "/logs/export?format=csv&model=pro");
     assertEquals(csv.headers.get("content-type"), "text/csv; charset=utf-8");
     assert(csv.headers.get("content-disposition")?.startsWith("attachment;"));
@@ -166,7 +166,7 @@ Deno.test("stats of one key or token, with errors split by side and status", asy
   await withProxy(async (h) => {
     assertEquals(await send(h), 200);
     assertEquals(await send(h, { headers: { "x-goog-api-key": "gp-wrong" } }), 401);
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     const stats = await adminJson(h, "/stats?range=1h");
     assertEquals(stats.totals.statuses, { "401": 1 });
     assertEquals(stats.series[0].overall.errorGroups.client, 1);

@@ -82,7 +82,7 @@ Deno.test("the console shows what requests cost, a token's budget bar, and unkno
     assertEquals(await call(h, TOKEN, "gemini-2.5-pro:generateContent", five), 200);
     const embed = { content: { parts: [{ text: "hello" }] } };
     assertEquals(await call(h, TOKEN, "text-embedding-004:embedContent", embed), 200);
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
 
     const token = await page(h, cookie, `/admin/tokens/${created.token.id}`);
     const bar = textAt(token, 'data-limit="budget"');

@@ -106,7 +106,7 @@ Deno.test("a request's page shows attempts as a waterfall and reveals the client
       const r = await h.generate();
       await r.arrayBuffer();
     }
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     const logs = await (await fetch(`${h.proxy.url}/admin/api/logs?limit=10`, {
       headers: { authorization: `Bearer ${ADMIN}` },
     })).json();
@@ -146,7 +146,7 @@ Deno.test("token and key pages show usage against limits and the key's health", 
       body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
     });
     await send.arrayBuffer();
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     const [status, html] = await page(h.proxy.url, cookie, `/admin/tokens/${created.token.id}`);
     assertEquals(status, 200);
     assert(html.includes("billing app"));

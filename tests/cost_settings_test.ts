@@ -49,7 +49,7 @@ async function postForm(h: Harness, cookie: string, fields: Record<string, strin
 
 /** The cost of the newest generateContent record. */
 async function lastCost(h: Harness): Promise<number | undefined> {
-  await h.proxy.gateway.sync(true);
+  await h.proxy.gateway.settle();
   const { logs } = await (await fetch(`${h.proxy.url}/admin/api/logs?limit=1`, { headers: admin }))
     .json() as { logs: LogRecord[] };
   return logs[0]?.costMicros;

@@ -61,7 +61,7 @@ function estimateOnFlash(bytes: number): number {
 }
 
 async function logsOf(h: Harness, tokenId: string): Promise<LogRecord[]> {
-  await h.proxy.gateway.sync(true);
+  await h.proxy.gateway.settle();
   const response = await api(h, `/logs?tokenId=${tokenId}&limit=500`);
   return (await response.json()).logs;
 }
@@ -160,7 +160,7 @@ Deno.test("concurrent streams on a budget: exactly the reservations that fit are
     assertEquals(held.usage.month.costMicros, 3 * estimate, "three reservations in flight");
     hold.release();
     for (const r of admitted) assertStringIncludes(await r.text(), "usageMetadata");
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     const settled = await (await api(h, `/tokens/${id}`)).json();
     assertEquals(settled.usage.month.costMicros, 3 * FIVE_ON_FLASH, "settled to what they cost");
   }));
@@ -205,7 +205,7 @@ Deno.test("log records, stats and /metrics carry cost; thinking, cache and OpenA
     assertEquals((await api(h, "/settings", "PATCH", { prices })).status, 200);
     await ai.models.generateContent({ model: "gemini-2.0-flash", contents: FIVE });
 
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     const { logs } = await (await api(h, "/logs?limit=500")).json() as { logs: LogRecord[] };
     const cost = (model: string, method = "generateContent") =>
       logs.filter((l) => l.model === model && l.method === method)

@@ -34,7 +34,7 @@ interface KeyView {
 }
 
 async function adminKeys(h: Harness): Promise<KeyView[]> {
-  await h.proxy.gateway.sync(true);
+  await h.proxy.gateway.settle();
   await h.proxy.gateway.poolSync.settled();
   const response = await fetch(`${h.proxy.url}/admin/api/keys`, { headers: auth });
   return (await response.json()).keys;

@@ -43,7 +43,7 @@ async function flood(h: Harness, from: number, count: number): Promise<void> {
 }
 
 async function storedUsageModels(h: Harness): Promise<Set<string>> {
-  await h.proxy.gateway.sync(true);
+  await h.proxy.gateway.settle();
   const kv = await Deno.openKv(h.kvPath);
   try {
     const models = new Set<string>();
@@ -79,7 +79,7 @@ Deno.test("thousands of invented model names leave state, /metrics and stored ro
     assert(size.ready <= 2, `ready lists: ${JSON.stringify(size)}`);
 
     assertEquals([...await storedUsageModels(h)].sort(), ["gemini-2.5-flash", "other"]);
-    await h.proxy.gateway.logs.flush();
+    await h.proxy.gateway.settle();
     const stats = await (await fetch(`${h.proxy.url}/admin/api/stats?range=1h&group=model`, {
       headers: { authorization: `Bearer ${ADMIN}` },
     })).json();

@@ -32,7 +32,7 @@ async function withHarness(
 }
 
 async function allLogs(h: Harness): Promise<LogRecord[]> {
-  await h.proxy.gateway.logs.flush();
+  await h.proxy.gateway.settle();
   const response = await fetch(`${h.proxy.url}/admin/api/logs?limit=500`, { headers: admin });
   return (await response.json()).logs;
 }
@@ -233,7 +233,7 @@ Deno.test("/metrics parses as Prometheus text and its counters match the logs", 
     await (await post(h, `/v1beta/models/${FLASH}:generateContent`, prompt("x"), {
       "x-goog-api-key": "nope",
     })).text();
-    await h.proxy.gateway.logs.flush();
+    await h.proxy.gateway.settle();
     const closed = await fetch(`${h.proxy.url}/metrics`);
     assertEquals(closed.status, 401);
     await closed.body?.cancel();
@@ -295,7 +295,7 @@ Deno.test("stats API answers time series from aggregates, grouped by model", () 
     await (await post(h, "/v1beta/models/gemini-2.5-pro:generateContent", prompt("c"))).text();
     h.clock.now += 2 * 3_600_000;
     await (await post(h, `/v1beta/models/${FLASH}:generateContent`, prompt("later"))).text();
-    await h.proxy.gateway.logs.flush();
+    await h.proxy.gateway.settle();
     for (const range of ["1h", "24h", "7d", "30d"]) {
       const stats =
         await (await fetch(`${h.proxy.url}/admin/api/stats?range=${range}&group=model`, {
@@ -328,7 +328,7 @@ Deno.test("logs API filters by status, model, stream and id, and pages with a cu
     for (let i = 0; i < 2; i++) {
       await (await post(h, `/v1beta/models/${FLASH}:generateContent`, prompt("x"))).text();
     }
-    await h.proxy.gateway.logs.flush();
+    await h.proxy.gateway.settle();
     const get = async (q: string) =>
       await (await fetch(`${h.proxy.url}/admin/api/logs?${q}`, { headers: admin })).json();
     assertEquals((await get("status=4xx")).logs.length, 2);

@@ -323,7 +323,7 @@ Deno.test("request and token counters per key and model land in the store as ato
       const body = await (await h.generate(i % 3 ? FLASH : PRO, `word `.repeat(i + 1))).json();
       tokens += body.usageMetadata.totalTokenCount;
     }
-    await h.proxy.gateway.sync(true);
+    await h.proxy.gateway.settle();
     await h.proxy.gateway.poolSync.settled();
     const store = createKvStore(await Deno.openKv(h.kvPath), { now: () => h.clock.now });
     try {

@@ -70,7 +70,7 @@ async function refusal(promise: Promise<unknown>): Promise<number | null> {
 }
 
 async function logs(h: Harness): Promise<LogRecord[]> {
-  await h.proxy.gateway.logs.flush();
+  await h.proxy.gateway.settle();
   const response = await fetch(`${h.proxy.url}/admin/api/logs?limit=100`, { headers: admin });
   return (await response.json()).logs;
 }
@@ -314,7 +314,7 @@ Deno.test("an OpenAI stream relayed to a fallback deployment is hidden and charg
     }]);
     assertEquals(comparable(text), await upstreamWithoutUsage(fake.url, upstream.body!, keyB));
     assertNotIncludes(text, '"usage"');
-    await a.gateway.logs.flush();
+    await a.gateway.settle();
     const logs = await (await fetch(`${a.url}/admin/api/logs?limit=10`, { headers: admin })).json();
     const relayed = (logs.logs as LogRecord[]).find((l) => l.relayedTo);
     assertEquals([relayed?.usage?.total, relayed?.usageUnknown ?? false], [7, false]);

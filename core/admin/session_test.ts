@@ -32,7 +32,9 @@ Deno.test("sessions.read() refuses forged, expired, revoked and foreign cookies"
     await sessions.read(`${id}.${(parseInt(expiry, 36) + 1e9).toString(36)}.${signature}`),
     null,
   );
-  assertEquals(await sessions.read(`${id.replace(/^./, "x")}.${expiry}.${signature}`), null);
+  // Another first character, whatever the random id starts with.
+  const forgedId = `${id[0] === "x" ? "y" : "x"}${id.slice(1)}`;
+  assertEquals(await sessions.read(`${forgedId}.${expiry}.${signature}`), null);
   assertEquals(await sessions.read(undefined), null);
   assertEquals(await sessions.read("garbage"), null);
   const other = await createSessions({

@@ -81,6 +81,12 @@ export interface GatewayApp {
    * which also hands every leased block of limit capacity back.
    */
   sync(force?: boolean): Promise<void>;
+  /**
+   * Waits until every request answered so far is accounted (its record finished and queued: a
+   * client reading a `content-length` body may finish a moment before the proxy sees the end),
+   * then syncs with `force`. For tests and shutdown; an open stream keeps it waiting.
+   */
+  settle(): Promise<void>;
   /** Re-validates disabled keys and re-enables those Google accepts again. */
   revalidateDisabled(): Promise<ValidationResult[]>;
 }

@@ -13,7 +13,14 @@ import {
   type LeaseLedger,
   type TokenQuota,
 } from "../limits/mod.ts";
-import { createLogger, createLogWriter, type Logger, type LogWriter } from "../logs/mod.ts";
+import {
+  createInFlight,
+  createLogger,
+  createLogWriter,
+  type InFlight,
+  type Logger,
+  type LogWriter,
+} from "../logs/mod.ts";
 import { createMetrics, type Metrics } from "../metrics/mod.ts";
 import { createProxyHandler, createRegionalRelay } from "../proxy/mod.ts";
 import {
@@ -51,6 +58,8 @@ export interface Services {
   models: ModelBook;
   /** The request log queue. */
   logs: LogWriter;
+  /** Requests whose record is not finished yet. */
+  inFlight: InFlight;
   /** Prometheus metrics. */
   metrics: Metrics;
   /** Leased limit capacity. */
@@ -134,7 +143,14 @@ async function openSecrets(options: AppOptions) {
 function startRotation(
   base: Omit<
     Services,
-    "metrics" | "ledger" | "pool" | "poolSync" | "tokenQuota" | "upstreamFetch" | "proxy"
+    | "metrics"
+    | "inFlight"
+    | "ledger"
+    | "pool"
+    | "poolSync"
+    | "tokenQuota"
+    | "upstreamFetch"
+    | "proxy"
   >,
 ): Services {
   const { options, config, now, logger, registry, models } = base;
@@ -169,7 +185,17 @@ function startRotation(
   // it is called with the global as `this`.
   const upstreamFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const metrics = createMetrics({ modelLabel: models.fold });
-  const services = { ...base, metrics, ledger, pool, poolSync, tokenQuota, upstreamFetch };
+  const inFlight = createInFlight();
+  const services = {
+    ...base,
+    metrics,
+    inFlight,
+    ledger,
+    pool,
+    poolSync,
+    tokenQuota,
+    upstreamFetch,
+  };
   return { ...services, proxy: startProxy({ ...services, caps }) };
 }
 
@@ -194,6 +220,7 @@ function startProxy(services: Omit<Services, "proxy"> & { caps: KeyCaps }) {
     liveBridge: options.liveBridge,
     regionOf: options.regionOf,
     relay: createRegionalRelay({ config, fetch: upstreamFetch, now, logger }),
+    inFlight: services.inFlight,
     onFinish(record) {
       services.metrics.observe(record);
       services.logs.push(record);

@@ -7,7 +7,7 @@
 import type { Config } from "../config/mod.ts";
 import type { CompiledPrices } from "../cost/mod.ts";
 import type { KeyCaps, TokenQuota } from "../limits/mod.ts";
-import type { Logger } from "../logs/mod.ts";
+import type { InFlight, Logger } from "../logs/mod.ts";
 import type {
   ActiveKey,
   Affinity,
@@ -65,6 +65,8 @@ export interface ProxyDeps {
   relay?: RegionalRelay | undefined;
   /** Receives every request's log record once the response has ended. */
   onFinish?: (record: LogRecord) => void;
+  /** Counts requests whose record is not finished yet. */
+  inFlight?: InFlight;
 }
 
 /** The dependencies and the services built from them once per app. */

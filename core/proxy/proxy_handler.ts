@@ -75,6 +75,7 @@ function proxyApp(deps: ProxyDeps): ProxyApp {
     now: deps.now,
     logger: deps.logger,
     regionOf: deps.regionOf,
+    inFlight: deps.inFlight,
     onFinish(record) {
       accounting.account(record);
       deps.onFinish?.(record);

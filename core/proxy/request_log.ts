@@ -5,7 +5,7 @@
  */
 import type { Config } from "../config/mod.ts";
 import type { HttpError } from "../errors.ts";
-import type { Logger } from "../logs/mod.ts";
+import type { InFlight, Logger } from "../logs/mod.ts";
 import type { Registry } from "../rotation/mod.ts";
 import { redact } from "../secrets/mod.ts";
 import { type LogRecord, requestId } from "../store/mod.ts";
@@ -29,6 +29,8 @@ export interface RequestLogOptions {
   regionOf?: ((request: Request) => string | null | undefined) | undefined;
   /** Receives every completed record. */
   onFinish?: ((record: LogRecord) => void) | undefined;
+  /** Counts records begun and not yet finished. */
+  inFlight?: InFlight | undefined;
 }
 
 /** Starts, fills and completes log records. */
@@ -51,7 +53,10 @@ export interface RequestLog {
 export function createRequestLog(options: RequestLogOptions): RequestLog {
   const finished = new WeakSet<LogRecord>();
   return {
-    begin: (request, route, client) => newRecord(options, { request, route, client }),
+    begin(request, route, client) {
+      options.inFlight?.begin();
+      return newRecord(options, { request, route, client });
+    },
     finish(record, result) {
       if (finished.has(record)) return;
       finished.add(record);
@@ -60,6 +65,8 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
         options.onFinish?.(record);
       } catch (error) {
         options.logger.log("warn", "log hook failed", { error });
+      } finally {
+        options.inFlight?.end();
       }
     },
     clip(text) {

@@ -123,7 +123,7 @@ Deno.test({
         for (let i = 0; i < 14; i++) assertEquals((await h.generate()).status, 200);
         const seen = new Set(h.fake.requests.map((r) => r.key));
         assert(seen.has(fakeKeys(3)[1]!) && seen.has(IMPORTED[2]!), [...seen].join());
-        await h.proxy.gateway.sync(true);
+        await h.proxy.gateway.settle();
         await page.reload();
         await hydrated(page);
         await page.waitForSelector("tr[data-key] .pill.warn");
@@ -167,7 +167,7 @@ Deno.test({
         assert((await page.textContent("tr.fresh[data-log]"))?.includes("browser test"));
         await screenshot(page, "logs", true);
 
-        await h.proxy.gateway.sync(true);
+        await h.proxy.gateway.settle();
         const logs = await adminApi(h, "/logs?limit=100");
         const failover = logs.logs.find((l: { attempts: unknown[] }) => l.attempts.length > 1);
         assert(failover, "a request failed over");

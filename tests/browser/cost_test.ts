@@ -79,12 +79,12 @@ Deno.test({
 
       await t.step("spends through the proxy and the budget bar fills", async () => {
         assertEquals((await ask()).text, "Echo: one two three four five");
-        await h.proxy.gateway.sync(true);
+        await h.proxy.gateway.settle();
         await page.goto(`${base}/admin/tokens/${token.id}`);
         await hydrated(page);
         await budgetBar(page, "$0.25 of $0.50 (50%)", "");
         assertEquals((await ask()).text, "Echo: one two three four five");
-        await h.proxy.gateway.sync(true);
+        await h.proxy.gateway.settle();
         await page.reload();
         await hydrated(page);
         await budgetBar(page, "$0.50 of $0.50 (100%)", "full");
@@ -104,7 +104,7 @@ Deno.test({
         assertStringIncludes(refusal.message, "budget of $0.50 a month");
         const generated = h.fake.requests.filter((r) => r.path.endsWith(":generateContent"));
         assertEquals(generated.length, 2, "the refused call never reached upstream");
-        await h.proxy.gateway.sync(true);
+        await h.proxy.gateway.settle();
         await page.reload();
         await hydrated(page);
         await page.waitForSelector('[data-tile="client-errors"] .value >> text=1');

@@ -279,7 +279,7 @@ async function seedTraffic(h: Harness): Promise<{ id: string; secret: string }> 
   for (let i = 0; i < 3; i++) assertEquals(await call("gemini-2.5-flash", TOKEN), 200);
   assertEquals(await call("gemini-2.5-flash", "gp-not-a-token"), 401);
   assertEquals(await call("gemini-no-such-model", TOKEN), 404);
-  await h.proxy.gateway.sync(true);
+  await h.proxy.gateway.settle();
   return { id: token.id, secret };
 }
 
