@@ -46,6 +46,17 @@ const FILTER_NAMES = [
 ] as const;
 const MAX_ROWS = 500;
 
+/** The admin API's query for a set of filters, in a fixed order (the page's URL uses it too). */
+function filterQuery(filters: LogFilters, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams();
+  for (const name of FILTER_NAMES) {
+    const value = filters[name]?.trim();
+    if (value) params.set(name, value);
+  }
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  return params.toString();
+}
+
 /**
  * The logs island.
  * @param props First page and filters.
@@ -59,6 +70,9 @@ export default function LogsView(props: LogsViewProps) {
   const tailing = useSignal<"off" | "connecting" | "on">("off");
   const error = useSignal<string | null>(null);
   const source = useRef<EventSource | null>(null);
+  /** The filters whose rows are shown (`data-query`); answers to older filters are dropped. */
+  const shown = useSignal<string>(filterQuery(props.filters));
+  const latest = useRef<string>(shown.value);
 
   useEffect(() => {
     document.documentElement.dataset.hydrated = "true";
@@ -69,13 +83,7 @@ export default function LogsView(props: LogsViewProps) {
     return query({ format });
   }
   function query(extra: Record<string, string> = {}): string {
-    const params = new URLSearchParams();
-    for (const name of FILTER_NAMES) {
-      const value = filters.value[name]?.trim();
-      if (value) params.set(name, value);
-    }
-    for (const [k, v] of Object.entries(extra)) params.set(k, v);
-    return params.toString();
+    return filterQuery(filters.value, extra);
   }
   async function apply(event: Event) {
     event.preventDefault();
@@ -88,14 +96,19 @@ export default function LogsView(props: LogsViewProps) {
       if (value) next[name] = value;
     }
     filters.value = next;
-    history.replaceState(null, "", `/admin/logs${query() ? `?${query()}` : ""}`);
+    const asked = query();
+    latest.current = asked;
+    history.replaceState(null, "", `/admin/logs${asked ? `?${asked}` : ""}`);
     try {
       const page = await api<LogPageView>(`/logs?${query({ limit: "50" })}`);
+      // Filters changed again while this answer was on its way: a newer one will be shown.
+      if (latest.current !== asked) return;
       logs.value = page.logs;
       cursor.value = page.cursor;
+      shown.value = asked;
       error.value = null;
     } catch (e) {
-      error.value = messageOf(e);
+      if (latest.current === asked) error.value = messageOf(e);
     }
   }
   async function older() {
@@ -228,7 +241,7 @@ export default function LogsView(props: LogsViewProps) {
       </form>
       {error.value && <p class="notice bad" role="alert">{error.value}</p>}
       <div class="table-wrap cards">
-        <table class="data cards" aria-label="Request logs">
+        <table class="data cards" aria-label="Request logs" data-query={shown.value}>
           <thead>
             <tr>
               <th>Time</th>

@@ -298,17 +298,25 @@ async function choose(page: Page, selector: string, value: string): Promise<void
   ]);
 }
 
-/** Waits until every log row passes a test (and, when given, there are `count` rows). */
+/**
+ * Waits until the table shows the rows of the filters in the page's URL (the island marks the
+ * query its rows answer, and drops answers to filters changed since), then checks that every row
+ * passes a test and, when given, that there are `count` rows.
+ */
 async function rowsAll(page: Page, test: (row: string) => boolean, count?: number) {
+  const asked = new URL(page.url()).search.slice(1);
   await page.waitForFunction(
-    (n: number | null) => {
-      const rows = document.querySelectorAll("tr[data-log]");
-      return rows.length > 0 && (n === null || rows.length === n);
-    },
-    count ?? null,
+    (query: string) =>
+      document.querySelector("table[aria-label='Request logs']")?.getAttribute("data-query") ===
+        query,
+    asked,
   );
   const rows = await page.locator("tr[data-log]").allTextContents();
-  for (const row of rows) assert(test(row), `unexpected row: ${row}`);
+  assert(rows.length > 0, `no rows for ${asked}`);
+  if (count !== undefined) {
+    assertEquals(rows.length, count, `rows for ${asked}: ${rows.join(" | ")}`);
+  }
+  for (const row of rows) assert(test(row), `unexpected row for ${asked}: ${row}`);
 }
 
 function adminFetch(h: Harness, path: string, init: RequestInit = {}): Promise<Response> {
