@@ -145,3 +145,84 @@ Deno.test("relayStream() tells an upstream failure apart from the client leaving
   assertEquals(clientSide.upstreamErrors(), 0);
   assertEquals(clientSide.results.map((r) => r.aborted), [true]);
 });
+
+/** A byte stream that fills reads the way the runtime's fetch bodies do (64 KiB when unasked). */
+function runtimeLike(pieces: Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: 64 * 1024,
+    pull(controller) {
+      const request = controller.byobRequest!;
+      const piece = pieces.shift();
+      if (!piece) {
+        controller.close();
+        return request.respond(0);
+      }
+      const view = request.view!;
+      const n = Math.min(piece.byteLength, view.byteLength);
+      new Uint8Array(view.buffer, view.byteOffset, n).set(piece.subarray(0, n));
+      if (n < piece.byteLength) pieces.unshift(piece.subarray(n));
+      request.respond(n);
+    },
+  });
+}
+
+Deno.test("relayStream() hands small chunks on at their own size, not in 64 KiB read buffers", async () => {
+  const events = ["data: {}\n\n", 'data: {"usageMetadata":{"totalTokenCount":2}}\n\n'];
+  const { client, results } = relayOf(runtimeLike(events.map((e) => encoder.encode(e))));
+  const got: Uint8Array[] = [];
+  for (let r = await client.read(); !r.done; r = await client.read()) got.push(r.value);
+  assertEquals(got.map((c) => decoder.decode(c)), events);
+  // Each chunk the client holds keeps only its own bytes alive.
+  assertEquals(got.map((c) => c.buffer.byteLength), events.map((e) => e.length));
+  assertEquals(results[0]!.usage?.total, 2);
+});
+
+Deno.test("relayStream() moves a large body intact, in reads that grow", async () => {
+  const big = new Uint8Array(300 * 1024).map((_, i) => i % 251);
+  const { client, results } = relayOf(runtimeLike([big]));
+  const sizes: number[] = [];
+  const out = new Uint8Array(big.byteLength);
+  let at = 0;
+  for (let r = await client.read(); !r.done; r = await client.read()) {
+    out.set(r.value, at);
+    at += r.value.byteLength;
+    sizes.push(r.value.byteLength);
+  }
+  assertEquals(at, big.byteLength);
+  assert(out.every((b, i) => b === big[i]), "the bytes relayed are upstream's");
+  assertEquals(sizes.slice(0, 4), [8192, 16384, 32768, 65536]);
+  assertEquals(results[0]!.bytes, big.byteLength);
+});
+
+Deno.test("relayStream() reads a fetch body into its own small buffer", async () => {
+  const events = ["data: {}\n\n", "data: {}\n\n"];
+  let send!: ReadableStreamDefaultController<Uint8Array>;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+    new Response(
+      new ReadableStream({
+        start(c) {
+          send = c;
+        },
+      }),
+      { headers: { "content-type": "text/event-stream" } },
+    ));
+  let client: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  try {
+    const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    client = relayOf(response.body!).client;
+    for (const event of events) {
+      const read = client.read();
+      send.enqueue(encoder.encode(event));
+      const chunk = (await read).value!;
+      assertEquals(decoder.decode(chunk), event);
+      assert(chunk.buffer.byteLength < 64 * 1024, `a ${chunk.buffer.byteLength}-byte buffer`);
+    }
+    send.close();
+    assert((await client.read()).done);
+  } finally {
+    // A failed check must not leave the response open: shutdown waits for it.
+    await client?.cancel().catch(() => {});
+    await server.shutdown();
+  }
+});
