@@ -12,6 +12,7 @@ import {
   usageFromObject,
   usageOf,
 } from "../usage/mod.ts";
+import { readExact } from "./read_exact.ts";
 import { LOG_BODY_LIMIT, type RequestLog } from "./request_log.ts";
 import type { ProxyRoute } from "./route.ts";
 import { relayStream } from "./stream_relay.ts";
@@ -65,21 +66,28 @@ export async function respond(target: RelayTarget, answer: RelayedAnswer): Promi
     log.finish(record, {});
     return new Response(null, init);
   }
-  const length = Number(headers.get("content-length") ?? "0");
+  const declared = headers.get("content-length");
+  const length = Number(declared ?? "0");
   if (type.includes("json") && !record.stream && !route.stream && length <= MAX_WHOLE_BYTES) {
-    return await respondWhole(target, answer);
+    // A declared length (upstream's answers have one) is read into one buffer of that size.
+    return await respondWhole(target, { ...answer, length: declared === null ? null : length });
   }
   return respondStream(target, { ...answer, body: response.body, type });
 }
 
 /** A whole JSON answer, read at once. */
-async function respondWhole(target: RelayTarget, answer: RelayedAnswer): Promise<Response> {
+async function respondWhole(
+  target: RelayTarget,
+  answer: RelayedAnswer & { length: number | null },
+): Promise<Response> {
   const { record, route, log } = target;
-  const { response, headers } = answer;
+  const { response, headers, length } = answer;
   const flavour = route.kind === "openai" ? "openai" : "native";
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = await response.bytes() as Uint8Array<ArrayBuffer>;
+    bytes = length !== null && response.body
+      ? await readExact(response.body, length)
+      : await response.bytes() as Uint8Array<ArrayBuffer>;
   } catch (cause) {
     throw new HttpError(502, "Upstream closed the connection before its answer was complete", {
       cause,
