@@ -12,7 +12,6 @@ import {
   usageFromObject,
   usageOf,
 } from "../usage/mod.ts";
-import { readExact } from "./read_exact.ts";
 import { LOG_BODY_LIMIT, type RequestLog } from "./request_log.ts";
 import type { ProxyRoute } from "./route.ts";
 import { relayStream } from "./stream_relay.ts";
@@ -66,28 +65,21 @@ export async function respond(target: RelayTarget, answer: RelayedAnswer): Promi
     log.finish(record, {});
     return new Response(null, init);
   }
-  const declared = headers.get("content-length");
-  const length = Number(declared ?? "0");
+  const length = Number(headers.get("content-length") ?? "0");
   if (type.includes("json") && !record.stream && !route.stream && length <= MAX_WHOLE_BYTES) {
-    // A declared length (upstream's answers have one) is read into one buffer of that size.
-    return await respondWhole(target, { ...answer, length: declared === null ? null : length });
+    return await respondWhole(target, answer);
   }
   return respondStream(target, { ...answer, body: response.body, type });
 }
 
 /** A whole JSON answer, read at once. */
-async function respondWhole(
-  target: RelayTarget,
-  answer: RelayedAnswer & { length: number | null },
-): Promise<Response> {
+async function respondWhole(target: RelayTarget, answer: RelayedAnswer): Promise<Response> {
   const { record, route, log } = target;
-  const { response, headers, length } = answer;
+  const { response, headers } = answer;
   const flavour = route.kind === "openai" ? "openai" : "native";
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = length !== null && response.body
-      ? await readExact(response.body, length)
-      : await response.bytes() as Uint8Array<ArrayBuffer>;
+    bytes = await response.bytes() as Uint8Array<ArrayBuffer>;
   } catch (cause) {
     throw new HttpError(502, "Upstream closed the connection before its answer was complete", {
       cause,
