@@ -7,14 +7,12 @@ import { type Config, type Env, onDenoDeploy, parseConfig } from "../../core/con
 import type { LogLevel } from "../../core/logs/mod.ts";
 import { createMemoryStore, type Store } from "../../core/store/mod.ts";
 import { createKvStore } from "../../core/store/kv/mod.ts";
-import { createServiceClient, createSupabaseStore } from "../../core/store/supabase/mod.ts";
 import { denoLiveBridge } from "../_shared/deno_live_bridge.ts";
 import { writingLocally } from "./local_files.ts";
 import { resolveSecretKey } from "./secret_key.ts";
 import { loadSiteAssets } from "./static_assets.ts";
 import type { Manifest, SiteAssets } from "../../core/web/mod.ts";
 import type { UnsharedStore } from "../../core/admin/mod.ts";
-import { manifest as consoleRoutes } from "../../routes/_manifest.gen.ts";
 
 /** Options of {@linkcode startServer}. */
 export interface StartOptions {
@@ -32,7 +30,10 @@ export interface StartOptions {
   syncIntervalMs?: number;
   /** The console's built assets (default: `static/build/` of this checkout, when built). */
   assets?: SiteAssets | null;
-  /** The console's routes (default: this checkout's `routes/_manifest.gen.ts`). */
+  /**
+   * The console's routes (default: this checkout's `routes/_manifest.gen.ts`, loaded on the first
+   * console request).
+   */
   manifest?: Manifest;
   /**
    * Treats the store as one instance's own (default: `STORE=memory` on Deno Deploy, which runs
@@ -70,7 +71,8 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     store,
     liveBridge: denoLiveBridge,
     assets,
-    manifest: options.manifest ?? consoleRoutes,
+    // The console's pages load on its first request: a proxy nobody administers never holds them.
+    ...(options.manifest ? { manifest: options.manifest } : { loadManifest: loadConsoleRoutes }),
     ...(unsharedStore ? { unsharedStore } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.now ? { now: options.now } : {}),
@@ -139,6 +141,10 @@ async function openStore(config: Config, env: Env, now: () => number): Promise<S
   const { store: kind, kvPath } = config;
   if (kind === "memory") return createMemoryStore({ now });
   if (kind === "supabase") {
+    // Loaded only here: supabase-js and its clients stay out of memory on every other store.
+    const { createServiceClient, createSupabaseStore } = await import(
+      "../../core/store/supabase/mod.ts"
+    );
     // parseConfig made sure both are set.
     const client = createServiceClient(config.supabaseUrl!, config.supabaseServiceRoleKey!);
     return createSupabaseStore(client, { now });
@@ -148,4 +154,9 @@ async function openStore(config: Config, env: Env, now: () => number): Promise<S
   const dir = kvPath.includes("/") ? kvPath.slice(0, kvPath.lastIndexOf("/")) : "";
   if (dir) await Deno.mkdir(dir, { recursive: true });
   return createKvStore(await Deno.openKv(kvPath), { now });
+}
+
+/** The console's route manifest, imported on first use. */
+async function loadConsoleRoutes(): Promise<Manifest> {
+  return (await import("../../routes/_manifest.gen.ts")).manifest;
 }

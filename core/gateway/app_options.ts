@@ -44,6 +44,12 @@ export interface AppOptions {
    */
   manifest?: Manifest;
   /**
+   * Loads the console's route manifest on the first console request instead (ignored when
+   * `manifest` is given): its pages, islands and their packages stay out of memory until someone
+   * opens the console.
+   */
+  loadManifest?: () => Promise<Manifest>;
+  /**
    * The region serving one request, for platforms that tell per request (Cloudflare's
    * `request.cf.colo`); `config.region` is used when it gives none.
    */

@@ -3,12 +3,13 @@
  * Gemini API path to the proxy (straight, skipping the router: the proxy is the hot path).
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import {
   type AdminContext,
   type AuthThrottle,
   checkBearer,
+  type ConsoleOptions,
   createAdminApi,
   createAuthThrottle,
   createSessions,
@@ -16,6 +17,7 @@ import {
 } from "../admin/mod.ts";
 import { VERSION } from "../config/mod.ts";
 import { HttpError } from "../errors.ts";
+import type { Logger } from "../logs/mod.ts";
 import {
   allowOrigin,
   type ClientOf,
@@ -45,15 +47,7 @@ export async function buildHttp(
 > {
   const app = new Hono();
   const { logger } = services;
-  app.onError((error, c) => {
-    if (error instanceof HttpError) {
-      if (error.code >= 500) logger.log("error", error.message, { path: c.req.path, error });
-      return error.toResponse();
-    }
-    logger.log("error", "unhandled error", { path: c.req.path, error });
-    return new HttpError(500, "Internal proxy error").toResponse();
-  });
-  app.notFound(() => new HttpError(404, "Not found").toResponse());
+  answerErrors(app, logger);
   app.get("/healthz", async (c) => c.json(await health(services, c.req.raw)));
   // One client address for logs and the throttle: TRUST_PROXY applies to both.
   const clientOf = clientResolver(
@@ -162,15 +156,57 @@ async function mountAdmin(
   const adminApi = createAdminApi(admin);
   app.route("/admin/api", adminApi);
   // The console's pages and assets: registered before the proxy's catch-all.
-  mountConsole(app, {
+  const pages: ConsoleOptions = {
     admin,
     api: adminApi,
     settings: services.settings,
     sessions,
     manifest: options.manifest ?? NO_CONSOLE,
     assets: options.assets ?? null,
-  });
+  };
+  if (options.manifest || !options.loadManifest) mountConsole(app, pages);
+  else mountLazyConsole(app, { console: pages, load: options.loadManifest });
   mountMetrics(app, { services, throttle, clientOf });
+}
+
+/** The app's error envelopes: only deliberate messages reach clients, 5xx are logged. */
+function answerErrors(app: Hono, logger: Logger): void {
+  app.onError((error, c) => {
+    if (error instanceof HttpError) {
+      if (error.code >= 500) logger.log("error", error.message, { path: c.req.path, error });
+      return error.toResponse();
+    }
+    logger.log("error", "unhandled error", { path: c.req.path, error });
+    return new HttpError(500, "Internal proxy error").toResponse();
+  });
+  app.notFound(() => new HttpError(404, "Not found").toResponse());
+}
+
+/**
+ * The console mounted on its first request: its pages, islands and their packages are loaded
+ * then, so a proxy whose console nobody opens never holds them. Every console path is under
+ * `/admin`; the admin API, registered before, keeps its own routes.
+ */
+function mountLazyConsole(
+  app: Hono,
+  lazy: { console: ConsoleOptions; load: () => Promise<Manifest> },
+): void {
+  let mounted: Promise<Hono> | null = null;
+  const mount = async (): Promise<Hono> => {
+    const pages = new Hono();
+    answerErrors(pages, lazy.console.admin.logger);
+    mountConsole(pages, { ...lazy.console, manifest: await lazy.load() });
+    return pages;
+  };
+  const serve = async (c: Context): Promise<Response> => {
+    mounted ??= mount().catch((error) => {
+      mounted = null;
+      throw error;
+    });
+    return await (await mounted).fetch(c.req.raw, c.env);
+  };
+  app.all("/admin", serve);
+  app.all("/admin/*", serve);
 }
 
 /** `GET /metrics`, behind `METRICS_TOKEN` when it is set. */

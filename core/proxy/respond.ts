@@ -5,15 +5,16 @@
 import { HttpError } from "../errors.ts";
 import type { LogRecord } from "../store/mod.ts";
 import {
+  createUsageReader,
+  createUsageStripper,
   finishReasonOf,
-  stripUsage,
   type Usage,
   usageFromObject,
   usageOf,
-  usageTap,
 } from "../usage/mod.ts";
 import { LOG_BODY_LIMIT, type RequestLog } from "./request_log.ts";
 import type { ProxyRoute } from "./route.ts";
+import { relayStream } from "./stream_relay.ts";
 
 /** Error class of a stream that upstream broke off after the client got the first bytes. */
 export const UPSTREAM_MIDSTREAM = "upstream_midstream";
@@ -46,7 +47,7 @@ export interface RelayedAnswer {
 
 /**
  * Relays an answer. A whole JSON answer is read at once (the runtime's fastest path; upstream
- * sends it in one go anyway); streams flow through the usage tap chunk by chunk, never held.
+ * sends it in one go anyway); streams flow through one relay layer chunk by chunk, never held.
  * Either way the log record is completed when the last byte has passed. A stream that ends without
  * usage is flagged `usageUnknown` in its record.
  * @param target The record builder, body policy, record and route.
@@ -98,7 +99,7 @@ async function respondWhole(target: RelayTarget, answer: RelayedAnswer): Promise
   return new Response(bytes, { status: response.status, statusText: response.statusText, headers });
 }
 
-/** A stream (or a large answer), through the usage tap chunk by chunk. */
+/** A stream (or a large answer), relayed chunk by chunk through one layer that reads usage. */
 function respondStream(
   target: RelayTarget,
   answer: RelayedAnswer & { body: ReadableStream<Uint8Array>; type: string },
@@ -106,13 +107,12 @@ function respondStream(
   const { record, route, log } = target;
   const { response, type } = answer;
   const flavour = route.kind === "openai" ? "openai" : "native";
-  let body = watchUpstream(answer.body, () => record.errorClass = UPSTREAM_MIDSTREAM);
   let hidden: Usage | null = null;
-  if (route.hideUsage && type.includes("event-stream")) {
-    // The proxy asked for this usage, the client did not: it is read here and kept from the client.
-    body = body.pipeThrough(stripUsage((u) => hidden = usageFromObject(u, "openai") ?? hidden));
-  }
-  const tap = usageTap(flavour, (result) => {
+  // The proxy asked for this usage, the client did not: it is read here and kept from the client.
+  const stripper = route.hideUsage && type.includes("event-stream")
+    ? createUsageStripper((u) => hidden = usageFromObject(u, "openai") ?? hidden)
+    : undefined;
+  const reader = createUsageReader(flavour, (result) => {
     const usage = result.usage ?? hidden;
     // A stream that ended without usage is not charged: it is flagged, never counted as 0.
     if (usage === null && record.stream) record.usageUnknown = true;
@@ -123,41 +123,16 @@ function respondStream(
     scan: type.includes("json") || type.includes("event-stream"),
     capture: target.logBodies === "all" ? LOG_BODY_LIMIT : 0,
   });
-  const init = {
+  // Only this layer tells an upstream failure (a read that throws: reset, truncated chunk) apart
+  // from the client leaving (a cancel, passed on to upstream).
+  const body = relayStream(answer.body, {
+    reader,
+    stripper,
+    onUpstreamError: () => record.errorClass = UPSTREAM_MIDSTREAM,
+  });
+  return new Response(body, {
     status: response.status,
     statusText: response.statusText,
     headers: answer.headers,
-  };
-  return new Response(body.pipeThrough(tap), init);
-}
-
-/**
- * The upstream body as a stream that tells an upstream failure (a read that throws: reset,
- * truncated chunk) apart from the client leaving (a cancel, passed on to upstream). Both end the
- * usage tap the same way; only this layer knows which side broke.
- * @param body The upstream body.
- * @param onUpstreamError Called once, before the error travels on, when an upstream read fails.
- */
-function watchUpstream(
-  body: ReadableStream<Uint8Array>,
-  onUpstreamError: () => void,
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        result = await reader.read();
-      } catch (error) {
-        onUpstreamError();
-        controller.error(error);
-        return;
-      }
-      if (result.done) controller.close();
-      else controller.enqueue(result.value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
+  });
 }

@@ -75,7 +75,7 @@ export function usageTap(
   onDone: (result: TapResult) => void,
   options: TapOptions = {},
 ): TransformStream<Uint8Array, Uint8Array> {
-  const tap = new Tap(flavour, { onDone, options });
+  const tap = createUsageReader(flavour, onDone, options);
   return new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       controller.enqueue(chunk);
@@ -90,8 +90,34 @@ export function usageTap(
   });
 }
 
+/** Reads usage from the chunks of one body as they pass, for a relay that moves them itself. */
+export interface UsageReader {
+  /** Counts a chunk that has just been passed on, and reads it. */
+  read(chunk: Uint8Array): void;
+  /** The body ended whole: reports what was read. */
+  end(): void;
+  /** The body ended early (client gone, upstream broken): reports what was read, once. */
+  report(aborted: boolean): void;
+}
+
+/**
+ * A usage reader without a stream of its own: the relay that moves the chunks hands each one
+ * over, so reading usage adds no stream layer, promise or copy per chunk.
+ * @param flavour `native` (usageMetadata) or `openai` (usage).
+ * @param onDone Called once, when the body ends, errors or is cancelled.
+ * @param options Whether to scan, and how much of the body to capture.
+ * @returns The reader.
+ */
+export function createUsageReader(
+  flavour: "native" | "openai",
+  onDone: (result: TapResult) => void,
+  options: TapOptions = {},
+): UsageReader {
+  return new Tap(flavour, { onDone, options });
+}
+
 /** What one tapped body has shown so far. */
-class Tap {
+class Tap implements UsageReader {
   #flavour: "native" | "openai";
   #onDone: (result: TapResult) => void;
   #scanning: boolean;

@@ -33,15 +33,38 @@ const decoder = new TextDecoder();
 export function stripUsage(
   onUsage: (usage: unknown) => void,
 ): TransformStream<Uint8Array, Uint8Array> {
-  const stripper = new UsageStripper(onUsage);
+  const stripper = new Stripper(onUsage);
   return new TransformStream<Uint8Array, Uint8Array>({
-    transform: (chunk, controller) => stripper.transform(chunk, controller),
-    flush: (controller) => stripper.flush(controller),
+    transform(chunk, controller) {
+      const out = stripper.push(chunk);
+      if (out !== null) controller.enqueue(out);
+    },
+    flush(controller) {
+      const out = stripper.end();
+      if (out !== null) controller.enqueue(out);
+    },
   });
 }
 
+/** Strips usage from the chunks of one stream, for a relay that moves them itself. */
+export interface UsageStripper {
+  /** The bytes to pass on for a chunk received (null: nothing yet, an event is under way). */
+  push(chunk: Uint8Array): Uint8Array | null;
+  /** The bytes left when the stream ends (an unfinished last event, as it came), or null. */
+  end(): Uint8Array | null;
+}
+
+/**
+ * A usage stripper without a stream of its own (see {@linkcode stripUsage}).
+ * @param onUsage Receives each non-null `usage` object removed, in order.
+ * @returns The stripper.
+ */
+export function createUsageStripper(onUsage: (usage: unknown) => void): UsageStripper {
+  return new Stripper(onUsage);
+}
+
 /** The state of one stream being stripped: the event under way and the line it is at. */
-class UsageStripper {
+class Stripper implements UsageStripper {
   #onUsage: (usage: unknown) => void;
   /** Bytes of the event under way (received, not yet passed on). */
   #held: Uint8Array = new Uint8Array(0);
@@ -54,15 +77,15 @@ class UsageStripper {
     this.#onUsage = onUsage;
   }
 
-  transform(chunk: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void {
+  push(chunk: Uint8Array): Uint8Array | null {
     const ends = this.#eventEnds(chunk);
-    // One enqueue per chunk: views of one buffer are never handed on twice.
+    // One output per chunk: views of one buffer are never handed on twice.
     const out: Uint8Array[] = [];
     let from = 0;
     if (this.#passing) {
       const end = ends.shift();
       out.push(chunk.subarray(0, end ?? chunk.length));
-      if (end === undefined) return controller.enqueue(chunk);
+      if (end === undefined) return chunk;
       this.#passing = false;
       from = end;
     }
@@ -81,12 +104,12 @@ class UsageStripper {
       this.#passing = true;
     }
     const bytes = join(...out);
-    if (bytes.length > 0) controller.enqueue(bytes);
+    return bytes.length > 0 ? bytes : null;
   }
 
-  flush(controller: TransformStreamDefaultController<Uint8Array>): void {
+  end(): Uint8Array | null {
     // An unfinished last event (a body cut short, a bare error object) goes on as it came.
-    if (this.#held.length > 0) controller.enqueue(this.#held);
+    return this.#held.length > 0 ? this.#held : null;
   }
 
   /** Offsets just past each event end in `chunk`, tracking line state across chunks. */
