@@ -41,12 +41,12 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
     logs,
     async sync(force = false) {
       await Promise.all([
-        registry.sync(),
+        // Reads the store's versions only when a request came since the last probe.
+        services.changes.tick(),
         poolSync.sync(force),
         logs.flush(),
         services.tokenQuota.sync(),
         services.ledger.sync({ releaseAll: force }),
-        services.settings.sync(),
       ]);
     },
     revalidateDisabled() {

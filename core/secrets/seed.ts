@@ -3,9 +3,7 @@
  * @module
  */
 import { type Cipher, maskSecret, sha256Hex } from "./secrets.ts";
-import type { Store } from "../store/mod.ts";
-
-const IMPORT_SLICE = 64;
+import type { KeyRecord, Store } from "../store/mod.ts";
 
 /** What {@linkcode importSecrets} did. */
 export interface ImportResult {
@@ -13,6 +11,11 @@ export interface ImportResult {
   keysAdded: number;
   /** Tokens newly added. */
   tokensAdded: number;
+  /**
+   * Every configured key's value by its stored id: the snapshot opens these without decrypting
+   * (an id is the hash of its value, so the value it names is known).
+   */
+  opened: Map<string, string>;
 }
 
 /** Options of {@linkcode importSecrets}. */
@@ -37,31 +40,37 @@ export async function keyId(key: string): Promise<string> {
 
 /**
  * Adds keys and tokens that are not stored yet; existing ones are left as they are (a key an
- * admin disabled stays disabled across restarts).
+ * admin disabled stays disabled across restarts). Keys already stored cost no write and no
+ * encryption; new ones are sealed and committed in bulk (`Store.addKeys`), so a restart with
+ * thousands of configured keys makes one listing and no commit.
  * @param store Target store.
  * @param options Secrets, cipher and clock.
  */
 export async function importSecrets(store: Store, options: ImportOptions): Promise<ImportResult> {
-  let keysAdded = 0;
-  let tokensAdded = 0;
   const started = options.now();
-  // In slices, so that thousands of keys import in seconds without flooding the store.
-  for (let i = 0; i < options.keys.length; i += IMPORT_SLICE) {
-    const results = await Promise.all(
-      options.keys.slice(i, i + IMPORT_SLICE).map(async (key, j) =>
-        store.addKey({
-          id: await keyId(key),
-          sealed: await options.cipher.encrypt(key),
-          masked: maskSecret(key),
-          enabled: true,
-          source: "env",
-          // Offsets keep the configured order, which round robin follows.
-          createdAt: started + i + j,
-        })
-      ),
-    );
-    keysAdded += results.filter(Boolean).length;
+  const stored = options.keys.length > 0
+    ? new Set((await store.listKeys()).map((k) => k.id))
+    : new Set<string>();
+  const opened = new Map<string, string>();
+  const fresh: KeyRecord[] = [];
+  // One at a time: Web Crypto answers short inputs faster in sequence than thousands at once.
+  for (const [index, key] of options.keys.entries()) {
+    const id = await keyId(key);
+    if (opened.has(id)) continue;
+    opened.set(id, key);
+    if (stored.has(id)) continue;
+    fresh.push({
+      id,
+      sealed: await options.cipher.encrypt(key),
+      masked: maskSecret(key),
+      enabled: true,
+      source: "env",
+      // Offsets keep the configured order, which round robin follows.
+      createdAt: started + index,
+    });
   }
+  const keysAdded = fresh.length > 0 ? (await store.addKeys(fresh)).length : 0;
+  let tokensAdded = 0;
   for (const [index, token] of options.tokens.entries()) {
     const hash = await sha256Hex(token);
     const added = await store.addToken({
@@ -75,7 +84,7 @@ export async function importSecrets(store: Store, options: ImportOptions): Promi
     });
     if (added) tokensAdded++;
   }
-  return { keysAdded, tokensAdded };
+  return { keysAdded, tokensAdded, opened };
 }
 
 /**

@@ -17,6 +17,7 @@ export type KvRecords = Pick<
   Store,
   | "listKeys"
   | "addKey"
+  | "addKeys"
   | "updateKey"
   | "setKeyEnabled"
   | "deleteKey"
@@ -42,6 +43,7 @@ export function createKvRecords(kv: KvDatabase, now: () => number): KvRecords {
   return {
     listKeys: () => listRecords<KeyRecord>(kv, "keys"),
     addKey: (record) => insertRecord(kv, ["keys", record.id], record),
+    addKeys: (records) => insertKeys(kv, records),
     updateKey: async (record) =>
       (await replaceRecord(kv, ["keys", record.id], () => record)) !== null,
     setKeyEnabled: (id, enabled, detail = {}) =>
@@ -95,6 +97,29 @@ async function insertRecord(kv: KvDatabase, key: KvKey, record: unknown): Promis
     .sum(VERSION_KEY, 1n)
     .commit();
   return result.ok;
+}
+
+/** Keys per commit: each costs a check and a set, under KV's 100 checks per atomic operation. */
+const KEYS_PER_COMMIT = 100;
+
+/**
+ * Inserts keys a hundred per commit (one version bump each); a commit whose check fails (some
+ * key exists) is redone key by key, so existing keys are skipped as `addKey` skips them.
+ */
+async function insertKeys(kv: KvDatabase, records: readonly KeyRecord[]): Promise<string[]> {
+  const added: string[] = [];
+  for (let i = 0; i < records.length; i += KEYS_PER_COMMIT) {
+    const batch = records.slice(i, i + KEYS_PER_COMMIT);
+    const op = kv.atomic();
+    for (const r of batch) op.check({ key: ["keys", r.id], versionstamp: null });
+    for (const r of batch) op.set(["keys", r.id], r);
+    if ((await op.sum(VERSION_KEY, 1n).commit()).ok) {
+      for (const r of batch) added.push(r.id);
+      continue;
+    }
+    for (const r of batch) if (await insertRecord(kv, ["keys", r.id], r)) added.push(r.id);
+  }
+  return added;
 }
 
 /** Replaces a record that exists with what `next` makes of it; null when there is none. */
