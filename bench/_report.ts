@@ -106,7 +106,7 @@ export function renderReport(r: BenchResults): string {
     out.push(`### Upstream delay ${delay} ms`, "", ...cellsTable(r, delay), "");
   }
   out.push("## Streaming", "", ...streamsTable(r), "");
-  out.push("## Scaling", "", ...scalingTable(r), "");
+  out.push("## Scaling", "", ...scalingTable(r), "", ...idleReadsText(r));
   if (r.pickKey) out.push(...pickKeyTable(r), "");
   out.push("## Request logs", "");
   if (r.seed) out.push(...seedText(r), "");
@@ -325,4 +325,18 @@ function notes(r: BenchResults): string[] {
   }
   for (const note of r.notes) lines.push(`- ${note}`);
   return lines;
+}
+
+/** The idle-reads paragraph (`--only=idle_reads`): how the reads were counted. */
+function idleReadsText(r: BenchResults): string[] {
+  const idle = r.idleReads;
+  if (!idle) return [];
+  return [
+    "Store reads while idle: Gemini Proxy in the production environment on Deno KV, started through",
+    "`bench/proxy_counted.ts` (the same `startServer` call as `main.ts`; its KV handle counts every",
+    "`get`, `getMany`, `list` and `watch` call), served 5 requests, given 3 s for their background",
+    `writes, then left alone for ${idle.windowS} s; the count is scaled to a minute: ` +
+    `**${Math.round(idle.perMinute)} reads per idle minute** (${idle.reads} in ${idle.windowS} s).`,
+    "",
+  ];
 }

@@ -61,6 +61,18 @@ export interface ScaleCell {
   idleCpuPct: number | null;
 }
 
+/** Store reads of an idle proxy (bench/proxy_counted.ts). */
+export interface IdleReads {
+  /** Idle window, s. */
+  windowS: number;
+  /** Store round trips in the window. */
+  reads: number;
+  /** The same, scaled to one minute. */
+  perMinute: number;
+  /** By kind. */
+  counts: { get: number; getMany: number; list: number; listed: number; watch: number };
+}
+
 /** Key-pick micro benchmark (bench/pick_key.ts), in the harness's process. */
 export interface PickKeyResult {
   /** ns per pick, per strategy and pool size. */
@@ -313,6 +325,8 @@ export interface BenchResults {
   streams: StreamCell[];
   /** Key-pool scaling. */
   scaling: ScaleCell[];
+  /** Store reads of an idle proxy (absent in results of older harnesses). */
+  idleReads?: IdleReads | null;
   /** RSS of each server right after start, before any load, MB. */
   idle: { delayMs: number; target: TargetKind; rssMb: number }[];
   /** Key-pick micro benchmark. */
