@@ -9,6 +9,14 @@ import type { KvAtomic, KvDatabase, KvKey, KvListSelector } from "./kv_database.
 export const MAX_MUTATIONS = 1000;
 /** Stay well under Deno KV's 800 KB total mutation size per commit. */
 export const MAX_BATCH_BYTES = 512 * 1024;
+/**
+ * Stay under Deno KV's 81,920 bytes of keys per commit: a batch of counters with long, distinct
+ * keys (a key, model and token per aggregate row, thousands of keys) passes it well before 1,000
+ * mutations, and KV then refuses the whole commit.
+ */
+export const MAX_KEY_BYTES = 64 * 1024;
+/** Key size counted for a mutation that does not say, bytes (aggregate keys run ~100). */
+const DEFAULT_KEY_BYTES = 128;
 /** Deno KV reads at most this many keys at once (`getMany`). */
 export const MAX_READ_KEYS = 10;
 /** Size counted for a counter mutation, bytes. */
@@ -22,6 +30,8 @@ const PRUNE_INTERVAL_MS = 60_000;
 export interface Mutation {
   /** Bytes it adds to a commit. */
   bytes: number;
+  /** Bytes its key adds to a commit (default 128). */
+  keyBytes?: number;
   /** Adds it to an operation. */
   apply(op: KvAtomic): void;
 }
@@ -36,16 +46,22 @@ export async function commitInBatches(kv: KvDatabase, mutations: Iterable<Mutati
   let op = kv.atomic();
   let count = 0;
   let bytes = 0;
+  let keyBytes = 0;
   for (const mutation of mutations) {
-    if (count > 0 && (count + 1 > MAX_MUTATIONS || bytes + mutation.bytes > MAX_BATCH_BYTES)) {
+    const size = mutation.keyBytes ?? DEFAULT_KEY_BYTES;
+    const full = count + 1 > MAX_MUTATIONS || bytes + mutation.bytes > MAX_BATCH_BYTES ||
+      keyBytes + size > MAX_KEY_BYTES;
+    if (count > 0 && full) {
       await commitOrThrow(op);
       op = kv.atomic();
       count = 0;
       bytes = 0;
+      keyBytes = 0;
     }
     mutation.apply(op);
     count++;
     bytes += mutation.bytes;
+    keyBytes += size;
   }
   if (count > 0) await commitOrThrow(op);
 }
@@ -56,7 +72,7 @@ async function commitOrThrow(op: KvAtomic): Promise<void> {
 
 /** Counter increments added up per key, so a batch sums each counter once. */
 export class Sums {
-  #entries = new Map<string, { key: KvKey; value: bigint }>();
+  #entries = new Map<string, { id: string; key: KvKey; value: bigint }>();
 
   /**
    * Adds to a counter; nothing for zero or less.
@@ -68,13 +84,15 @@ export class Sums {
     const id = JSON.stringify(key);
     const entry = this.#entries.get(id);
     if (entry) entry.value += BigInt(Math.round(value));
-    else this.#entries.set(id, { key, value: BigInt(Math.round(value)) });
+    else this.#entries.set(id, { id, key, value: BigInt(Math.round(value)) });
   }
 
   /** The sums as mutations. */
   mutations(): Mutation[] {
-    return [...this.#entries.values()].map(({ key, value }) => ({
+    return [...this.#entries.values()].map(({ id, key, value }) => ({
       bytes: SUM_BYTES,
+      // The JSON form's length is a little over the encoded key's.
+      keyBytes: id.length,
       apply: (op) => void op.sum(key, value),
     }));
   }
