@@ -11,7 +11,8 @@
  *   waits for one probe shared with concurrent requests (see `freshness.ts`), so a change
  *   committed at C is seen by every request that starts at C + `maxAgeMs` or later;
  * - the host's timer ({@linkcode StoreChanges.tick}) probes only when a request came since the
- *   last probe began, so busy instances follow changes as before and idle ones read nothing;
+ *   last probe began (or the last probe failed), so busy instances follow changes as before and
+ *   idle ones read nothing;
  * - a change signal ({@linkcode StoreChanges.check}), such as a Deno KV `watch()` on the
  *   versions, where the host supports long-lived watches.
  *
@@ -62,7 +63,10 @@ export interface StoreChanges {
   ensureFresh(maxAgeMs?: number): Promise<void>;
   /** Probes now, or joins the probe in flight (a change signal). Never rejects. */
   check(): Promise<void>;
-  /** Probes when a request came since the last probe began; else reads nothing. Never rejects. */
+  /**
+   * Probes when a request came since the last probe began, or the last probe failed; else reads
+   * nothing. Never rejects.
+   */
   tick(): Promise<void>;
   /**
    * Records that the caches hold every change committed before `at`.
@@ -141,7 +145,8 @@ class ChangeTracker implements StoreChanges {
   }
 
   tick(): Promise<void> {
-    if (!this.#asked) return Promise.resolve();
+    // A failed probe is retried on the timer, so health recovers without waiting for a request.
+    if (!this.#asked && !this.degraded) return Promise.resolve();
     return this.#freshness.check();
   }
 

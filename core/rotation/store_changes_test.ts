@@ -97,3 +97,24 @@ Deno.test("a reload that fails leaves its version unseen: the next probe runs it
   await changes.check();
   assertEquals(loads, 2);
 });
+
+Deno.test("tick() retries a failed probe until the store answers, then goes quiet", async () => {
+  const clock = { now: 0 };
+  const store = createMemoryStore({ now: () => clock.now });
+  let down = true;
+  let reads = 0;
+  const flaky: Pick<Store, "version" | "cooldownVersion"> = {
+    version: () => (reads++, down ? Promise.reject(new Error("down")) : store.version()),
+    cooldownVersion: () => store.cooldownVersion(),
+  };
+  const changes = createStoreChanges(flaky, { now: () => clock.now, onError() {} });
+  await changes.check();
+  assertEquals([reads, changes.degraded], [1, true]);
+  await changes.tick();
+  assertEquals(reads, 2, "degraded: the timer probes again");
+  down = false;
+  await changes.tick();
+  assertEquals([reads, changes.degraded], [3, false]);
+  await changes.tick();
+  assertEquals(reads, 3, "healthy and idle: no read");
+});
