@@ -59,6 +59,13 @@ export interface ScaleCell {
   peakMb: number | null;
   /** CPU the proxy used while idle for a few seconds after its last round, % of one core. */
   idleCpuPct: number | null;
+  /**
+   * Time after the last round until the proxy had written its queued logs (`/healthz`), ms, and
+   * the CPU it used over the next 3 s, % of one core: idle with nothing left to write.
+   * Absent in results of older harnesses.
+   */
+  drainMs?: number | null;
+  settledIdleCpuPct?: number | null;
 }
 
 /** Store reads of an idle proxy (bench/proxy_counted.ts). */
