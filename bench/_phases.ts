@@ -246,7 +246,7 @@ export async function runScalingPhase(
               (cell.idleCpuPct === null || round === 0
                 ? ""
                 : `, idle afterwards: ${fixed(cell.idleCpuPct, 0)}% of a core; logs written ` +
-                  `${fixed((cell.drainMs ?? 0) / 1000 + 3, 1)} s after load, then idle: ` +
+                  `${fixed((cell.drainMs ?? 0) / 1000, 1)} s after load, then idle: ` +
                   `${fixed(cell.settledIdleCpuPct ?? 0, 1)}% of a core`),
           );
         } finally {
