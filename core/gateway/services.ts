@@ -94,7 +94,8 @@ export async function startServices(options: AppOptions): Promise<Services> {
     cipher: base.cipher,
     now: base.now,
     changes,
-    opened: base.opened,
+    opened: base.imported.opened,
+    ...(base.imported.keys ? { firstKeys: base.imported.keys } : {}),
     onError: (error) => warn.log(error),
   });
   base.secrets.current = () => registry.secrets;
@@ -144,13 +145,13 @@ async function openSecrets(options: AppOptions) {
     const result = await resealKeys(store, cipher, await createCipher(config.secretKeyPrevious));
     logger.log("info", "re-sealed keys under the new SECRET_KEY", result);
   }
-  const { opened } = await importSecrets(store, {
+  const imported = await importSecrets(store, {
     keys: config.geminiKeys,
     tokens: config.proxyTokens,
     cipher,
     now,
   });
-  return { options, settings, config, now, cipher, secrets, logger, opened };
+  return { options, settings, config, now, cipher, secrets, logger, imported };
 }
 
 /** Rotation, limits, metrics and the proxy, on the loaded snapshot. */

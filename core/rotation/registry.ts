@@ -40,6 +40,11 @@ export interface RegistryOptions {
    */
   opened?: ReadonlyMap<string, string>;
   /**
+   * The stored keys as the caller has just read them (`importSecrets`), in the store's order:
+   * the first load uses them instead of listing the keys again.
+   */
+  firstKeys?: readonly KeyRecord[];
+  /**
    * The application's change tracker, primed before this registry loads; by default the
    * registry makes one of its own (`maxAgeMs` and `probeTimeoutMs` apply only then).
    */
@@ -112,6 +117,7 @@ class StoreRegistry implements Registry {
   #plainBySealed = new Map<string, string>();
   #keysById = new Map<string, ActiveKey>();
   #tokensByHash = new Map<string, TokenRecord>();
+  #firstKeys: readonly KeyRecord[] | undefined;
   /** Loads may overlap (a probe and an admin write): an older one never replaces a newer one. */
   #loadsStarted = 0;
   #loadApplied = 0;
@@ -120,6 +126,7 @@ class StoreRegistry implements Registry {
     this.#store = store;
     this.#options = options;
     this.#changes = options.changes;
+    this.#firstKeys = options.firstKeys;
     this.#changes.on("data", () => this.#load());
   }
 
@@ -165,7 +172,12 @@ class StoreRegistry implements Registry {
   async #load(): Promise<void> {
     const generation = ++this.#loadsStarted;
     const store = this.#store;
-    const [keyRecords, tokenRecords] = await Promise.all([store.listKeys(), store.listTokens()]);
+    const first = this.#firstKeys;
+    this.#firstKeys = undefined;
+    const [keyRecords, tokenRecords] = await Promise.all([
+      first ?? store.listKeys(),
+      store.listTokens(),
+    ]);
     const keys = await this.#open(keyRecords);
     if (generation < this.#loadApplied) return;
     this.#loadApplied = generation;
@@ -182,7 +194,7 @@ class StoreRegistry implements Registry {
   }
 
   /** The records with their keys decrypted; one SECRET_KEY cannot open is reported and left out. */
-  async #open(records: KeyRecord[]): Promise<ActiveKey[]> {
+  async #open(records: readonly KeyRecord[]): Promise<ActiveKey[]> {
     const keys: ActiveKey[] = [];
     for (const record of records) {
       let value = this.#plainBySealed.get(record.sealed) ?? this.#options.opened?.get(record.id);

@@ -16,6 +16,11 @@ export interface ImportResult {
    * (an id is the hash of its value, so the value it names is known).
    */
   opened: Map<string, string>;
+  /**
+   * Every stored key after the import, in the store's order (creation time, then id), when this
+   * import read them and added all it meant to: the snapshot's first load needs no listing then.
+   */
+  keys?: KeyRecord[];
 }
 
 /** Options of {@linkcode importSecrets}. */
@@ -48,9 +53,8 @@ export async function keyId(key: string): Promise<string> {
  */
 export async function importSecrets(store: Store, options: ImportOptions): Promise<ImportResult> {
   const started = options.now();
-  const stored = options.keys.length > 0
-    ? new Set((await store.listKeys()).map((k) => k.id))
-    : new Set<string>();
+  const listed = options.keys.length > 0 ? await store.listKeys() : null;
+  const stored = new Set(listed?.map((k) => k.id));
   const ids = await inSlices(options.keys, keyId);
   const opened = new Map<string, string>();
   const todo: { id: string; key: string; index: number }[] = [];
@@ -70,6 +74,10 @@ export async function importSecrets(store: Store, options: ImportOptions): Promi
     createdAt: started + index,
   }));
   const keysAdded = fresh.length > 0 ? (await store.addKeys(fresh)).length : 0;
+  // Another process may have stored some of the same keys meanwhile: then the snapshot lists.
+  const keys = listed && keysAdded === fresh.length
+    ? inStoreOrder([...listed, ...fresh])
+    : undefined;
   let tokensAdded = 0;
   for (const [index, token] of options.tokens.entries()) {
     const hash = await sha256Hex(token);
@@ -84,7 +92,12 @@ export async function importSecrets(store: Store, options: ImportOptions): Promi
     });
     if (added) tokensAdded++;
   }
-  return { keysAdded, tokensAdded, opened };
+  return { keysAdded, tokensAdded, opened, ...(keys ? { keys } : {}) };
+}
+
+/** Keys as every store lists them: by creation time, then id. */
+function inStoreOrder(keys: KeyRecord[]): KeyRecord[] {
+  return keys.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
 }
 
 /** Web Crypto calls in flight at once: much faster than one by one, without flooding. */
