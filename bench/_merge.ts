@@ -65,6 +65,7 @@ export function mergeResults(
     });
   }
   if (has("scaling")) base.scaling = run.scaling;
+  if (has("idle_reads")) base.idleReads = run.idleReads ?? null;
   if (has("logvolume")) base.logVolume = run.logVolume;
   if (has("stats")) base.stats = run.stats;
   if ((has("logvolume") || has("stats")) && run.seed) base.seed = run.seed;

@@ -20,6 +20,8 @@ export interface BenchOptions {
   streamMs: number;
   /** Key pool sizes compared in the scaling rows. */
   scaleKeys: [number, number];
+  /** Idle window of the idle-reads row, s (its reads are scaled to a minute). */
+  idleS: number;
   /** Soak length, s (0: none). */
   soakS: number;
   /** Requests in flight during the soak. */
@@ -48,7 +50,8 @@ export interface BenchOptions {
 
 /**
  * Every phase, in the order a run takes them: `pickkey` (key-pick micro benchmark), `main` (every
- * target at every delay), `scaling` (10 vs 10,000 keys), `logvolume` (empty store vs seeded
+ * target at every delay), `scaling` (10 vs 10,000 keys), `idle_reads` (store reads of an idle
+ * proxy, scaled to a minute), `logvolume` (empty store vs seeded
  * logs), `stats` (stats API on the seeded store), `logged` (a fixed request count, served vs
  * logged), `hold` (many streams held open), `invented_models` (RSS and /metrics growth from
  * distinct invented model names), `soak` (a long run at the benchmark's rate), `limits` (a limited
@@ -58,6 +61,7 @@ export const PHASES = [
   "pickkey",
   "main",
   "scaling",
+  "idle_reads",
   "logvolume",
   "stats",
   "logged",
@@ -94,6 +98,7 @@ export function parseOptions(args: string[]): BenchOptions {
     streamConcurrency: 16,
     streamMs: quick ? 1000 : 2000,
     scaleKeys: [10, 10_000],
+    idleS: quick ? 10 : 30,
     soakS: quick ? 10 : 60,
     soakConnections: 32,
     seedRecords: quick ? 10_000 : 100_000,
@@ -123,6 +128,7 @@ export function parseOptions(args: string[]): BenchOptions {
     if (name === "--quick") continue;
     else if (name === "--duration") options.durationS = seconds();
     else if (name === "--soak") options.soakS = seconds(0);
+    else if (name === "--idle") options.idleS = seconds();
     else if (name === "--no-portkey") options.portkey = false;
     else if (name === "--out") options.out = value();
     else if (name === "--only") {
@@ -134,7 +140,8 @@ export function parseOptions(args: string[]): BenchOptions {
     } else if (name === "--render") options.render = value();
     else {
       throw new Error(
-        `Unknown flag "${arg}" (known: --duration, --quick, --soak, --only, --no-portkey, --out, ` +
+        `Unknown flag "${arg}" (known: --duration, --quick, --soak, --idle, --only, --no-portkey, ` +
+          "--out, " +
           "--render)",
       );
     }

@@ -197,6 +197,8 @@ export async function runScalingPhase(
       foreignCpu: [],
       peakMb: null,
       idleCpuPct: null,
+      drainMs: null,
+      settledIdleCpuPct: null,
     }));
     // One proxy alive at a time (an idle proxy's background work would load the other's CPUs),
     // in two alternating rounds so that drift over time hits both pool sizes alike.
@@ -231,13 +233,21 @@ export async function runScalingPhase(
           cell.rounds.push(wrk);
           cell.foreignCpu.push(foreignCpu);
           cell.peakMb = Math.max(cell.peakMb ?? 0, readMemory(server.pid)?.peakMb ?? 0);
-          if (round === 1) cell.idleCpuPct = await idleCpu(server.pid, 3000);
+          if (round === 1) {
+            cell.idleCpuPct = await idleCpu(server.pid, 3000);
+            cell.drainMs = await drained(server.url, 3000);
+            // The pool's counters go out within a second of the last request.
+            await new Promise((r) => setTimeout(r, 1000));
+            cell.settledIdleCpuPct = await idleCpu(server.pid, 3000);
+          }
           console.log(
             `${pad(server.name, 32)} c=32  ${fixed(wrk.rps, 0).padStart(8)} req/s` +
               ` (started in ${fixed(startupMs / 1000, 1)} s)` + busy(foreignCpu) +
               (cell.idleCpuPct === null || round === 0
                 ? ""
-                : `, idle afterwards: ${fixed(cell.idleCpuPct, 0)}% of a core`),
+                : `, idle afterwards: ${fixed(cell.idleCpuPct, 0)}% of a core; logs written ` +
+                  `${fixed((cell.drainMs ?? 0) / 1000, 1)} s after load, then idle: ` +
+                  `${fixed(cell.settledIdleCpuPct ?? 0, 1)}% of a core`),
           );
         } finally {
           await server.stop();
@@ -252,4 +262,20 @@ export async function runScalingPhase(
 
 function label(target: LiveTarget): string {
   return `${TARGET_LABELS[target.kind]} (${target.route})`;
+}
+
+/**
+ * Waits until the proxy's log queue is empty (`/healthz`), polled every 100 ms for up to 60 s.
+ * @param url The proxy.
+ * @param since Ms already passed since the load ended (added to the result).
+ * @returns Ms from the end of the load until the queue was empty.
+ */
+async function drained(url: string, since: number): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < 60_000) {
+    const health = await (await fetch(`${url}/healthz`)).json();
+    if (health.logs?.queued === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return since + performance.now() - start;
 }

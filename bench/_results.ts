@@ -59,6 +59,25 @@ export interface ScaleCell {
   peakMb: number | null;
   /** CPU the proxy used while idle for a few seconds after its last round, % of one core. */
   idleCpuPct: number | null;
+  /**
+   * Time after the last round until the proxy had written its queued logs (`/healthz`), ms, and
+   * the CPU it used over the next 3 s, % of one core: idle with nothing left to write.
+   * Absent in results of older harnesses.
+   */
+  drainMs?: number | null;
+  settledIdleCpuPct?: number | null;
+}
+
+/** Store reads of an idle proxy (bench/proxy_counted.ts). */
+export interface IdleReads {
+  /** Idle window, s. */
+  windowS: number;
+  /** Store round trips in the window. */
+  reads: number;
+  /** The same, scaled to one minute. */
+  perMinute: number;
+  /** By kind. */
+  counts: { get: number; getMany: number; list: number; listed: number; watch: number };
 }
 
 /** Key-pick micro benchmark (bench/pick_key.ts), in the harness's process. */
@@ -313,6 +332,8 @@ export interface BenchResults {
   streams: StreamCell[];
   /** Key-pool scaling. */
   scaling: ScaleCell[];
+  /** Store reads of an idle proxy (absent in results of older harnesses). */
+  idleReads?: IdleReads | null;
   /** RSS of each server right after start, before any load, MB. */
   idle: { delayMs: number; target: TargetKind; rssMb: number }[];
   /** Key-pick micro benchmark. */

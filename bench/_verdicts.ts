@@ -146,15 +146,8 @@ export function targetsTable(r: BenchResults): string[] {
     );
   }
 
-  const [small, large] = r.scaling;
-  if (small && large) {
-    const d = mean(large.rounds) / mean(small.rounds) - 1;
-    row(
-      `Key pool size changes throughput by < 10% (${int(small.keys)} vs ${int(large.keys)} keys)`,
-      `${signed(d * 100, 1)}% (${int(mean(small.rounds))} vs ${int(mean(large.rounds))} req/s)`,
-      v(Math.abs(d) < 0.1),
-    );
-  }
+  scalingRows(r, row);
+  idleReadsRow(r, row);
   const [empty, seeded] = r.logVolume;
   if (empty && seeded) {
     const d = mean(seeded.rounds) / mean(empty.rounds) - 1;
@@ -215,4 +208,60 @@ function baselineText(baselines: HoldBaseline[]): string {
       } p99 ${ms(b.result.ttfcP99Ms)}`
     ).join(", ")
   })`;
+}
+
+type Row = (target: string, measured: string, verdict: string) => void;
+
+/** 10 vs 10,000 keys: throughput within 5%, start-up under 1 s, idle CPU under 1% of a core. */
+function scalingRows(r: BenchResults, row: Row): void {
+  const [small, large] = r.scaling;
+  if (!small || !large) {
+    row("10 vs 10,000 keys (throughput, start-up, idle CPU)", "not measured in this run", "-");
+    return;
+  }
+  const d = mean(large.rounds) / mean(small.rounds) - 1;
+  row(
+    `Key pool size changes throughput by < 5% (${int(small.keys)} vs ${int(large.keys)} keys)`,
+    `${signed(d * 100, 1)}% (${int(mean(small.rounds))} vs ${int(mean(large.rounds))} req/s)`,
+    v(Math.abs(d) < 0.05),
+  );
+  row(
+    `Start-up with ${int(large.keys)} keys under 1 s (fresh store: keys imported and sealed)`,
+    `${(large.startupMs / 1000).toFixed(2)} s (${int(small.keys)} keys: ${
+      (small.startupMs / 1000).toFixed(2)
+    } s)`,
+    v(large.startupMs < 1000),
+  );
+  const idle = large.settledIdleCpuPct ?? null;
+  const cpu = (c: typeof large) =>
+    `${c.settledIdleCpuPct?.toFixed(1) ?? "-"}% (${c.idleCpuPct?.toFixed(0) ?? "-"}% in the 3 s ` +
+    `right after load; log queue empty ${((c.drainMs ?? 0) / 1000).toFixed(1)} s after load)`;
+  row(
+    `Idle CPU with ${int(large.keys)} keys under 1% of a core (nothing queued, no request)`,
+    idle === null
+      ? "not measured"
+      : `${int(large.keys)} keys: ${cpu(large)}; ${int(small.keys)} keys: ${cpu(small)}`,
+    v(idle === null ? null : idle < 1),
+  );
+}
+
+/** Zero store reads while nothing changes, counted on the proxy's KV handle. */
+function idleReadsRow(r: BenchResults, row: Row): void {
+  const idle = r.idleReads;
+  if (!idle) {
+    row(
+      "Zero store reads while nothing changes",
+      "not measured in this run (`--only=idle_reads`)",
+      "not measured",
+    );
+    return;
+  }
+  const c = idle.counts;
+  row(
+    "Zero store reads while nothing changes (idle minute, production env on KV)",
+    `${int(idle.perMinute)} reads per idle minute (${int(idle.reads)} in ${idle.windowS} s: get ${
+      int(c.get)
+    }, getMany ${int(c.getMany)}, list ${int(c.list)}, watch ${int(c.watch)})`,
+    v(idle.reads === 0),
+  );
 }

@@ -8,7 +8,8 @@
  *
  * Flags: `--duration=4` seconds per wrk cell, `--quick` (smoke run: short cells, 0 ms delay only,
  * small counts, written to .bench/BENCH.quick.md), `--soak=60` (soak length in seconds; 0 skips
- * it; `deno task bench --only=soak --soak=300` is the 5-minute soak), `--only=main,scaling,...`
+ * it; `deno task bench --only=soak --soak=300` is the 5-minute soak), `--idle=30` (the idle
+ * window of the idle-reads row, scaled to a minute), `--only=main,scaling,...`
  * (phases to run, see `PHASES` in bench/_options.ts; the figures of an `--only` run are merged
  * into the report's earlier ones), `--no-portkey`, `--out=FILE`, `--render=.bench/BENCH.json`
  * (rewrite the report from the raw figures a run saved in .bench/).
@@ -26,6 +27,7 @@ import {
   STREAM_CHUNKS,
 } from "./_options.ts";
 import { runDelayPhase, runScalingPhase } from "./_phases.ts";
+import { runIdleReadsPhase } from "./_phases_idle.ts";
 import { runHoldPhase, runSoakPhase } from "./_phases_load.ts";
 import { runInventedModelsPhase } from "./_phases_models.ts";
 import { inventedSection, spliceSection } from "./_report_models.ts";
@@ -73,6 +75,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     cells: [],
     streams: [],
     scaling: [],
+    idleReads: null,
     idle: [],
     pickKey: null,
     seed: null,
@@ -115,6 +118,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
           await runDelayPhase(delayMs, options, results, kvDir, portkeyProblem === null);
         }
       } else if (phase === "scaling") await runScalingPhase(options, results, kvDir);
+      else if (phase === "idle_reads") await runIdleReadsPhase(options, results, kvDir);
       else if (phase === "logvolume") await runLogVolumePhase(options, results, kvDir);
       else if (phase === "stats") await runStatsPhase(options, results, kvDir);
       else if (phase === "logged") await runLoggedPhase(options, results, kvDir);

@@ -33,13 +33,13 @@ export async function createApp(options: AppOptions): Promise<GatewayApp> {
   const { registry, pool, poolSync, logger, logs, config } = services;
   const sync = async (force = false) => {
     await Promise.all([
-      registry.sync(),
+      // Reads the store's versions only when a request came since the last probe.
+      services.changes.tick(),
       poolSync.sync(force),
       // Aggregate counters go about once a second; a forced sync (shutdown) writes them all.
       force ? logs.flush() : logs.tick(),
       services.tokenQuota.sync(),
       services.ledger.sync({ releaseAll: force }),
-      services.settings.sync(),
     ]);
   };
   return {

@@ -30,10 +30,12 @@ import {
   createModelBook,
   createPoolSync,
   createRegistry,
+  createStoreChanges,
   type KeyPool,
   type ModelBook,
   type PoolSync,
   type Registry,
+  type StoreChanges,
 } from "../rotation/mod.ts";
 import { type Cipher, createCipher, importSecrets, resealKeys } from "../secrets/mod.ts";
 import type { AppOptions } from "./app_options.ts";
@@ -52,6 +54,8 @@ export interface Services {
   cipher: Cipher;
   /** Redacting logger. */
   logger: Logger;
+  /** What changed in the store: probes its versions and reloads the caches that follow them. */
+  changes: StoreChanges;
   /** Keys and tokens in memory. */
   registry: Registry;
   /** Model names with state of their own. */
@@ -78,17 +82,30 @@ export interface Services {
 
 /**
  * Starts the subsystems: imports the configured secrets, loads the snapshot and reads other
- * processes' rotation state once.
+ * processes' rotation state once. One change tracker follows the store's versions for every
+ * cache (snapshot, settings, cooldowns): primed before their first load, it reads the store
+ * again only for a request or a change signal.
  * @param options What the host handed in.
  * @returns The services.
  * @throws {Error} When `config.secretKey` is missing.
  */
 export async function startServices(options: AppOptions): Promise<Services> {
+  const warn = { log: (_error: unknown) => {} };
+  const changes = createStoreChanges(options.store, {
+    now: options.now ?? Date.now,
+    onError: (error) => warn.log(error),
+  });
+  await changes.prime();
   const base = await openSecrets(options);
+  warn.log = (error) => base.logger.log("warn", "store refresh failed", { error });
+  changes.on("data", () => base.settings.reload());
   const registry = await createRegistry(options.store, {
     cipher: base.cipher,
     now: base.now,
-    onError: (error) => base.logger.log("warn", "store refresh failed", { error }),
+    changes,
+    opened: base.imported.opened,
+    ...(base.imported.keys ? { firstKeys: base.imported.keys } : {}),
+    onError: (error) => warn.log(error),
   });
   base.secrets.current = () => registry.secrets;
   // Per-model state, metric labels and aggregate rows only for models upstream has confirmed
@@ -110,8 +127,10 @@ export async function startServices(options: AppOptions): Promise<Services> {
     modelLabel: models.fold,
     ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
   });
-  const services = startRotation({ ...base, registry, models, logs });
-  await services.poolSync.sync();
+  const services = startRotation({ ...base, changes, registry, models, logs });
+  const { poolSync } = services;
+  changes.on("cooldowns", () => poolSync.reloadCooldowns());
+  await Promise.all([poolSync.reloadCooldowns(), poolSync.sync(true)]);
   return services;
 }
 
@@ -135,8 +154,13 @@ async function openSecrets(options: AppOptions) {
     const result = await resealKeys(store, cipher, await createCipher(config.secretKeyPrevious));
     logger.log("info", "re-sealed keys under the new SECRET_KEY", result);
   }
-  await importSecrets(store, { keys: config.geminiKeys, tokens: config.proxyTokens, cipher, now });
-  return { options, settings, config, now, cipher, secrets, logger };
+  const imported = await importSecrets(store, {
+    keys: config.geminiKeys,
+    tokens: config.proxyTokens,
+    cipher,
+    now,
+  });
+  return { options, settings, config, now, cipher, secrets, logger, imported };
 }
 
 /** Rotation, limits, metrics and the proxy, on the loaded snapshot. */

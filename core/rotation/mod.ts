@@ -2,6 +2,8 @@
  * Key rotation: which Gemini key serves the next request, held in memory so that picking one never
  * waits on the store, and shared with other processes in the background.
  *
+ * - {@linkcode createStoreChanges}: the one tracker of what changed in the store; it probes the
+ *   store's versions for a request or a change signal (never while idle) and reloads the caches.
  * - {@linkcode createRegistry}: the in-memory snapshot of keys (opened) and tokens, reloaded when
  *   the store's version changes ({@linkcode createFreshness} bounds its age).
  * - {@linkcode createKeyPool}: cooldowns, request counts and the strategies (round robin, least
@@ -56,6 +58,12 @@ export {
   type TransientFailure,
 } from "./pool_sync.ts";
 export { type ActiveKey, createRegistry, type Registry, type RegistryOptions } from "./registry.ts";
+export {
+  type ChangeTopic,
+  createStoreChanges,
+  type StoreChanges,
+  type StoreChangesOptions,
+} from "./store_changes.ts";
 export {
   DISABLED_BY_ADMIN,
   revalidationCandidates,

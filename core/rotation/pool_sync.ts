@@ -1,7 +1,9 @@
 /**
  * Keeps rotation state shared between processes without touching the hot path: request counts,
  * cooldowns, disabled keys and last-used/last-error facts are queued in memory and written to the
- * store in batches; other processes' cooldowns and counts are read back on each sync.
+ * store in batches; other processes' counts are read back while this one serves, and their
+ * cooldowns when the store's cooldown version moves (the change tracker calls
+ * {@linkcode PoolSync.reloadCooldowns}).
  * @module
  */
 import { isKeyVerdict, type Verdict } from "./classify.ts";
@@ -63,10 +65,13 @@ export interface PoolSync {
    */
   noteError(key: ActiveKey, error: KeyError): void;
   /**
-   * Reads other processes' cooldowns; every second (or when `force`d) also writes queued counters
-   * and reads other processes' counts. Never throws.
+   * Every second (or when `force`d) writes queued counters and states, and reads other
+   * processes' counts when this process counted requests since the last read. Reads nothing
+   * while nothing is queued and no request came. Never throws.
    */
   sync(force?: boolean): Promise<void>;
+  /** Reads every stored cooldown into the pool (other processes' verdicts). */
+  reloadCooldowns(): Promise<void>;
   /** Resolves when writes started so far have finished. */
   settled(): Promise<void>;
 }
@@ -118,7 +123,8 @@ class PoolSyncQueue implements PoolSync {
   #deltas = new Map<string, KeyUsageDelta>();
   #states = new Map<string, KeyStateRecord>();
   #inFlight = new Set<Promise<unknown>>();
-  #cooldownVersion = "";
+  /** Whether a request was counted since other processes' counts were last read. */
+  #counted = false;
   #flushedAt = -Infinity;
   #usedWritten = new Map<string, number>();
   /** Consecutive transient failures per key that another key then recovered from. */
@@ -132,6 +138,7 @@ class PoolSyncQueue implements PoolSync {
   countUse(key: ActiveKey, model: string | null): void {
     this.#options.pool.countRequest(key, model);
     this.#delta(key, model).requests++;
+    this.#counted = true;
     const t = this.#options.now();
     // Last-used is informational: written at most every few seconds per key.
     if (t - (this.#usedWritten.get(key.id) ?? -Infinity) >= LAST_USED_INTERVAL_MS) {
@@ -185,6 +192,11 @@ class PoolSyncQueue implements PoolSync {
     return this.#syncing;
   }
 
+  async reloadCooldowns(): Promise<void> {
+    const { store, pool } = this.#options;
+    for (const c of await store.listCooldowns()) pool.applyCooldown(c);
+  }
+
   async settled(): Promise<void> {
     while (this.#inFlight.size) await Promise.all(this.#inFlight);
   }
@@ -216,12 +228,6 @@ class PoolSyncQueue implements PoolSync {
   async #run(force: boolean): Promise<void> {
     const { store, pool, now, logger } = this.#options;
     try {
-      // Cooldowns must reach every process quickly; counters can travel in larger batches.
-      const version = await store.cooldownVersion();
-      if (version !== this.#cooldownVersion) {
-        for (const c of await store.listCooldowns()) pool.applyCooldown(c);
-        this.#cooldownVersion = version;
-      }
       if (!force && now() - this.#flushedAt < FLUSH_INTERVAL_MS) return;
       this.#flushedAt = now();
       const batch = folded(this.#deltas.values(), (model) => pool.modelSlot(model));
@@ -230,8 +236,10 @@ class PoolSyncQueue implements PoolSync {
       this.#states = new Map();
       if (batch.length) await store.addKeyUsage(batch);
       if (stateBatch.length) await store.putKeyStates(stateBatch);
-      // Other processes' counts matter only to strategies and caps that read them.
-      if (this.#options.needsCounts?.() ?? true) {
+      // Other processes' counts matter only to strategies that read them, and only to an
+      // instance that serves: an idle one reads them again with its next request's sync.
+      if ((this.#counted || force) && (this.#options.needsCounts?.() ?? true)) {
+        this.#counted = false;
         pool.mergeCounts(await store.readKeyUsage(now()));
       }
     } catch (error) {

@@ -1,14 +1,14 @@
 /**
  * The in-memory snapshot of keys and tokens the hot path reads.
  *
- * The snapshot is reloaded whenever the store's version changes: checked by a timer the adapter
- * may start ({@linkcode Registry.sync}) and, before a request is authenticated, by
- * {@linkcode Registry.ensureFresh} when the last check is older than a second (see
- * `freshness.ts`). A snapshot kept fresh costs requests nothing; a stale one costs one version
- * probe, shared by every request waiting for it.
+ * The snapshot is reloaded whenever the store's `data` version moves, as the application's one
+ * change tracker sees it (`store_changes.ts`): before a request is authenticated,
+ * {@linkcode Registry.ensureFresh} waits for a probe when the last one is older than a second; a
+ * snapshot kept fresh costs requests nothing, a stale one costs one version probe shared by every
+ * request waiting for it, and an idle instance reads nothing.
  * @module
  */
-import { createFreshness, type Freshness } from "./freshness.ts";
+import { createStoreChanges, type StoreChanges } from "./store_changes.ts";
 import type { Cipher } from "../secrets/mod.ts";
 import type { KeyRecord, Store, TokenRecord } from "../store/mod.ts";
 
@@ -34,6 +34,21 @@ export interface RegistryOptions {
   probeTimeoutMs?: number;
   /** Reports failures of reloads and probes. */
   onError?: (error: unknown) => void;
+  /**
+   * Values of keys known to this process by id (the configured ones, from `importSecrets`):
+   * opened without decrypting. Other keys are decrypted once each.
+   */
+  opened?: ReadonlyMap<string, string>;
+  /**
+   * The stored keys as the caller has just read them (`importSecrets`), in the store's order:
+   * the first load uses them instead of listing the keys again.
+   */
+  firstKeys?: readonly KeyRecord[];
+  /**
+   * The application's change tracker, primed before this registry loads; by default the
+   * registry makes one of its own (`maxAgeMs` and `probeTimeoutMs` apply only then).
+   */
+  changes?: StoreChanges;
 }
 
 /** The snapshot and its refresh controls. */
@@ -58,7 +73,7 @@ export interface Registry {
   patchKey(record: KeyRecord): void;
   /** Reloads everything now (after this process changed the store: read-your-writes). */
   reload(): Promise<void>;
-  /** Checks the store version and reloads when it changed (timers). Never throws. */
+  /** Checks the store's versions now and reloads what changed (a change signal). Never throws. */
   sync(): Promise<void>;
   /**
    * Resolves once the snapshot holds every change made to the store `maxAgeMs` ago or earlier:
@@ -77,7 +92,14 @@ export interface Registry {
  * @returns The loaded registry.
  */
 export async function createRegistry(store: Store, options: RegistryOptions): Promise<Registry> {
-  const registry = new StoreRegistry(store, options);
+  const changes = options.changes ?? createStoreChanges(store, {
+    now: options.now,
+    ...(options.maxAgeMs !== undefined ? { maxAgeMs: options.maxAgeMs } : {}),
+    ...(options.probeTimeoutMs !== undefined ? { timeoutMs: options.probeTimeoutMs } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  if (!options.changes) await changes.prime();
+  const registry = new StoreRegistry(store, { ...options, changes });
   await registry.reload();
   return registry;
 }
@@ -90,44 +112,38 @@ class StoreRegistry implements Registry {
   secrets: ReadonlySet<string> = new Set();
   #store: Store;
   #options: RegistryOptions;
-  #freshness: Freshness;
+  #changes: StoreChanges;
   /** Opened keys by their sealed value: a reload decrypts only new ones. */
   #plainBySealed = new Map<string, string>();
   #keysById = new Map<string, ActiveKey>();
   #tokensByHash = new Map<string, TokenRecord>();
-  #version = "";
+  #firstKeys: readonly KeyRecord[] | undefined;
   /** Loads may overlap (a probe and an admin write): an older one never replaces a newer one. */
   #loadsStarted = 0;
   #loadApplied = 0;
 
-  constructor(store: Store, options: RegistryOptions) {
+  constructor(store: Store, options: RegistryOptions & { changes: StoreChanges }) {
     this.#store = store;
     this.#options = options;
-    this.#freshness = createFreshness({
-      probe: async () => {
-        if (await store.version() !== this.#version) await this.#load();
-      },
-      now: options.now,
-      ...(options.maxAgeMs !== undefined ? { maxAgeMs: options.maxAgeMs } : {}),
-      ...(options.probeTimeoutMs !== undefined ? { timeoutMs: options.probeTimeoutMs } : {}),
-      ...(options.onError ? { onError: options.onError } : {}),
-    });
+    this.#changes = options.changes;
+    this.#firstKeys = options.firstKeys;
+    this.#changes.on("data", () => this.#load());
   }
 
   get checkedAt(): number {
-    return this.#freshness.checkedAt;
+    return this.#changes.checkedAt;
   }
 
   get degraded(): boolean {
-    return this.#freshness.degraded;
+    return this.#changes.degraded;
   }
 
   sync(): Promise<void> {
-    return this.#freshness.check();
+    return this.#changes.check();
   }
 
   ensureFresh(maxAgeMs?: number): Promise<void> {
-    return this.#freshness.ensureFresh(maxAgeMs);
+    return this.#changes.ensureFresh(maxAgeMs);
   }
 
   keyById(id: string): ActiveKey | undefined {
@@ -150,14 +166,18 @@ class StoreRegistry implements Registry {
   async reload(): Promise<void> {
     const startedAt = this.#options.now();
     await this.#load();
-    this.#freshness.markFresh(startedAt);
+    this.#changes.markFresh(startedAt);
   }
 
   async #load(): Promise<void> {
     const generation = ++this.#loadsStarted;
     const store = this.#store;
-    const version = await store.version();
-    const [keyRecords, tokenRecords] = await Promise.all([store.listKeys(), store.listTokens()]);
+    const first = this.#firstKeys;
+    this.#firstKeys = undefined;
+    const [keyRecords, tokenRecords] = await Promise.all([
+      first ?? store.listKeys(),
+      store.listTokens(),
+    ]);
     const keys = await this.#open(keyRecords);
     if (generation < this.#loadApplied) return;
     this.#loadApplied = generation;
@@ -171,14 +191,13 @@ class StoreRegistry implements Registry {
     this.secrets = new Set(keys.map((k) => k.value));
     this.tokens = tokenRecords;
     this.#tokensByHash = new Map(tokenRecords.map((t) => [t.hash, t]));
-    this.#version = version;
   }
 
   /** The records with their keys decrypted; one SECRET_KEY cannot open is reported and left out. */
-  async #open(records: KeyRecord[]): Promise<ActiveKey[]> {
+  async #open(records: readonly KeyRecord[]): Promise<ActiveKey[]> {
     const keys: ActiveKey[] = [];
     for (const record of records) {
-      let value = this.#plainBySealed.get(record.sealed);
+      let value = this.#plainBySealed.get(record.sealed) ?? this.#options.opened?.get(record.id);
       if (value === undefined) {
         try {
           value = await this.#options.cipher.decrypt(record.sealed);

@@ -124,3 +124,41 @@ Deno.test("an older reload that answers late never replaces a newer snapshot", a
   await late;
   assertEquals(await admit(registry, NEW, now()), "401", "the late, older list was dropped");
 });
+
+Deno.test("the first load takes the keys importSecrets read, in the store's order, without listing again", async () => {
+  const clock = { now: Date.parse("2026-01-15T20:00:00Z") };
+  const now = () => clock.now;
+  const cipher = await createCipher(SECRET);
+  const store = createMemoryStore({ now });
+  await importSecrets(store, {
+    keys: ["AIzaFAKE-TEST-key-000000000000000000009"],
+    tokens: [],
+    cipher,
+    now,
+  });
+  clock.now += 5;
+  const keys = Array.from({ length: 5 }, (_, i) => `AIzaFAKE-TEST-key-00000000000000000000${i}`);
+  const imported = await importSecrets(store, { keys, tokens: [], cipher, now });
+  assertEquals(imported.keys, await store.listKeys());
+  let listings = 0;
+  const counted: Store = {
+    ...store,
+    listKeys() {
+      listings++;
+      return store.listKeys();
+    },
+  };
+  const registry = await createRegistry(counted, {
+    cipher,
+    now,
+    opened: imported.opened,
+    firstKeys: imported.keys!,
+  });
+  assertEquals(listings, 0);
+  assertEquals(registry.keys.map((k) => k.id), imported.keys!.map((k) => k.id));
+  assertEquals(registry.keys.length, 6);
+  await store.deleteKey(registry.keys[0]!.id);
+  clock.now += 1000;
+  await registry.ensureFresh();
+  assertEquals([listings, registry.keys.length], [1, 5], "later loads list the store");
+});

@@ -3,9 +3,7 @@
  * @module
  */
 import { type Cipher, maskSecret, sha256Hex } from "./secrets.ts";
-import type { Store } from "../store/mod.ts";
-
-const IMPORT_SLICE = 64;
+import type { KeyRecord, Store } from "../store/mod.ts";
 
 /** What {@linkcode importSecrets} did. */
 export interface ImportResult {
@@ -13,6 +11,16 @@ export interface ImportResult {
   keysAdded: number;
   /** Tokens newly added. */
   tokensAdded: number;
+  /**
+   * Every configured key's value by its stored id: the snapshot opens these without decrypting
+   * (an id is the hash of its value, so the value it names is known).
+   */
+  opened: Map<string, string>;
+  /**
+   * Every stored key after the import, in the store's order (creation time, then id), when this
+   * import read them and added all it meant to: the snapshot's first load needs no listing then.
+   */
+  keys?: KeyRecord[];
 }
 
 /** Options of {@linkcode importSecrets}. */
@@ -37,31 +45,40 @@ export async function keyId(key: string): Promise<string> {
 
 /**
  * Adds keys and tokens that are not stored yet; existing ones are left as they are (a key an
- * admin disabled stays disabled across restarts).
+ * admin disabled stays disabled across restarts). Keys already stored cost no write and no
+ * encryption; new ones are sealed and committed in bulk (`Store.addKeys`), so a restart with
+ * thousands of configured keys makes one listing and no commit.
  * @param store Target store.
  * @param options Secrets, cipher and clock.
  */
 export async function importSecrets(store: Store, options: ImportOptions): Promise<ImportResult> {
-  let keysAdded = 0;
-  let tokensAdded = 0;
   const started = options.now();
-  // In slices, so that thousands of keys import in seconds without flooding the store.
-  for (let i = 0; i < options.keys.length; i += IMPORT_SLICE) {
-    const results = await Promise.all(
-      options.keys.slice(i, i + IMPORT_SLICE).map(async (key, j) =>
-        store.addKey({
-          id: await keyId(key),
-          sealed: await options.cipher.encrypt(key),
-          masked: maskSecret(key),
-          enabled: true,
-          source: "env",
-          // Offsets keep the configured order, which round robin follows.
-          createdAt: started + i + j,
-        })
-      ),
-    );
-    keysAdded += results.filter(Boolean).length;
+  const listed = options.keys.length > 0 ? await store.listKeys() : null;
+  const stored = new Set(listed?.map((k) => k.id));
+  const ids = await inSlices(options.keys, keyId);
+  const opened = new Map<string, string>();
+  const todo: { id: string; key: string; index: number }[] = [];
+  for (const [index, key] of options.keys.entries()) {
+    const id = ids[index]!;
+    if (opened.has(id)) continue;
+    opened.set(id, key);
+    if (!stored.has(id)) todo.push({ id, key, index });
   }
+  const fresh = await inSlices(todo, async ({ id, key, index }): Promise<KeyRecord> => ({
+    id,
+    sealed: await options.cipher.encrypt(key),
+    masked: maskSecret(key),
+    enabled: true,
+    source: "env",
+    // Offsets keep the configured order, which round robin follows.
+    createdAt: started + index,
+  }));
+  const keysAdded = fresh.length > 0 ? (await store.addKeys(fresh)).length : 0;
+  // Another process may have stored some of the same keys meanwhile: then the snapshot lists.
+  const keys = listed && keysAdded === fresh.length
+    ? inStoreOrder([...listed, ...fresh])
+    : undefined;
+  let tokensAdded = 0;
   for (const [index, token] of options.tokens.entries()) {
     const hash = await sha256Hex(token);
     const added = await store.addToken({
@@ -75,7 +92,24 @@ export async function importSecrets(store: Store, options: ImportOptions): Promi
     });
     if (added) tokensAdded++;
   }
-  return { keysAdded, tokensAdded };
+  return { keysAdded, tokensAdded, opened, ...(keys ? { keys } : {}) };
+}
+
+/** Keys as every store lists them: by creation time, then id. */
+function inStoreOrder(keys: KeyRecord[]): KeyRecord[] {
+  return keys.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+}
+
+/** Web Crypto calls in flight at once: much faster than one by one, without flooding. */
+const CRYPTO_SLICE = 64;
+
+/** Maps items through an async function, `CRYPTO_SLICE` at a time, keeping their order. */
+async function inSlices<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += CRYPTO_SLICE) {
+    out.push(...await Promise.all(items.slice(i, i + CRYPTO_SLICE).map(fn)));
+  }
+  return out;
 }
 
 /**

@@ -12,6 +12,7 @@ export type MemoryRecords =
     Store,
     | "listKeys"
     | "addKey"
+    | "addKeys"
     | "updateKey"
     | "setKeyEnabled"
     | "deleteKey"
@@ -39,6 +40,10 @@ export function createMemoryRecords(now: () => number): MemoryRecords {
   return {
     listKeys: () => Promise.resolve(sorted(keys)),
     addKey: (record) => Promise.resolve(insert(keys, { record, version })),
+    addKeys: (records) =>
+      Promise.resolve(
+        records.filter((record) => insert(keys, { record, version })).map((r) => r.id),
+      ),
     updateKey: (record) => Promise.resolve(replace(keys, { record, version })),
     setKeyEnabled(id, enabled, detail = {}) {
       const current = keys.get(id);

@@ -37,6 +37,13 @@ export interface Store {
   listKeys(): Promise<KeyRecord[]>;
   /** Inserts the key unless one with the same id exists. @returns true when inserted. */
   addKey(record: KeyRecord): Promise<boolean>;
+  /**
+   * Inserts many keys, each unless one with its id exists, in as few commits as the backend
+   * allows (bulk imports: thousands of keys without one round trip each); the store's version
+   * moves once per commit, not once per key.
+   * @returns The ids inserted.
+   */
+  addKeys(records: readonly KeyRecord[]): Promise<string[]>;
   /** Replaces a stored key. @returns false when no key has that id. */
   updateKey(record: KeyRecord): Promise<boolean>;
   /**

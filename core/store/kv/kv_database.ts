@@ -59,6 +59,8 @@ export interface KvCheck {
 export interface KvCommitOutcome {
   /** Whether every check held and the mutations were written. */
   ok: boolean;
+  /** The versionstamp every entry the commit wrote now has (when ok). */
+  versionstamp?: string;
 }
 
 /** Options of a write. */

@@ -1,7 +1,9 @@
 /**
  * Keys' request and token counters and their last-used/last-error states on Deno KV:
  * `["usage", window, keyId, model, "r" | "t"]` holds a counter of the minute or Pacific day
- * (window names from `core/store/windows.ts`), `["keystate", keyId]` a key's state.
+ * (window names from `core/store/windows.ts`), `["keystate", keyId]` a key's last error and
+ * `["keyused", keyId]` its last-used time (a counter raised with `max`: written for thousands of
+ * keys at once without reading any).
  * @module
  */
 import {
@@ -11,7 +13,7 @@ import {
   type Store,
   windowNames,
 } from "../mod.ts";
-import { commitInBatches, createPruner, MAX_READ_KEYS, Sums } from "./kv_batch.ts";
+import { commitInBatches, createPruner, MAX_READ_KEYS, type Mutation, Sums } from "./kv_batch.ts";
 import type { KvDatabase, KvU64 } from "./kv_database.ts";
 
 /** The store methods on key counters and states. */
@@ -47,24 +49,8 @@ export function createKvKeyUsage(kv: KvDatabase, now: () => number): KvKeyUsage 
       });
     },
     readKeyUsage: (at) => readKeyUsage(kv, at),
-    async putKeyStates(states) {
-      for (let i = 0; i < states.length; i += MAX_READ_KEYS) {
-        const batch = states.slice(i, i + MAX_READ_KEYS);
-        const current = await kv.getMany<KeyStateRecord[]>(batch.map((s) => ["keystate", s.keyId]));
-        const op = kv.atomic();
-        batch.forEach((state, j) => {
-          op.set(["keystate", state.keyId], { ...current[j]?.value, ...state });
-        });
-        await op.commit();
-      }
-    },
-    async listKeyStates() {
-      const out: KeyStateRecord[] = [];
-      for await (const entry of kv.list<KeyStateRecord>({ prefix: ["keystate"] })) {
-        out.push(entry.value);
-      }
-      return out;
-    },
+    putKeyStates: (states) => putKeyStates(kv, states),
+    listKeyStates: () => listKeyStates(kv),
   };
 }
 
@@ -85,4 +71,46 @@ async function readKeyUsage(kv: KvDatabase, at: number): Promise<KeyUsageTotal[]
     }
   }
   return [...totals.values()];
+}
+
+/** Last-used times as `max` mutations (no read); last errors merged into the stored state. */
+async function putKeyStates(kv: KvDatabase, states: readonly KeyStateRecord[]): Promise<void> {
+  const used: Mutation[] = [];
+  for (const s of states) {
+    if (s.lastUsedAt === undefined) continue;
+    const at = BigInt(Math.max(0, Math.floor(s.lastUsedAt)));
+    used.push({ bytes: 64, keyBytes: 48, apply: (op) => void op.max(["keyused", s.keyId], at) });
+  }
+  await commitInBatches(kv, used);
+  const errors = states.filter((s) => s.lastError !== undefined);
+  for (let i = 0; i < errors.length; i += MAX_READ_KEYS) {
+    const batch = errors.slice(i, i + MAX_READ_KEYS);
+    const current = await kv.getMany<KeyStateRecord[]>(batch.map((s) => ["keystate", s.keyId]));
+    const op = kv.atomic();
+    batch.forEach((state, j) => {
+      op.set(["keystate", state.keyId], {
+        ...current[j]?.value,
+        keyId: state.keyId,
+        lastError: state.lastError,
+      });
+    });
+    await op.commit();
+  }
+}
+
+/** Every key's state: its last error, and its last-used time from either place it was kept. */
+async function listKeyStates(kv: KvDatabase): Promise<KeyStateRecord[]> {
+  const states = new Map<string, KeyStateRecord>();
+  for await (const entry of kv.list<KeyStateRecord>({ prefix: ["keystate"] })) {
+    states.set(entry.value.keyId, entry.value);
+  }
+  for await (const entry of kv.list<KvU64>({ prefix: ["keyused"] })) {
+    const keyId = String(entry.key[1]);
+    const at = Number(entry.value.value);
+    const state = states.get(keyId);
+    if (!state) states.set(keyId, { keyId, lastUsedAt: at });
+    // States written before last-used times moved to their own entries may hold one too.
+    else state.lastUsedAt = Math.max(state.lastUsedAt ?? 0, at);
+  }
+  return [...states.values()];
 }

@@ -17,6 +17,7 @@ export type KvRecords = Pick<
   Store,
   | "listKeys"
   | "addKey"
+  | "addKeys"
   | "updateKey"
   | "setKeyEnabled"
   | "deleteKey"
@@ -42,6 +43,7 @@ export function createKvRecords(kv: KvDatabase, now: () => number): KvRecords {
   return {
     listKeys: () => listRecords<KeyRecord>(kv, "keys"),
     addKey: (record) => insertRecord(kv, ["keys", record.id], record),
+    addKeys: (records) => insertKeys(kv, records),
     updateKey: async (record) =>
       (await replaceRecord(kv, ["keys", record.id], () => record)) !== null,
     setKeyEnabled: (id, enabled, detail = {}) =>
@@ -95,6 +97,56 @@ async function insertRecord(kv: KvDatabase, key: KvKey, record: unknown): Promis
     .sum(VERSION_KEY, 1n)
     .commit();
   return result.ok;
+}
+
+/** Keys per checked commit: each costs a check and a set, under KV's 100 checks per commit. */
+const KEYS_PER_CHECKED_COMMIT = 100;
+/** Keys per commit guarded by the version alone (mutations, key and value bytes well in bounds). */
+const KEYS_PER_COMMIT = 500;
+
+/**
+ * Inserts keys that are not stored, 500 per commit. The keys stored are listed once; each commit
+ * then checks only that the version has not moved since (every key written or deleted moves it),
+ * and the next commit checks the versionstamp the last one left. When another process changed
+ * the store meanwhile, the rest goes a hundred per commit with a check per key.
+ */
+async function insertKeys(kv: KvDatabase, records: readonly KeyRecord[]): Promise<string[]> {
+  if (records.length === 0) return [];
+  let stamp = (await kv.get(VERSION_KEY)).versionstamp;
+  const stored = new Set<string>();
+  for await (const entry of kv.list({ prefix: ["keys"] })) stored.add(String(entry.key[1]));
+  const todo = records.filter((r) => !stored.has(r.id) && (stored.add(r.id), true));
+  const added: string[] = [];
+  for (let i = 0; i < todo.length; i += KEYS_PER_COMMIT) {
+    const batch = todo.slice(i, i + KEYS_PER_COMMIT);
+    const op = kv.atomic().check({ key: VERSION_KEY, versionstamp: stamp });
+    for (const r of batch) op.set(["keys", r.id], r);
+    const result = await op.sum(VERSION_KEY, 1n).commit();
+    if (!result.ok || !result.versionstamp) {
+      added.push(...await insertChecked(kv, todo.slice(i)));
+      break;
+    }
+    stamp = result.versionstamp;
+    for (const r of batch) added.push(r.id);
+  }
+  return added;
+}
+
+/** Inserts keys a hundred per commit, each checked absent; a failed commit goes key by key. */
+async function insertChecked(kv: KvDatabase, records: readonly KeyRecord[]): Promise<string[]> {
+  const added: string[] = [];
+  for (let i = 0; i < records.length; i += KEYS_PER_CHECKED_COMMIT) {
+    const batch = records.slice(i, i + KEYS_PER_CHECKED_COMMIT);
+    const op = kv.atomic();
+    for (const r of batch) op.check({ key: ["keys", r.id], versionstamp: null });
+    for (const r of batch) op.set(["keys", r.id], r);
+    if ((await op.sum(VERSION_KEY, 1n).commit()).ok) {
+      for (const r of batch) added.push(r.id);
+      continue;
+    }
+    for (const r of batch) if (await insertRecord(kv, ["keys", r.id], r)) added.push(r.id);
+  }
+  return added;
 }
 
 /** Replaces a record that exists with what `next` makes of it; null when there is none. */

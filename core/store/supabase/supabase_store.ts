@@ -81,6 +81,7 @@ type SupabaseRecords = Pick<
   Store,
   | "listKeys"
   | "addKey"
+  | "addKeys"
   | "updateKey"
   | "setKeyEnabled"
   | "deleteKey"
@@ -127,6 +128,18 @@ function recordMethods(call: Rpc, now: () => number): SupabaseRecords {
   return {
     listKeys: () => call<KeyRecord[]>("gp_list_keys"),
     addKey: (record) => call<boolean>("gp_add_key", { p_record: record }),
+    async addKeys(records) {
+      // One insert per key (the SQL function's own conflict rule), a few dozen in flight.
+      const added: string[] = [];
+      for (let i = 0; i < records.length; i += 32) {
+        const batch = records.slice(i, i + 32);
+        const ok = await Promise.all(
+          batch.map((r) => call<boolean>("gp_add_key", { p_record: r })),
+        );
+        batch.forEach((r, j) => ok[j] && added.push(r.id));
+      }
+      return added;
+    },
     updateKey: (record) => call<boolean>("gp_update_key", { p_record: record }),
     setKeyEnabled: (id, enabled, detail = {}) =>
       call<KeyRecord | null>("gp_set_key_enabled", {

@@ -23,6 +23,28 @@ export function runKeysTokensContract(name: string, withStore: WithStore): void 
       assertEquals(keys[0]?.masked, "AIza...TEST");
     }));
 
+  Deno.test(`${name} store: addKeys inserts a bulk import, skips stored ids and moves the version`, () =>
+    withStore(async ({ store }) => {
+      assert(await store.addKey(key("k0050", 1, { masked: "kept" })));
+      const v0 = await store.version();
+      const records = Array.from(
+        { length: 250 },
+        (_, i) => key(`k${String(i).padStart(4, "0")}`, i),
+      );
+      const added = await store.addKeys(records);
+      assertEquals(added.length, 249);
+      assertEquals(added.includes("k0050"), false, "the stored key is not replaced");
+      assertNotEquals(await store.version(), v0);
+      const stored = await store.listKeys();
+      assertEquals(stored.length, 250);
+      assertEquals(stored.find((k) => k.id === "k0050")?.masked, "kept");
+      const v1 = await store.version();
+      assertEquals(await store.addKeys(records.slice(0, 10)), [], "all stored: none added");
+      assertEquals(await store.addKeys([]), []);
+      assertEquals((await store.listKeys()).length, 250);
+      assertEquals(await store.version(), v1, "nothing added: the version stays");
+    }));
+
   Deno.test(`${name} store: updateKey replaces an existing key and refuses an unknown one`, () =>
     withStore(async ({ store }) => {
       await store.addKey(key("a", 1));
