@@ -99,7 +99,7 @@ export function renderReport(r: BenchResults): string {
     "",
   );
 
-  out.push("## Targets (issues 5, 6 and 10)", "", ...targetsTable(r), "");
+  out.push("## Targets (issues 5, 6, 10 and 16)", "", ...targetsTable(r), "");
   out.push("## Ratios (same run)", "", ...ratiosTable(r), "");
   out.push("## Throughput and latency", "");
   for (const delay of r.delays) {

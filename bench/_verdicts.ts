@@ -1,5 +1,5 @@
 /**
- * The targets of issues 5, 6 and 10, judged against one run's figures.
+ * The targets of issues 5, 6, 10 and 16, judged against one run's figures.
  * @module
  */
 import { cell, int, mb, mean, ms, pct, signed, stream, times, v } from "./_format.ts";
@@ -94,6 +94,7 @@ export function targetsTable(r: BenchResults): string[] {
     at256.length ? `peak ${mb(peak)}${r.peakPerCell ? "" : " (process lifetime peak)"}` : "-",
     v(at256.length ? peak < 150 : null),
   );
+  sideBySideRows(r, row);
   const soak = r.soaks.at(-1);
   if (soak && soak.samples.length >= 2) {
     const { early, late } = soakWindows(soak);
@@ -263,5 +264,49 @@ function idleReadsRow(r: BenchResults, row: Row): void {
       int(c.get)
     }, getMany ${int(c.getMany)}, list ${int(c.list)}, watch ${int(c.watch)})`,
     v(idle.reads === 0),
+  );
+}
+
+/**
+ * The hot-path targets measured against the bare passthrough in the same run: throughput at 256
+ * connections, RSS at 256 connections and with 1,000 streams held open.
+ */
+function sideBySideRows(r: BenchResults, row: Row): void {
+  const through: string[] = [];
+  let throughOk: boolean | null = null;
+  for (const delay of r.delays) {
+    const ours = cell(r, delay, "native", "ours", 256);
+    const bare = cell(r, delay, "native", "bare", 256);
+    if (!ours || !bare) continue;
+    const t = ours.wrk.rps / bare.wrk.rps;
+    through.push(`${pct(t)} at ${delay} ms (${int(ours.wrk.rps)} vs ${int(bare.wrk.rps)} req/s)`);
+    throughOk = (throughOk ?? true) && t >= 0.8;
+  }
+  row(
+    "Throughput at 256 connections >= 80% of bare proxy (native)",
+    through.join("; ") || "-",
+    v(throughOk),
+  );
+  const peakAt = (target: "ours" | "bare") =>
+    Math.max(
+      0,
+      ...r.cells.filter((c) => c.target === target && c.connections === 256)
+        .map((c) => c.peakMb ?? 0),
+    );
+  const [ours, bare] = [peakAt("ours"), peakAt("bare")];
+  row(
+    "RSS at 256 connections within 1.2x of the bare proxy's (peaks, same run)",
+    ours && bare ? `${times(ours / bare)} (${mb(ours)} vs ${mb(bare)})` : "-",
+    v(ours && bare ? ours / bare <= 1.2 : null),
+  );
+  const held = r.hold;
+  const bareHeld = held?.baselines?.find((b) => b.target === "bare")?.rssOpenMb ?? null;
+  const oursHeld = held?.rssOpenMb ?? null;
+  row(
+    `RSS with ${int(held?.streams ?? 1000)} streams held open within 1.3x of the bare proxy's`,
+    oursHeld && bareHeld
+      ? `${times(oursHeld / bareHeld)} (${mb(oursHeld)} vs ${mb(bareHeld)})`
+      : "-",
+    v(oursHeld && bareHeld ? oursHeld / bareHeld <= 1.3 : null),
   );
 }

@@ -220,13 +220,13 @@ if (import.meta.main) {
 
 /**
  * Sections other tools write into the report between markers (bench/worker_size.ts,
- * bench/token_charge.ts), carried over unchanged from the report being replaced.
+ * bench/token_charge.ts, bench/profile.ts), carried over unchanged from the report being replaced.
  * @param previous The report before this run.
  * @returns The sections, each preceded by a blank line, or "".
  */
 function keptSections(previous: string): string {
   let out = "";
-  for (const name of ["worker-size", "token-limits"]) {
+  for (const name of ["worker-size", "token-limits", "profile"]) {
     const start = previous.indexOf(`<!-- ${name}:start -->`);
     const endMarker = `<!-- ${name}:end -->`;
     const end = previous.indexOf(endMarker);

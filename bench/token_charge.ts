@@ -12,6 +12,7 @@
  * `deno task bench` runs it as its `limits` phase.
  * @module
  */
+import { writeMarkedSection } from "./_sections.ts";
 import { createKvStore } from "../core/store/kv/mod.ts";
 import { startServer } from "../adapters/deno/server.ts";
 import { createServiceClient } from "../core/store/supabase/supabase_client.ts";
@@ -256,15 +257,7 @@ function table(head: string[], rows: string[][]): string[] {
  * @param section The new section.
  */
 export async function writeLimitsSection(path: string, section: string): Promise<void> {
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-  if (dir) await Deno.mkdir(dir, { recursive: true });
-  const current = await Deno.readTextFile(path).catch(() => "# Benchmarks\n");
-  const start = current.indexOf(START);
-  const end = current.indexOf(END);
-  const next = start >= 0 && end > start
-    ? current.slice(0, start) + section + current.slice(end + END.length)
-    : `${current.trimEnd()}\n\n${section}\n`;
-  await Deno.writeTextFile(path, next);
+  await writeMarkedSection(path, "token-limits", section);
 }
 
 if (import.meta.main) {
