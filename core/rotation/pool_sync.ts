@@ -220,8 +220,9 @@ class PoolSyncQueue implements PoolSync {
   /** Disables a key Google retired, here at once and in the store. */
   #retire(key: ActiveKey, reason: string): void {
     const { registry, store, now, logger } = this.#options;
-    registry.patchKey(withEnabled(key.record, { enabled: false, reason, at: now() }));
-    this.#track(store.setKeyEnabled(key.id, false, { reason, at: now() }), "disable key");
+    const written = store.setKeyEnabled(key.id, false, { reason, at: now() });
+    registry.patchKey(withEnabled(key.record, { enabled: false, reason, at: now() }), written);
+    this.#track(written, "disable key");
     logger.log("warn", "key disabled", { key: key.record.masked, reason });
   }
 

@@ -69,8 +69,12 @@ export interface Registry {
   readonly checkedAt: number;
   /** Whether the last version check failed. */
   readonly degraded: boolean;
-  /** Replaces one key's record in the snapshot at once (the store is updated separately). */
-  patchKey(record: KeyRecord): void;
+  /**
+   * Replaces one key's record in the snapshot at once (the store is updated separately). With
+   * the store write's promise, the patch also outlives reloads that may have read the store before
+   * that write landed: a retired key is never brought back by a stale read.
+   */
+  patchKey(record: KeyRecord, written?: Promise<unknown>): void;
   /** Reloads everything now (after this process changed the store: read-your-writes). */
   reload(): Promise<void>;
   /** Checks the store's versions now and reloads what changed (a change signal). Never throws. */
@@ -121,6 +125,11 @@ class StoreRegistry implements Registry {
   /** Loads may overlap (a probe and an admin write): an older one never replaces a newer one. */
   #loadsStarted = 0;
   #loadApplied = 0;
+  /**
+   * Local patches a reload must not undo: `until` is the last load that may have read the store
+   * before the patch's write landed (Infinity while the write is in flight).
+   */
+  #patches = new Map<string, { record: KeyRecord; until: number }>();
 
   constructor(store: Store, options: RegistryOptions & { changes: StoreChanges }) {
     this.#store = store;
@@ -154,13 +163,36 @@ class StoreRegistry implements Registry {
     return this.#tokensByHash.get(hash);
   }
 
-  patchKey(record: KeyRecord): void {
-    const current = this.#keysById.get(record.id);
-    if (!current) return;
-    const next = { ...current, record };
-    this.keys = this.keys.map((k) => k.id === record.id ? next : k);
+  patchKey(record: KeyRecord, written?: Promise<unknown>): void {
+    if (!this.#keysById.has(record.id)) return;
+    this.#apply([record]);
+    if (!written) return;
+    const patch = { record, until: Infinity };
+    this.#patches.set(record.id, patch);
+    const landed = () => patch.until = this.#loadsStarted;
+    written.then(landed, landed);
+  }
+
+  /** Puts records into the snapshot in place of the ones with their ids. */
+  #apply(records: KeyRecord[]): void {
+    for (const record of records) {
+      const current = this.#keysById.get(record.id);
+      if (!current) continue;
+      const next = { ...current, record };
+      this.keys = this.keys.map((k) => k.id === record.id ? next : k);
+      this.#keysById.set(record.id, next);
+    }
     this.enabledKeys = this.keys.filter((k) => k.record.enabled);
-    this.#keysById.set(record.id, next);
+  }
+
+  /** After load `generation`: re-applies patches it may predate, forgets those it includes. */
+  #keepPatches(generation: number): void {
+    const again: KeyRecord[] = [];
+    for (const [id, patch] of this.#patches) {
+      if (generation <= patch.until) again.push(patch.record);
+      else this.#patches.delete(id);
+    }
+    if (again.length) this.#apply(again);
   }
 
   async reload(): Promise<void> {
@@ -191,6 +223,7 @@ class StoreRegistry implements Registry {
     this.secrets = new Set(keys.map((k) => k.value));
     this.tokens = tokenRecords;
     this.#tokensByHash = new Map(tokenRecords.map((t) => [t.hash, t]));
+    this.#keepPatches(generation);
   }
 
   /** The records with their keys decrypted; one SECRET_KEY cannot open is reported and left out. */

@@ -162,3 +162,54 @@ Deno.test("the first load takes the keys importSecrets read, in the store's orde
   await registry.ensureFresh();
   assertEquals([listings, registry.keys.length], [1, 5], "later loads list the store");
 });
+
+Deno.test("patchKey(): a reload that read the store before the patch's write landed does not bring a retired key back", async () => {
+  const cipher = await createCipher(SECRET);
+  const now = () => Date.parse("2026-01-15T20:00:00Z");
+  const store = createMemoryStore({ now });
+  await importSecrets(store, { keys: [KEY], tokens: [], cipher, now });
+  // Each listKeys reads the store when called and answers when the test releases it.
+  const calls: PromiseWithResolvers<() => void>[] = [Promise.withResolvers()];
+  const slow: Store = {
+    ...store,
+    async listKeys() {
+      const snapshot = await store.listKeys();
+      const gate = Promise.withResolvers<void>();
+      calls.at(-1)!.resolve(gate.resolve);
+      calls.push(Promise.withResolvers());
+      await gate.promise;
+      return snapshot;
+    },
+  };
+  const next = () => {
+    const call = calls.at(-1)!;
+    return async () => (await call.promise)();
+  };
+  const first = next();
+  const loading = createRegistry(slow, { cipher, now });
+  await first();
+  const registry = await loading;
+  const [key] = registry.keys;
+
+  const staleRead = next();
+  const stale = registry.reload();
+  const write = Promise.withResolvers<void>();
+  const retired = { ...key!.record, enabled: false, disabledReason: "API_KEY_INVALID" };
+  registry.patchKey(retired, write.promise);
+  assertEquals(registry.enabledKeys.length, 0, "retired here at once");
+  await staleRead();
+  await stale;
+  assertEquals(registry.enabledKeys.length, 0, "a reload begun before the write keeps the patch");
+
+  await store.setKeyEnabled(key!.id, false, { reason: "API_KEY_INVALID" });
+  write.resolve();
+  await write.promise;
+  // Later an operator enables the key again in the store: a reload begun after the write landed
+  // follows the store, and the patch is gone.
+  await store.setKeyEnabled(key!.id, true);
+  const freshRead = next();
+  const fresh = registry.reload();
+  await freshRead();
+  await fresh;
+  assertEquals(registry.enabledKeys.length, 1, "the store wins once the write has landed");
+});

@@ -110,7 +110,7 @@ export async function validateKeys(
         at: options.now(),
       });
       if (updated) {
-        registry.patchKey(updated);
+        registry.patchKey(updated, Promise.resolve(updated));
         result.reenabled = enable;
         result.disabled = disable && key.record.enabled;
       }
