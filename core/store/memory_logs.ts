@@ -5,20 +5,11 @@
 import { matchesLog } from "./log_filter.ts";
 import type { LogRecord } from "./log_record.ts";
 import type { AggregateDelta, AggregateRow, KeyStateRecord, KeyUsageTotal } from "./records.ts";
-import type { Store } from "./store.ts";
+import type { LogStore, Store } from "./store.ts";
 import { windowNames } from "./windows.ts";
 
 /** The store methods on logs and counters. */
-export type MemoryLogs = Pick<
-  Store,
-  | "insertLogs"
-  | "addAggregates"
-  | "listLogs"
-  | "getLog"
-  | "readAggregates"
-  | "addCounter"
-  | "readCounter"
->;
+export type MemoryLogs = LogStore;
 
 /** Batch ids remembered, so a retried aggregate batch is added once. */
 const SEEN_BATCHES = 1024;

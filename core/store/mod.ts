@@ -11,7 +11,7 @@
  *   nothing.
  * @module
  */
-export type { Store } from "./store.ts";
+export type { LogStore, Store } from "./store.ts";
 export {
   type AggregateBatch,
   type AggregateDelta,

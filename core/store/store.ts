@@ -146,3 +146,15 @@ export interface Store {
   /** Releases the backend. */
   close(): Promise<void>;
 }
+
+/** The store's methods on request logs and their counters: one module of each backend. */
+export type LogStore = Pick<
+  Store,
+  | "insertLogs"
+  | "addAggregates"
+  | "listLogs"
+  | "getLog"
+  | "readAggregates"
+  | "addCounter"
+  | "readCounter"
+>;

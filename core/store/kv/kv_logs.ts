@@ -5,7 +5,7 @@
  * or day bucket (`kv_aggregates.ts`), `["counter", name]` a named counter.
  * @module
  */
-import type { AggregateRow, AggregateSpan, Store } from "../mod.ts";
+import type { AggregateRow, AggregateSpan, LogStore } from "../mod.ts";
 import { writeAggregates } from "./kv_aggregates.ts";
 import { collect, createPruner } from "./kv_batch.ts";
 import type { KvDatabase, KvListSelector, KvU64 } from "./kv_database.ts";
@@ -21,16 +21,7 @@ const AGGREGATE_RETENTION_MS = {
 const BUCKET_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** The store methods on logs and counters. */
-export type KvLogs = Pick<
-  Store,
-  | "insertLogs"
-  | "addAggregates"
-  | "listLogs"
-  | "getLog"
-  | "readAggregates"
-  | "addCounter"
-  | "readCounter"
->;
+export type KvLogs = LogStore;
 
 /**
  * Creates the log methods on an open handle.
@@ -46,7 +37,7 @@ export function createKvLogs(kv: KvDatabase, now: () => number): KvLogs {
         end: ["agg", g, at - AGGREGATE_RETENTION_MS[g]],
       }))
     );
-  async function addAggregates(batch: Parameters<Store["addAggregates"]>[0]) {
+  async function addAggregates(batch: Parameters<LogStore["addAggregates"]>[0]) {
     if (batch.deltas.length === 0) return;
     await writeAggregates(kv, batch);
     await pruneBuckets();

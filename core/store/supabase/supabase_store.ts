@@ -19,6 +19,7 @@ import {
   type KeyUsageTotal,
   type LeaseGrant,
   type LogRecord,
+  type LogStore,
   type Store,
   type TokenRecord,
   type TokenUsage,
@@ -102,16 +103,7 @@ type SupabaseCounters = Pick<
 /** The store methods on tokens' counters and leases. */
 type SupabaseTokens = Pick<Store, "addTokenUsage" | "readTokenUsage" | "takeLeases">;
 /** The store methods on logs. */
-type SupabaseLogs = Pick<
-  Store,
-  | "insertLogs"
-  | "addAggregates"
-  | "listLogs"
-  | "getLog"
-  | "readAggregates"
-  | "addCounter"
-  | "readCounter"
->;
+type SupabaseLogs = LogStore;
 /** The store methods on settings, pins and the sign-in throttle. */
 type SupabasePins = Pick<
   Store,
