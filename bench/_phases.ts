@@ -15,13 +15,13 @@ import {
   verify,
 } from "./_measure.ts";
 import { type BenchOptions, MAIN_KEYS, STREAM_CHUNKS } from "./_options.ts";
-import { readMemory, resetPeak, type Server } from "./_process.ts";
+import { readMemory, resetPeak, type Server, spawnServer } from "./_process.ts";
+import { readCounts } from "./_phases_idle.ts";
 import type { BenchResults, ScaleCell } from "./_results.ts";
 import {
   benchShape,
   startBareProxy,
   startGeminiProxy,
-  startGeminiProxyFromFile,
   startPortkey,
   startUpstream,
 } from "./_servers.ts";
@@ -199,13 +199,14 @@ export async function runScalingPhase(
       idleCpuPct: null,
       drainMs: null,
       settledIdleCpuPct: null,
+      kvWrites: { commits: 0, mutations: 0, requests: 0 },
     }));
     // One proxy alive at a time (an idle proxy's background work would load the other's CPUs),
     // in two alternating rounds so that drift over time hits both pool sizes alike.
     for (let round = 0; round < 2; round++) {
       for (const cell of cells) {
         const t = performance.now();
-        const server = await startGeminiProxyFromFile(
+        const counted = await startCounted(
           productionEnv({
             upstreamUrl: upstream.url,
             kvPath: `${kvDir}/keys-${cell.keys}-${round}.kv`,
@@ -213,6 +214,7 @@ export async function runScalingPhase(
           }),
           `Gemini Proxy (${cell.keys} keys)`,
         );
+        const { server } = counted;
         const startupMs = performance.now() - t;
         try {
           cell.startupMs = Math.max(cell.startupMs, startupMs);
@@ -227,6 +229,7 @@ export async function runScalingPhase(
           }
           await runWrk(request, { connections: 32, seconds: options.warmupS });
           if (!resetPeak(server.pid)) results.peakPerCell = false;
+          const before = await readCounts(server.pid, counted.countsFile);
           const { value: wrk, foreignCpu } = await measured(() =>
             runWrk(request, { connections: 32, seconds: options.durationS })
           );
@@ -239,7 +242,14 @@ export async function runScalingPhase(
             // The pool's counters go out within a second of the last request.
             await new Promise((r) => setTimeout(r, 1000));
             cell.settledIdleCpuPct = await idleCpu(server.pid, 3000);
+          } else {
+            await new Promise((r) => setTimeout(r, 1500));
           }
+          // What the served requests wrote, their last log pages and counters included.
+          const after = await readCounts(server.pid, counted.countsFile);
+          cell.kvWrites!.commits += after.commits - before.commits;
+          cell.kvWrites!.mutations += after.mutations - before.mutations;
+          cell.kvWrites!.requests += wrk.requests;
           console.log(
             `${pad(server.name, 32)} c=32  ${fixed(wrk.rps, 0).padStart(8)} req/s` +
               ` (started in ${fixed(startupMs / 1000, 1)} s)` + busy(foreignCpu) +
@@ -251,12 +261,39 @@ export async function runScalingPhase(
           );
         } finally {
           await server.stop();
+          await Deno.remove(counted.countsFile).catch(() => {});
         }
       }
     }
     results.scaling = cells;
   } finally {
     await upstream.stop();
+  }
+}
+
+/**
+ * Starts Gemini Proxy through `bench/proxy_counted.ts`: `main.ts`'s `startServer` with its
+ * environment read from a file (10,000 keys are over Linux's 128 KiB limit for one environment
+ * string) and its Deno KV handle counting reads and writes, reported on SIGUSR1.
+ */
+async function startCounted(
+  env: Record<string, string>,
+  label: string,
+): Promise<{ server: Server; countsFile: string }> {
+  const envFile = await Deno.makeTempFile({ prefix: "gemini-proxy-bench-env-", suffix: ".json" });
+  const countsFile = await Deno.makeTempFile({ prefix: "gemini-proxy-bench-counts-" });
+  await Deno.writeTextFile(envFile, JSON.stringify(env));
+  try {
+    const server = await spawnServer({
+      name: label,
+      cmd: Deno.execPath(),
+      args: ["run", "-A", "--unstable-kv", "bench/proxy_counted.ts", envFile, countsFile],
+      portPattern: /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+      readyTimeoutMs: 300_000,
+    });
+    return { server, countsFile };
+  } finally {
+    await Deno.remove(envFile).catch(() => {});
   }
 }
 

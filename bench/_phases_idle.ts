@@ -72,8 +72,14 @@ export async function runIdleReadsPhase(
   }
 }
 
-/** Asks the proxy (SIGUSR1) to write its counts, then reads them. */
-async function readCounts(pid: number, file: string): Promise<ReadCounts> {
+/**
+ * Asks a proxy started through `bench/proxy_counted.ts` (SIGUSR1) to write its counts, then
+ * reads them.
+ * @param pid The proxy's process.
+ * @param file The counts file it was started with.
+ * @returns Its store reads and writes so far.
+ */
+export async function readCounts(pid: number, file: string): Promise<ReadCounts> {
   await Deno.writeTextFile(file, "");
   Deno.kill(pid, "SIGUSR1");
   for (let i = 0; i < 100; i++) {
@@ -81,7 +87,7 @@ async function readCounts(pid: number, file: string): Promise<ReadCounts> {
     const text = await Deno.readTextFile(file);
     if (text) return JSON.parse(text) as ReadCounts;
   }
-  throw new Error("The counted proxy did not report its store reads");
+  throw new Error("The counted proxy did not report its store reads and writes");
 }
 
 function idleReads(before: ReadCounts, after: ReadCounts, windowS: number): IdleReads {
@@ -91,6 +97,8 @@ function idleReads(before: ReadCounts, after: ReadCounts, windowS: number): Idle
     list: after.list - before.list,
     listed: after.listed - before.listed,
     watch: after.watch - before.watch,
+    commits: after.commits - before.commits,
+    mutations: after.mutations - before.mutations,
   };
   const reads = roundTrips(counts);
   return { windowS, reads, perMinute: (reads * 60) / windowS, counts };

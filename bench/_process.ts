@@ -183,6 +183,23 @@ export function readMemory(pid: number): Memory | null {
 }
 
 /**
+ * CPU time a process has used so far, all its threads, user and system, from /proc (Linux counts
+ * it in clock ticks of 10 ms).
+ * @param pid Process id.
+ * @returns Milliseconds, or null when the process is gone.
+ */
+export function cpuMs(pid: number): number | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Resets a process's peak RSS (VmHWM) so the next reading covers one measurement only.
  * @param pid Process id.
  * @returns Whether the kernel accepted it (needs Linux 4.0+ and permission).

@@ -19,6 +19,7 @@ import {
 import type { BenchResults, Cell } from "./_results.ts";
 import {
   holdSection,
+  kvWrites,
   loggedSection,
   logVolumeRows,
   pickKeyTable,
@@ -244,17 +245,19 @@ function streamsTable(r: BenchResults): string[] {
 function scalingTable(r: BenchResults): string[] {
   const rows = [
     "Gemini Proxy, native route, 32 connections, upstream delay 0 ms. Both pool sizes are started",
-    "through `bench/proxy_env_file.ts` (the same `startServer` call as `main.ts`, environment read",
+    "through `bench/proxy_counted.ts` (the same `startServer` call as `main.ts`, environment read",
     "from a file: 10,000 keys make a GEMINI_API_KEYS of ~210 KB, over Linux's 128 KiB limit for",
-    "one environment string), one at a time with a fresh store, in two alternating rounds. Idle",
+    "one environment string; its Deno KV handle counts the writes in the KV column: mutations per",
+    "request served, and commits per 1,000 requests), one at a time with a fresh store, in two",
+    "alternating rounds. Idle",
     "CPU is what the proxy burns in the 3 s after its last round, with no request in flight, and",
     "then in 3 s once `/healthz` shows its log queue written and a second more has passed.",
     "The log-volume rows (issue 6) start `main.ts` with 20 keys on an empty KV store and on a copy",
     "of the seeded store described under Request logs, the same way (one at a time, two",
     "alternating rounds); instead of idle CPU they show the logs the proxy dropped (/healthz).",
     "",
-    "| row | req/s (round 1 / round 2) | mean req/s | change | p99 (round 1 / round 2) | start-up | peak RSS | idle CPU / logs dropped | other CPU |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| row | req/s (round 1 / round 2) | mean req/s | change | p99 (round 1 / round 2) | start-up | peak RSS | idle CPU / logs dropped | KV writes | other CPU |",
+    "|---|---|---|---|---|---|---|---|---|---|",
   ];
   const base = r.scaling[0];
   for (const s of r.scaling) {
@@ -275,6 +278,7 @@ function scalingTable(r: BenchResults): string[] {
           : `; ${s.settledIdleCpuPct.toFixed(1)}% once its logs were written (${
             ((s.drainMs ?? 0) / 1000).toFixed(1)
           } s after load)`),
+      kvWrites(s),
       s.foreignCpu.map(share).join(" / "),
     ]));
   }

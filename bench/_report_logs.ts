@@ -3,7 +3,7 @@
  * @module
  */
 import { int, mb, mean, ms, share, signed, tableRow } from "./_format.ts";
-import type { BenchResults, LoggedCheck, SoakResult } from "./_results.ts";
+import type { BenchResults, LoggedCheck, ScaleCell, SoakResult } from "./_results.ts";
 import { TARGET_LABELS } from "./_targets.ts";
 
 /** Stats answers this slow or slower miss issue 5's target. */
@@ -47,7 +47,7 @@ export function logVolumeRows(r: BenchResults): string[] {
   const [empty, seeded] = r.logVolume;
   if (!empty || !seeded) {
     return [
-      "| empty store vs 100,000 stored logs | not measured in this run (`--only=logvolume`) | | | | | | | |",
+      "| empty store vs 100,000 stored logs | not measured in this run (`--only=logvolume`) | | | | | | | | |",
     ];
   }
   return [empty, seeded].map((c) =>
@@ -60,6 +60,7 @@ export function logVolumeRows(r: BenchResults): string[] {
       `${(c.startupMs / 1000).toFixed(1)} s`,
       c.peakMb === null ? "-" : mb(c.peakMb),
       `${c.dropped} logs dropped`,
+      "-",
       c.foreignCpu.map(share).join(" / "),
     ])
   );
@@ -325,4 +326,15 @@ function samplesLine(s: SoakResult): string {
       ? `${fds[0] ?? "-"} at every sample`
       : during.map((x) => x.fds ?? "-").join(", ")
   }${last ? `; ${last.fds ?? "-"} as the load ended` : ""}.`;
+}
+
+/**
+ * A scaling row's Deno KV writes: mutations per request and commits per 1,000 requests.
+ * @param s The row.
+ */
+export function kvWrites(s: ScaleCell): string {
+  const w = s.kvWrites;
+  if (!w || w.requests === 0) return "-";
+  return `${(w.mutations / w.requests).toFixed(2)} mutations per request, ` +
+    `${((1000 * w.commits) / w.requests).toFixed(1)} commits per 1,000`;
 }

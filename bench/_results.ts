@@ -66,6 +66,11 @@ export interface ScaleCell {
    */
   drainMs?: number | null;
   settledIdleCpuPct?: number | null;
+  /**
+   * Deno KV writes during the measured rounds (`bench/proxy_counted.ts`): atomic commits, the
+   * mutations in them, and the requests served meanwhile. Absent in results of older harnesses.
+   */
+  kvWrites?: { commits: number; mutations: number; requests: number } | null;
 }
 
 /** Store reads of an idle proxy (bench/proxy_counted.ts). */

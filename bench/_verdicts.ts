@@ -3,7 +3,7 @@
  * @module
  */
 import { cell, int, mb, mean, ms, pct, signed, stream, times, v } from "./_format.ts";
-import { soakWindows, STATS_TARGET_MS } from "./_report_logs.ts";
+import { kvWrites, soakWindows, STATS_TARGET_MS } from "./_report_logs.ts";
 import type { BenchResults, HoldBaseline, LoggedCheck } from "./_results.ts";
 
 /**
@@ -223,7 +223,12 @@ function scalingRows(r: BenchResults, row: Row): void {
   const d = mean(large.rounds) / mean(small.rounds) - 1;
   row(
     `Key pool size changes throughput by < 5% (${int(small.keys)} vs ${int(large.keys)} keys)`,
-    `${signed(d * 100, 1)}% (${int(mean(small.rounds))} vs ${int(mean(large.rounds))} req/s)`,
+    `${signed(d * 100, 1)}% (${int(mean(small.rounds))} vs ${int(mean(large.rounds))} req/s)` +
+      (small.kvWrites?.requests && large.kvWrites?.requests
+        ? `; Deno KV writes: ${kvWrites(small)} with ${int(small.keys)} keys, ${
+          kvWrites(large)
+        } with ${int(large.keys)}`
+        : ""),
     v(Math.abs(d) < 0.05),
   );
   row(

@@ -18,7 +18,7 @@ Deno.test("profile: a sample counts for the innermost frame of our code, else th
   assertEquals(placeOf([" ext:deno_web/06_streams.js:1:1"]), "runtime JS: deno_web");
   assertEquals(
     placeOf(["/usr/lib/node_modules/deno/deno"]),
-    "runtime native code (no JS frame: Rust, libc)",
+    "runtime native code (no JS frame: Rust, V8 C++, libc)",
   );
   assertEquals(placeOf([`file://${ROOT}/main.ts:1:1`]), "main.ts");
 });

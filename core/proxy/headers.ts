@@ -1,7 +1,26 @@
 /**
  * Header rules between client, proxy and upstream.
+ *
+ * Headers are read with `forEach`, never `for...of`, and handed to `fetch` and `Response` as
+ * plain lists of pairs, never as `Headers`: in this runtime a `Headers` iterator costs about
+ * 0.7 µs per entry (`forEach` about a tenth of that), and a constructor given a `Headers`
+ * walks it with that iterator. On the hot path each request crosses headers five times.
  * @module
  */
+
+/** Header name and value pairs, as `fetch` and `Response` take them without re-reading a `Headers`. */
+export type HeaderList = [string, string][];
+
+/**
+ * The entries of a `Headers`, as a list to hand to a constructor (see the module doc).
+ * @param headers The headers.
+ * @returns Name and value pairs, names lower-case, in the order `Headers` iterates them.
+ */
+export function headerList(headers: Headers): HeaderList {
+  const out: HeaderList = [];
+  headers.forEach((value, name) => out.push([name, value]));
+  return out;
+}
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) plus ones a proxy must not relay. */
 const HOP_BY_HOP = new Set([
@@ -62,20 +81,20 @@ export interface UpstreamHeaderOptions {
  * Builds the headers for the upstream request from the client's.
  * @param incoming Client request headers.
  * @param options The credential to swap in.
- * @returns New headers; the client's credentials never appear in them.
+ * @returns New headers, as a list for `fetch`; the client's credentials never appear in them.
  */
-export function upstreamHeaders(incoming: Headers, options: UpstreamHeaderOptions): Headers {
-  const out = new Headers();
-  for (const [name, value] of incoming) {
-    if (HOP_BY_HOP.has(name) || DROP_TO_UPSTREAM.has(name)) continue;
+export function upstreamHeaders(incoming: Headers, options: UpstreamHeaderOptions): HeaderList {
+  const out: HeaderList = [];
+  incoming.forEach((value, name) => {
+    if (HOP_BY_HOP.has(name) || DROP_TO_UPSTREAM.has(name)) return;
     if (name.startsWith("sec-") || name.startsWith("cf-") || name.startsWith("x-stainless-retry")) {
-      continue;
+      return;
     }
-    out.set(name, value);
-  }
-  if (options.bearer) out.set("authorization", `Bearer ${options.apiKey}`);
-  else out.set("x-goog-api-key", options.apiKey);
-  if (options.cfAigToken) out.set("cf-aig-authorization", `Bearer ${options.cfAigToken}`);
+    out.push([name, value]);
+  });
+  if (options.bearer) out.push(["authorization", `Bearer ${options.apiKey}`]);
+  else out.push(["x-goog-api-key", options.apiKey]);
+  if (options.cfAigToken) out.push(["cf-aig-authorization", `Bearer ${options.cfAigToken}`]);
   return out;
 }
 
@@ -87,18 +106,18 @@ export function upstreamHeaders(incoming: Headers, options: UpstreamHeaderOption
  * @param upstream Upstream response headers.
  */
 export function clientHeaders(upstream: Headers): Headers {
-  const out = new Headers();
+  const kept: HeaderList = [];
   const decoded = upstream.has("content-encoding");
-  for (const [name, value] of upstream) {
+  upstream.forEach((value, name) => {
     if (name === "content-length" && !decoded) {
-      out.set(name, value);
-      continue;
+      kept.push([name, value]);
+      return;
     }
-    if (HOP_BY_HOP.has(name) || name === "content-encoding" || name === "set-cookie") continue;
-    if (name === "alt-svc") continue;
-    out.append(name, value);
-  }
-  return out;
+    if (HOP_BY_HOP.has(name) || name === "content-encoding" || name === "set-cookie") return;
+    if (name === "alt-svc") return;
+    kept.push([name, value]);
+  });
+  return new Headers(kept);
 }
 
 /**
@@ -107,6 +126,6 @@ export function clientHeaders(upstream: Headers): Headers {
  */
 export function headerBytes(headers: Headers): number {
   let total = 0;
-  for (const [name, value] of headers) total += name.length + value.length + 4;
+  headers.forEach((value, name) => total += name.length + value.length + 4);
   return total;
 }

@@ -21,8 +21,8 @@ Deno.test("upstreamHeaders() swaps credentials and drops hop-by-hop and client-o
     bearer: false,
     cfAigToken: undefined,
   });
-  assertEquals(native.get("x-goog-api-key"), "AIzaFAKE");
-  assertEquals(native.get("authorization"), null);
+  assertEquals(new Headers(native).get("x-goog-api-key"), "AIzaFAKE");
+  assertEquals(new Headers(native).get("authorization"), null);
   for (
     const name of [
       "connection",
@@ -33,16 +33,16 @@ Deno.test("upstreamHeaders() swaps credentials and drops hop-by-hop and client-o
       "x-goog-user-project",
     ]
   ) {
-    assertEquals(native.get(name), null, name);
+    assertEquals(new Headers(native).get(name), null, name);
   }
-  assertEquals(native.get("x-goog-api-client"), "google-genai-sdk/1.0");
-  assertEquals(native.get("x-server-timeout"), "30");
-  assertEquals(native.get("x-goog-upload-protocol"), "resumable");
+  assertEquals(new Headers(native).get("x-goog-api-client"), "google-genai-sdk/1.0");
+  assertEquals(new Headers(native).get("x-server-timeout"), "30");
+  assertEquals(new Headers(native).get("x-goog-upload-protocol"), "resumable");
 
   const openai = upstreamHeaders(incoming, { apiKey: "AIzaFAKE", bearer: true, cfAigToken: "cf" });
-  assertEquals(openai.get("authorization"), "Bearer AIzaFAKE");
-  assertEquals(openai.get("x-goog-api-key"), null);
-  assertEquals(openai.get("cf-aig-authorization"), "Bearer cf");
+  assertEquals(new Headers(openai).get("authorization"), "Bearer AIzaFAKE");
+  assertEquals(new Headers(openai).get("x-goog-api-key"), null);
+  assertEquals(new Headers(openai).get("cf-aig-authorization"), "Bearer cf");
 });
 
 Deno.test("clientHeaders() drops encoding headers of a body fetch already decoded", () => {

@@ -6,7 +6,7 @@
  */
 import { type ActiveKey, createdResources } from "../rotation/mod.ts";
 import type { ReadExchange } from "./exchange.ts";
-import { clientHeaders } from "./headers.ts";
+import { clientHeaders, headerList } from "./headers.ts";
 import { respond } from "./respond.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
 
@@ -100,7 +100,7 @@ async function relayCreated(
   }
   if (app.config.logBodies === "all") record.responseBody = app.log.clip(text);
   app.log.finish(record, { bytes: encoder.encode(text).byteLength, usage: null });
-  return new Response(text, { status: upstream.status, headers: answer.headers });
+  return new Response(text, { status: upstream.status, headers: headerList(answer.headers) });
 }
 
 /** The origin clients reach this deployment at, as a reverse proxy tells it. */

@@ -12,6 +12,7 @@ import {
   usageFromObject,
   usageOf,
 } from "../usage/mod.ts";
+import { headerList } from "./headers.ts";
 import { LOG_BODY_LIMIT, type RequestLog } from "./request_log.ts";
 import type { ProxyRoute } from "./route.ts";
 import { relayStream } from "./stream_relay.ts";
@@ -58,12 +59,15 @@ export interface RelayedAnswer {
 export async function respond(target: RelayTarget, answer: RelayedAnswer): Promise<Response> {
   const { record, route, log } = target;
   const { response, headers } = answer;
-  const init = { status: response.status, statusText: response.statusText, headers };
   const type = headers.get("content-type") ?? "";
   if (type.includes("event-stream")) record.stream = true;
   if (!response.body) {
     log.finish(record, {});
-    return new Response(null, init);
+    return new Response(null, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: headerList(headers),
+    });
   }
   const length = Number(headers.get("content-length") ?? "0");
   if (type.includes("json") && !record.stream && !route.stream && length <= MAX_WHOLE_BYTES) {
@@ -96,7 +100,11 @@ async function respondWhole(target: RelayTarget, answer: RelayedAnswer): Promise
     midStreamError: false,
     aborted: false,
   });
-  return new Response(bytes, { status: response.status, statusText: response.statusText, headers });
+  return new Response(bytes, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: headerList(headers),
+  });
 }
 
 /** A stream (or a large answer), relayed chunk by chunk through one layer that reads usage. */
@@ -133,6 +141,6 @@ function respondStream(
   return new Response(body, {
     status: response.status,
     statusText: response.statusText,
-    headers: answer.headers,
+    headers: headerList(answer.headers),
   });
 }
