@@ -301,7 +301,7 @@ function sideBySideRows(r: BenchResults, row: Row): void {
   const [ours, bare] = [peakAt("ours"), peakAt("bare")];
   row(
     "RSS at 256 connections within 1.2x of the bare proxy's (peaks, same run)",
-    ours && bare ? `${times(ours / bare)} (${mb(ours)} vs ${mb(bare)})` : "-",
+    ours && bare ? `${times(ours / bare)} (${mb(ours)} vs ${mb(bare)})${startupRss(r)}` : "-",
     v(ours && bare ? ours / bare <= 1.2 : null),
   );
   const held = r.hold;
@@ -314,4 +314,14 @@ function sideBySideRows(r: BenchResults, row: Row): void {
       : "-",
     v(oursHeld && bareHeld ? oursHeld / bareHeld <= 1.3 : null),
   );
+}
+
+/** Both servers' RSS right after start-up, the part of the gap that load does not add. */
+function startupRss(r: BenchResults): string {
+  const at = (target: "ours" | "bare") => {
+    const sizes = r.idle.filter((i) => i.target === target).map((i) => i.rssMb);
+    return sizes.length > 0 ? Math.min(...sizes) : null;
+  };
+  const [ours, bare] = [at("ours"), at("bare")];
+  return ours && bare ? `; right after start-up ${mb(ours)} vs ${mb(bare)}` : "";
 }
