@@ -31,7 +31,7 @@ export function inventedSection(r: BenchResults): string[] {
   out.push(
     `Measured by \`${x.command}\` on ${x.startedAt} (code ${x.revision}). Gemini Proxy with ${
       int(x.keys)
-    } keys (started through \`bench/proxy_env_file.ts\`, the scaling rows' entry without the store counting) takes ${
+    } keys (started through \`bench/proxy_env_file.ts\`, as in the scaling rows) takes ${
       int(x.requests)
     } generateContent requests, ${x.concurrency} in flight, from \`bench/model_flood.ts\` in its own`,
     "process, half on the native path (model in the path) and half on the OpenAI path (model in",
