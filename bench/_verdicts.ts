@@ -310,7 +310,7 @@ function sideBySideRows(r: BenchResults, row: Row): void {
   row(
     `RSS with ${int(held?.streams ?? 1000)} streams held open within 1.3x of the bare proxy's`,
     oursHeld && bareHeld
-      ? `${times(oursHeld / bareHeld)} (${mb(oursHeld)} vs ${mb(bareHeld)})`
+      ? `${times(oursHeld / bareHeld)} (${mb(oursHeld)} vs ${mb(bareHeld)})${startupRss(r)}`
       : "-",
     v(oursHeld && bareHeld ? oursHeld / bareHeld <= 1.3 : null),
   );
