@@ -247,7 +247,9 @@ export async function runScalingPhase(
               ` (started in ${fixed(startupMs / 1000, 1)} s)` + busy(foreignCpu) +
               (cell.idleCpuPct === null || round === 0
                 ? ""
-                : `, idle afterwards: ${fixed(cell.idleCpuPct, 0)}% of a core; logs written ` +
+                : `, idle afterwards: ${
+                  fixed(cell.idleCpuPct, 0)
+                }% of a core; logs and counters stored ` +
                   `${fixed((cell.drainMs ?? 0) / 1000, 1)} s after load, then idle: ` +
                   `${fixed(cell.settledIdleCpuPct ?? 0, 1)}% of a core`),
           );
@@ -343,16 +345,18 @@ function label(target: LiveTarget): string {
 }
 
 /**
- * Waits until the proxy's log queue is empty (`/healthz`), polled every 100 ms for up to 60 s.
+ * Waits until the proxy has stored everything it served (`/healthz`): its log queue empty and no
+ * aggregate counter row pending, polled every 100 ms for up to 60 s.
  * @param url The proxy.
  * @param since Ms already passed since the load ended (added to the result).
- * @returns Ms from the end of the load until the queue was empty.
+ * @returns Ms from the end of the load until then.
  */
 async function drained(url: string, since: number): Promise<number> {
   const start = performance.now();
   while (performance.now() - start < 60_000) {
     const health = await (await fetch(`${url}/healthz`)).json();
-    if (health.logs?.queued === 0) break;
+    // Older proxies report no countersPending: their queue alone counts.
+    if (health.logs?.queued === 0 && !health.logs?.countersPending) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return since + performance.now() - start;

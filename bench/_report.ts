@@ -251,7 +251,8 @@ function scalingTable(r: BenchResults): string[] {
     "column comes from a third, 5 s run of each through `bench/proxy_counted.ts`, whose Deno KV",
     "handle counts writes: mutations per request served, commits per 1,000 requests. Idle",
     "CPU is what the proxy burns in the 3 s after its last round, with no request in flight, and",
-    "then in 3 s once `/healthz` shows its log queue written and a second more has passed.",
+    "then in 3 s once `/healthz` shows its log queue and aggregate counters stored (`countersPending`",
+    "0) and a second more has passed.",
     "The log-volume rows (issue 6) start `main.ts` with 20 keys on an empty KV store and on a copy",
     "of the seeded store described under Request logs, the same way (one at a time, two",
     "alternating rounds); instead of idle CPU they show the logs the proxy dropped (/healthz).",
@@ -275,7 +276,7 @@ function scalingTable(r: BenchResults): string[] {
       s.idleCpuPct === null ? "-" : `${s.idleCpuPct.toFixed(0)}% of a core` +
         (s.settledIdleCpuPct == null
           ? ""
-          : `; ${s.settledIdleCpuPct.toFixed(1)}% once its logs were written (${
+          : `; ${s.settledIdleCpuPct.toFixed(1)}% once its logs and counters were stored (${
             ((s.drainMs ?? 0) / 1000).toFixed(1)
           } s after load)`),
       kvWrites(s),

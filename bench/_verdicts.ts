@@ -241,7 +241,9 @@ function scalingRows(r: BenchResults, row: Row): void {
   const idle = large.settledIdleCpuPct ?? null;
   const cpu = (c: typeof large) =>
     `${c.settledIdleCpuPct?.toFixed(1) ?? "-"}% (${c.idleCpuPct?.toFixed(0) ?? "-"}% in the 3 s ` +
-    `right after load; log queue empty ${((c.drainMs ?? 0) / 1000).toFixed(1)} s after load)`;
+    `right after load; logs and counters stored ${
+      ((c.drainMs ?? 0) / 1000).toFixed(1)
+    } s after load)`;
   row(
     `Idle CPU with ${int(large.keys)} keys under 1% of a core (nothing queued, no request)`,
     idle === null

@@ -147,12 +147,15 @@ Deno.test("a failing store leaves the proxy serving from memory, health degraded
   const fake = await startFakeUpstream();
   const base = createMemoryStore();
   let broken = false;
+  let countersBroken = false;
   const store: Store = new Proxy(base, {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver);
       if (typeof value !== "function" || name === "close") return value;
       return (...args: unknown[]) => {
-        if (broken) return Promise.reject(new Error("store unavailable"));
+        if (broken || (countersBroken && name === "addAggregates")) {
+          return Promise.reject(new Error("store unavailable"));
+        }
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
@@ -186,6 +189,18 @@ Deno.test("a failing store leaves the proxy serving from memory, health degraded
     assertEquals((await base.listLogs({}, 100)).logs.length, 5, "no record lost");
     const healed = await (await fetch(`${url}/healthz`)).json();
     assertEquals(healed.status, "ok");
+    // Counters that cannot be written stay held, and /healthz says how many rows wait.
+    countersBroken = true;
+    const another = await generate(url);
+    await another.body?.cancel();
+    await gateway.settle();
+    const held = await (await fetch(`${url}/healthz`)).json();
+    assertEquals(held.logs.queued, 0);
+    assert(held.logs.countersPending > 0, "the unwritten counter rows are reported");
+    countersBroken = false;
+    await gateway.settle();
+    const stored = await (await fetch(`${url}/healthz`)).json();
+    assertEquals([stored.logs.queued, stored.logs.countersPending], [0, 0]);
   } finally {
     await server.shutdown();
     await fake.close();

@@ -101,6 +101,7 @@ async function health(services: Services, request: Request): Promise<Record<stri
     keys: { total: registry.keys.length, enabled: registry.enabledKeys.length },
     logs: {
       queued: logs.depth,
+      countersPending: logs.countersPending,
       dropped: logs.dropped,
       written: logs.written,
       failing: logs.failing,

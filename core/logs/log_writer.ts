@@ -56,6 +56,12 @@ export interface LogWriter {
   tick(): Promise<void>;
   /** Records waiting. */
   readonly depth: number;
+  /**
+   * Aggregate counter rows (per minute, hour and day, key, model and token) of the records written
+   * so far that are held in memory, not yet in the store: those of a write under way included.
+   * With {@linkcode LogWriter.depth} at 0 too, everything served so far is stored.
+   */
+  readonly countersPending: number;
   /** Records dropped because the queue was full, since start. */
   readonly dropped: number;
   /** Records written, since start. */
@@ -106,6 +112,10 @@ class LogQueue implements LogWriter {
     this.#now = options.now ?? Date.now;
     this.#interval = options.aggregateIntervalMs ?? (options.waitUntil ? 0 : 1000);
     this.#deltas = new DeltaBuffer(options.modelLabel);
+  }
+
+  get countersPending(): number {
+    return this.#deltas.size + (this.#aggregates?.deltas.length ?? 0);
   }
 
   get depth(): number {

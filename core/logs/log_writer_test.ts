@@ -122,8 +122,11 @@ Deno.test("flush() writes held aggregate counters at once", async () => {
   writer.push(record(clock.now));
   await writer.tick();
   assertEquals(state.aggregateWrites.length, 1);
+  // The second record is stored; its counter rows (minute, hour, day; per key and rolled up) wait.
+  assertEquals([writer.depth, writer.countersPending > 0], [0, true]);
   await writer.flush();
   assertEquals(state.aggregateWrites.length, 2);
+  assertEquals(writer.countersPending, 0);
   const rows = await store.readAggregates("m", { from: 0, to: clock.now + 60_000 });
   assertEquals(rows.find((r) => r.keyId === "*")?.fields.requests, 2);
 });
@@ -136,6 +139,8 @@ Deno.test("a failed aggregate batch is retried under the same id, and new counte
   state.failAggregates = true;
   await writer.flush();
   assertEquals(writer.failing, true);
+  const held = writer.countersPending;
+  assert(held > 0, "a failed batch's rows are still pending");
   writer.push(record(t));
   state.failAggregates = false;
   await writer.flush();
@@ -143,6 +148,7 @@ Deno.test("a failed aggregate batch is retried under the same id, and new counte
   assertEquals(first, retry);
   assert(next !== undefined && next !== first);
   assertEquals(writer.failing, false);
+  assertEquals(writer.countersPending, 0);
   const rows = await store.readAggregates("m", { from: 0, to: t + 60_000 });
   assertEquals(rows.find((r) => r.keyId === "*")?.fields.requests, 2);
 });

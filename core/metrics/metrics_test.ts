@@ -40,7 +40,7 @@ function state(): MetricsState {
   return {
     registry,
     pool: createKeyPool(registry, { now: () => 0, strategy: () => "round_robin" }),
-    logs: { depth: 0, dropped: 0, written: 0 } as LogWriter,
+    logs: { depth: 0, countersPending: 0, dropped: 0, written: 0 } as LogWriter,
     now: 0,
     region: undefined,
   };
