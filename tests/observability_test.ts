@@ -370,6 +370,12 @@ Deno.test("LOG_BODIES=errors keeps error bodies, truncated and with keys redacte
 Deno.test("/healthz reports the log queue", () =>
   withHarness({}, async (h) => {
     const body = await (await fetch(`${h.proxy.url}/healthz`)).json();
-    assertEquals(body.logs, { queued: 0, dropped: 0, written: 0, failing: false });
+    assertEquals(body.logs, {
+      queued: 0,
+      countersPending: 0,
+      dropped: 0,
+      written: 0,
+      failing: false,
+    });
     assert(typeof body.store.latencyMs === "number");
   }));
