@@ -103,6 +103,14 @@ class LogQueue implements LogWriter {
   #flushing: Promise<void> | null = null;
   /** A full flush asked for while a write was running. */
   #wantAll = false;
+  /**
+   * The counter write under way. It runs beside the record writes, never in their way: with many
+   * keys a second's counters take longer to write than its records, and records must not queue
+   * behind them.
+   */
+  #counting: Promise<void> | null = null;
+  #recordsFailing = false;
+  #countersFailing = false;
   #listeners = new Set<(record: LogRecord) => void>();
 
   constructor(options: LogWriterOptions) {
@@ -178,10 +186,15 @@ class LogQueue implements LogWriter {
     // Counters wait for the interval only while records keep coming: a tick with nothing queued
     // writes what is held, so a host that stops soon after its last request loses nothing.
     const idle = this.depth === 0;
-    const recordsOk = await this.#writeRecords();
+    this.#recordsFailing = !(await this.#writeRecords());
+    this.failing = this.#recordsFailing || this.#countersFailing;
     const due = idle || this.#now() - this.#aggregatedAt >= this.#interval;
-    const aggregatesOk = all || due || this.#aggregates ? await this.#writeAggregates() : true;
-    this.failing = !recordsOk || !aggregatesOk;
+    if (all || due || this.#aggregates) {
+      const counting = this.#count(all);
+      // A flush waits for every counter; a tick leaves them to their own write.
+      if (all) await counting;
+      else this.#options.waitUntil?.(counting);
+    }
     if (this.#droppedUnsaved > 0) {
       const n = this.#droppedUnsaved;
       this.#droppedUnsaved = 0;
@@ -209,13 +222,35 @@ class LogQueue implements LogWriter {
     return true;
   }
 
-  /** Writes the held counters, a failed batch first; false when the store failed. */
-  async #writeAggregates(): Promise<boolean> {
+  /**
+   * One counter write at a time: a tick while one runs leaves it be (the next tick writes what
+   * came meanwhile); a full flush waits for it, then writes everything held.
+   */
+  #count(all: boolean): Promise<void> {
+    if (this.#counting) {
+      return all ? this.#counting.then(() => this.#count(true)) : this.#counting;
+    }
+    this.#counting = this.#writeAggregates(all).then((ok) => {
+      this.#countersFailing = !ok;
+      this.failing = this.#recordsFailing || this.#countersFailing;
+    }).finally(() => this.#counting = null);
+    return this.#counting;
+  }
+
+  /**
+   * Writes the held counters, a failed batch first, then what has been counted since: once, or
+   * until nothing is held when `all` (counters of records written meanwhile keep coming, and a
+   * second's worth coalesces far better than a stream of small batches). False when the store
+   * failed.
+   */
+  async #writeAggregates(all: boolean): Promise<boolean> {
     this.#aggregatedAt = this.#now();
+    let taken = false;
     for (;;) {
       if (!this.#aggregates) {
-        if (this.#deltas.size === 0) return true;
+        if (this.#deltas.size === 0 || (taken && !all)) return true;
         this.#aggregates = { id: crypto.randomUUID(), deltas: this.#deltas.take() };
+        taken = true;
       }
       try {
         await this.#options.store.addAggregates(this.#aggregates);

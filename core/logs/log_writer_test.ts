@@ -152,3 +152,37 @@ Deno.test("a failed aggregate batch is retried under the same id, and new counte
   const rows = await store.readAggregates("m", { from: 0, to: t + 60_000 });
   assertEquals(rows.find((r) => r.keyId === "*")?.fields.requests, 2);
 });
+
+Deno.test("records keep being written while a slow counter write is under way", async () => {
+  const base = createMemoryStore();
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  const store: Store = {
+    ...base,
+    async addAggregates(batch) {
+      await held;
+      return await base.addAggregates(batch);
+    },
+  };
+  const clock = { now: 1_700_000_000_000 };
+  const writer = createLogWriter({
+    store,
+    retentionMs: 60_000,
+    logger: quiet,
+    now: () => clock.now,
+  });
+  writer.push(record(clock.now));
+  await writer.tick();
+  assertEquals(writer.countersPending > 0, true, "the first counters are being written");
+  for (let i = 0; i < 3; i++) writer.push(record(clock.now));
+  const tick = writer.tick();
+  // Only microtasks run before a zero timer: the records' write needs nothing else.
+  await Promise.race([tick, new Promise((resolve) => setTimeout(resolve, 0))]);
+  assertEquals([writer.depth, writer.written], [0, 4], "records did not wait for the counters");
+  assertEquals((await base.listLogs({}, 10)).logs.length, 4);
+  release();
+  await writer.flush();
+  assertEquals(writer.countersPending, 0);
+  const rows = await base.readAggregates("m", { from: 0, to: clock.now + 60_000 });
+  assertEquals(rows.find((r) => r.keyId === "*")?.fields.requests, 4);
+});
