@@ -72,6 +72,18 @@ Deno.test("subscribe() sees records as they are queued", () => {
 });
 
 /** A memory store that counts aggregate writes and can fail them. */
+/** A writer on a clock the test moves (epoch ms, starting in 2023). */
+function clockedWriter(store: Store) {
+  const clock = { now: 1_700_000_000_000 };
+  const writer = createLogWriter({
+    store,
+    retentionMs: 60_000,
+    logger: quiet,
+    now: () => clock.now,
+  });
+  return { clock, writer };
+}
+
 function countingStore() {
   const store = createMemoryStore();
   const state = { aggregateWrites: [] as string[], failAggregates: false };
@@ -88,13 +100,7 @@ function countingStore() {
 
 Deno.test("tick() writes aggregate counters at most once a second while records keep coming", async () => {
   const { store, state } = countingStore();
-  const clock = { now: 1_700_000_000_000 };
-  const writer = createLogWriter({
-    store,
-    retentionMs: 60_000,
-    logger: quiet,
-    now: () => clock.now,
-  });
+  const { clock, writer } = clockedWriter(store);
   for (let step = 0; step < 20; step++) {
     for (let i = 0; i < 10; i++) writer.push(record(clock.now));
     await writer.tick();
@@ -110,13 +116,7 @@ Deno.test("tick() writes aggregate counters at most once a second while records 
 
 Deno.test("flush() writes held aggregate counters at once", async () => {
   const { store, state } = countingStore();
-  const clock = { now: 1_700_000_000_000 };
-  const writer = createLogWriter({
-    store,
-    retentionMs: 60_000,
-    logger: quiet,
-    now: () => clock.now,
-  });
+  const { clock, writer } = clockedWriter(store);
   writer.push(record(clock.now));
   await writer.tick();
   writer.push(record(clock.now));
@@ -164,13 +164,7 @@ Deno.test("records keep being written while a slow counter write is under way", 
       return await base.addAggregates(batch);
     },
   };
-  const clock = { now: 1_700_000_000_000 };
-  const writer = createLogWriter({
-    store,
-    retentionMs: 60_000,
-    logger: quiet,
-    now: () => clock.now,
-  });
+  const { clock, writer } = clockedWriter(store);
   writer.push(record(clock.now));
   await writer.tick();
   assertEquals(writer.countersPending > 0, true, "the first counters are being written");
