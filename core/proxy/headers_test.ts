@@ -16,13 +16,13 @@ Deno.test("upstreamHeaders() swaps credentials and drops hop-by-hop and client-o
     "x-goog-upload-protocol": "resumable",
     "content-type": "application/json",
   });
-  const native = upstreamHeaders(incoming, {
+  const native = new Headers(upstreamHeaders(incoming, {
     apiKey: "AIzaFAKE",
     bearer: false,
     cfAigToken: undefined,
-  });
-  assertEquals(new Headers(native).get("x-goog-api-key"), "AIzaFAKE");
-  assertEquals(new Headers(native).get("authorization"), null);
+  }));
+  assertEquals(native.get("x-goog-api-key"), "AIzaFAKE");
+  assertEquals(native.get("authorization"), null);
   for (
     const name of [
       "connection",
@@ -33,16 +33,18 @@ Deno.test("upstreamHeaders() swaps credentials and drops hop-by-hop and client-o
       "x-goog-user-project",
     ]
   ) {
-    assertEquals(new Headers(native).get(name), null, name);
+    assertEquals(native.get(name), null, name);
   }
-  assertEquals(new Headers(native).get("x-goog-api-client"), "google-genai-sdk/1.0");
-  assertEquals(new Headers(native).get("x-server-timeout"), "30");
-  assertEquals(new Headers(native).get("x-goog-upload-protocol"), "resumable");
+  assertEquals(native.get("x-goog-api-client"), "google-genai-sdk/1.0");
+  assertEquals(native.get("x-server-timeout"), "30");
+  assertEquals(native.get("x-goog-upload-protocol"), "resumable");
 
-  const openai = upstreamHeaders(incoming, { apiKey: "AIzaFAKE", bearer: true, cfAigToken: "cf" });
-  assertEquals(new Headers(openai).get("authorization"), "Bearer AIzaFAKE");
-  assertEquals(new Headers(openai).get("x-goog-api-key"), null);
-  assertEquals(new Headers(openai).get("cf-aig-authorization"), "Bearer cf");
+  const openai = new Headers(
+    upstreamHeaders(incoming, { apiKey: "AIzaFAKE", bearer: true, cfAigToken: "cf" }),
+  );
+  assertEquals(openai.get("authorization"), "Bearer AIzaFAKE");
+  assertEquals(openai.get("x-goog-api-key"), null);
+  assertEquals(openai.get("cf-aig-authorization"), "Bearer cf");
 });
 
 Deno.test("clientHeaders() drops encoding headers of a body fetch already decoded", () => {
@@ -59,4 +61,37 @@ Deno.test("clientHeaders() drops encoding headers of a body fetch already decode
   assertEquals(decoded.get("content-type"), "application/json");
   const plain = clientHeaders(new Headers({ "content-length": "42" }));
   assertEquals(plain.get("content-length"), "42");
+});
+
+Deno.test("upstreamHeaders(): hostile client headers never add a credential or reach upstream as sent", () => {
+  const incoming = new Headers();
+  // Odd casing, credentials in every spelling, the proxy's own markers, and a flood of names.
+  incoming.append("X-GOOG-API-KEY", "gp-client");
+  incoming.append("x-goog-api-key", "AIzaSmuggled");
+  incoming.append("Authorization", "Bearer gp-client");
+  incoming.append("CF-Connecting-IP", "6.6.6.6");
+  incoming.append("Sec-Fetch-Site", "cross-site");
+  incoming.append("X-Gemini-Proxy-Relay", "forged");
+  incoming.append("Cookie", "a=1");
+  incoming.append("x-stainless-retry-count", "9");
+  for (let i = 0; i < 2000; i++) incoming.append(`x-flood-${i}`, "v".repeat(64));
+  const list = upstreamHeaders(incoming, { apiKey: "AIzaFAKE", bearer: false, cfAigToken: "cf" });
+  const credentials = list.filter(([name]) =>
+    name === "x-goog-api-key" || name === "authorization" || name === "cf-aig-authorization"
+  );
+  assertEquals(credentials, [["x-goog-api-key", "AIzaFAKE"], [
+    "cf-aig-authorization",
+    "Bearer cf",
+  ]]);
+  for (const [name] of list) {
+    assertEquals(name, name.toLowerCase());
+    assertEquals(
+      ["cf-connecting-ip", "sec-fetch-site", "x-gemini-proxy-relay", "cookie"].includes(name),
+      false,
+      name,
+    );
+    assertEquals(name.startsWith("x-stainless-retry"), false, name);
+  }
+  assertEquals(list.length, 2000 + credentials.length, "every other header passes once");
+  assertEquals(new Headers(list).get("x-flood-1999"), "v".repeat(64));
 });
