@@ -61,6 +61,22 @@ function pacificWallTime(target: number): number {
  * @param epochMs A moment (epoch ms).
  */
 export function pacificDay(epochMs: number): string {
+  // Asked for thousands of times a second (every key's counters), for a handful of days: the
+  // days seen last are kept with their bounds, and formatting runs once a day.
+  for (const day of recentDays) if (epochMs >= day.from && epochMs < day.to) return day.name;
   const { y, m, d } = wallClock(epochMs);
-  return `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+  const name = `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+  const from = pacificWallTime(Date.UTC(y, m - 1, d));
+  const to = pacificWallTime(Date.UTC(y, m - 1, d + 1));
+  // Outside its own bounds (never, short of a time zone database change), not kept.
+  if (epochMs >= from && epochMs < to) {
+    recentDays.unshift({ from, to, name });
+    if (recentDays.length > RECENT_DAYS) recentDays.pop();
+  }
+  return name;
 }
+
+/** Pacific days recently named, newest first: their start and end (epoch ms) and name. */
+const recentDays: { from: number; to: number; name: string }[] = [];
+/** How many days {@linkcode pacificDay} keeps (today, yesterday, a retention bound...). */
+const RECENT_DAYS = 4;

@@ -57,3 +57,32 @@ Deno.test("nextPacificMonthStart() is midnight Pacific on the 1st, across years 
   // The first moment of a month belongs to it.
   assertEquals(iso(Date.parse("2026-02-01T08:00:00Z")), "2026-03-01T08:00:00.000Z");
 });
+
+Deno.test("pacificDay() answers from the days it keeps exactly as formatting the moment would", () => {
+  const reference = new Intl.DateTimeFormat("en-CA", {
+    timeZone: "America/Los_Angeles",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  });
+  // Every 67 minutes and 13 seconds over two years, both daylight-saving changes each year
+  // included, plus the milliseconds on each side of some Pacific midnights; in order, backwards
+  // and jumping between far-apart days, so kept days are hit, missed and replaced.
+  const start = Date.parse("2025-01-01T00:00:00Z");
+  const times: number[] = [];
+  for (let t = start; t < start + 2 * 365 * 86_400_000; t += 4_033_000) times.push(t);
+  for (const midnight of ["2026-03-08T08:00:00Z", "2026-03-09T07:00:00Z", "2026-11-01T07:00:00Z"]) {
+    const at = Date.parse(midnight);
+    times.push(at - 1, at, at + 1);
+  }
+  const orders = [
+    times,
+    times.slice().reverse(),
+    times.map((_, i) => times[(i * 7_919) % times.length]!),
+  ];
+  for (const order of orders) {
+    for (const t of order) {
+      assertEquals(pacificDay(t), reference.format(new Date(t)), new Date(t).toISOString());
+    }
+  }
+});
