@@ -80,7 +80,9 @@ export function seedText(r: BenchResults): string[] {
     "with their aggregate counters, as the proxy's log writer writes them: " +
     `${s.keys} keys x ${s.models} models x ${s.tokens} tokens drawn independently, 3% errors, 2%`,
     "failovers, latencies 150 ms to 3 s. Counters: " +
-    `${int(s.counters.d)} day, ${int(s.counters.h)} hour and ${int(s.counters.m)} minute entries`,
+    `${int(s.counters.d)} day, ${int(s.counters.h)} hour and ${
+      int(s.counters.m)
+    } minute KV entries`,
     "(minute counters only for the last 2 days, as the store's pruning leaves them). Seeding took",
     `${(s.seedMs / 1000).toFixed(1)} s; each measurement starts from a copy of that file.`,
   ];

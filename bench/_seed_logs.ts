@@ -78,7 +78,10 @@ export async function seedLogs(kvPath: string, records: number): Promise<SeedInf
   const counters = { m: 0, h: 0, d: 0 };
   try {
     for (const g of ["m", "h", "d"] as const) {
-      for await (const _ of kv.list({ prefix: ["agg", g] }, { batchSize: 1000 })) counters[g]++;
+      // Roll-up sums, and the packed values of every key's, model's and token's rows.
+      for (const prefix of ["agg", "aggp"]) {
+        for await (const _ of kv.list({ prefix: [prefix, g] }, { batchSize: 1000 })) counters[g]++;
+      }
     }
   } finally {
     kv.close();

@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals } from "./support/assert.ts";
 import { type Harness, startHarness, TOKEN } from "./support/harness.ts";
+import { createKvStore } from "../core/store/kv/mod.ts";
 
 const ADMIN = "admin-password-for-tests";
 const NAMES = 2000;
@@ -46,9 +47,9 @@ async function storedUsageModels(h: Harness): Promise<Set<string>> {
   await h.proxy.gateway.settle();
   const kv = await Deno.openKv(h.kvPath);
   try {
-    const models = new Set<string>();
-    for await (const entry of kv.list({ prefix: ["usage"] })) models.add(String(entry.key[3]));
-    return models;
+    // The keys' counters as stored: every row of the current minute and Pacific day.
+    const rows = await createKvStore(kv).readKeyUsage(h.clock.now);
+    return new Set(rows.map((row) => row.model));
   } finally {
     kv.close();
   }

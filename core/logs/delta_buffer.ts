@@ -5,7 +5,7 @@
  * counters are written, once a second or so.
  * @module
  */
-import type { AggregateDelta, LogRecord } from "../store/mod.ts";
+import type { AggregateRowDelta, LogRecord } from "../store/mod.ts";
 import {
   COST,
   COST_UNKNOWN,
@@ -34,7 +34,9 @@ interface Row {
 
 /** Counter increments held until written. */
 export class DeltaBuffer {
-  #rows = new Map<string, Row>();
+  /** Rows by key, model and token, then by minute: most hold a single minute. */
+  #rows = new Map<string, Map<number, Row>>();
+  #size = 0;
   #modelLabel: ModelLabel | undefined;
 
   /**
@@ -46,7 +48,7 @@ export class DeltaBuffer {
 
   /** Rows held (minute x key x model x token). */
   get size(): number {
-    return this.#rows.size;
+    return this.#size;
   }
 
   /**
@@ -63,55 +65,105 @@ export class DeltaBuffer {
         ? this.#modelLabel(record.model)
         : record.model;
       const tokenId = record.tokenId ?? "-";
-      const id = `${bucket}\u0000${keyId}\u0000${model}\u0000${tokenId}`;
-      let row = this.#rows.get(id);
-      if (!row) this.#rows.set(id, row = { bucket, keyId, model, tokenId, fields: {} });
+      const id = `${keyId}\u0000${model}\u0000${tokenId}`;
+      let minutes = this.#rows.get(id);
+      if (!minutes) this.#rows.set(id, minutes = new Map());
+      let row = minutes.get(bucket);
+      if (!row) {
+        minutes.set(bucket, row = { bucket, keyId, model, tokenId, fields: {} });
+        this.#size++;
+      }
       addRecord(row.fields, record);
     }
   }
 
   /**
-   * The increments held, coalesced per counter, for every granularity and with the roll-up rows
-   * (key and token `*`); empties the buffer.
-   * @returns The increments, in a stable order.
+   * The increments held, by row (each row once, its counters coalesced), for every granularity
+   * and with the roll-up rows (key and token `*`); empties the buffer.
+   * @returns The rows, in a stable order.
    */
-  take(): AggregateDelta[] {
-    const merged = new Map<string, Omit<AggregateDelta, "field" | "value"> & Row>();
-    for (const row of this.#rows.values()) {
-      for (const granularity of GRANULARITIES) {
-        const size = GRANULARITY_MS[granularity];
-        const bucket = Math.floor(row.bucket / size) * size;
-        // Each record counts twice: in its key x model x token row, and in the model's roll-up
-        // row, which is all the dashboard's common views need to read.
-        addRow(merged, { granularity, bucket, keyId: row.keyId, tokenId: row.tokenId, row });
-        addRow(merged, { granularity, bucket, keyId: ROLLUP, tokenId: ROLLUP, row });
+  take(): AggregateRowDelta[] {
+    const out: AggregateRowDelta[] = [];
+    // Each record counts twice: in its key x model x token row, and in the model's roll-up
+    // row, which is all the dashboard's common views need to read. Roll-ups are summed per
+    // minute and model first: a handful of rows, spread over the granularities at the end.
+    const rollups = new Map<string, Row>();
+    for (const minutes of this.#rows.values()) {
+      for (const granularity of GRANULARITIES) spreadRows(out, granularity, minutes);
+      for (const row of minutes.values()) {
+        const id = `${row.bucket}\u0000${row.model}`;
+        let rollup = rollups.get(id);
+        if (!rollup) {
+          rollup = { ...row, keyId: ROLLUP, tokenId: ROLLUP, fields: {} };
+          rollups.set(id, rollup);
+        }
+        addAll(rollup.fields, row.fields);
       }
     }
     this.#rows.clear();
-    const out: AggregateDelta[] = [];
-    for (const { granularity, bucket, keyId, model, tokenId, fields } of merged.values()) {
-      for (const field in fields) {
-        out.push({ granularity, bucket, keyId, model, tokenId, field, value: fields[field]! });
-      }
+    this.#size = 0;
+    const byModel = new Map<string, Map<number, Row>>();
+    for (const rollup of rollups.values()) {
+      let minutes = byModel.get(rollup.model);
+      if (!minutes) byModel.set(rollup.model, minutes = new Map());
+      minutes.set(rollup.bucket, rollup);
+    }
+    for (const minutes of byModel.values()) {
+      for (const granularity of GRANULARITIES) spreadRows(out, granularity, minutes);
     }
     return out;
   }
 }
 
-function addRow(
-  merged: Map<string, Omit<AggregateDelta, "field" | "value"> & Row>,
-  at: { granularity: "m" | "h" | "d"; bucket: number; keyId: string; tokenId: string; row: Row },
+/**
+ * Appends one dimension tuple's rows in a granularity's buckets: its minute rows, summed per
+ * bucket (one minute, the common case, is one row per granularity with nothing to merge).
+ */
+function spreadRows(
+  out: AggregateRowDelta[],
+  granularity: Granularity,
+  minutes: Map<number, Row>,
 ): void {
-  const { granularity, bucket, keyId, tokenId, row } = at;
-  const id = `${granularity}\u0000${bucket}\u0000${keyId}\u0000${row.model}\u0000${tokenId}`;
-  let target = merged.get(id);
-  if (!target) {
-    target = { granularity, bucket, keyId, model: row.model, tokenId, fields: {} };
-    merged.set(id, target);
+  const size = GRANULARITY_MS[granularity];
+  if (minutes.size === 1) {
+    for (const row of minutes.values()) {
+      const bucket = Math.floor(row.bucket / size) * size;
+      out.push(inBucket(row, { granularity, bucket, fields: row.fields }));
+    }
+    return;
   }
-  for (const field in row.fields) {
-    target.fields[field] = (target.fields[field] ?? 0) + row.fields[field]!;
+  const merged = new Map<number, { row: Row; fields: Record<string, number> }>();
+  for (const row of minutes.values()) {
+    const bucket = Math.floor(row.bucket / size) * size;
+    let target = merged.get(bucket);
+    if (!target) merged.set(bucket, target = { row, fields: {} });
+    addAll(target.fields, row.fields);
   }
+  for (const [bucket, { row, fields }] of merged) {
+    out.push(inBucket(row, { granularity, bucket, fields }));
+  }
+}
+
+type Granularity = (typeof GRANULARITIES)[number];
+
+/** A row's increments in a bucket (the fields object is shared, not copied: read only). */
+function inBucket(
+  row: Row,
+  at: { granularity: Granularity; bucket: number; fields: Record<string, number> },
+): AggregateRowDelta {
+  const { keyId, model, tokenId } = row;
+  return {
+    granularity: at.granularity,
+    bucket: at.bucket,
+    keyId,
+    model,
+    tokenId,
+    fields: at.fields,
+  };
+}
+
+function addAll(target: Record<string, number>, fields: Record<string, number>): void {
+  for (const field in fields) target[field] = (target[field] ?? 0) + fields[field]!;
 }
 
 function add(fields: Record<string, number>, name: string, value: number): void {

@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/support/assert.ts";
 import { sampleLog } from "../../tests/support/store_contract/mod.ts";
-import type { AggregateDelta, LogRecord } from "../store/mod.ts";
+import { type AggregateDelta, fieldDeltas, type LogRecord } from "../store/mod.ts";
 import { DeltaBuffer } from "./delta_buffer.ts";
 import { coalesce, deltasOf } from "./deltas.ts";
 
@@ -46,13 +46,17 @@ Deno.test("DeltaBuffer gives the same counters as adding up every record's own i
   const buffer = new DeltaBuffer();
   buffer.add(records.slice(0, 120));
   buffer.add(records.slice(120));
-  assertEquals(sorted(buffer.take()), sorted(coalesce(records.flatMap(deltasOf))));
+  const rows = buffer.take();
+  assertEquals(sorted(fieldDeltas(rows)), sorted(coalesce(records.flatMap(deltasOf))));
+  // Each row once, its counters together.
+  const ids = rows.map((r) => [r.granularity, r.bucket, r.keyId, r.model, r.tokenId].join("|"));
+  assertEquals(new Set(ids).size, rows.length);
   assertEquals([buffer.size, buffer.take().length], [0, 0]);
 });
 
 Deno.test("DeltaBuffer keeps counters under the folded model name", () => {
   const buffer = new DeltaBuffer(() => "other");
   buffer.add(varied(10));
-  const models = new Set(buffer.take().map((d) => d.model));
+  const models = new Set(buffer.take().map((r) => r.model));
   assertEquals([...models].sort(), ["-", "other"]);
 });

@@ -3,7 +3,7 @@
  * model x token, plus a roll-up row per bucket and model.
  * @module
  */
-import type { AggregateDelta, LogRecord } from "../store/mod.ts";
+import { type AggregateDelta, fieldDeltas, type LogRecord } from "../store/mod.ts";
 import { DeltaBuffer, type ModelLabel } from "./delta_buffer.ts";
 import {
   COST,
@@ -67,7 +67,7 @@ export function deltasOf(record: LogRecord): AggregateDelta[] {
 export function batchDeltas(records: LogRecord[], modelLabel?: ModelLabel): AggregateDelta[] {
   const buffer = new DeltaBuffer(modelLabel);
   buffer.add(records);
-  return buffer.take();
+  return fieldDeltas(buffer.take());
 }
 
 /**

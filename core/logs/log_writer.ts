@@ -123,7 +123,7 @@ class LogQueue implements LogWriter {
   }
 
   get countersPending(): number {
-    return this.#deltas.size + (this.#aggregates?.deltas.length ?? 0);
+    return this.#deltas.size + (this.#aggregates?.rows.length ?? 0);
   }
 
   get depth(): number {
@@ -249,7 +249,7 @@ class LogQueue implements LogWriter {
     for (;;) {
       if (!this.#aggregates) {
         if (this.#deltas.size === 0 || (taken && !all)) return true;
-        this.#aggregates = { id: crypto.randomUUID(), deltas: this.#deltas.take() };
+        this.#aggregates = { id: crypto.randomUUID(), rows: this.#deltas.take() };
         taken = true;
       }
       try {

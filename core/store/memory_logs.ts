@@ -4,7 +4,13 @@
  */
 import { matchesLog } from "./log_filter.ts";
 import type { LogRecord } from "./log_record.ts";
-import type { AggregateDelta, AggregateRow, KeyStateRecord, KeyUsageTotal } from "./records.ts";
+import {
+  type AggregateDelta,
+  type AggregateRow,
+  fieldDeltas,
+  type KeyStateRecord,
+  type KeyUsageTotal,
+} from "./records.ts";
 import type { LogStore, Store } from "./store.ts";
 import { windowNames } from "./windows.ts";
 
@@ -34,11 +40,11 @@ export function createMemoryLogs(now: () => number): MemoryLogs {
       for (const d of deltas) addDelta(aggregates, d);
       return Promise.resolve();
     },
-    addAggregates({ id, deltas }) {
+    addAggregates({ id, rows }) {
       if (seen.has(id)) return Promise.resolve();
       seen.add(id);
       if (seen.size > SEEN_BATCHES) seen.delete(seen.values().next().value!);
-      for (const d of deltas) addDelta(aggregates, d);
+      for (const d of fieldDeltas(rows)) addDelta(aggregates, d);
       return Promise.resolve();
     },
     listLogs(filter, limit, cursor) {

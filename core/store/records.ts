@@ -169,6 +169,22 @@ export interface AggregateDelta {
   value: number;
 }
 
+/** The increments of one aggregate row: a bucket of a granularity, its dimensions, its fields. */
+export interface AggregateRowDelta {
+  /** `m` minute, `h` hour, `d` day (UTC buckets). */
+  granularity: "m" | "h" | "d";
+  /** Bucket start (epoch ms). */
+  bucket: number;
+  /** Key id (`-` when none; `*` in a model's roll-up row). */
+  keyId: string;
+  /** Model (`-` when none). */
+  model: string;
+  /** Token id (`-` when none; `*` in a model's roll-up row). */
+  tokenId: string;
+  /** Amounts to add, by counter name (see {@linkcode AggregateDelta}). */
+  fields: Record<string, number>;
+}
+
 /**
  * Aggregate increments written as one unit, at most once: a retry with the same id after a
  * failure (even one that left part of it written) adds nothing twice.
@@ -176,8 +192,26 @@ export interface AggregateDelta {
 export interface AggregateBatch {
   /** Unique per batch, and the same on every retry of it. */
   id: string;
-  /** Counter increments (already coalesced), in the same order on every retry. */
-  deltas: AggregateDelta[];
+  /**
+   * Increments by row (each row once: already coalesced), in the same order on every retry. A
+   * row of a second of traffic keeps its fields together, so a backend that keeps rows whole
+   * (Deno KV's packed rows) adds them without splitting them into one increment per counter.
+   */
+  rows: AggregateRowDelta[];
+}
+
+/**
+ * The increments of rows, one per counter, in the rows' order.
+ * @param rows Increments by row.
+ */
+export function fieldDeltas(rows: readonly AggregateRowDelta[]): AggregateDelta[] {
+  const out: AggregateDelta[] = [];
+  for (const { granularity, bucket, keyId, model, tokenId, fields } of rows) {
+    for (const field in fields) {
+      out.push({ granularity, bucket, keyId, model, tokenId, field, value: fields[field]! });
+    }
+  }
+  return out;
 }
 
 /** Summed counters of one bucket and dimension tuple. */

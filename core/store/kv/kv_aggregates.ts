@@ -6,7 +6,7 @@
  * commit, checked absent: a retry of the batch skips the parts an earlier try wrote.
  * @module
  */
-import type { AggregateBatch } from "../mod.ts";
+import type { AggregateDelta } from "../mod.ts";
 import { keySize, MAX_KEY_BYTES, MAX_MUTATIONS } from "./kv_batch.ts";
 import type { KvAtomic, KvDatabase, KvKey } from "./kv_database.ts";
 
@@ -14,6 +14,14 @@ import type { KvAtomic, KvDatabase, KvKey } from "./kv_database.ts";
 const DONE_PREFIX = "aggdone";
 /** How long a part's marker is kept: far longer than a batch is ever retried. */
 const DONE_TTL_MS = 24 * 3600_000;
+
+/** Counters summed one KV entry each, under a batch id (see `AggregateBatch`). */
+export interface SummedBatch {
+  /** The batch's id, the same on every retry. */
+  id: string;
+  /** Increments, one per counter, in the same order on every retry. */
+  deltas: AggregateDelta[];
+}
 
 /** One commit's worth of a batch's counters. */
 interface Part {
@@ -26,7 +34,7 @@ interface Part {
  * batch always splits the same way.
  * @param batch The batch.
  */
-export function aggregateParts(batch: AggregateBatch): Part[] {
+export function aggregateParts(batch: SummedBatch): Part[] {
   const parts: Part[] = [];
   const marker = keySize([DONE_PREFIX, batch.id, 0]);
   let part: Part = { keys: [], values: [] };
@@ -58,7 +66,7 @@ export function aggregateParts(batch: AggregateBatch): Part[] {
  * @param batch Counter increments and the batch's id.
  * @throws {Error} When KV fails a commit (the parts written before it stay written, and marked).
  */
-export async function writeAggregates(kv: KvDatabase, batch: AggregateBatch): Promise<void> {
+export async function writeAggregates(kv: KvDatabase, batch: SummedBatch): Promise<void> {
   const parts = aggregateParts(batch);
   for (const [i, part] of parts.entries()) {
     const done: KvKey = [DONE_PREFIX, batch.id, i];

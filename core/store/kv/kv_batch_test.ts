@@ -1,5 +1,6 @@
-import { assertEquals } from "../../../tests/support/assert.ts";
-import type { AggregateDelta } from "../mod.ts";
+import { assert, assertEquals } from "../../../tests/support/assert.ts";
+import { countReads, zeroReads } from "../../../tests/support/read_counter.ts";
+import type { AggregateDelta, AggregateRowDelta } from "../mod.ts";
 import { commitInBatches, Sums } from "./kv_batch.ts";
 import { createKvStore } from "./kv_store.ts";
 
@@ -46,5 +47,59 @@ Deno.test("insertLogs() writes a batch whose aggregate rows name 500 different k
     assertEquals(rows.filter((r) => r.keyId.startsWith("k_")).length, 500);
   } finally {
     kv.close();
+  }
+});
+
+Deno.test("a second of counters over 10,000 keys is a few dozen KV writes, read back exactly", async () => {
+  const raw = await Deno.openKv(":memory:");
+  const at = Date.parse("2026-01-15T20:00:00Z");
+  try {
+    const counts = zeroReads();
+    const kv = countReads(raw, counts);
+    const store = createKvStore(kv, { now: () => at });
+    const fields = {
+      requests: 1,
+      "latency:100": 1,
+      "tokens:prompt": 7,
+      "tokens:total": 9,
+      cost: 3,
+    };
+    const rows: AggregateRowDelta[] = [];
+    for (const granularity of ["m", "h", "d"] as const) {
+      const common = { granularity, bucket: at, model: "gemini-2.5-flash" };
+      for (let i = 0; i < 10_000; i++) {
+        rows.push({ ...common, keyId: `k_${String(i).padStart(16, "0")}`, tokenId: "t_1", fields });
+      }
+      // The roll-up row, as the log writer sends it.
+      const rollup = Object.fromEntries(Object.entries(fields).map(([f, v]) => [f, v * 10_000]));
+      rows.push({ ...common, keyId: "*", tokenId: "*", fields: rollup });
+    }
+    // Summed one entry per counter, these were 150,000 mutations.
+    await store.addAggregates({ id: "b1", rows });
+    assert(counts.mutations < 300, `${counts.mutations} mutations`);
+    const read = await store.readAggregates("h", { from: at, to: at + 3_600_000 });
+    const keys = read.filter((r) => r.keyId.startsWith("k_"));
+    assertEquals(keys.length, 10_000);
+    assertEquals(keys[1234]?.fields, fields);
+    assertEquals(read.find((r) => r.keyId === "*")?.fields.requests, 10_000);
+
+    // The pool's per-key counters: 40,000 mutations as sums.
+    const before = counts.mutations;
+    await store.addKeyUsage(
+      Array.from({ length: 10_000 }, (_, i) => ({
+        keyId: `k_${String(i).padStart(16, "0")}`,
+        model: "gemini-2.5-flash",
+        requests: 2,
+        tokens: 30,
+        at,
+      })),
+    );
+    assert(counts.mutations - before < 40, `${counts.mutations - before} mutations`);
+    const usage = await store.readKeyUsage(at);
+    assertEquals(usage.length, 10_000);
+    assertEquals(usage[10]?.minute, 2);
+    assertEquals(usage[10]?.dayTokens, 30);
+  } finally {
+    raw.close();
   }
 });

@@ -1,9 +1,13 @@
 /**
  * Keys' request and token counters and their last-used/last-error states on Deno KV:
- * `["usage", window, keyId, model, "r" | "t"]` holds a counter of the minute or Pacific day
- * (window names from `core/store/windows.ts`), `["keystate", keyId]` a key's last error and
- * `["keyused", keyId]` its last-used time (a counter raised with `max`: written for thousands of
- * keys at once without reading any).
+ * - `["usagep", window, segment, part]` holds every key's and model's requests (`r`) and tokens
+ *   (`t`) in the minute or Pacific day (window names from `core/store/windows.ts`), packed per
+ *   writer (`kv_packed_counters.ts`): a second of traffic over 10,000 keys is a few writes, and
+ *   reading a window back a few values (older versions kept one `["usage", window, keyId, model,
+ *   "r" | "t"]` sum per counter; those are still read);
+ * - `["keystate", keyId]` a key's last error;
+ * - `["keyused", keyId]` its last-used time (a counter raised with `max`: written for thousands of
+ *   keys at once without reading any).
  * @module
  */
 import {
@@ -13,8 +17,12 @@ import {
   type Store,
   windowNames,
 } from "../mod.ts";
-import { commitInBatches, createPruner, MAX_READ_KEYS, type Mutation, Sums } from "./kv_batch.ts";
+import { commitInBatches, createPruner, MAX_READ_KEYS, type Mutation } from "./kv_batch.ts";
 import type { KvDatabase, KvU64 } from "./kv_database.ts";
+import { PackedCounters, readPacked } from "./kv_packed_counters.ts";
+
+/** Prefix of the packed counters. */
+const PACKED = "usagep";
 
 /** The store methods on key counters and states. */
 export type KvKeyUsage = Pick<
@@ -29,23 +37,25 @@ export type KvKeyUsage = Pick<
  */
 export function createKvKeyUsage(kv: KvDatabase, now: () => number): KvKeyUsage {
   const prune = createPruner(kv, now);
+  const packed = new PackedCounters(kv, { prefix: PACKED, now });
   return {
     async addKeyUsage(deltas) {
-      const sums = new Sums();
+      // Added once; a failed write leaves them in `packed`, and the next call writes them.
       for (const d of deltas) {
         const { minute, day } = windowNames(d.at);
         for (const window of [minute, day]) {
-          sums.add(["usage", window, d.keyId, d.model, "r"], d.requests);
-          sums.add(["usage", window, d.keyId, d.model, "t"], d.tokens);
+          const row = packed.row([window], [d.keyId, d.model]);
+          row.add("r", Math.round(d.requests));
+          row.add("t", Math.round(d.tokens));
         }
       }
-      await commitInBatches(kv, sums.mutations());
+      await packed.write();
       await prune((at) => {
         const bounds = retentionBounds(at);
-        return [
-          { start: ["usage", "m"], end: ["usage", bounds.m] },
-          { start: ["usage", "d"], end: ["usage", bounds.d] },
-        ];
+        return [PACKED, "usage"].flatMap((prefix) => [
+          { start: [prefix, "m"], end: [prefix, bounds.m] },
+          { start: [prefix, "d"], end: [prefix, bounds.d] },
+        ]);
       });
     },
     readKeyUsage: (at) => readKeyUsage(kv, at),
@@ -58,16 +68,31 @@ export function createKvKeyUsage(kv: KvDatabase, now: () => number): KvKeyUsage 
 async function readKeyUsage(kv: KvDatabase, at: number): Promise<KeyUsageTotal[]> {
   const { minute, day } = windowNames(at);
   const totals = new Map<string, KeyUsageTotal>();
+  const totalOf = (keyId: string, model: string) => {
+    const id = `${keyId}\u0000${model}`;
+    let total = totals.get(id);
+    if (!total) {
+      total = { keyId, model, minute: 0, day: 0, minuteTokens: 0, dayTokens: 0 };
+      totals.set(id, total);
+    }
+    return total;
+  };
+  const add = (window: string, total: KeyUsageTotal, counts: { r?: number; t?: number }) => {
+    if (window === minute) {
+      total.minute += counts.r ?? 0;
+      total.minuteTokens += counts.t ?? 0;
+    } else {
+      total.day += counts.r ?? 0;
+      total.dayTokens += counts.t ?? 0;
+    }
+  };
   for (const window of [minute, day]) {
+    await readPacked(kv, { prefix: [PACKED, window] }, (_, [keyId = "", model = ""], fields) => {
+      add(window, totalOf(keyId, model), fields);
+    });
     for await (const entry of kv.list<KvU64>({ prefix: ["usage", window] })) {
       const [, , keyId, model, kind] = entry.key as [string, string, string, string, string];
-      const id = `${keyId}\u0000${model}`;
-      const total = totals.get(id) ??
-        { keyId, model, minute: 0, day: 0, minuteTokens: 0, dayTokens: 0 };
-      const value = Number(entry.value.value);
-      if (window === minute) total[kind === "r" ? "minute" : "minuteTokens"] += value;
-      else total[kind === "r" ? "day" : "dayTokens"] += value;
-      totals.set(id, total);
+      add(window, totalOf(keyId, model), { [kind]: Number(entry.value.value) });
     }
   }
   return [...totals.values()];

@@ -1,12 +1,25 @@
 /**
- * Request logs, their aggregate counters and named counters on Deno KV: `["logp", maxId]` holds a
- * packed page of records (`kv_log_pages.ts`; `["logs", id]` entries of older versions are still
- * read), `["agg", granularity, bucket, keyId, model, tokenId, field]` a counter of a minute, hour
- * or day bucket (`kv_aggregates.ts`), `["counter", name]` a named counter.
+ * Request logs, their aggregate counters and named counters on Deno KV:
+ * - `["logp", maxId]` holds a packed page of records (`kv_log_pages.ts`; `["logs", id]` entries
+ *   of older versions are still read);
+ * - `["agg", granularity, bucket, "*", model, "*", field]` a roll-up counter of a minute, hour or
+ *   day bucket, summed (`kv_aggregates.ts`): a few rows per bucket, read by the common views;
+ * - `["aggp", granularity, bucket, segment, part]` the rows of every key, model and token, packed
+ *   per writer (`kv_packed_counters.ts`): one value holds hundreds of rows, so a second of traffic
+ *   over thousands of keys costs a few writes, not one per key and counter. (Stores written by
+ *   older versions hold these rows as `["agg", ...]` sums too; both are read.)
+ * - `["counter", name]` a named counter.
  * @module
  */
-import type { AggregateRow, AggregateSpan, LogStore } from "../mod.ts";
+import {
+  type AggregateBatch,
+  type AggregateRow,
+  type AggregateSpan,
+  fieldDeltas,
+  type LogStore,
+} from "../mod.ts";
 import { writeAggregates } from "./kv_aggregates.ts";
+import { PackedCounters, readPacked } from "./kv_packed_counters.ts";
 import { collect, createPruner } from "./kv_batch.ts";
 import type { KvDatabase, KvListSelector, KvU64 } from "./kv_database.ts";
 import { getPagedLog, listPagedLogs, writePages } from "./kv_log_pages.ts";
@@ -17,6 +30,12 @@ const AGGREGATE_RETENTION_MS = {
   h: 40 * 24 * 3600_000,
   d: 400 * 24 * 3600_000,
 };
+/** Key and token id of the roll-up rows (every key and token of a bucket and model summed). */
+const ROLLUP = "*";
+/** Prefix of the packed rows of every key, model and token. */
+const PACKED = "aggp";
+/** Batch ids remembered as added (the log writer retries one batch at a time). */
+const RETRIED_BATCHES = 64;
 /** Bucket sizes by granularity, ms. */
 const BUCKET_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -32,20 +51,44 @@ export function createKvLogs(kv: KvDatabase, now: () => number): KvLogs {
   const prune = createPruner(kv, now);
   const pruneBuckets = () =>
     prune((at) =>
-      (["m", "h", "d"] as const).map((g) => ({
-        start: ["agg", g, 0],
-        end: ["agg", g, at - AGGREGATE_RETENTION_MS[g]],
-      }))
+      (["m", "h", "d"] as const).flatMap((g) =>
+        ["agg", PACKED].map((prefix) => ({
+          start: [prefix, g, 0],
+          end: [prefix, g, at - AGGREGATE_RETENTION_MS[g]],
+        }))
+      )
     );
-  async function addAggregates(batch: Parameters<LogStore["addAggregates"]>[0]) {
-    if (batch.deltas.length === 0) return;
-    await writeAggregates(kv, batch);
+  const packed = new PackedCounters(kv, { prefix: PACKED, now });
+  /** Ids of the batches already added to `packed`: a retried batch is written, not added again. */
+  const added: string[] = [];
+  async function addAggregates(batch: AggregateBatch) {
+    if (batch.rows.length === 0) return;
+    const rollups = batch.rows.filter(isRollup);
+    if (!added.includes(batch.id)) {
+      for (const r of batch.rows) {
+        if (isRollup(r)) continue;
+        const row = packed.row([r.granularity, r.bucket], [r.keyId, r.model, r.tokenId]);
+        for (const field in r.fields) row.add(field, Math.round(r.fields[field]!));
+      }
+      added.push(batch.id);
+      if (added.length > RETRIED_BATCHES) added.shift();
+    }
+    // The roll-up rows stay atomic sums, each part marked with the batch id: a handful per
+    // bucket, fresh every second for the dashboard's common views.
+    await writeAggregates(kv, { id: batch.id, deltas: fieldDeltas(rollups) });
+    await packed.write();
     await pruneBuckets();
   }
   return {
     async insertLogs(records, deltas, retentionMs) {
       if (records.length > 0) await writePages(kv, { records, retentionMs });
-      if (deltas.length > 0) await addAggregates({ id: crypto.randomUUID(), deltas });
+      if (deltas.length > 0) {
+        const rows = deltas.map(({ field, value, ...row }) => ({
+          ...row,
+          fields: { [field]: value },
+        }));
+        await addAggregates({ id: crypto.randomUUID(), rows });
+      }
     },
     addAggregates,
     listLogs: (filter, limit, cursor) => listPagedLogs(kv, { filter, limit, cursor }),
@@ -61,6 +104,10 @@ export function createKvLogs(kv: KvDatabase, now: () => number): KvLogs {
   };
 }
 
+function isRollup(d: { keyId: string; tokenId: string }): boolean {
+  return d.keyId === ROLLUP && d.tokenId === ROLLUP;
+}
+
 /** The aggregate rows of a range, summed per bucket, key, model and token. */
 async function readAggregates(
   kv: KvDatabase,
@@ -74,13 +121,25 @@ async function readAggregates(
   const selectors: KvListSelector[] = [];
   if (range.rollupOnly) {
     for (let bucket = Math.ceil(from / size) * size; bucket < to; bucket += size) {
-      selectors.push({ prefix: ["agg", granularity, bucket, "*"] });
+      selectors.push({ prefix: ["agg", granularity, bucket, ROLLUP] });
     }
   } else {
     selectors.push({ start: ["agg", granularity, from], end: ["agg", granularity, to] });
   }
   const lists = selectors.map((selector) => collect(kv.list<KvU64>(selector, { batchSize: 1000 })));
-  for (const entry of (await Promise.all(lists)).flat()) {
+  const packed = range.rollupOnly ? Promise.resolve() : readPacked(
+    kv,
+    { start: [PACKED, granularity, from], end: [PACKED, granularity, to] },
+    (scope, [keyId = "-", model = "-", tokenId = "-"], fields) => {
+      const bucket = scope[1] as number;
+      const id = `${bucket}\u0000${keyId}\u0000${model}\u0000${tokenId}`;
+      let row = rows.get(id);
+      if (!row) rows.set(id, row = { bucket, keyId, model, tokenId, fields: Object.create(null) });
+      for (const field in fields) row.fields[field] = (row.fields[field] ?? 0) + fields[field]!;
+    },
+  );
+  const [listed] = await Promise.all([Promise.all(lists), packed]);
+  for (const entry of listed.flat()) {
     const [, , bucket, keyId, model, tokenId, field] = entry.key as [
       string,
       string,
@@ -92,8 +151,8 @@ async function readAggregates(
     ];
     const id = `${bucket}\u0000${keyId}\u0000${model}\u0000${tokenId}`;
     let row = rows.get(id);
-    if (!row) rows.set(id, row = { bucket, keyId, model, tokenId, fields: {} });
-    row.fields[field] = Number(entry.value.value);
+    if (!row) rows.set(id, row = { bucket, keyId, model, tokenId, fields: Object.create(null) });
+    row.fields[field] = (row.fields[field] ?? 0) + Number(entry.value.value);
   }
   return [...rows.values()];
 }

@@ -14,6 +14,7 @@ import {
   type AggregateRow,
   type AuthThrottleEntry,
   type CooldownRecord,
+  fieldDeltas,
   type KeyRecord,
   type KeyStateRecord,
   type KeyUsageTotal,
@@ -261,11 +262,11 @@ function logMethods(call: Rpc, now: () => number): SupabaseLogs {
       }
     },
     // One transaction that also records the batch id: a retry adds nothing twice.
-    async addAggregates({ id, deltas }) {
-      if (deltas.length === 0) return;
+    async addAggregates({ id, rows }) {
+      if (rows.length === 0) return;
       await call<null>("gp_add_aggregates", {
         p_id: id,
-        p_deltas: deltas,
+        p_deltas: fieldDeltas(rows),
         p_now: Math.floor(now()),
       });
     },

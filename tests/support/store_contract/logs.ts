@@ -90,19 +90,18 @@ export function runLogPagingContract(
     withStore(async ({ store, clock }) => {
       // A recent bucket: stores drop buckets past their retention.
       const bucket = Math.floor(clock.now / 3_600_000) * 3_600_000;
-      const delta = (field: string, value: number) => ({
+      const row = (fields: Record<string, number>) => ({
         granularity: "h" as const,
         bucket,
         keyId: "k1",
         model: "m",
         tokenId: "t1",
-        field,
-        value,
+        fields,
       });
-      const first = { id: "batch-1", deltas: [delta("requests", 2), delta("tokens:total", 30)] };
+      const first = { id: "batch-1", rows: [row({ requests: 2, "tokens:total": 30 })] };
       await store.addAggregates(first);
       await store.addAggregates(first);
-      await store.addAggregates({ id: "batch-2", deltas: [delta("requests", 1)] });
+      await store.addAggregates({ id: "batch-2", rows: [row({ requests: 1 })] });
       const rows = await store.readAggregates("h", { from: bucket, to: bucket + 3_600_000 });
       assertEquals(rows.map((r) => r.fields), [{ requests: 3, "tokens:total": 30 }]);
     }));
