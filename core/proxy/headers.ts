@@ -11,17 +11,6 @@
 /** Header name and value pairs, as `fetch` and `Response` take them without re-reading a `Headers`. */
 export type HeaderList = [string, string][];
 
-/**
- * The entries of a `Headers`, as a list to hand to a constructor (see the module doc).
- * @param headers The headers.
- * @returns Name and value pairs, names lower-case, in the order `Headers` iterates them.
- */
-export function headerList(headers: Headers): HeaderList {
-  const out: HeaderList = [];
-  headers.forEach((value, name) => out.push([name, value]));
-  return out;
-}
-
 /** Hop-by-hop headers (RFC 9110 7.6.1) plus ones a proxy must not relay. */
 const HOP_BY_HOP = new Set([
   "connection",
@@ -99,13 +88,14 @@ export function upstreamHeaders(incoming: Headers, options: UpstreamHeaderOption
 }
 
 /**
- * Builds the client response headers from the upstream's.
+ * Builds the client response headers from the upstream's, as a list for the `Response` (see the
+ * module doc): one entry per name, names lower-case.
  *
  * `fetch` has already decoded a compressed body, so `content-encoding` and `content-length` no
  * longer describe the bytes relayed and are dropped.
  * @param upstream Upstream response headers.
  */
-export function clientHeaders(upstream: Headers): Headers {
+export function clientHeaders(upstream: Headers): HeaderList {
   const kept: HeaderList = [];
   const decoded = upstream.has("content-encoding");
   upstream.forEach((value, name) => {
@@ -117,7 +107,34 @@ export function clientHeaders(upstream: Headers): Headers {
     if (name === "alt-svc") return;
     kept.push([name, value]);
   });
-  return new Headers(kept);
+  return kept;
+}
+
+/**
+ * A header's value in a list (names lower-case, one entry per name, as `forEach` gives them).
+ * @param list The headers.
+ * @param name Lower-case name.
+ * @returns The value, or null.
+ */
+export function listedHeader(list: HeaderList, name: string): string | null {
+  for (const entry of list) if (entry[0] === name) return entry[1];
+  return null;
+}
+
+/**
+ * Sets a header in a list: replaces the entry of that name, or adds one.
+ * @param list The headers, changed in place.
+ * @param name Lower-case name.
+ * @param value The value.
+ */
+export function setListedHeader(list: HeaderList, name: string, value: string): void {
+  for (const entry of list) {
+    if (entry[0] === name) {
+      entry[1] = value;
+      return;
+    }
+  }
+  list.push([name, value]);
 }
 
 /**

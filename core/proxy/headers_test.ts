@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/support/assert.ts";
-import { clientHeaders, upstreamHeaders } from "./headers.ts";
+import { clientHeaders, listedHeader, setListedHeader, upstreamHeaders } from "./headers.ts";
 
 Deno.test("upstreamHeaders() swaps credentials and drops hop-by-hop and client-only headers", () => {
   const incoming = new Headers({
@@ -56,11 +56,39 @@ Deno.test("clientHeaders() drops encoding headers of a body fetch already decode
       "x-goog-upload-url": "https://u",
     }),
   );
-  assertEquals(decoded.get("content-encoding"), null);
-  assertEquals(decoded.get("content-length"), null);
-  assertEquals(decoded.get("content-type"), "application/json");
+  assertEquals(listedHeader(decoded, "content-encoding"), null);
+  assertEquals(listedHeader(decoded, "content-length"), null);
+  assertEquals(listedHeader(decoded, "content-type"), "application/json");
   const plain = clientHeaders(new Headers({ "content-length": "42" }));
-  assertEquals(plain.get("content-length"), "42");
+  assertEquals(listedHeader(plain, "content-length"), "42");
+});
+
+Deno.test("clientHeaders() lists each name once, lower-case, repeated headers joined, cookies and hop-by-hop dropped", () => {
+  const upstream = new Headers();
+  upstream.append("Vary", "Origin");
+  upstream.append("vary", "X-Origin");
+  upstream.append("Set-Cookie", "a=1");
+  upstream.append("Set-Cookie", "b=2");
+  upstream.append("Connection", "close");
+  upstream.append("Alt-Svc", 'h3=":443"');
+  upstream.append(
+    "X-Goog-Upload-URL",
+    "https://generativelanguage.googleapis.com/upload?upload_id=1",
+  );
+  const list = clientHeaders(upstream);
+  assertEquals(list, [
+    ["vary", "Origin, X-Origin"],
+    ["x-goog-upload-url", "https://generativelanguage.googleapis.com/upload?upload_id=1"],
+  ]);
+  // A set replaces the one entry; a new name is added once.
+  setListedHeader(list, "x-goog-upload-url", "https://proxy.example/upload?upload_id=1");
+  setListedHeader(list, "x-new", "1");
+  setListedHeader(list, "x-new", "2");
+  assertEquals(list.map(([name]) => name), ["vary", "x-goog-upload-url", "x-new"]);
+  assertEquals(listedHeader(list, "x-goog-upload-url"), "https://proxy.example/upload?upload_id=1");
+  assertEquals(listedHeader(list, "x-new"), "2");
+  // The list makes the same Response a Headers would.
+  assertEquals([...new Response(null, { headers: list }).headers], [...new Headers(list)]);
 });
 
 Deno.test("upstreamHeaders(): hostile client headers never add a credential or reach upstream as sent", () => {

@@ -6,7 +6,7 @@
  */
 import { type ActiveKey, createdResources } from "../rotation/mod.ts";
 import type { ReadExchange } from "./exchange.ts";
-import { clientHeaders, headerList } from "./headers.ts";
+import { clientHeaders, type HeaderList, listedHeader } from "./headers.ts";
 import { respond } from "./respond.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
 
@@ -59,7 +59,7 @@ export async function relay(
 /** Points the session's upload URL back at the proxy and pins the session to the key. */
 async function rememberUploadSession(
   exchange: ReadExchange,
-  answer: { key: ActiveKey; headers: Headers },
+  answer: { key: ActiveKey; headers: HeaderList },
 ): Promise<void> {
   const { config, affinity } = exchange.app;
   const uploadId = await rewriteUploadUrl(answer.headers, {
@@ -72,9 +72,9 @@ async function rememberUploadSession(
 }
 
 /** Whether the answer names a resource the request created. */
-function createsResource(exchange: ReadExchange, headers: Headers): boolean {
+function createsResource(exchange: ReadExchange, headers: HeaderList): boolean {
   const { request, route } = exchange;
-  const status = headers.get("x-goog-upload-status");
+  const status = listedHeader(headers, "x-goog-upload-status");
   return request.method === "POST" && route.kind !== "openai" && (
     status === "final" ||
     (route.kind === "upload" && status === null) ||
@@ -86,7 +86,7 @@ function createsResource(exchange: ReadExchange, headers: Headers): boolean {
 /** An answer that creates resources: read whole, so their names can be pinned to the key. */
 async function relayCreated(
   exchange: ReadExchange,
-  answer: { key: ActiveKey; upstream: Response; headers: Headers },
+  answer: { key: ActiveKey; upstream: Response; headers: HeaderList },
 ): Promise<Response> {
   const { app, record } = exchange;
   const { upstream } = answer;
@@ -100,7 +100,7 @@ async function relayCreated(
   }
   if (app.config.logBodies === "all") record.responseBody = app.log.clip(text);
   app.log.finish(record, { bytes: encoder.encode(text).byteLength, usage: null });
-  return new Response(text, { status: upstream.status, headers: headerList(answer.headers) });
+  return new Response(text, { status: upstream.status, headers: answer.headers });
 }
 
 /** The origin clients reach this deployment at, as a reverse proxy tells it. */

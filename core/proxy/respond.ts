@@ -12,7 +12,7 @@ import {
   usageFromObject,
   usageOf,
 } from "../usage/mod.ts";
-import { headerList } from "./headers.ts";
+import { type HeaderList, listedHeader } from "./headers.ts";
 import { LOG_BODY_LIMIT, type RequestLog } from "./request_log.ts";
 import type { ProxyRoute } from "./route.ts";
 import { relayStream } from "./stream_relay.ts";
@@ -40,8 +40,8 @@ export interface RelayTarget {
 export interface RelayedAnswer {
   /** The upstream answer. */
   response: Response;
-  /** Headers for the client. */
-  headers: Headers;
+  /** Headers for the client (`clientHeaders`). */
+  headers: HeaderList;
   /** Receives the final usage (token charging, key counters). */
   onUsage: (usage: Usage | null) => void;
 }
@@ -59,17 +59,17 @@ export interface RelayedAnswer {
 export async function respond(target: RelayTarget, answer: RelayedAnswer): Promise<Response> {
   const { record, route, log } = target;
   const { response, headers } = answer;
-  const type = headers.get("content-type") ?? "";
+  const type = listedHeader(headers, "content-type") ?? "";
   if (type.includes("event-stream")) record.stream = true;
   if (!response.body) {
     log.finish(record, {});
     return new Response(null, {
       status: response.status,
       statusText: response.statusText,
-      headers: headerList(headers),
+      headers,
     });
   }
-  const length = Number(headers.get("content-length") ?? "0");
+  const length = Number(listedHeader(headers, "content-length") ?? "0");
   if (type.includes("json") && !record.stream && !route.stream && length <= MAX_WHOLE_BYTES) {
     return await respondWhole(target, answer);
   }
@@ -103,7 +103,7 @@ async function respondWhole(target: RelayTarget, answer: RelayedAnswer): Promise
   return new Response(bytes, {
     status: response.status,
     statusText: response.statusText,
-    headers: headerList(headers),
+    headers,
   });
 }
 
@@ -141,6 +141,6 @@ function respondStream(
   return new Response(body, {
     status: response.status,
     statusText: response.statusText,
-    headers: headerList(answer.headers),
+    headers: answer.headers,
   });
 }

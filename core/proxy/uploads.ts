@@ -3,6 +3,7 @@
  * back at the proxy, so the session's chunks come back through it.
  * @module
  */
+import { type HeaderList, listedHeader, setListedHeader } from "./headers.ts";
 
 /** How long an upload session stays pinned to its key (upstream sessions last about a week). */
 export const UPLOAD_SESSION_TTL_MS = 7 * 24 * 3600_000;
@@ -21,8 +22,8 @@ export interface RewriteOptions {
  * @param options Origins.
  * @returns The session's upload id, when the header carried one.
  */
-export function rewriteUploadUrl(headers: Headers, options: RewriteOptions): string | null {
-  const location = headers.get("x-goog-upload-url");
+export function rewriteUploadUrl(headers: HeaderList, options: RewriteOptions): string | null {
+  const location = listedHeader(headers, "x-goog-upload-url");
   if (!location) return null;
   let upstream: URL;
   try {
@@ -35,6 +36,6 @@ export function rewriteUploadUrl(headers: Headers, options: RewriteOptions): str
   const path = prefix && upstream.pathname.startsWith(prefix + "/")
     ? upstream.pathname.slice(prefix.length)
     : upstream.pathname;
-  headers.set("x-goog-upload-url", options.publicOrigin + path + upstream.search);
+  setListedHeader(headers, "x-goog-upload-url", options.publicOrigin + path + upstream.search);
   return upstream.searchParams.get("upload_id");
 }

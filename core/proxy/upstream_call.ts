@@ -7,7 +7,7 @@ import { type ActiveKey, classifyFailure, type Verdict } from "../rotation/mod.t
 import type { Config } from "../config/mod.ts";
 import { deadline } from "../utils/mod.ts";
 import { HttpError } from "../errors.ts";
-import { clientHeaders, headerList, upstreamHeaders } from "./headers.ts";
+import { clientHeaders, upstreamHeaders } from "./headers.ts";
 import type { PreparedBody } from "./request_body.ts";
 import type { ProxyRoute } from "./route.ts";
 
@@ -114,6 +114,6 @@ export function rebuild(response: Response, text: string): Response {
   return new Response(text, {
     status: response.status,
     statusText: response.statusText,
-    headers: headerList(clientHeaders(response.headers)),
+    headers: clientHeaders(response.headers),
   });
 }

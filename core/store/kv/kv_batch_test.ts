@@ -103,3 +103,54 @@ Deno.test("a second of counters over 10,000 keys is a few dozen KV writes, read 
     raw.close();
   }
 });
+
+Deno.test("packed counter values past their retention are pruned like the sums they replace", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = { now: Date.parse("2026-01-15T20:00:00Z") };
+  try {
+    const store = createKvStore(kv, { now: () => clock.now });
+    const row = (granularity: "m" | "h", keyId: string) => ({
+      granularity,
+      bucket: Math.floor(clock.now / 3_600_000) * 3_600_000,
+      keyId,
+      model: "gemini-2.5-flash",
+      tokenId: "t_1",
+      fields: { requests: 1 },
+    });
+    await store.addAggregates({ id: "old", rows: [row("m", "k_old"), row("h", "k_old")] });
+    await store.addKeyUsage([{
+      keyId: "k_old",
+      model: "m",
+      requests: 1,
+      tokens: 1,
+      at: clock.now,
+    }]);
+    const count = async (prefix: string) => {
+      let n = 0;
+      for await (const _ of kv.list({ prefix: [prefix] })) n++;
+      return n;
+    };
+    assertEquals([await count("aggp"), await count("usagep")], [2, 2]);
+    // Three days on: minute buckets (kept 2 days) and minute windows (10 minutes) are past.
+    clock.now += 3 * 86_400_000;
+    await store.addAggregates({ id: "new", rows: [row("h", "k_new")] });
+    await store.addKeyUsage([{
+      keyId: "k_new",
+      model: "m",
+      requests: 1,
+      tokens: 1,
+      at: clock.now,
+    }]);
+    const minutes = [];
+    for await (const e of kv.list({ prefix: ["aggp", "m"] })) minutes.push(e.key);
+    assertEquals(minutes, []);
+    // The old hour bucket stays (kept 40 days), beside the new one.
+    assertEquals(await count("aggp"), 2);
+    const windows = [];
+    for await (const e of kv.list<Uint8Array>({ prefix: ["usagep"] })) windows.push(e.key[1]);
+    // The old minute window is gone; both Pacific days and the new minute remain.
+    assertEquals(windows.filter((w) => String(w).startsWith("m")).length, 1);
+  } finally {
+    kv.close();
+  }
+});
