@@ -34,6 +34,8 @@ const AGGREGATE_RETENTION_MS = {
 const ROLLUP = "*";
 /** Prefix of the packed rows of every key, model and token. */
 const PACKED = "aggp";
+/** Rows added to the packed counters between two turns of the event loop. */
+const ROWS_PER_SLICE = 2_000;
 /** Batch ids remembered as added (the log writer retries one batch at a time). */
 const RETRIED_BATCHES = 64;
 /** Bucket sizes by granularity, ms. */
@@ -65,7 +67,10 @@ export function createKvLogs(kv: KvDatabase, now: () => number): KvLogs {
     if (batch.rows.length === 0) return;
     const rollups = batch.rows.filter(isRollup);
     if (!added.includes(batch.id)) {
-      for (const r of batch.rows) {
+      for (let i = 0; i < batch.rows.length; i++) {
+        // Thousands of keys' rows are added a slice at a time, requests served in between.
+        if (i > 0 && i % ROWS_PER_SLICE === 0) await new Promise((r) => setTimeout(r, 0));
+        const r = batch.rows[i]!;
         if (isRollup(r)) continue;
         const row = packed.row([r.granularity, r.bucket], [r.keyId, r.model, r.tokenId]);
         for (const field in r.fields) row.add(field, Math.round(r.fields[field]!));

@@ -187,25 +187,11 @@ export class PackedCounters {
   }
 
   async #writeChanged(): Promise<void> {
-    const mutations: Mutation[] = [];
     const taken: Part[] = [];
-    for (const scope of this.#scopes.values()) {
-      for (const part of scope.parts) {
-        if (!part.dirty) continue;
-        const key: KvKey = [this.#prefix, ...scope.key, scope.segment, part.index];
-        const value = encodePart(part);
-        const keyBytes = keySize(key);
-        part.dirty = false;
-        taken.push(part);
-        mutations.push({
-          bytes: value.length + keyBytes,
-          keyBytes,
-          apply: (op) => void op.set(key, value),
-        });
-      }
-    }
     try {
-      await commitInBatches(this.#kv, mutations);
+      // Parts are encoded as the commits take them: a second of counters over thousands of keys
+      // is encoded between commits, not in one long stretch that would hold up requests.
+      await commitInBatches(this.#kv, this.#changedParts(taken));
     } catch (error) {
       for (const part of taken) part.dirty = true;
       throw error;
@@ -214,6 +200,21 @@ export class PackedCounters {
     for (const [id, scope] of this.#scopes) {
       if (at - scope.touchedAt >= IDLE_MS && scope.parts.every((p) => !p.dirty)) {
         this.#scopes.delete(id);
+      }
+    }
+  }
+
+  /** The changed parts as `set`s, each encoded when reached and marked written (in `taken`). */
+  *#changedParts(taken: Part[]): Generator<Mutation> {
+    for (const scope of this.#scopes.values()) {
+      for (const part of scope.parts) {
+        if (!part.dirty) continue;
+        const key: KvKey = [this.#prefix, ...scope.key, scope.segment, part.index];
+        const value = encodePart(part);
+        const keyBytes = keySize(key);
+        part.dirty = false;
+        taken.push(part);
+        yield { bytes: value.length + keyBytes, keyBytes, apply: (op) => void op.set(key, value) };
       }
     }
   }
