@@ -64,17 +64,15 @@ Deno.test("clientHeaders() drops encoding headers of a body fetch already decode
 });
 
 Deno.test("clientHeaders() lists each name once, lower-case, repeated headers joined, cookies and hop-by-hop dropped", () => {
-  const upstream = new Headers();
-  upstream.append("Vary", "Origin");
-  upstream.append("vary", "X-Origin");
-  upstream.append("Set-Cookie", "a=1");
-  upstream.append("Set-Cookie", "b=2");
-  upstream.append("Connection", "close");
-  upstream.append("Alt-Svc", 'h3=":443"');
-  upstream.append(
-    "X-Goog-Upload-URL",
-    "https://generativelanguage.googleapis.com/upload?upload_id=1",
-  );
+  const upstream = new Headers([
+    ["Vary", "Origin"],
+    ["vary", "X-Origin"],
+    ["Set-Cookie", "a=1"],
+    ["Set-Cookie", "b=2"],
+    ["Connection", "close"],
+    ["Alt-Svc", 'h3=":443"'],
+    ["X-Goog-Upload-URL", "https://generativelanguage.googleapis.com/upload?upload_id=1"],
+  ]);
   const list = clientHeaders(upstream);
   assertEquals(list, [
     ["vary", "Origin, X-Origin"],
