@@ -259,10 +259,13 @@ export async function readPacked(
     } catch {
       continue;
     }
-    const { n, rows } = body as { n: number; rows: unknown[][] };
-    if (!Number.isInteger(n) || !Array.isArray(rows)) continue;
+    // A value this module did not write (damaged, or of another shape) is skipped, not thrown on.
+    if (typeof body !== "object" || body === null) continue;
+    const { n, rows } = body as { n: unknown; rows: unknown };
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || !Array.isArray(rows)) continue;
     for (const row of rows) {
-      const labels = row.slice(0, n) as string[];
+      if (!Array.isArray(row)) continue;
+      const labels = row.slice(0, n).map(String);
       // No prototype: a counter may be named `constructor` or `__proto__`.
       const fields: Record<string, number> = Object.create(null);
       for (let i = n; i + 1 < row.length; i += 2) {

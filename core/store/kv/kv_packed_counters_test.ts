@@ -206,3 +206,22 @@ Deno.test("packed counters: concurrent writes land in order, the last totals las
     await Promise.all(writes);
     assertEquals((await totals(kv, "p")).get("m/0|k|m"), { requests: 50 });
   }));
+
+Deno.test("packed counters: values of another shape under the prefix are skipped, not thrown on", () =>
+  withKv(async (kv) => {
+    const c = new PackedCounters(kv, { prefix: "p", now: () => 0 });
+    c.row(["m", 0], ["k", "m"]).add("requests", 2);
+    await c.write();
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    const odd = [
+      "null",
+      "7",
+      '"text"',
+      "not json",
+      '{"n":"x","rows":[]}',
+      '{"n":2,"rows":[5,null]}',
+    ];
+    for (const [i, text] of odd.entries()) await kv.set(["p", "m", 0, `odd${i}`, 0], bytes(text));
+    await kv.set(["p", "m", 0, "plain", 0], { n: 2 });
+    assertEquals((await totals(kv, "p")).get("m/0|k|m"), { requests: 2 });
+  }));
