@@ -118,6 +118,13 @@ Deno.test("node server: SIGTERM writes the request log before exiting, and Deno 
     try {
       const record = await store.getLog(id);
       assertEquals([record?.status, record?.model], [200, "gemini-2.5-flash"]);
+      // The key's counters, packed by Node.js's KV, read back by Deno's.
+      const at = record!.time;
+      const rows = await store.readAggregates("h", { from: at - 3_600_000, to: at + 3_600_000 });
+      const keyRows = rows.filter((r) => r.keyId === record!.keyId);
+      assertEquals(keyRows.map((r) => r.fields.requests), [1]);
+      const usage = await store.readKeyUsage(at);
+      assertEquals(usage.map((u) => [u.keyId, u.minute]), [[record!.keyId, 1]]);
     } finally {
       await store.close();
     }
