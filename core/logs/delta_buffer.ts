@@ -87,28 +87,22 @@ export class DeltaBuffer {
     // Each record counts twice: in its key x model x token row, and in the model's roll-up
     // row, which is all the dashboard's common views need to read. Roll-ups are summed per
     // minute and model first: a handful of rows, spread over the granularities at the end.
-    const rollups = new Map<string, Row>();
+    const rollups = new Map<string, Map<number, Row>>();
     for (const minutes of this.#rows.values()) {
       for (const granularity of GRANULARITIES) spreadRows(out, granularity, minutes);
       for (const row of minutes.values()) {
-        const id = `${row.bucket}\u0000${row.model}`;
-        let rollup = rollups.get(id);
+        let byMinute = rollups.get(row.model);
+        if (!byMinute) rollups.set(row.model, byMinute = new Map());
+        let rollup = byMinute.get(row.bucket);
         if (!rollup) {
-          rollup = { ...row, keyId: ROLLUP, tokenId: ROLLUP, fields: {} };
-          rollups.set(id, rollup);
+          byMinute.set(row.bucket, rollup = { ...row, keyId: ROLLUP, tokenId: ROLLUP, fields: {} });
         }
         addAll(rollup.fields, row.fields);
       }
     }
     this.#rows.clear();
     this.#size = 0;
-    const byModel = new Map<string, Map<number, Row>>();
-    for (const rollup of rollups.values()) {
-      let minutes = byModel.get(rollup.model);
-      if (!minutes) byModel.set(rollup.model, minutes = new Map());
-      minutes.set(rollup.bucket, rollup);
-    }
-    for (const minutes of byModel.values()) {
+    for (const minutes of rollups.values()) {
       for (const granularity of GRANULARITIES) spreadRows(out, granularity, minutes);
     }
     return out;
@@ -151,19 +145,11 @@ function inBucket(
   row: Row,
   at: { granularity: Granularity; bucket: number; fields: Record<string, number> },
 ): AggregateRowDelta {
-  const { keyId, model, tokenId } = row;
-  return {
-    granularity: at.granularity,
-    bucket: at.bucket,
-    keyId,
-    model,
-    tokenId,
-    fields: at.fields,
-  };
+  return { ...at, keyId: row.keyId, model: row.model, tokenId: row.tokenId };
 }
 
 function addAll(target: Record<string, number>, fields: Record<string, number>): void {
-  for (const field in fields) target[field] = (target[field] ?? 0) + fields[field]!;
+  for (const field in fields) add(target, field, fields[field]!);
 }
 
 function add(fields: Record<string, number>, name: string, value: number): void {

@@ -63,11 +63,7 @@ export async function respond(target: RelayTarget, answer: RelayedAnswer): Promi
   if (type.includes("event-stream")) record.stream = true;
   if (!response.body) {
     log.finish(record, {});
-    return new Response(null, {
-      status: response.status,
-      statusText: response.statusText,
-      headers,
-    });
+    return new Response(null, clientInit(answer));
   }
   const length = Number(listedHeader(headers, "content-length") ?? "0");
   if (type.includes("json") && !record.stream && !route.stream && length <= MAX_WHOLE_BYTES) {
@@ -100,11 +96,7 @@ async function respondWhole(target: RelayTarget, answer: RelayedAnswer): Promise
     midStreamError: false,
     aborted: false,
   });
-  return new Response(bytes, {
-    status: response.status,
-    statusText: response.statusText,
-    headers,
-  });
+  return new Response(bytes, clientInit(answer));
 }
 
 /** A stream (or a large answer), relayed chunk by chunk through one layer that reads usage. */
@@ -138,9 +130,11 @@ function respondStream(
     stripper,
     onUpstreamError: () => record.errorClass = UPSTREAM_MIDSTREAM,
   });
-  return new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: answer.headers,
-  });
+  return new Response(body, clientInit(answer));
+}
+
+/** The client response's status and headers: upstream's status, the headers kept for the client. */
+function clientInit(answer: RelayedAnswer): ResponseInit {
+  const { response, headers } = answer;
+  return { status: response.status, statusText: response.statusText, headers };
 }
