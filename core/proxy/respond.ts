@@ -75,7 +75,7 @@ export async function respond(target: RelayTarget, answer: RelayedAnswer): Promi
 /** A whole JSON answer, read at once. */
 async function respondWhole(target: RelayTarget, answer: RelayedAnswer): Promise<Response> {
   const { record, route, log } = target;
-  const { response, headers } = answer;
+  const { response } = answer;
   const flavour = route.kind === "openai" ? "openai" : "native";
   let bytes: Uint8Array<ArrayBuffer>;
   try {
@@ -105,7 +105,7 @@ function respondStream(
   answer: RelayedAnswer & { body: ReadableStream<Uint8Array>; type: string },
 ): Response {
   const { record, route, log } = target;
-  const { response, type } = answer;
+  const { type } = answer;
   const flavour = route.kind === "openai" ? "openai" : "native";
   let hidden: Usage | null = null;
   // The proxy asked for this usage, the client did not: it is read here and kept from the client.
