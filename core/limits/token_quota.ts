@@ -27,6 +27,7 @@ import type {
 } from "../store/mod.ts";
 import type { Usage } from "../usage/mod.ts";
 import { allowsEveryModel, modelAllowed } from "./glob.ts";
+import { SerialRuns } from "../utils/mod.ts";
 import { activeLimits } from "./token_limits.ts";
 
 /** Options of {@linkcode createTokenQuota}. */
@@ -91,7 +92,7 @@ export interface TokenQuota {
    * throws.
    */
   charge(token: TokenRecord, usage: Usage | null, cost?: ChargeCost): void;
-  /** Writes counts queued in memory. Never throws. */
+  /** Writes counts queued in memory, those queued while a write is on its way included. Never throws. */
   sync(): Promise<void>;
 }
 
@@ -120,7 +121,8 @@ class TokenGate implements TokenQuota {
   #options: TokenQuotaOptions;
   /** Counts waiting for the next sync, by token and minute. */
   #queued = new Map<string, TokenUsageDelta>();
-  #flushing: Promise<void> | null = null;
+  /** Writes of queued counts, one at a time. */
+  #writes = new SerialRuns<void>(() => this.#flush());
 
   constructor(options: TokenQuotaOptions) {
     this.#options = options;
@@ -159,9 +161,9 @@ class TokenGate implements TokenQuota {
     this.#queue(delta);
   }
 
-  async sync(): Promise<void> {
-    this.#flushing ??= this.#flush().finally(() => this.#flushing = null);
-    await this.#flushing;
+  sync(): Promise<void> {
+    // Counts queued while a write is on its way go in the next one, which this call waits for.
+    return this.#writes.fresh();
   }
 
   #queue(add: TokenUsageDelta): void {

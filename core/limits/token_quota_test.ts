@@ -73,6 +73,35 @@ Deno.test("admit() never calls the store for a token without limits; sync() writ
   assertEquals([counted.dayRequests, counted.dayTokens], [5, 35], "prompt + candidates + thoughts");
 });
 
+Deno.test("sync() called while a write is on its way also writes what was counted after that write began", async () => {
+  const inner = createMemoryStore({ now: () => AT });
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  let writes = 0;
+  const store: Store = {
+    ...inner,
+    async addTokenUsage(batch) {
+      // The first write is held open, as a slow store holds a timer's sync.
+      if (writes++ === 0) await held;
+      return inner.addTokenUsage(batch);
+    },
+  };
+  const quota = gate(store);
+  const unlimited = token();
+  await quota.admit(unlimited, { model: "m", kind: "native" });
+  const timer = quota.sync();
+  quota.charge(unlimited, usage(10, 20, 5));
+  let synced = false;
+  const asked = quota.sync().then(() => synced = true);
+  await Promise.resolve();
+  assertEquals(synced, false);
+  release();
+  await Promise.all([timer, asked]);
+  assertEquals(writes, 2, "the charge counted meanwhile goes in a second write");
+  const counted = await store.readTokenUsage("t1", AT);
+  assertEquals([counted.dayRequests, counted.dayTokens], [1, 35]);
+});
+
 Deno.test("admit() refuses a model outside the allow-list, naming it, with no store call", async () => {
   const { store, calls } = spiedStore();
   const quota = gate(store);

@@ -11,6 +11,7 @@
 import type { Logger } from "./logger.ts";
 import type { AggregateBatch, LogRecord, Store } from "../store/mod.ts";
 import { DeltaBuffer, type ModelLabel } from "./delta_buffer.ts";
+import { SerialRuns } from "../utils/mod.ts";
 
 /** Options of {@linkcode createLogWriter}. */
 export interface LogWriterOptions {
@@ -100,15 +101,14 @@ class LogQueue implements LogWriter {
   #aggregatedAt = -Infinity;
   /** Drops not yet added to the store's `logs_dropped` counter. */
   #droppedUnsaved = 0;
-  #flushing: Promise<void> | null = null;
-  /** A full flush asked for while a write was running. */
-  #wantAll = false;
+  /** Writes of records (and the counters they start), one at a time; the argument is `all`. */
+  #writes = new SerialRuns<boolean>((all) => this.#writeAll(all));
   /**
-   * The counter write under way. It runs beside the record writes, never in their way: with many
-   * keys a second's counters take longer to write than its records, and records must not queue
-   * behind them.
+   * Counter writes, one at a time. They run beside the record writes, never in their way: with
+   * many keys a second's counters take longer to write than its records, and records must not
+   * queue behind them.
    */
-  #counting: Promise<void> | null = null;
+  #counts = new SerialRuns<boolean>((all) => this.#countAll(all));
   #recordsFailing = false;
   #countersFailing = false;
   #listeners = new Set<(record: LogRecord) => void>();
@@ -138,7 +138,7 @@ class LogQueue implements LogWriter {
       return;
     }
     this.#queue.push(record);
-    if (this.#queue.length >= this.#batchSize && !this.#flushing) {
+    if (this.#queue.length >= this.#batchSize && !this.#writes.busy) {
       const p = this.tick();
       this.#options.waitUntil?.(p);
     }
@@ -165,21 +165,9 @@ class LogQueue implements LogWriter {
     }
   }
 
-  /** One write at a time; a full flush asked for meanwhile runs once the current one ends. */
+  /** One write at a time: a tick shares the one on its way, a full flush runs after it. */
   #run(all: boolean): Promise<void> {
-    if (this.#flushing) {
-      if (!all) return this.#flushing;
-      this.#wantAll = true;
-      return this.#flushing.then(() => this.#flushing ?? this.#run(true));
-    }
-    this.#flushing = this.#writeAll(all).finally(() => {
-      this.#flushing = null;
-      if (this.#wantAll) {
-        this.#wantAll = false;
-        void this.#run(true);
-      }
-    });
-    return this.#flushing;
+    return all ? this.#writes.fresh(true) : this.#writes.join(false);
   }
 
   async #writeAll(all: boolean): Promise<void> {
@@ -227,14 +215,12 @@ class LogQueue implements LogWriter {
    * came meanwhile); a full flush waits for it, then writes everything held.
    */
   #count(all: boolean): Promise<void> {
-    if (this.#counting) {
-      return all ? this.#counting.then(() => this.#count(true)) : this.#counting;
-    }
-    this.#counting = this.#writeAggregates(all).then((ok) => {
-      this.#countersFailing = !ok;
-      this.failing = this.#recordsFailing || this.#countersFailing;
-    }).finally(() => this.#counting = null);
-    return this.#counting;
+    return all ? this.#counts.fresh(true) : this.#counts.join(false);
+  }
+
+  async #countAll(all: boolean): Promise<void> {
+    this.#countersFailing = !(await this.#writeAggregates(all));
+    this.failing = this.#recordsFailing || this.#countersFailing;
   }
 
   /**

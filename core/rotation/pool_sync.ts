@@ -10,6 +10,7 @@ import { isKeyVerdict, type Verdict } from "./classify.ts";
 import type { KeyPool } from "./key_pool.ts";
 import type { Logger } from "../logs/mod.ts";
 import type { ActiveKey, Registry } from "./registry.ts";
+import { SerialRuns } from "../utils/mod.ts";
 import {
   type CooldownRecord,
   type KeyStateRecord,
@@ -129,7 +130,8 @@ class PoolSyncQueue implements PoolSync {
   #usedWritten = new Map<string, number>();
   /** Consecutive transient failures per key that another key then recovered from. */
   #streaks = new Map<string, number>();
-  #syncing: Promise<void> | null = null;
+  /** Syncs, one at a time; the argument is `force`. */
+  #syncs = new SerialRuns<boolean>((force) => this.#run(force));
 
   constructor(options: PoolSyncOptions) {
     this.#options = options;
@@ -188,8 +190,9 @@ class PoolSyncQueue implements PoolSync {
   }
 
   sync(force = false): Promise<void> {
-    this.#syncing ??= this.#run(force).finally(() => this.#syncing = null);
-    return this.#syncing;
+    // A forced sync (shutdown, tests) must write what was queued when it was asked for: one on its
+    // way took its batch before, so another follows it. A timer's sync shares any.
+    return force ? this.#syncs.fresh(true) : this.#syncs.join(false);
   }
 
   async reloadCooldowns(): Promise<void> {

@@ -85,3 +85,31 @@ Deno.test("noteSuccess() rests a key after five failures that another key then s
   const [cooldown] = pool.cooldowns();
   assertEquals([cooldown?.model, cooldown?.reason], ["*", "UNHEALTHY_UPSTREAM_UNREACHABLE"]);
 });
+
+Deno.test("sync(true) while a timer's sync writes also writes the counts that came meanwhile", async () => {
+  const { clock, store, sync, k1 } = await setUp();
+  const add = store.addKeyUsage.bind(store);
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  const written: number[] = [];
+  store.addKeyUsage = async (deltas) => {
+    written.push(deltas.reduce((n, d) => n + d.requests, 0));
+    // The timer's write is held open, as a slow store holds it.
+    if (written.length === 1) await held;
+    return add(deltas);
+  };
+  sync.countUse(k1, "gemini-2.5-flash");
+  clock.now += 1_000;
+  const timer = sync.sync();
+  sync.countUse(k1, "gemini-2.5-flash");
+  sync.countUse(k1, "gemini-2.5-flash");
+  let forced = false;
+  const flush = sync.sync(true).then(() => forced = true);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(forced, false, "the forced sync waits for a write that began after it");
+  release();
+  await Promise.all([timer, flush]);
+  assertEquals(written, [1, 2]);
+  const [total] = await store.readKeyUsage(clock.now);
+  assertEquals([total?.keyId, total?.minute], [k1.id, 3]);
+});

@@ -7,6 +7,7 @@
  * - {@linkcode jsonMembers} and its editors: change one member of a JSON object's text and keep
  *   every other byte.
  * - {@linkcode readBounded}: an answer's body as text, up to a bound.
+ * - {@linkcode SerialRuns}: one run of a flush at a time, joined or fresh.
  * @module
  */
 export { deadline, timeBudget } from "./deadlines.ts";
@@ -19,3 +20,4 @@ export {
 } from "./json_members.ts";
 export { nextPacificMidnight, nextPacificMonthStart, pacificDay } from "./pacific_time.ts";
 export { MAX_ERROR_BYTES, readBounded } from "./read_bounded.ts";
+export { SerialRuns } from "./serial_runs.ts";
