@@ -6,7 +6,15 @@
  * per request, whatever lives on.
  * @module
  */
-import { CONNECTIONS, COST_LABELS, type CostTarget, startCostTarget } from "./_costs.ts";
+import {
+  CONNECTIONS,
+  COST_LABELS,
+  type CostTarget,
+  isBare,
+  MAIN_TARGETS,
+  startCostTarget,
+  VARIANTS,
+} from "./_costs.ts";
 import { freePort, ROOT, type Server } from "./_process.ts";
 import { buildRequest } from "./_targets.ts";
 import { runWrk } from "./_wrk.ts";
@@ -17,6 +25,8 @@ export interface Allocations {
   requests: number;
   /** Bytes allocated, by allocation site (`function file`). */
   bySite: Map<string, number>;
+  /** The JavaScript heap's live bytes right after the load, after a full collection. */
+  liveBytes: number;
 }
 
 /** One node of V8's sampling heap profile. */
@@ -69,6 +79,8 @@ export async function sampleAllocations(
     const { profile } = await call<{ profile: { head: ProfileNode } }>(
       "HeapProfiler.stopSampling",
     );
+    await call("HeapProfiler.collectGarbage");
+    const heap = await call<{ usedSize: number }>("Runtime.getHeapUsage");
     const bySite = new Map<string, number>();
     const walk = (node: ProfileNode) => {
       const site = siteName(node.callFrame, root);
@@ -76,7 +88,7 @@ export async function sampleAllocations(
       for (const child of node.children) walk(child);
     };
     walk(profile.head);
-    return { requests, bySite };
+    return { requests, bySite, liveBytes: heap.usedSize };
   } finally {
     socket.close();
   }
@@ -96,13 +108,13 @@ export async function measureAllocations(
   dir: string,
 ): Promise<Map<CostTarget, Allocations>> {
   const out = new Map<CostTarget, Allocations>();
-  for (const target of ["bare", "floor", "ours"] as const) {
+  for (const target of [...MAIN_TARGETS, ...VARIANTS]) {
     const port = freePort();
     const server = await startCostTarget(target, upstream.url, dir, [
       `--inspect=127.0.0.1:${port}`,
     ]);
     try {
-      const kind = target === "ours" ? "ours" : "bare";
+      const kind = isBare(target) ? "bare" : "ours";
       const request = buildRequest(
         { kind, url: server.url, upstreamUrl: upstream.url },
         "native",
@@ -119,16 +131,27 @@ export async function measureAllocations(
   return out;
 }
 
+/** Bytes as MB, one decimal. */
+export function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
+}
+
+/** Bytes allocated per request, in KB. */
+export function allocatedKb(a: Allocations): number {
+  return [...a.bySite.values()].reduce((s, n) => s + n, 0) / a.requests / 1000;
+}
+
 /** The allocations table: KB per request by server, then the proxy's largest sites. */
 export function renderAllocations(allocs: Map<CostTarget, Allocations>): string[] {
   const kb = (a: Allocations, bytes: number) => (bytes / a.requests / 1000).toFixed(1);
-  const total = (a: Allocations) => [...a.bySite.values()].reduce((s, n) => s + n, 0);
   const bare = allocs.get("bare")!;
   const ours = allocs.get("ours")!;
-  const lines = (["bare", "floor", "ours"] as const).map((t) => {
+  const lines = MAIN_TARGETS.map((t) => {
     const a = allocs.get(t)!;
-    const ratio = (total(a) / a.requests) / (total(bare) / bare.requests);
-    return `| ${COST_LABELS[t]} | ${kb(a, total(a))} KB | ${ratio.toFixed(2)}x |`;
+    const ratio = allocatedKb(a) / allocatedKb(bare);
+    return `| ${COST_LABELS[t]} | ${allocatedKb(a).toFixed(1)} KB | ${ratio.toFixed(2)}x | ${
+      mb(a.liveBytes)
+    } MB |`;
   });
   const sites = [...ours.bySite].sort((x, y) => y[1] - x[1]).slice(0, 15).map(([site, bytes]) =>
     `| \`${site}\` | ${kb(bare, bare.bySite.get(site) ?? 0)} KB | ${kb(ours, bytes)} KB |`
@@ -141,10 +164,11 @@ export function renderAllocations(allocs: Map<CostTarget, Allocations>): string[
     "divided by the requests served: V8's sampling heap profiler over the inspector",
     "(`bench/_alloc.ts`; each server started with `--inspect`, one at a time). Allocation costs CPU",
     "twice, to allocate and to collect, and what a request holds across an `await` survives a",
-    "young-generation collection and is copied.",
+    "young-generation collection and is copied. The live heap is what the JavaScript heap holds",
+    "right after the load, once a full collection has run.",
     "",
-    "| server | allocated per request | over the bare passthrough |",
-    "|---|---|---|",
+    "| server | allocated per request | over the bare passthrough | live heap after the load |",
+    "|---|---|---|---|",
     ...lines,
     "",
     "Gemini Proxy's largest allocation sites (a site is the function that allocated; runtime",

@@ -1,23 +1,37 @@
 /**
- * CPU per request of the three servers `bench/profile.ts` compares: the bare passthrough, the
- * floor (the bare passthrough doing the runtime work the product cannot skip) and Gemini Proxy,
- * measured from `/proc` over HTTP, unprofiled.
+ * CPU per request of the servers `bench/profile.ts` compares: the bare passthrough, the floor
+ * (the bare passthrough doing the runtime work the product cannot skip) and Gemini Proxy, and of
+ * Gemini Proxy with one thing changed (10,000 keys; its store in memory), measured from `/proc`
+ * over HTTP, unprofiled.
  * @module
  */
 import { cpuMs, type Server, spawnServer } from "./_process.ts";
+import { startGeminiProxyFromFile } from "./_servers.ts";
 import { buildRequest, productionEnv, type Route } from "./_targets.ts";
 import { runWrk } from "./_wrk.ts";
 
 /** wrk's connections in every measurement of the profile. */
 export const CONNECTIONS = 32;
 
-/** The servers whose CPU per request is compared. */
-export type CostTarget = "bare" | "floor" | "ours";
+/**
+ * The servers whose CPU per request is compared; `keys` and `memory` are Gemini Proxy with one
+ * thing changed, measured on the native route only.
+ */
+export type CostTarget = "bare" | "floor" | "ours" | "keys" | "memory";
+
+/** The three servers of the main comparison, on both routes. */
+export const MAIN_TARGETS = ["bare", "floor", "ours"] as const;
+/** Gemini Proxy with one thing changed (native route). */
+export const VARIANTS = ["keys", "memory"] as const;
+/** Keys of the `keys` variant (the production environment has 20). */
+export const MANY_KEYS = 10_000;
 
 export const COST_LABELS: Record<CostTarget, string> = {
   bare: "bare passthrough (`bench/bare_proxy.ts`)",
   floor: "floor with the product's runtime work (`bench/floor_proxy.ts`)",
   ours: "Gemini Proxy, production environment",
+  keys: `Gemini Proxy, ${MANY_KEYS.toLocaleString("en-US")} keys instead of 20`,
+  memory: "Gemini Proxy, store in memory (no Deno KV at all)",
 };
 const COST_SECONDS = 8;
 const COST_ROUNDS = 3;
@@ -38,12 +52,18 @@ export function startCostTarget(
   dir: string,
   flags: string[] = [],
 ): Promise<Server> {
-  if (target === "ours") {
+  if (target === "keys") {
+    const env = productionEnv({ upstreamUrl, kvPath: `${dir}/keys.kv`, keys: MANY_KEYS });
+    return startGeminiProxyFromFile(env, COST_LABELS.keys, flags);
+  }
+  if (target === "ours" || target === "memory") {
+    const env = productionEnv({ upstreamUrl, kvPath: `${dir}/${target}.kv` });
+    if (target === "memory") env.STORE = "memory";
     return spawnServer({
       name: "Gemini Proxy",
       cmd: Deno.execPath(),
       args: ["run", ...flags, "-A", "--unstable-kv", "main.ts"],
-      env: productionEnv({ upstreamUrl, kvPath: `${dir}/cost.kv` }),
+      env,
       portPattern: /listening on http:\/\/127\.0\.0\.1:(\d+)/,
       readyTimeoutMs: 180_000,
     });
@@ -60,23 +80,25 @@ export function startCostTarget(
 
 /**
  * CPU per request over HTTP (all threads of the server's process, and of the fake upstream),
- * for the bare passthrough, the floor with the product's runtime work and Gemini Proxy, rounds
- * interleaved; each keeps its lowest round (the least disturbed by the machine).
+ * for the bare passthrough, the floor with the product's runtime work and Gemini Proxy on both
+ * routes, and Gemini Proxy's variants on the native route, rounds interleaved; each keeps its
+ * lowest round (the least disturbed by the machine).
  */
 export async function measureCosts(upstream: Server, dir: string): Promise<Cost[]> {
-  const targets: CostTarget[] = ["bare", "floor", "ours"];
+  const all: CostTarget[] = [...MAIN_TARGETS, ...VARIANTS];
   const servers = new Map<CostTarget, Server>();
   const costs: Cost[] = [];
   try {
-    for (const target of targets) {
+    for (const target of all) {
       servers.set(target, await startCostTarget(target, upstream.url, dir));
     }
     for (const route of ["native", "openai"] as const) {
+      const targets = route === "native" ? all : [...MAIN_TARGETS];
       const best = new Map<CostTarget, Cost>();
       for (let round = 0; round < COST_ROUNDS; round++) {
         for (const target of targets) {
           const server = servers.get(target)!;
-          const kind = target === "ours" ? "ours" : "bare";
+          const kind = isBare(target) ? "bare" : "ours";
           const request = buildRequest(
             { kind, url: server.url, upstreamUrl: upstream.url },
             route,
@@ -100,6 +122,11 @@ export async function measureCosts(upstream: Server, dir: string): Promise<Cost[
   return costs;
 }
 
+/** Whether a target is one of the bare passthroughs (which take requests without a token). */
+export function isBare(target: CostTarget): boolean {
+  return target === "bare" || target === "floor";
+}
+
 /** The CPU-per-request table. */
 export function renderCosts(costs: Cost[]): string[] {
   const f = (n: number) => n.toFixed(0);
@@ -107,7 +134,7 @@ export function renderCosts(costs: Cost[]): string[] {
   for (const route of ["native", "openai"] as const) {
     const row = (t: CostTarget) => costs.find((c) => c.route === route && c.target === t)!;
     const bare = row("bare");
-    for (const target of ["bare", "floor", "ours"] as const) {
+    for (const target of MAIN_TARGETS) {
       const c = row(target);
       const extra = target === "bare" ? "-" : `+${f(c.cpuUs - bare.cpuUs)} µs`;
       lines.push(

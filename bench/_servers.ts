@@ -80,7 +80,7 @@ export function startGeminiProxy(
   return spawnServer({
     name: label,
     cmd: Deno.execPath(),
-    args: [...GEMINI_PROXY_FLAGS, "main.ts"],
+    args: ["run", ...GEMINI_PROXY_FLAGS, "main.ts"],
     env,
     portPattern: /listening on http:\/\/127\.0\.0\.1:(\d+)/,
     readyTimeoutMs: 180_000,
@@ -93,11 +93,13 @@ export function startGeminiProxy(
  * in GEMINI_API_KEYS take about 210 KB.
  * @param env Its environment.
  * @param label Name in errors.
+ * @param flags Extra `deno run` flags (`--inspect=...`).
  * @returns The running proxy.
  */
 export async function startGeminiProxyFromFile(
   env: Record<string, string>,
   label: string,
+  flags: string[] = [],
 ): Promise<Server> {
   const file = await Deno.makeTempFile({ prefix: "gemini-proxy-bench-env-", suffix: ".json" });
   await Deno.writeTextFile(file, JSON.stringify(env));
@@ -105,7 +107,7 @@ export async function startGeminiProxyFromFile(
     return await spawnServer({
       name: label,
       cmd: Deno.execPath(),
-      args: [...GEMINI_PROXY_FLAGS, "bench/proxy_env_file.ts", file],
+      args: ["run", ...flags, ...GEMINI_PROXY_FLAGS, "bench/proxy_env_file.ts", file],
       portPattern: /listening on http:\/\/127\.0\.0\.1:(\d+)/,
       readyTimeoutMs: 300_000,
     });
@@ -115,7 +117,6 @@ export async function startGeminiProxyFromFile(
 }
 
 const GEMINI_PROXY_FLAGS = [
-  "run",
   "--allow-net",
   "--allow-env",
   "--allow-read",

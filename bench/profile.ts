@@ -15,8 +15,25 @@
  */
 import { benchShape, startUpstream } from "./_servers.ts";
 import { ROOT, spawnServer } from "./_process.ts";
-import { type Allocations, measureAllocations, renderAllocations } from "./_alloc.ts";
-import { CONNECTIONS, type Cost, type CostTarget, measureCosts, renderCosts } from "./_costs.ts";
+import {
+  allocatedKb,
+  type Allocations,
+  mb,
+  measureAllocations,
+  renderAllocations,
+} from "./_alloc.ts";
+import {
+  CONNECTIONS,
+  type Cost,
+  COST_LABELS,
+  type CostTarget,
+  MANY_KEYS,
+  measureCosts,
+  renderCosts,
+  VARIANTS,
+} from "./_costs.ts";
+import { measureRssSteps, renderRssSteps } from "./_rss.ts";
+import type { RssStep } from "./rss_steps.ts";
 import { writeMarkedSection } from "./_sections.ts";
 import { buildRequest, productionEnv } from "./_targets.ts";
 import { ensureWrk, runWrk } from "./_wrk.ts";
@@ -177,6 +194,63 @@ function compare(bare: Profiled, ours: Profiled): Row[] {
     .sort((x, y) => y.ours - x.ours);
 }
 
+/**
+ * Gemini Proxy with one thing changed against its production environment: CPU (from the
+ * interleaved rounds) and memory per request on the native route.
+ */
+export function renderVariants(costs: Cost[], allocs: Map<CostTarget, Allocations>): string[] {
+  const cpu = (t: CostTarget) => costs.find((c) => c.route === "native" && c.target === t)!.cpuUs;
+  const base = { cpu: cpu("ours"), kb: allocatedKb(allocs.get("ours")!) };
+  const many = MANY_KEYS.toLocaleString("en-US");
+  const signed = (n: number, digits: number) => `${n >= 0 ? "+" : ""}${n.toFixed(digits)}`;
+  const row = (t: CostTarget) => {
+    const a = allocs.get(t)!;
+    const c = cpu(t);
+    const [dc, dk] = [c - base.cpu, allocatedKb(a) - base.kb];
+    const pct = (100 * dc) / base.cpu;
+    const change = t === "ours" ? "- | " : `${signed(dc, 0)} µs (${signed(pct, 0)}%) | `;
+    return `| ${COST_LABELS[t]} | ${c.toFixed(0)} µs | ${change}${allocatedKb(a).toFixed(1)} KB | ${
+      t === "ours" ? "-" : `${signed(dk, 1)} KB`
+    } | ${mb(a.liveBytes)} MB |`;
+  };
+  return [
+    "### Gemini Proxy with one thing changed",
+    "",
+    "The same measurements, native route, for Gemini Proxy with one change to its production",
+    "environment each: its CPU per request from the interleaved rounds above, and its memory",
+    "allocated per request and live heap as in the table above. On this machine throughput",
+    "follows CPU per request, so the key-pool row is the scaling target's gap in CPU terms,",
+    "and the in-memory row shows what Deno KV (request log pages, counters, leases) costs.",
+    "",
+    "| server | CPU per request | change | allocated per request | change | live heap after the load |",
+    "|---|---|---|---|---|---|",
+    ...(["ours", ...VARIANTS] as const).map(row),
+    "",
+    `Where ${many} keys allocate more per request: the allocation sites whose bytes per request`,
+    "grew most, against the production environment's.",
+    "",
+    `| site | production environment | ${many} keys | more per request |`,
+    "|---|---|---|---|",
+    ...grownSites(allocs.get("ours")!, allocs.get("keys")!, 8),
+    "",
+  ];
+}
+
+/** Table rows of the sites whose bytes per request grew most from `base` to `other`. */
+function grownSites(base: Allocations, other: Allocations, count: number): string[] {
+  const per = (a: Allocations, site: string) => (a.bySite.get(site) ?? 0) / a.requests / 1000;
+  const sites = new Set([...base.bySite.keys(), ...other.bySite.keys()]);
+  return [...sites]
+    .map((site) => ({ site, from: per(base, site), to: per(other, site) }))
+    .sort((x, y) => (y.to - y.from) - (x.to - x.from))
+    .slice(0, count)
+    .map((g) =>
+      `| \`${g.site}\` | ${g.from.toFixed(2)} KB | ${g.to.toFixed(2)} KB | +${
+        (g.to - g.from).toFixed(2)
+      } KB |`
+    );
+}
+
 /** The report section. */
 function render(
   rows: Row[],
@@ -185,6 +259,7 @@ function render(
     ours: Profiled;
     costs: Cost[];
     allocations: Map<CostTarget, Allocations>;
+    rss: RssStep[];
   },
   command: string,
 ): string {
@@ -211,6 +286,8 @@ function render(
     "",
     ...renderCosts(runs.costs),
     ...renderAllocations(runs.allocations),
+    ...renderVariants(runs.costs, runs.allocations),
+    ...renderRssSteps(runs.rss),
     "### Samples by place",
     "",
     `Measured by \`${command}\` on ${new Date().toISOString()}: the bare passthrough and Gemini`,
@@ -241,10 +318,11 @@ if (import.meta.main) {
   try {
     const costs = await measureCosts(upstream, dir);
     const allocations = await measureAllocations(upstream, dir);
+    const rss = await measureRssSteps(upstream.url, dir);
     const bare = await profileServer("bare", upstream.url, dir);
     const ours = await profileServer("ours", upstream.url, dir);
     const command = "deno run -A --unstable-kv bench/profile.ts --write";
-    const section = render(compare(bare, ours), { bare, ours, costs, allocations }, command);
+    const section = render(compare(bare, ours), { bare, ours, costs, allocations, rss }, command);
     console.log(section);
     if (Deno.args.includes("--write")) {
       const path = `${ROOT}/BENCH.md`;

@@ -1,6 +1,9 @@
 import { assertEquals } from "../tests/support/assert.ts";
-import { placeOf, sharesOf } from "./profile.ts";
+import { placeOf, renderVariants, sharesOf } from "./profile.ts";
 import { ROOT } from "./_process.ts";
+import type { Allocations } from "./_alloc.ts";
+import type { Cost, CostTarget } from "./_costs.ts";
+import { renderRssSteps } from "./_rss.ts";
 
 Deno.test("profile: a sample counts for the innermost frame of our code, else the package or runtime", () => {
   const ours = `file://${ROOT}/core/proxy/stream_relay.ts:12:3`;
@@ -38,4 +41,53 @@ Deno.test("profile: samples are summed by place, garbage collection and compilin
     { place: "V8 garbage collector", ticks: 1 },
     { place: "V8 parser and compilers", ticks: 1 },
   ]);
+});
+
+Deno.test("profile: each variant is shown against the production environment, CPU and memory", () => {
+  const cost = (
+    target: CostTarget,
+    cpuUs: number,
+    route: "native" | "openai" = "native",
+  ): Cost => ({
+    target,
+    route,
+    cpuUs,
+    upstreamCpuUs: 80,
+    rps: 5000,
+  });
+  const costs = [
+    cost("ours", 200),
+    cost("ours", 150, "openai"),
+    cost("keys", 230),
+    cost("memory", 170),
+  ];
+  const alloc = (kb: number, live: number): Allocations => ({
+    requests: 1000,
+    bySite: new Map([["a x.ts", kb * 600_000], ["b y.ts", kb * 400_000]]),
+    liveBytes: live,
+  });
+  const allocs = new Map<CostTarget, Allocations>([
+    ["ours", alloc(66, 30e6)],
+    ["keys", alloc(70.5, 52e6)],
+    ["memory", alloc(60, 41e6)],
+  ]);
+  const lines = renderVariants(costs, allocs);
+  assertEquals(lines.filter((l) => l.startsWith("| `")), [
+    "| `a x.ts` | 39.60 KB | 42.30 KB | +2.70 KB |",
+    "| `b y.ts` | 26.40 KB | 28.20 KB | +1.80 KB |",
+  ]);
+  const rows = lines.filter((l) => l.startsWith("| Gemini Proxy"));
+  assertEquals(rows, [
+    "| Gemini Proxy, production environment | 200 µs | - | 66.0 KB | - | 30.0 MB |",
+    "| Gemini Proxy, 10,000 keys instead of 20 | 230 µs | +30 µs (+15%) | 70.5 KB | +4.5 KB | 52.0 MB |",
+    "| Gemini Proxy, store in memory (no Deno KV at all) | 170 µs | -30 µs (-15%) | 60.0 KB | -6.0 KB | 41.0 MB |",
+  ]);
+});
+
+Deno.test("profile: start-up memory shows what each part adds to the ones before", () => {
+  const rows = renderRssSteps([
+    { step: "Deno", rssBytes: 40e6, heapBytes: 2e6 },
+    { step: "+ zod", rssBytes: 48.5e6, heapBytes: 5e6 },
+  ]).filter((l) => l.startsWith("| Deno") || l.startsWith("| + zod"));
+  assertEquals(rows, ["| Deno | 40.0 MB | - | 2.0 MB |", "| + zod | 48.5 MB | +8.5 MB | 5.0 MB |"]);
 });

@@ -225,3 +225,49 @@ Deno.test("packed counters: values of another shape under the prefix are skipped
     await kv.set(["p", "m", 0, "plain", 0], { n: 2 });
     assertEquals((await totals(kv, "p")).get("m/0|k|m"), { requests: 2 });
   }));
+
+Deno.test("packed counters: a part rewritten after some rows changed is exactly the JSON of every row's totals", () =>
+  withKv(async (kv) => {
+    const c = new PackedCounters(kv, { prefix: "p", now: () => 0, segment: "s" });
+    const labels = [
+      ["k1", "gemini"],
+      ['"quoted"\\', "\u0000\u001f\ud800"],
+      ["__proto__", "constructor"],
+      ["emoji \u{1f600}", ""],
+    ];
+    const expected: (string | number)[][] = labels.map((l) => [...l]);
+    const add = (i: number, field: string, value: number) => {
+      c.row(["m", 0], labels[i]!).add(field, value);
+      const row = expected[i]!;
+      const at = row.indexOf(field, 2);
+      if (at >= 2 && at % 2 === 0) row[at + 1] = (row[at + 1] as number) + value;
+      else row.push(field, value);
+    };
+    const stored = async () => {
+      const e = await kv.get<Uint8Array>(["p", "m", 0, "s.0", 0]);
+      return new TextDecoder().decode(e.value!);
+    };
+    add(0, "requests", 1);
+    add(1, "tokens", 5);
+    add(2, "constructor", 2);
+    add(3, 'a"b', 0.5);
+    await c.write();
+    assertEquals(await stored(), JSON.stringify({ n: 2, rows: expected }));
+    // One row changes, one gains a field; the others are as written before.
+    add(1, "tokens", 7);
+    add(3, "requests", 1);
+    add(1, "tokens", Number.MAX_VALUE);
+    add(1, "tokens", Number.MAX_VALUE);
+    await c.write();
+    assertEquals(await stored(), JSON.stringify({ n: 2, rows: expected }), "overflow is `null`");
+    assertEquals((await totals(kv, "p")).get("m/0|k1|gemini"), { requests: 1 });
+  }));
+
+Deno.test("packed counters: rows with no labels are stored as valid JSON", () =>
+  withKv(async (kv) => {
+    const c = new PackedCounters(kv, { prefix: "p", now: () => 0 });
+    c.row(["w"], []).add("requests", 3);
+    c.row(["w"], []).add("tokens", 4);
+    await c.write();
+    assertEquals([...(await totals(kv, "p"))], [["w|", { requests: 3, tokens: 4 }]]);
+  }));
