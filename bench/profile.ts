@@ -32,6 +32,7 @@ import {
   renderCosts,
   VARIANTS,
 } from "./_costs.ts";
+import { measurePromises, type PromiseCounts, renderPromises } from "./_promises.ts";
 import { measureRssSteps, renderRssSteps } from "./_rss.ts";
 import type { RssStep } from "./rss_steps.ts";
 import { writeMarkedSection } from "./_sections.ts";
@@ -121,7 +122,7 @@ interface Profiled {
  * @param dir Where the profile and the KV file go.
  * @returns Its samples and the requests served while they were taken.
  */
-async function profileServer(
+export async function profileServer(
   kind: "bare" | "ours",
   upstreamUrl: string,
   dir: string,
@@ -260,6 +261,7 @@ function render(
     costs: Cost[];
     allocations: Map<CostTarget, Allocations>;
     rss: RssStep[];
+    promises: PromiseCounts;
   },
   command: string,
 ): string {
@@ -307,6 +309,7 @@ function render(
     "|---|---|---|---|",
     ...lines,
     "",
+    ...renderPromises(runs.promises),
     END,
   ].join("\n");
 }
@@ -319,10 +322,15 @@ if (import.meta.main) {
     const costs = await measureCosts(upstream, dir);
     const allocations = await measureAllocations(upstream, dir);
     const rss = await measureRssSteps(upstream.url, dir);
+    const promises = await measurePromises(upstream.url, dir);
     const bare = await profileServer("bare", upstream.url, dir);
     const ours = await profileServer("ours", upstream.url, dir);
     const command = "deno run -A --unstable-kv bench/profile.ts --write";
-    const section = render(compare(bare, ours), { bare, ours, costs, allocations, rss }, command);
+    const section = render(
+      compare(bare, ours),
+      { bare, ours, costs, allocations, rss, promises },
+      command,
+    );
     console.log(section);
     if (Deno.args.includes("--write")) {
       const path = `${ROOT}/BENCH.md`;

@@ -3,6 +3,7 @@ import { placeOf, renderVariants, sharesOf } from "./profile.ts";
 import { ROOT } from "./_process.ts";
 import type { Allocations } from "./_alloc.ts";
 import type { Cost, CostTarget } from "./_costs.ts";
+import { renderPromises } from "./_promises.ts";
 import { renderRssSteps } from "./_rss.ts";
 
 Deno.test("profile: a sample counts for the innermost frame of our code, else the package or runtime", () => {
@@ -90,4 +91,24 @@ Deno.test("profile: start-up memory shows what each part adds to the ones before
     { step: "+ zod", rssBytes: 48.5e6, heapBytes: 5e6 },
   ]).filter((l) => l.startsWith("| Deno") || l.startsWith("| + zod"));
   assertEquals(rows, ["| Deno | 40.0 MB | - | 2.0 MB |", "| + zod | 48.5 MB | +8.5 MB | 5.0 MB |"]);
+});
+
+Deno.test("profile: promises per request for both servers, and where Gemini Proxy makes them", () => {
+  const lines = renderPromises({
+    bare: { requests: 1000, promises: 22_000, sites: [] },
+    ours: {
+      requests: 1000,
+      promises: 66_400,
+      sites: [
+        { site: "serve (core/proxy/proxy_handler.ts) < a|b", perRequest: 2.14 },
+        { site: "", perRequest: 1 },
+      ],
+    },
+  });
+  assertEquals(lines.filter((l) => / \d+\.\d \|$/.test(l)), [
+    "| bare passthrough | 22.0 |",
+    "| Gemini Proxy, production environment | 66.4 |",
+    "| `serve (core/proxy/proxy_handler.ts) < a\\|b` | 2.1 |",
+    "| (no frame) | 1.0 |",
+  ]);
 });

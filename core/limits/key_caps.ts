@@ -46,9 +46,10 @@ export interface KeyCapsView {
 export interface KeyCaps extends KeyCapsView {
   /**
    * Counts one request of the key for the model against its caps.
-   * @returns false when a cap is reached (nothing is counted then).
+   * @returns false when a cap is reached (nothing is counted then): at once for a key without
+   * caps, else a promise of it.
    */
-  take(key: CappedKey, model: string | null): Promise<boolean>;
+  take(key: CappedKey, model: string | null): boolean | Promise<boolean>;
   /** Counts a request the key must serve whatever its caps (a resource pinned to it). */
   force(key: CappedKey, model: string | null): void;
 }
@@ -125,16 +126,15 @@ export function createKeyCaps(options: KeyCapsOptions): KeyCaps {
       }
       return until;
     },
-    async take(key, model) {
+    take(key, model) {
       const wanted = demandsFor(key, model);
+      // A key without caps (the common case) is taken at once, with nothing to await.
       if (wanted.length === 0) return true;
-      try {
-        return (await ledger.take(wanted)).ok;
-      } catch (error) {
+      return ledger.take(wanted).then((taken) => taken.ok, (error) => {
         logger.log("warn", "key caps cannot be checked: the store is unreachable", { error });
         ledger.force(wanted);
         return true;
-      }
+      });
     },
     force(key, model) {
       const wanted = demandsFor(key, model);

@@ -80,12 +80,14 @@ export interface Admission {
 /** The gate between authenticated tokens and upstream. */
 export interface TokenQuota {
   /**
-   * Admits a request for a token or throws the Google-style error the client should get.
-   * @returns The admission, to settle when the response has ended.
+   * Admits a request for a token or refuses it with the Google-style error the client should
+   * get.
+   * @returns The admission, to settle when the response has ended: at once for a token without
+   * limits (nothing to await), else a promise of it. A refusal is always a rejected promise.
    * @throws {HttpError} 403 when the model is not allowed, 429 with Retry-After over a limit,
    * 503 when a limited token's counters cannot be reached.
    */
-  admit(token: TokenRecord, request: AdmitRequest): Promise<Admission>;
+  admit(token: TokenRecord, request: AdmitRequest): Admission | Promise<Admission>;
   /**
    * Counts a finished response's tokens (prompt + candidates + thoughts) and its cost (the
    * difference between what it cost and what admission counted) in the usage counters. Never
@@ -128,12 +130,23 @@ class TokenGate implements TokenQuota {
     this.#options = options;
   }
 
-  async admit(token: TokenRecord, request: AdmitRequest): Promise<Admission> {
-    checkModel(token, request);
+  admit(token: TokenRecord, request: AdmitRequest): Admission | Promise<Admission> {
+    try {
+      checkModel(token, request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // Chunks of an upload session belong to the request that started it.
     if (request.kind === "upload_chunk") return FREE;
     const limits = activeLimits(token.limits);
-    const admission = limits === null ? FREE : await this.#limit(token, { limits, request });
+    if (limits === null) return this.#count(token, request, FREE);
+    return this.#limit(token, { limits, request }).then((admission) =>
+      this.#count(token, request, admission)
+    );
+  }
+
+  /** Counts an admitted request (and the cost it reserved) for the token's usage. */
+  #count(token: TokenRecord, request: AdmitRequest, admission: Admission): Admission {
     const delta: TokenUsageDelta = {
       tokenId: token.id,
       requests: 1,

@@ -54,7 +54,7 @@ function gate(store: Store, clock = { now: AT }) {
   });
 }
 
-async function refusal(promise: Promise<unknown>): Promise<HttpError> {
+async function refusal(promise: unknown): Promise<HttpError> {
   const error = await assertRejects(() => promise);
   assert(error instanceof HttpError, String(error));
   return error;
@@ -204,4 +204,20 @@ Deno.test("admit() fails closed with 503 when a limited token's counters are unr
   );
   assertEquals([error.code, error.status], [503, "UNAVAILABLE"]);
   await quota.admit(token(), { model: null, kind: "native" });
+});
+
+Deno.test("admit() answers a token without limits at once, with no promise; a refusal is still a rejection", async () => {
+  const { store } = spiedStore();
+  const quota = gate(store);
+  const admission = quota.admit(token(), { model: "m", kind: "native" });
+  assert(!(admission instanceof Promise), "nothing to await");
+  admission.settle(null);
+  const chunk = quota.admit(token({ limits: { rpm: 1 } }), { model: "m", kind: "upload_chunk" });
+  assert(!(chunk instanceof Promise), "an upload chunk is never counted");
+  const refused = quota.admit(token({ models: ["gemini-*"] }), { model: "gpt-4o", kind: "native" });
+  assert(refused instanceof Promise, "refused by a rejected promise, not a throw");
+  assertEquals((await refusal(refused)).code, 403);
+  const limited = quota.admit(token({ limits: { rpm: 5 } }), { model: "m", kind: "native" });
+  assert(limited instanceof Promise, "a limited token leases");
+  await limited;
 });

@@ -10,9 +10,11 @@ import { declaredLength, type PreparedBody } from "./request_body.ts";
  * Admits the request for its token; relays and token-less upload chunks pass.
  * @param exchange The request.
  * @param body Its body, once read (a Live session has none).
+ * @returns Undefined when admitted at once, else a promise of the admission (rejected with
+ * the refusal).
  * @throws {HttpError} What the token's allow-list, limits or budget refuse.
  */
-export async function admit(exchange: ProxyExchange, body?: PreparedBody): Promise<void> {
+export function admit(exchange: ProxyExchange, body?: PreparedBody): Promise<void> | undefined {
   const { app, token, record, route } = exchange;
   if (!token) return;
   const admitted = body === undefined ? { bytes: 0 } : {
@@ -22,5 +24,5 @@ export async function admit(exchange: ProxyExchange, body?: PreparedBody): Promi
     json: body.json,
     text: body.text,
   };
-  await app.accounting.admit({ token, record, kind: route.kind, body: admitted });
+  return app.accounting.admit({ token, record, kind: route.kind, body: admitted });
 }

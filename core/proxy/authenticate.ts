@@ -3,6 +3,7 @@
  * relaying with the shared secret, or (for an upload chunk) the session the proxy started.
  * @module
  */
+import type { TokenRecord } from "../store/mod.ts";
 import type { ProxyExchange } from "./exchange.ts";
 import { clientCredential } from "./credentials.ts";
 import { pinUploadSession } from "./pin.ts";
@@ -12,26 +13,56 @@ import { checkToken } from "./token_check.ts";
 
 /**
  * Authenticates the request against a fresh snapshot, noting the token on its record.
+ *
+ * A client with a recent token on a fresh snapshot (nearly every request) is authenticated at
+ * once, with nothing to await: a promise comes back only when something must be waited for (a
+ * version probe, hashing a new credential, a relay's signature, an upload session).
  * @param exchange The request.
+ * @returns Undefined when done, else a promise of the end. A refusal is always a rejected
+ *   promise.
  * @throws {HttpError} 401 or 403 for a missing, unknown, disabled or expired token or a bad
  *   relay signature; 404 for an unknown upload session; 403 for a route that mints credentials.
  */
-export async function authenticate(exchange: ProxyExchange): Promise<void> {
-  const { app, request, route, record } = exchange;
+export function authenticate(exchange: ProxyExchange): Promise<void> | undefined {
   // Judged against a snapshot at most a second old: revoked and new tokens, changed keys.
-  await app.registry.ensureFresh();
+  const probing = exchange.app.registry.ensureFresh();
+  if (probing) return probing.then(() => identify(exchange));
+  try {
+    return identify(exchange);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Who is asking, on a fresh snapshot. */
+function identify(exchange: ProxyExchange): Promise<void> | undefined {
+  const { app, request, route } = exchange;
   const credential = clientCredential(request.headers, route.query);
-  if (route.kind === "upload_chunk" && route.uploadId) {
-    exchange.pinned = await pinUploadSession(exchange, route.uploadId);
-    if (credential) {
-      noteToken(record, exchange.token = await checkToken(app.registry, credential, app.now()));
-    }
-  } else if (
-    !(exchange.relayed = await app.relay?.accept(request, route.path, exchange.url.search) ?? null)
-  ) {
+  if (route.kind === "upload_chunk" && route.uploadId) return identifyChunk(exchange, credential);
+  const relaying = app.relay?.accept(request, route.path, exchange.url.search) ?? null;
+  if (relaying) {
+    return relaying.then((relayed) => {
+      exchange.relayed = relayed;
+      exchange.record.relayedFrom = relayed.from;
+      refuseCredentialMinting(route);
+    });
+  }
+  const token = checkToken(app.registry, credential, app.now());
+  if (token instanceof Promise) return token.then((t) => admitToken(exchange, t));
+  admitToken(exchange, token);
+}
+
+/** An upload chunk belongs to the session the proxy started; a token, when sent, must be valid. */
+async function identifyChunk(exchange: ProxyExchange, credential: string | null): Promise<void> {
+  const { app, route, record } = exchange;
+  exchange.pinned = await pinUploadSession(exchange, route.uploadId!);
+  if (credential) {
     noteToken(record, exchange.token = await checkToken(app.registry, credential, app.now()));
-  } else {
-    record.relayedFrom = exchange.relayed.from;
   }
   refuseCredentialMinting(route);
+}
+
+function admitToken(exchange: ProxyExchange, token: TokenRecord): void {
+  noteToken(exchange.record, exchange.token = token);
+  refuseCredentialMinting(exchange.route);
 }

@@ -23,7 +23,8 @@ export async function failover(exchange: ReadExchange): Promise<Response> {
   const state = startFailover(exchange);
   for (let number = 1; number <= exchange.app.config.maxAttempts; number++) {
     if (state.headersLeft && state.headersLeft() <= 0) break;
-    const key = await pickKey(exchange, state);
+    const picking = pickKey(exchange, state);
+    const key = picking instanceof Promise ? await picking : picking;
     if (!key) break;
     const trial = await callKey(exchange, { key, state });
     state.last = trial.outcome;

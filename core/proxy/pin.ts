@@ -29,12 +29,19 @@ export async function pinUploadSession(
  * Stage 6, pin: the key owning the first resource the path or the body names, unless the request
  * is already pinned.
  * @param exchange The request, its body read.
- * @throws {HttpError} 400 when the owning key is disabled or gone.
+ * @returns Undefined when nothing is named (nothing to await), else a promise of the lookups.
+ * @throws {HttpError} 400 when the owning key is disabled or gone (as the promise's rejection).
  */
-export async function pinResources(exchange: ReadExchange): Promise<void> {
+export function pinResources(exchange: ReadExchange): Promise<void> | undefined {
   if (exchange.pinned) return;
   const names = [...exchange.route.resources];
   if (exchange.body.text) names.push(...resourcesInBody(exchange.body.text));
+  // Most requests name no file or cache: nothing to look up, nothing to await.
+  if (names.length > 0) return pinFirstOwned(exchange, names);
+}
+
+/** Pins the request to the key owning the first of `names` that one owns. */
+async function pinFirstOwned(exchange: ReadExchange, names: string[]): Promise<void> {
   for (const name of names) {
     const found = await pinnedKey(exchange.app, {
       resource: name,

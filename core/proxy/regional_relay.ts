@@ -88,10 +88,12 @@ export interface RegionalRelay {
   mayRelay(request: Request, replayable: boolean): boolean;
   /**
    * Verifies an incoming relay.
-   * @returns null when the request is not a relay.
-   * @throws {HttpError} 401 when it claims to be one and the signature is missing, stale or wrong.
+   * @returns null at once when the request is not a relay (no relay header), else a promise of
+   * the verified caller.
+   * @throws {HttpError} 401 when it claims to be one and the signature is missing, stale or wrong
+   * (as the promise's rejection).
    */
-  accept(request: Request, path: string, search: string): Promise<RelayCaller | null>;
+  accept(request: Request, path: string, search: string): Promise<RelayCaller> | null;
   /**
    * Sends the request, once, to a fallback deployment.
    * @returns The answer, or null when no fallback could be reached. A fallback's refusal of the
@@ -151,9 +153,16 @@ class Relay implements RegionalRelay {
       !request.headers.has(HOP_HEADER);
   }
 
-  async accept(request: Request, path: string, search: string): Promise<RelayCaller | null> {
+  accept(request: Request, path: string, search: string): Promise<RelayCaller> | null {
     const header = request.headers.get(RELAY_HEADER);
-    if (header === null) return null;
+    return header === null ? null : this.#verify(request, { header, path, search });
+  }
+
+  async #verify(
+    request: Request,
+    claim: { header: string; path: string; search: string },
+  ): Promise<RelayCaller> {
+    const { header, path, search } = claim;
     if (!this.#options.config.relaySecret) {
       throw this.#refuse("This deployment does not accept relays: RELAY_SECRET is not set", {
         reason: "RELAY_NOT_ACCEPTED",

@@ -35,9 +35,11 @@ export interface Admitting {
 export interface TokenAccounting {
   /**
    * Admits a request for its token, reserving its cost estimate when the token has a budget.
+   * @returns Undefined when admitted at once (a token without limits), else a promise of the
+   * admission; a refusal is always a rejected promise.
    * @throws {HttpError} What the token gate or the budget refuses.
    */
-  admit(admission: Admitting): Promise<void>;
+  admit(admission: Admitting): Promise<void> | undefined;
   /** Puts a finished request's cost on its record and charges its token. Call once per record. */
   account(record: LogRecord): void;
 }
@@ -57,7 +59,7 @@ export function createTokenAccounting(
     { token: TokenRecord; reservedMicros: number; admission: Admission }
   >();
   return {
-    async admit({ token, record, kind, body }) {
+    admit({ token, record, kind, body }) {
       const request = {
         flavour: record.flavour,
         method: record.method,
@@ -65,7 +67,7 @@ export function createTokenAccounting(
         ...body,
       };
       const reserveMicros = budgetReservation(token, request, prices());
-      const admission = await tokens.admit(token, {
+      const admitting = tokens.admit(token, {
         model: kind === "live" ? null : record.model,
         kind,
         // A Live session reports no usage: it reserves a token only while it opens.
@@ -75,7 +77,13 @@ export function createTokenAccounting(
         }),
         ...(reserveMicros === undefined ? {} : { reserveMicros }),
       });
-      admitted.set(record, { token, reservedMicros: reserveMicros ?? 0, admission });
+      const reservedMicros = reserveMicros ?? 0;
+      if (admitting instanceof Promise) {
+        return admitting.then((admission) => {
+          admitted.set(record, { token, reservedMicros, admission });
+        });
+      }
+      admitted.set(record, { token, reservedMicros, admission: admitting });
     },
     account(record) {
       const cost = recordCost(record, prices());

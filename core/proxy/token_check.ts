@@ -12,22 +12,36 @@ import type { TokenRecord } from "../store/mod.ts";
  * @param registry The snapshot holding token hashes.
  * @param credential The presented token, or null.
  * @param now Current time (epoch ms), for expiry.
- * @returns The token's record.
+ * @returns The token's record: at once for a credential seen lately (its hash is kept), else
+ * a promise of it. A refusal is always a rejected promise.
  * @throws {HttpError} 401 for a missing or unknown token, 403 for a disabled or expired one.
  */
-export async function checkToken(
+export function checkToken(
   registry: Registry,
   credential: string | null,
   now: number,
-): Promise<TokenRecord> {
+): TokenRecord | Promise<TokenRecord> {
   if (!credential) {
-    throw new HttpError(
-      401,
-      "Missing proxy token: send it as the x-goog-api-key header, the key query parameter or an Authorization Bearer token",
-      { reason: "PROXY_TOKEN_MISSING" },
+    return Promise.reject(
+      new HttpError(
+        401,
+        "Missing proxy token: send it as the x-goog-api-key header, the key query parameter or an Authorization Bearer token",
+        { reason: "PROXY_TOKEN_MISSING" },
+      ),
     );
   }
-  const token = registry.tokenByHash(await hashOf(credential));
+  const cached = hashes.get(credential);
+  if (cached === undefined) return hashOf(credential).then((hash) => tokenOf(registry, hash, now));
+  try {
+    return tokenOf(registry, cached, now);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** The token a hash names, if it may be used now. */
+function tokenOf(registry: Registry, hash: string, now: number): TokenRecord {
+  const token = registry.tokenByHash(hash);
   if (!token) {
     throw new HttpError(401, "Proxy token is not valid", { reason: "PROXY_TOKEN_INVALID" });
   }
@@ -51,8 +65,6 @@ const HASH_CACHE_LIMIT = 10_000;
 const HASH_CACHE_MAX_CHARS = 256;
 
 async function hashOf(credential: string): Promise<string> {
-  const cached = hashes.get(credential);
-  if (cached !== undefined) return cached;
   const hash = await sha256Hex(credential);
   // Bounded in count and size: a flood of random or huge credentials cannot grow it far.
   if (credential.length > HASH_CACHE_MAX_CHARS) return hash;

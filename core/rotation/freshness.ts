@@ -36,11 +36,14 @@ export interface Freshness {
   /** Whether the last probe failed. */
   readonly degraded: boolean;
   /**
-   * Resolves once the view holds every change committed `maxAgeMs` ago or earlier: at once when
-   * it is that fresh, else after one probe shared with concurrent callers. Never rejects.
+   * Makes sure the view holds every change committed `maxAgeMs` ago or earlier: nothing to wait
+   * for (undefined) when it is that fresh, else a promise of one probe shared with concurrent
+   * callers. Never rejects.
    * @param maxAgeMs Oldest acceptable view, ms (default: the option).
+   * @returns Undefined when fresh enough (a request's common case costs no `await`), else the
+   * probe to wait for.
    */
-  ensureFresh(maxAgeMs?: number): Promise<void>;
+  ensureFresh(maxAgeMs?: number): Promise<void> | undefined;
   /** Probes now, or joins the probe in flight (background timers). Never rejects. */
   check(): Promise<void>;
   /**
@@ -50,8 +53,6 @@ export interface Freshness {
    */
   markFresh(at: number): void;
 }
-
-const DONE = Promise.resolve();
 
 /**
  * Creates the freshness gate of one view.
@@ -89,11 +90,11 @@ class FreshnessGate implements Freshness {
     this.degraded = false;
   }
 
-  ensureFresh(maxAgeMs = this.#defaultMaxAge): Promise<void> {
+  ensureFresh(maxAgeMs = this.#defaultMaxAge): Promise<void> | undefined {
     const t = this.#options.now();
-    if (t - this.checkedAt < maxAgeMs) return DONE;
+    if (t - this.checkedAt < maxAgeMs) return undefined;
     // A failing store is not asked again by every request: the view serves until the bound.
-    if (t - this.#failedAt < maxAgeMs) return DONE;
+    if (t - this.#failedAt < maxAgeMs) return undefined;
     return this.#probeSince(t - maxAgeMs).then(() => {});
   }
 

@@ -26,11 +26,12 @@ Deno.test("ensureFresh() costs nothing while the view is younger than the bound"
   const { clock, pending, freshness } = setUp();
   freshness.markFresh(clock.now);
   clock.now += 999;
-  await freshness.ensureFresh();
+  assertEquals(freshness.ensureFresh(), undefined, "nothing to await for a view 999 ms old");
   assertEquals(pending.length, 0, "no probe for a view 999 ms old");
   clock.now += 1;
   const waiting = freshness.ensureFresh();
   assertEquals(pending.length, 1, "a view 1000 ms old is probed");
+  assert(waiting, "a probe to wait for");
   let done = false;
   void waiting.then(() => done = true);
   await settle();
@@ -58,6 +59,7 @@ Deno.test("ensureFresh() does not trust a probe that started more than the bound
   const late = freshness.ensureFresh();
   const lateToo = freshness.ensureFresh();
   assertEquals(pending.length, 1, "one probe at a time");
+  assert(late, "late callers wait");
   answer();
   await early;
   await settle();

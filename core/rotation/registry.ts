@@ -80,13 +80,16 @@ export interface Registry {
   /** Checks the store's versions now and reloads what changed (a change signal). Never throws. */
   sync(): Promise<void>;
   /**
-   * Resolves once the snapshot holds every change made to the store `maxAgeMs` ago or earlier:
-   * at once when it is that fresh, else after one version probe (and a reload only when the
-   * version changed) shared with concurrent callers. Called before a request is authenticated.
-   * Never throws: when the store cannot answer, the snapshot serves and `degraded` is set.
+   * Makes sure the snapshot holds every change made to the store `maxAgeMs` ago or earlier: when
+   * it is that fresh there is nothing to wait for, else one version probe (and a reload only when
+   * the version changed) is shared by concurrent callers. Called before a request is
+   * authenticated. Never throws: when the store cannot answer, the snapshot serves and `degraded`
+   * is set.
    * @param maxAgeMs Oldest acceptable snapshot, ms (default `maxAgeMs` of the options).
+   * @returns Undefined when fresh enough (no `await` for a request's common case), else the
+   * probe to wait for.
    */
-  ensureFresh(maxAgeMs?: number): Promise<void>;
+  ensureFresh(maxAgeMs?: number): Promise<void> | undefined;
 }
 
 /**
@@ -151,7 +154,7 @@ class StoreRegistry implements Registry {
     return this.#changes.check();
   }
 
-  ensureFresh(maxAgeMs?: number): Promise<void> {
+  ensureFresh(maxAgeMs?: number): Promise<void> | undefined {
     return this.#changes.ensureFresh(maxAgeMs);
   }
 

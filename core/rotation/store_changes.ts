@@ -56,11 +56,12 @@ export interface StoreChanges {
    */
   prime(): Promise<void>;
   /**
-   * Resolves once every change committed `maxAgeMs` ago or earlier is in the caches (at once, or
-   * after one shared probe). Called before a request is authenticated. Never rejects.
+   * Makes sure every change committed `maxAgeMs` ago or earlier is in the caches. Called before
+   * a request is authenticated. Never rejects.
    * @param maxAgeMs Oldest acceptable view, ms (default: the option).
+   * @returns Undefined when they are (nothing to await), else one probe shared by every caller.
    */
-  ensureFresh(maxAgeMs?: number): Promise<void>;
+  ensureFresh(maxAgeMs?: number): Promise<void> | undefined;
   /** Probes now, or joins the probe in flight (a change signal). Never rejects. */
   check(): Promise<void>;
   /**
@@ -132,7 +133,7 @@ class ChangeTracker implements StoreChanges {
     this.#seen = { data, cooldowns };
   }
 
-  ensureFresh(maxAgeMs?: number): Promise<void> {
+  ensureFresh(maxAgeMs?: number): Promise<void> | undefined {
     const fresh = this.#freshness.ensureFresh(maxAgeMs);
     // Set after a probe this request may have started: the next tick looks again, so a serving
     // instance follows changes at the timer's pace and an idle one stops after one more probe.

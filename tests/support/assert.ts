@@ -51,9 +51,12 @@ export function assertNotIncludes(text: string, part: string, message?: string):
   }
 }
 
-/** Asserts that `fn` rejects, optionally with a message containing `includes`. */
+/**
+ * Asserts that `fn` rejects (or throws), optionally with a message containing `includes`. `fn`
+ * may answer a value or a promise, as functions that finish at once when they can do.
+ */
 export async function assertRejects(
-  fn: () => Promise<unknown>,
+  fn: () => unknown,
   includes?: string,
 ): Promise<Error> {
   try {
