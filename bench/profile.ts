@@ -33,6 +33,7 @@ import {
   VARIANTS,
 } from "./_costs.ts";
 import { measurePromises, type PromiseCounts, renderPromises } from "./_promises.ts";
+import { grownSites, renderReading } from "./_reading.ts";
 import { measureRssSteps, renderRssSteps } from "./_rss.ts";
 import type { RssStep } from "./rss_steps.ts";
 import { writeMarkedSection } from "./_sections.ts";
@@ -232,24 +233,20 @@ export function renderVariants(costs: Cost[], allocs: Map<CostTarget, Allocation
     "",
     `| site | production environment | ${many} keys | more per request |`,
     "|---|---|---|---|",
-    ...grownSites(allocs.get("ours")!, allocs.get("keys")!, 8),
+    ...grownSiteRows(allocs.get("ours")!, allocs.get("keys")!, 8),
     "",
   ];
 }
 
 /** Table rows of the sites whose bytes per request grew most from `base` to `other`. */
-function grownSites(base: Allocations, other: Allocations, count: number): string[] {
+function grownSiteRows(base: Allocations, other: Allocations, count: number): string[] {
   const per = (a: Allocations, site: string) => (a.bySite.get(site) ?? 0) / a.requests / 1000;
-  const sites = new Set([...base.bySite.keys(), ...other.bySite.keys()]);
-  return [...sites]
-    .map((site) => ({ site, from: per(base, site), to: per(other, site) }))
-    .sort((x, y) => (y.to - y.from) - (x.to - x.from))
-    .slice(0, count)
-    .map((g) =>
-      `| \`${g.site}\` | ${g.from.toFixed(2)} KB | ${g.to.toFixed(2)} KB | +${
-        (g.to - g.from).toFixed(2)
-      } KB |`
-    );
+  return grownSites(base, other, count).map((site) => {
+    const [from, to] = [per(base, site), per(other, site)];
+    return `| \`${site}\` | ${from.toFixed(2)} KB | ${to.toFixed(2)} KB | +${
+      (to - from).toFixed(2)
+    } KB |`;
+  });
 }
 
 /** The report section. */
@@ -286,6 +283,7 @@ function render(
     "",
     "## Where the proxy's time goes",
     "",
+    ...renderReading({ ...runs, samples: rows }),
     ...renderCosts(runs.costs),
     ...renderAllocations(runs.allocations),
     ...renderVariants(runs.costs, runs.allocations),

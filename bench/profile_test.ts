@@ -1,9 +1,11 @@
-import { assertEquals } from "../tests/support/assert.ts";
+import { assert, assertEquals } from "../tests/support/assert.ts";
 import { placeOf, renderVariants, sharesOf } from "./profile.ts";
 import { ROOT } from "./_process.ts";
 import type { Allocations } from "./_alloc.ts";
 import type { Cost, CostTarget } from "./_costs.ts";
 import { renderPromises } from "./_promises.ts";
+import { renderReading } from "./_reading.ts";
+import { STEPS } from "./rss_steps.ts";
 import { renderRssSteps } from "./_rss.ts";
 
 Deno.test("profile: a sample counts for the innermost frame of our code, else the package or runtime", () => {
@@ -111,4 +113,71 @@ Deno.test("profile: promises per request for both servers, and where Gemini Prox
     "| `serve (core/proxy/proxy_handler.ts) < a\\|b` | 2.1 |",
     "| (no frame) | 1.0 |",
   ]);
+});
+
+Deno.test("profile: the unmet targets are read from the run's own figures", () => {
+  const cost = (target: CostTarget, cpuUs: number): Cost => ({
+    target,
+    route: "native",
+    cpuUs,
+    upstreamCpuUs: 80,
+    rps: 5000,
+  });
+  const alloc = (sites: Record<string, number>, live: number): Allocations => ({
+    requests: 1000,
+    bySite: new Map(Object.entries(sites).map(([s, kb]) => [s, kb * 1_000_000])),
+    liveBytes: live,
+  });
+  const lines = renderReading({
+    costs: [
+      cost("bare", 100),
+      cost("floor", 120),
+      cost("ours", 200),
+      cost("keys", 240),
+      cost("memory", 186),
+    ],
+    allocations: new Map([
+      ["bare", alloc({ "a x": 20, "h headers": 1 }, 4e6)],
+      ["ours", alloc({ "a x": 21, "h headers": 9, "b body": 5, "c y": 2 }, 15e6)],
+      [
+        "keys",
+        alloc({ "a x": 21, "h headers": 9, "b body": 5, "c y": 2, "e encodePart": 4 }, 50e6),
+      ],
+    ]),
+    samples: [
+      { place: "runtime native code (no JS frame: Rust, V8 C++, libc)", bare: 7, ours: 54 },
+      { place: "runtime JS: deno_fetch", bare: 20, ours: 31 },
+      { place: "core/proxy/", bare: 0, ours: 3 },
+      { place: "core/store/", bare: 0, ours: 4 },
+    ],
+    promises: {
+      bare: { requests: 100, promises: 2200, sites: [] },
+      ours: { requests: 100, promises: 6600, sites: [] },
+    },
+    rss: STEPS.map(([step], i) => ({ step, rssBytes: (40 + 5 * i) * 1e6, heapBytes: 1e6 })),
+  }).join("\n");
+  for (
+    const part of [
+      "200 µs of CPU per",
+      "2.00x the bare passthrough's 100 µs",
+      "spends 120 µs",
+      "Of the 100 µs over the bare passthrough: 20 µs is",
+      "14 µs is Deno KV",
+      "about 66 µs",
+      "7.0 to 54.0 samples",
+      "of 27.0 to 92.0 in all",
+      "20.0 to 31.0",
+      "our own files\n  7.0",
+      "66 promises per request against",
+      "passthrough's 22.",
+      "`h headers`, `b body`, `c y`",
+      "240 µs against 200 µs per request\n  (+20%)",
+      "4.0 KB more",
+      "50.0 MB against 15.0 MB",
+      "holds 45.0 MB",
+      "proxy\n  75.0 MB",
+      "zod adds 5.0 MB",
+      "15.0 MB against the bare passthrough's 4.0 MB",
+    ]
+  ) assert(lines.includes(part), `${part} in:\n${lines}`);
 });

@@ -1,0 +1,131 @@
+/**
+ * The unmet targets read against the profile: what this run's figures say about where the gap to
+ * each target lies. Written from the profile's own measurements, so it holds for the run it sits
+ * in.
+ * @module
+ */
+import { allocatedKb, type Allocations, mb } from "./_alloc.ts";
+import { type Cost, type CostTarget, MANY_KEYS } from "./_costs.ts";
+import type { PromiseCounts } from "./_promises.ts";
+import type { RssStep } from "./rss_steps.ts";
+
+/** Samples per 1,000 requests at one place, for both servers. */
+export interface SampleRow {
+  place: string;
+  bare: number;
+  ours: number;
+}
+
+/** Everything the reading draws on. */
+export interface ProfileFigures {
+  costs: Cost[];
+  allocations: Map<CostTarget, Allocations>;
+  samples: SampleRow[];
+  promises: PromiseCounts;
+  rss: RssStep[];
+}
+
+/**
+ * The reading, as Markdown lines.
+ * @param f The profile's figures.
+ */
+export function renderReading(f: ProfileFigures): string[] {
+  const cpu = (t: CostTarget) => f.costs.find((c) => c.route === "native" && c.target === t)!.cpuUs;
+  const us = (n: number) => `${Math.round(n)} µs`;
+  const [bare, floor, ours, keys, memory] = [
+    cpu("bare"),
+    cpu("floor"),
+    cpu("ours"),
+    cpu("keys"),
+    cpu("memory"),
+  ];
+  const kv = ours - memory;
+  const own = ours - floor - Math.max(0, kv);
+  const sample = (place: string) => f.samples.find((r) => r.place === place);
+  const native = sample("runtime native code (no JS frame: Rust, V8 C++, libc)");
+  const fetch = sample("runtime JS: deno_fetch");
+  const ourCode = f.samples.filter((r) => /^(core|adapters)\//.test(r.place))
+    .reduce((s, r) => s + r.ours, 0);
+  const all = f.samples.reduce((s, r) => ({ bare: s.bare + r.bare, ours: s.ours + r.ours }), {
+    bare: 0,
+    ours: 0,
+  });
+  const per = (p: PromiseCounts["bare"]) => (p.promises / p.requests).toFixed(0);
+  const a = (t: CostTarget) => f.allocations.get(t)!;
+  const many = MANY_KEYS.toLocaleString("en-US");
+  const rss = (word: string) => {
+    const i = f.rss.findIndex((s) => s.step.includes(word));
+    return { at: mb(f.rss[i]!.rssBytes), added: mb(f.rss[i]!.rssBytes - f.rss[i - 1]!.rssBytes) };
+  };
+  const extra = grownSites(a("bare"), a("ours"), 3).map((s) => `\`${s}\``).join(", ");
+  return [
+    "### The unmet targets, read against this profile",
+    "",
+    `- **Throughput, p99, 256 connections, Portkey.** Gemini Proxy spends ${us(ours)} of CPU per`,
+    `  request on the native route, ${(ours / bare).toFixed(2)}x the bare passthrough's ${
+      us(bare)
+    };`,
+    `  the floor, doing only the runtime work the product must ask for, spends ${
+      us(floor)
+    }. On this`,
+    "  machine req/s follows CPU per request (see CPU per request), so these targets stand or fall",
+    `  with that gap. Of the ${us(ours - bare)} over the bare passthrough: ${us(floor - bare)} is`,
+    `  the floor's runtime work, ${kvShare(kv)}, and about ${us(own)} is the proxy's own work. The`,
+    "  samples say where that goes: runtime native code",
+    `  ${
+      native ? `${native.bare.toFixed(1)} to ${native.ours.toFixed(1)}` : "-"
+    } samples per 1,000`,
+    `  requests (of ${all.bare.toFixed(1)} to ${all.ours.toFixed(1)} in all), fetch's JavaScript`,
+    `  ${fetch ? `${fetch.bare.toFixed(1)} to ${fetch.ours.toFixed(1)}` : "-"}, our own files`,
+    `  ${
+      ourCode.toFixed(1)
+    }. The native share is the HTTP server and fetch in Rust and the promise`,
+    `  and microtask machinery: ${per(f.promises.ours)} promises per request against the bare`,
+    `  passthrough's ${per(f.promises.bare)}. Memory allocated per request is`,
+    `  ${allocatedKb(a("ours")).toFixed(1)} KB against ${
+      allocatedKb(a("bare")).toFixed(1)
+    } KB; the`,
+    `  sites that allocate most beyond the bare passthrough's are ${extra}.`,
+    `- **${many} keys within 5%.** ${us(keys)} against ${us(ours)} per request`,
+    `  (${keys >= ours ? "+" : ""}${((100 * (keys - ours)) / ours).toFixed(0)}%), with`,
+    `  ${
+      (allocatedKb(a("keys")) - allocatedKb(a("ours"))).toFixed(1)
+    } KB more allocated per request`,
+    `  and a live heap of ${mb(a("keys").liveBytes)} MB against ${
+      mb(a("ours").liveBytes)
+    } MB: with`,
+    "  more keys than requests per second, nearly every request starts a key's counter rows for the",
+    "  second, and those rows are written again in full each second (the sites under Gemini Proxy",
+    "  with one thing changed).",
+    `- **RSS.** Deno serving HTTP holds ${rss("Deno.serve").at} MB; the started proxy`,
+    `  ${rss("started").at} MB. Of the difference, zod adds ${rss("zod").added} MB, ICU's data for`,
+    `  \`Intl\` ${rss("Intl").added} MB, the rest of the proxy's modules ${
+      rss("rest of").added
+    } MB`,
+    `  and starting it ${
+      rss("started").added
+    } MB (see Resident memory at start-up). Under load the`,
+    `  live JavaScript heap is`,
+    `  ${mb(a("ours").liveBytes)} MB against the bare passthrough's ${mb(a("bare").liveBytes)} MB;`,
+    "  the rest of the RSS under load is the runtime's, as for the bare passthrough.",
+    "",
+  ];
+}
+
+/** What Deno KV costs per request, from the production row less the in-memory row. */
+function kvShare(us: number): string {
+  const n = Math.round(us);
+  // A store in memory keeps every log on the heap, which costs collections of its own: a small
+  // or negative difference means Deno KV costs no more than that.
+  return n > 0
+    ? `${n} µs is Deno KV (the in-memory row)`
+    : `Deno KV costs no more than a store in memory (the in-memory row: ${n} µs)`;
+}
+
+/** The allocation sites whose bytes per request grew most from `base` to `other`, by name. */
+export function grownSites(base: Allocations, other: Allocations, count: number): string[] {
+  const per = (a: Allocations, site: string) => (a.bySite.get(site) ?? 0) / a.requests;
+  return [...new Set([...base.bySite.keys(), ...other.bySite.keys()])]
+    .sort((x, y) => (per(other, y) - per(base, y)) - (per(other, x) - per(base, x)))
+    .slice(0, count);
+}
