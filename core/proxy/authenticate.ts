@@ -48,8 +48,8 @@ function identify(exchange: ProxyExchange): Promise<void> | undefined {
     });
   }
   const token = checkToken(app.registry, credential, app.now());
-  if (token instanceof Promise) return token.then((t) => admitToken(exchange, t));
-  admitToken(exchange, token);
+  if (token instanceof Promise) return token.then((t) => acceptToken(exchange, t));
+  acceptToken(exchange, token);
 }
 
 /** An upload chunk belongs to the session the proxy started; a token, when sent, must be valid. */
@@ -62,7 +62,8 @@ async function identifyChunk(exchange: ProxyExchange, credential: string | null)
   refuseCredentialMinting(route);
 }
 
-function admitToken(exchange: ProxyExchange, token: TokenRecord): void {
+/** Notes a valid token on the request and its record. */
+function acceptToken(exchange: ProxyExchange, token: TokenRecord): void {
   noteToken(exchange.record, exchange.token = token);
   refuseCredentialMinting(exchange.route);
 }

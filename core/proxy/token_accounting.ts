@@ -66,7 +66,12 @@ export function createTokenAccounting(
         model: record.model,
         ...body,
       };
-      const reserveMicros = budgetReservation(token, request, prices());
+      let reserveMicros: number | undefined;
+      try {
+        reserveMicros = budgetReservation(token, request, prices());
+      } catch (error) {
+        return Promise.reject(error);
+      }
       const admitting = tokens.admit(token, {
         model: kind === "live" ? null : record.model,
         kind,
