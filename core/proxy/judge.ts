@@ -14,7 +14,7 @@ import { noKey } from "./pick_key.ts";
 import { resourceKeyUnavailable } from "./pin.ts";
 import { relay } from "./relay.ts";
 import { relayOut } from "./relay_out.ts";
-import { rebuild } from "./upstream_call.ts";
+import { type Attempt, rebuild } from "./upstream_call.ts";
 
 /** What the failover loop does next: answer the client, or try another key after a wait. */
 export type Judgement = { answer: Response } | { backoffMs?: number };
@@ -35,13 +35,24 @@ export interface Judged extends Trial {
  * @throws {HttpError} When the try's failure ends the request (a client that left, a body that
  *   cannot be sent again, a pinned key Google retired).
  */
-export async function judge(exchange: ReadExchange, trial: Judged): Promise<Judgement> {
+export function judge(exchange: ReadExchange, trial: Judged): Promise<Judgement> {
   const { outcome } = trial;
   if (outcome.kind === "response") {
     exchange.record.ttfbMs = exchange.app.now() - exchange.record.time;
-    if (outcome.response.status < 400) return { answer: await served(exchange, trial) };
-    return await judgeError(exchange, { ...trial, response: outcome.response });
+    if (outcome.response.status < 400) {
+      return served(exchange, trial).then((answer) => ({ answer }));
+    }
+    return judgeError(exchange, { ...trial, response: outcome.response });
   }
+  return judgeFailure(exchange, trial, outcome);
+}
+
+/** A try that got no answer: the next try after a backoff, unless the failure ends the request. */
+async function judgeFailure(
+  exchange: ReadExchange,
+  trial: Judged,
+  outcome: Extract<Attempt, { kind: "failed" }>,
+): Promise<Judgement> {
   const { app, record, body, pinned } = exchange;
   record.errorClass = outcome.verdict.errorClass;
   trial.state.lastVerdict = outcome.verdict;
@@ -52,13 +63,13 @@ export async function judge(exchange: ReadExchange, trial: Judged): Promise<Judg
 }
 
 /** An answer under 400: the key is healthy, the model confirmed, the answer relayed. */
-async function served(exchange: ReadExchange, trial: Judged): Promise<Response> {
+function served(exchange: ReadExchange, trial: Judged): Promise<Response> {
   const { app, model, record } = exchange;
   const response = (trial.outcome as { response: Response }).response;
   if (model !== null && response.ok) app.models.confirm(model);
   app.poolSync.noteSuccess(trial.key, trial.state.transient);
   record.status = response.status;
-  return await relay(exchange, { key: trial.key, upstream: response });
+  return relay(exchange, { key: trial.key, upstream: response });
 }
 
 /** An error answer: read, classified, its verdict applied to the key. */

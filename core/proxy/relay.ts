@@ -22,19 +22,29 @@ const encoder = new TextEncoder();
  * @param answer The key that got it and upstream's response.
  * @returns The response for the client; the record completes when its last byte has passed.
  */
-export async function relay(
+export function relay(
   exchange: ReadExchange,
   answer: { key: ActiveKey; upstream: Response },
 ): Promise<Response> {
-  const { app, request, route, record, model } = exchange;
+  const { route } = exchange;
   const { key, upstream } = answer;
   const headers = clientHeaders(upstream.headers);
   if (route.kind === "upload" || route.kind === "upload_chunk") {
-    await rememberUploadSession(exchange, { key, headers });
+    return rememberUploadSession(exchange, { key, headers }).then(() =>
+      relayWith(exchange, { ...answer, headers })
+    );
   }
-  if (upstream.ok && createsResource(exchange, headers)) {
-    return await relayCreated(exchange, { key, upstream, headers });
-  }
+  return relayWith(exchange, { ...answer, headers });
+}
+
+/** The answer with its client headers: pinned first when it creates resources, else as it is. */
+function relayWith(
+  exchange: ReadExchange,
+  answer: { key: ActiveKey; upstream: Response; headers: HeaderList },
+): Promise<Response> {
+  const { app, request, route, record, model } = exchange;
+  const { key, upstream, headers } = answer;
+  if (upstream.ok && createsResource(exchange, headers)) return relayCreated(exchange, answer);
   if (app.logger.enabled("debug")) {
     app.logger.log("debug", "proxied", {
       method: request.method,
@@ -44,7 +54,7 @@ export async function relay(
     });
   }
   // The token is charged when the record is finished (see `account`).
-  return await respond(
+  return respond(
     { log: app.log, logBodies: app.config.logBodies, record, route },
     {
       response: upstream,
