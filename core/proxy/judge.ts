@@ -48,7 +48,7 @@ export function judge(exchange: ReadExchange, trial: Judged): Promise<Judgement>
 }
 
 /** A try that got no answer: the next try after a backoff, unless the failure ends the request. */
-async function judgeFailure(
+function judgeFailure(
   exchange: ReadExchange,
   trial: Judged,
   outcome: Extract<Attempt, { kind: "failed" }>,
@@ -56,10 +56,10 @@ async function judgeFailure(
   const { app, record, body, pinned } = exchange;
   record.errorClass = outcome.verdict.errorClass;
   trial.state.lastVerdict = outcome.verdict;
-  if (exchange.request.signal.aborted) throw outcome.error;
+  if (exchange.request.signal.aborted) return Promise.reject(outcome.error);
   trial.state.transient.push({ key: trial.key, status: 0, verdict: outcome.verdict });
-  if (!body.replayable || pinned) throw outcome.error;
-  return { backoffMs: app.config.retryBackoffMs * trial.number };
+  if (!body.replayable || pinned) return Promise.reject(outcome.error);
+  return Promise.resolve({ backoffMs: app.config.retryBackoffMs * trial.number });
 }
 
 /** An answer under 400: the key is healthy, the model confirmed, the answer relayed. */
