@@ -1,21 +1,12 @@
 import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { sampleLog } from "../../tests/support/store_contract/mod.ts";
+import { testToken } from "../../tests/support/token_record.ts";
 import { HttpError } from "../errors.ts";
-import type { TokenRecord } from "../store/mod.ts";
 import { budgetReservation, settlement } from "./budget.ts";
 import { compilePrices, DEFAULT_PRICES } from "./prices.ts";
 
 const prices = compilePrices(DEFAULT_PRICES);
-const budgeted: TokenRecord = {
-  id: "t1",
-  name: "app",
-  hash: "h",
-  masked: "gp-...x",
-  enabled: true,
-  source: "admin",
-  createdAt: 0,
-  limits: { budgetMicros: 1_000_000 },
-};
+const budgeted = testToken({ limits: { budgetMicros: 1_000_000 } });
 const generate = { flavour: "native", method: "generateContent", model: "gemini-2.5-flash" };
 
 Deno.test("budgetReservation() prices body bytes / 4 as prompt and the output allowance at the model's rates", () => {

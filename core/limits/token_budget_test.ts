@@ -4,28 +4,16 @@
  * counters show the month's spending.
  */
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import { testToken as token } from "../../tests/support/token_record.ts";
 import { HttpError } from "../errors.ts";
 import { createLeaseLedger } from "./lease_ledger.ts";
 import { createLogger } from "../logs/logger.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
-import type { Store, TokenRecord } from "../store/mod.ts";
+import type { Store } from "../store/mod.ts";
 import { createTokenQuota } from "./token_quota.ts";
 
 const AT = Date.parse("2026-01-15T20:00:00Z");
 const MONTH_END = Date.parse("2026-02-01T08:00:00Z");
-
-function token(extra: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    id: "t1",
-    name: "app",
-    hash: "h",
-    masked: "gp-...x",
-    enabled: true,
-    source: "admin",
-    createdAt: 0,
-    ...extra,
-  };
-}
 
 function gate(store: Store) {
   const logger = createLogger({ sink: () => {} });

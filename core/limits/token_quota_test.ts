@@ -1,26 +1,14 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import { testToken as token } from "../../tests/support/token_record.ts";
 import { HttpError } from "../errors.ts";
 import { createLogger } from "../logs/logger.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
-import type { Store, TokenRecord } from "../store/mod.ts";
+import type { Store } from "../store/mod.ts";
 import type { Usage } from "../usage/usage.ts";
 import { createLeaseLedger } from "./lease_ledger.ts";
 import { createTokenQuota } from "./token_quota.ts";
 
 const AT = Date.parse("2026-01-15T20:00:00Z");
-
-function token(extra: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    id: "t1",
-    name: "app",
-    hash: "h",
-    masked: "gp-...x",
-    enabled: true,
-    source: "admin",
-    createdAt: 0,
-    ...extra,
-  };
-}
 
 function usage(prompt: number, candidates: number, thoughts = 0): Usage {
   return { prompt, candidates, thoughts, cached: 0, toolUse: 7, total: 0 };

@@ -1,10 +1,11 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import { testToken as token } from "../../tests/support/token_record.ts";
 import { compilePrices, DEFAULT_PRICES } from "../cost/mod.ts";
 import { HttpError } from "../errors.ts";
 import { createLeaseLedger, createTokenQuota } from "../limits/mod.ts";
 import { createLogger } from "../logs/mod.ts";
 import { createMemoryStore } from "../store/memory_store.ts";
-import type { LogRecord, TokenRecord } from "../store/mod.ts";
+import type { LogRecord } from "../store/mod.ts";
 import { createTokenAccounting } from "./token_accounting.ts";
 
 const AT = Date.parse("2026-01-15T20:00:00Z");
@@ -21,19 +22,6 @@ function accounting() {
   });
   const prices = compilePrices(DEFAULT_PRICES);
   return createTokenAccounting(tokens, () => prices);
-}
-
-function token(extra: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    id: "t1",
-    name: "app",
-    hash: "h",
-    masked: "gp-...x",
-    enabled: true,
-    source: "admin",
-    createdAt: 0,
-    ...extra,
-  };
 }
 
 function record(model: string): LogRecord {
