@@ -32,6 +32,7 @@ import {
   renderCosts,
   VARIANTS,
 } from "./_costs.ts";
+import { type FirstChunk, measureFirstChunk, renderFirstChunk } from "./_first_chunk.ts";
 import { measurePromises, type PromiseCounts, renderPromises } from "./_promises.ts";
 import { grownSites, renderReading } from "./_reading.ts";
 import { measureRssSteps, renderRssSteps } from "./_rss.ts";
@@ -259,6 +260,7 @@ function render(
     allocations: Map<CostTarget, Allocations>;
     rss: RssStep[];
     promises: PromiseCounts;
+    firstChunk: FirstChunk[];
   },
   command: string,
 ): string {
@@ -308,6 +310,7 @@ function render(
     ...lines,
     "",
     ...renderPromises(runs.promises),
+    ...renderFirstChunk(runs.firstChunk),
     END,
   ].join("\n");
 }
@@ -321,12 +324,13 @@ if (import.meta.main) {
     const allocations = await measureAllocations(upstream, dir);
     const rss = await measureRssSteps(upstream.url, dir);
     const promises = await measurePromises(upstream.url, dir);
+    const firstChunk = await measureFirstChunk(upstream, dir);
     const bare = await profileServer("bare", upstream.url, dir);
     const ours = await profileServer("ours", upstream.url, dir);
     const command = "deno run -A --unstable-kv bench/profile.ts --write";
     const section = render(
       compare(bare, ours),
-      { bare, ours, costs, allocations, rss, promises },
+      { bare, ours, costs, allocations, rss, promises, firstChunk },
       command,
     );
     console.log(section);

@@ -3,6 +3,7 @@ import { placeOf, renderVariants, sharesOf } from "./profile.ts";
 import { ROOT } from "./_process.ts";
 import type { Allocations } from "./_alloc.ts";
 import type { Cost, CostTarget } from "./_costs.ts";
+import { renderFirstChunk } from "./_first_chunk.ts";
 import { renderPromises } from "./_promises.ts";
 import { renderReading } from "./_reading.ts";
 import { STEPS } from "./rss_steps.ts";
@@ -155,6 +156,12 @@ Deno.test("profile: the unmet targets are read from the run's own figures", () =
       ours: { requests: 100, promises: 6600, sites: [] },
     },
     rss: STEPS.map(([step], i) => ({ step, rssBytes: (40 + 5 * i) * 1e6, heapBytes: 1e6 })),
+    firstChunk: [
+      { target: "bare", route: "native", p50Ms: 2.27, cpuUs: 2632, streams: 57 },
+      { target: "ours", route: "native", p50Ms: 3.11, cpuUs: 8421, streams: 57 },
+      { target: "bare", route: "openai", p50Ms: 1.98, cpuUs: 2222, streams: 54 },
+      { target: "ours", route: "openai", p50Ms: 1.9, cpuUs: 11765, streams: 51 },
+    ],
   }).join("\n");
   for (
     const part of [
@@ -178,6 +185,23 @@ Deno.test("profile: the unmet targets are read from the run's own figures", () =
       "proxy\n  75.0 MB",
       "zod adds 5.0 MB",
       "15.0 MB against the bare passthrough's 4.0 MB",
+      "+0.84 ms (native) and -0.08 ms (OpenAI)",
+      "spends 8.4 ms",
+      "(OpenAI 11.8 ms)",
+      "2.6 ms (2.2 ms)",
     ]
   ) assert(lines.includes(part), `${part} in:\n${lines}`);
+});
+
+Deno.test("profile: the first chunk one stream at a time, added time and CPU per stream", () => {
+  const rows = renderFirstChunk([
+    { target: "bare", route: "native", p50Ms: 2.27, cpuUs: 2632, streams: 57 },
+    { target: "ours", route: "native", p50Ms: 3.11, cpuUs: 8421, streams: 56 },
+    { target: "bare", route: "openai", p50Ms: 1.98, cpuUs: 2222, streams: 54 },
+    { target: "ours", route: "openai", p50Ms: 1.9, cpuUs: 11765, streams: 51 },
+  ]).filter((l) => /^\| (native|openai) /.test(l));
+  assertEquals(rows, [
+    "| native | 2.27 ms | 3.11 ms | +0.84 ms | 2632 µs | 8421 µs | 57 / 56 |",
+    "| openai | 1.98 ms | 1.90 ms | -0.08 ms | 2222 µs | 11765 µs | 54 / 51 |",
+  ]);
 });
