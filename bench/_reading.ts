@@ -108,8 +108,9 @@ export function renderReading(f: ProfileFigures): string[] {
       rss("started").added
     } MB (see Resident memory at start-up). Under load the`,
     `  live JavaScript heap is`,
-    `  ${mb(a("ours").liveBytes)} MB against the bare passthrough's ${mb(a("bare").liveBytes)} MB;`,
-    "  the rest of the RSS under load is the runtime's, as for the bare passthrough.",
+    `  ${mb(a("ours").liveBytes)} MB against the bare passthrough's ${mb(a("bare").liveBytes)} MB.`,
+    "  Not broken down here: what the heap keeps above its live size under load (it grows with the",
+    "  allocation per request above) and the runtime's native buffers.",
     ...readFirstChunk(f.firstChunk),
     "",
   ];
