@@ -31,20 +31,23 @@ export function relay(
   const headers = clientHeaders(upstream.headers);
   if (route.kind === "upload" || route.kind === "upload_chunk") {
     return rememberUploadSession(exchange, { key, headers }).then(() =>
-      relayWith(exchange, { ...answer, headers })
+      relayWith(exchange, answer, headers)
     );
   }
-  return relayWith(exchange, { ...answer, headers });
+  return relayWith(exchange, answer, headers);
 }
 
 /** The answer with its client headers: pinned first when it creates resources, else as it is. */
 function relayWith(
   exchange: ReadExchange,
-  answer: { key: ActiveKey; upstream: Response; headers: HeaderList },
+  answer: { key: ActiveKey; upstream: Response },
+  headers: HeaderList,
 ): Promise<Response> {
   const { app, request, route, record, model } = exchange;
-  const { key, upstream, headers } = answer;
-  if (upstream.ok && createsResource(exchange, headers)) return relayCreated(exchange, answer);
+  const { key, upstream } = answer;
+  if (upstream.ok && createsResource(exchange, headers)) {
+    return relayCreated(exchange, { key, upstream, headers });
+  }
   if (app.logger.enabled("debug")) {
     app.logger.log("debug", "proxied", {
       method: request.method,

@@ -19,6 +19,7 @@
  */
 import { commitInBatches, keySize, type Mutation } from "./kv_batch.ts";
 import type { KvDatabase, KvKey, KvListSelector } from "./kv_database.ts";
+import { SerialRuns } from "../../utils/mod.ts";
 
 /** Most bytes of rows in one value (Deno KV refuses values over 65,536 bytes). */
 export const PART_BYTES = 60_000;
@@ -117,7 +118,8 @@ export class PackedCounters {
   #scopes = new Map<string, Scope>();
   /** Scopes created so far, for fresh segment names. */
   #created = 0;
-  #writing: Promise<void> | null = null;
+  /** Writes, one at a time. */
+  #writes = new SerialRuns<void>(() => this.#writeChanged());
 
   /**
    * @param kv The database.
@@ -169,21 +171,14 @@ export class PackedCounters {
 
   /**
    * Writes every part that changed since it was last written, then forgets scopes that were
-   * written and left idle. Writes run one at a time, in order.
+   * written and left idle. Writes run one at a time: one asked for meanwhile follows the one on its way.
    * @throws {Error} When KV refuses a commit: the parts stay changed and the next write retries
    * them.
    */
   write(): Promise<void> {
-    const previous = this.#writing;
-    const run = (async () => {
-      if (previous) await previous.catch(() => {});
-      await this.#writeChanged();
-    })();
-    this.#writing = run;
-    run.finally(() => {
-      if (this.#writing === run) this.#writing = null;
-    }).catch(() => {});
-    return run;
+    // A write asked for while one runs follows it, shared by every call made meanwhile: it takes
+    // every part changed by then.
+    return this.#writes.fresh();
   }
 
   async #writeChanged(): Promise<void> {
