@@ -15,6 +15,7 @@ import {
   startCostTarget,
   VARIANTS,
 } from "./_costs.ts";
+import { openInspector } from "./_inspector.ts";
 import { freePort, ROOT, type Server } from "./_process.ts";
 import { buildRequest } from "./_targets.ts";
 import { runWrk } from "./_wrk.ts";
@@ -48,26 +49,8 @@ export async function sampleAllocations(
   load: () => Promise<number>,
   root: string,
 ): Promise<Allocations> {
-  const targets = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json() as {
-    webSocketDebuggerUrl: string;
-  }[];
-  const socket = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    socket.onopen = resolve;
-    socket.onerror = reject;
-  });
-  const waiting = new Map<number, (result: unknown) => void>();
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data) as { id?: number; result?: unknown };
-    if (message.id !== undefined) waiting.get(message.id)?.(message.result);
-  };
-  let next = 0;
-  const call = <T>(method: string, params: Record<string, unknown> = {}) =>
-    new Promise<T>((resolve) => {
-      const id = ++next;
-      waiting.set(id, (result) => resolve(result as T));
-      socket.send(JSON.stringify({ id, method, params }));
-    });
+  const session = await openInspector(inspectPort);
+  const call = session.call;
   try {
     await call("HeapProfiler.enable");
     await call("HeapProfiler.startSampling", {
@@ -90,7 +73,7 @@ export async function sampleAllocations(
     walk(profile.head);
     return { requests, bySite, liveBytes: heap.usedSize };
   } finally {
-    socket.close();
+    session.close();
   }
 }
 

@@ -8,6 +8,7 @@ import { allocatedKb, type Allocations, mb } from "./_alloc.ts";
 import { type Cost, type CostTarget, MANY_KEYS } from "./_costs.ts";
 import type { FirstChunk } from "./_first_chunk.ts";
 import type { PromiseCounts } from "./_promises.ts";
+import { type LoadMemory, nativeBytes } from "./_rss_load.ts";
 import type { RssStep } from "./rss_steps.ts";
 
 /** Samples per 1,000 requests at one place, for both servers. */
@@ -24,6 +25,7 @@ export interface ProfileFigures {
   samples: SampleRow[];
   promises: PromiseCounts;
   rss: RssStep[];
+  loadMemory: LoadMemory[];
   firstChunk: FirstChunk[];
 }
 
@@ -55,10 +57,6 @@ export function renderReading(f: ProfileFigures): string[] {
   const per = (p: PromiseCounts["bare"]) => (p.promises / p.requests).toFixed(0);
   const a = (t: CostTarget) => f.allocations.get(t)!;
   const many = MANY_KEYS.toLocaleString("en-US");
-  const rss = (word: string) => {
-    const i = f.rss.findIndex((s) => s.step.includes(word));
-    return { at: mb(f.rss[i]!.rssBytes), added: mb(f.rss[i]!.rssBytes - f.rss[i - 1]!.rssBytes) };
-  };
   const extra = grownSites(a("bare"), a("ours"), 3).map((s) => `\`${s}\``).join(", ");
   return [
     "### The unmet targets, read against this profile",
@@ -99,20 +97,45 @@ export function renderReading(f: ProfileFigures): string[] {
     "  more keys than requests per second, nearly every request starts a key's counter rows for the",
     "  second, and those rows are written again in full each second (the sites under Gemini Proxy",
     "  with one thing changed).",
-    `- **RSS.** Deno serving HTTP holds ${rss("Deno.serve").at} MB; the started proxy`,
-    `  ${rss("started").at} MB. Of the difference, zod adds ${rss("zod").added} MB, ICU's data for`,
-    `  \`Intl\` ${rss("Intl").added} MB, the rest of the proxy's modules ${
-      rss("rest of").added
-    } MB`,
-    `  and starting it ${
-      rss("started").added
-    } MB (see Resident memory at start-up). Under load the`,
-    `  live JavaScript heap is`,
-    `  ${mb(a("ours").liveBytes)} MB against the bare passthrough's ${mb(a("bare").liveBytes)} MB.`,
-    "  Not broken down here: what the heap keeps above its live size under load (it grows with the",
-    "  allocation per request above) and the runtime's native buffers.",
+    ...readRss(f),
     ...readFirstChunk(f.firstChunk),
     "",
+  ];
+}
+
+/** The RSS paragraph: start-up part by part, then the gap under load part by part. */
+function readRss(f: ProfileFigures): string[] {
+  const rss = (word: string) => {
+    const i = f.rss.findIndex((s) => s.step.includes(word));
+    return { at: mb(f.rss[i]!.rssBytes), added: mb(f.rss[i]!.rssBytes - f.rss[i - 1]!.rssBytes) };
+  };
+  const load = (t: CostTarget) => f.loadMemory.find((m) => m.target === t)!;
+  const [bare, ours] = [load("bare"), load("ours")];
+  const more = (part: (m: LoadMemory) => number) => {
+    const d = part(ours) - part(bare);
+    return `${d >= 0 ? "+" : "-"}${mb(Math.abs(d))} MB`;
+  };
+  const live = (t: CostTarget) => mb(f.allocations.get(t)!.liveBytes);
+  return [
+    `- **RSS.** Deno serving HTTP holds ${rss("Deno.serve").at} MB; the started proxy`,
+    `  ${rss("started").at} MB. Of the difference, zod adds ${
+      rss("zod").added
+    } MB, the rest of the`,
+    `  proxy's modules ${rss("rest of").added} MB and starting it ${rss("started").added} MB (see`,
+    `  Resident memory at start-up). Under load at 256 connections its RSS is ${mb(ours.rss)} MB`,
+    `  against the bare passthrough's ${mb(bare.rss)} MB (${more((m) => m.rss)}; see Resident`,
+    "  memory under load). By part: the JavaScript heap's old generation",
+    `  ${more((m) => m.oldSpace)} committed (its objects ${more((m) => m.oldUsed)}), the young`,
+    `  generation ${more((m) => m.newSpace)}, code and other heap spaces`,
+    `  ${more((m) => m.heapTotal - m.newSpace - m.oldSpace)}, pages mapped from files`,
+    `  ${more((m) => m.file)}, external memory ${more((m) => m.external)} and the runtime's native`,
+    `  allocations ${more(nativeBytes)}. A full collection leaves ${live("ours")} MB live against`,
+    `  ${
+      live("bare")
+    } MB (see Memory allocated per request): the old generation holds objects that`,
+    "  outlived two young collections, such as a request's state while it waits on upstream and",
+    "  the log records queued for their next batch, until a full collection frees them, and V8",
+    "  sizes it as a multiple of what the last full collection left.",
   ];
 }
 

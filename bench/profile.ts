@@ -36,6 +36,7 @@ import { type FirstChunk, measureFirstChunk, renderFirstChunk } from "./_first_c
 import { measurePromises, type PromiseCounts, renderPromises } from "./_promises.ts";
 import { grownSites, renderReading } from "./_reading.ts";
 import { measureRssSteps, renderRssSteps } from "./_rss.ts";
+import { type LoadMemory, measureLoadMemory, renderLoadMemory } from "./_rss_load.ts";
 import type { RssStep } from "./rss_steps.ts";
 import { writeMarkedSection } from "./_sections.ts";
 import { buildRequest, productionEnv } from "./_targets.ts";
@@ -259,6 +260,7 @@ function render(
     costs: Cost[];
     allocations: Map<CostTarget, Allocations>;
     rss: RssStep[];
+    loadMemory: LoadMemory[];
     promises: PromiseCounts;
     firstChunk: FirstChunk[];
   },
@@ -290,6 +292,7 @@ function render(
     ...renderAllocations(runs.allocations),
     ...renderVariants(runs.costs, runs.allocations),
     ...renderRssSteps(runs.rss),
+    ...renderLoadMemory(runs.loadMemory),
     "### Samples by place",
     "",
     `Measured by \`${command}\` on ${new Date().toISOString()}: the bare passthrough and Gemini`,
@@ -323,6 +326,7 @@ if (import.meta.main) {
     const costs = await measureCosts(upstream, dir);
     const allocations = await measureAllocations(upstream, dir);
     const rss = await measureRssSteps(upstream.url, dir);
+    const loadMemory = await measureLoadMemory(upstream, dir);
     const promises = await measurePromises(upstream.url, dir);
     const firstChunk = await measureFirstChunk(upstream, dir);
     const bare = await profileServer("bare", upstream.url, dir);
@@ -330,7 +334,7 @@ if (import.meta.main) {
     const command = "deno run -A --unstable-kv bench/profile.ts --write";
     const section = render(
       compare(bare, ours),
-      { bare, ours, costs, allocations, rss, promises, firstChunk },
+      { bare, ours, costs, allocations, rss, loadMemory, promises, firstChunk },
       command,
     );
     console.log(section);

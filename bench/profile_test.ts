@@ -8,6 +8,7 @@ import { renderPromises } from "./_promises.ts";
 import { renderReading } from "./_reading.ts";
 import { STEPS } from "./rss_steps.ts";
 import { renderRssSteps } from "./_rss.ts";
+import { type LoadMemory, renderLoadMemory } from "./_rss_load.ts";
 
 Deno.test("profile: a sample counts for the innermost frame of our code, else the package or runtime", () => {
   const ours = `file://${ROOT}/core/proxy/stream_relay.ts:12:3`;
@@ -156,6 +157,11 @@ Deno.test("profile: the unmet targets are read from the run's own figures", () =
       ours: { requests: 100, promises: 6600, sites: [] },
     },
     rss: STEPS.map(([step], i) => ({ step, rssBytes: (40 + 5 * i) * 1e6, heapBytes: 1e6 })),
+    loadMemory: [
+      loadMemory("bare", { rss: 170, file: 38, anon: 132, heap: [72, 54, 16, 11], external: 3 }),
+      loadMemory("floor", { rss: 200, file: 41, anon: 159, heap: [95, 54, 38, 23], external: 6 }),
+      loadMemory("ours", { rss: 259, file: 47, anon: 212, heap: [142, 54, 83, 40], external: 7 }),
+    ],
     firstChunk: [
       { target: "bare", route: "native", p50Ms: 2.27, cpuUs: 2632, streams: 57 },
       { target: "ours", route: "native", p50Ms: 3.11, cpuUs: 8421, streams: 57 },
@@ -182,15 +188,66 @@ Deno.test("profile: the unmet targets are read from the run's own figures", () =
       "4.0 KB more",
       "50.0 MB against 15.0 MB",
       "holds 45.0 MB",
-      "proxy\n  75.0 MB",
+      "proxy\n  70.0 MB",
       "zod adds 5.0 MB",
-      "15.0 MB against the bare passthrough's 4.0 MB",
+      "modules 5.0 MB and starting it 5.0 MB",
+      "its RSS is 259.0 MB\n  against the bare passthrough's 170.0 MB (+89.0 MB;",
+      "old generation\n  +67.0 MB committed (its objects +29.0 MB), the young\n  generation +0.0 MB",
+      "code and other heap spaces\n  +3.0 MB, pages mapped from files\n  +9.0 MB, external memory +4.0 MB",
+      "native\n  allocations +6.0 MB",
+      "leaves 15.0 MB live against\n  4.0 MB",
       "+0.84 ms (native) and -0.08 ms (OpenAI)",
       "spends 8.4 ms",
       "(OpenAI 11.8 ms)",
       "2.6 ms (2.2 ms)",
     ]
   ) assert(lines.includes(part), `${part} in:\n${lines}`);
+});
+
+/** Memory under load for the reading's fixtures, in MB; heap is [total, new, old, old used]. */
+function loadMemory(
+  target: CostTarget,
+  mb: { rss: number; file: number; anon: number; heap: number[]; external: number },
+): LoadMemory {
+  const [heapTotal, newSpace, oldSpace, oldUsed] = mb.heap.map((n) => n * 1e6) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  return {
+    target,
+    rps: 5000,
+    rss: mb.rss * 1e6,
+    file: mb.file * 1e6,
+    anon: mb.anon * 1e6,
+    heapTotal,
+    heapUsed: oldUsed + 20e6,
+    newSpace,
+    oldSpace,
+    oldUsed,
+    external: mb.external * 1e6,
+  };
+}
+
+Deno.test("profile: memory under load is split into files, heap generations, external and native", () => {
+  const lines = renderLoadMemory([
+    loadMemory("bare", { rss: 170, file: 38, anon: 132, heap: [72, 54, 16, 11], external: 3 }),
+    loadMemory("ours", { rss: 259, file: 47, anon: 212, heap: [142, 54, 83, 40], external: 7 }),
+  ]);
+  assertEquals(lines.filter((l) => l.startsWith("| ")), [
+    "| | bare passthrough (`bench/bare_proxy.ts`) | Gemini Proxy, production environment |",
+    "| req/s while read | 5,000 | 5,000 |",
+    "| RSS | 170.0 MB | 259.0 MB |",
+    "| mapped from files (the runtime's binary, libraries) | 38.0 MB | 47.0 MB |",
+    "| anonymous | 132.0 MB | 212.0 MB |",
+    "| of which the JavaScript heap, committed | 72.0 MB | 142.0 MB |",
+    "| - young generation | 54.0 MB | 54.0 MB |",
+    "| - old generation (its objects take) | 16.0 MB (11.0 MB) | 83.0 MB (40.0 MB) |",
+    "| - code and other spaces | 2.0 MB | 5.0 MB |",
+    "| of which V8's external memory | 3.0 MB | 7.0 MB |",
+    "| of which the runtime's native allocations (the rest) | 57.0 MB | 63.0 MB |",
+  ]);
 });
 
 Deno.test("profile: the first chunk one stream at a time, added time and CPU per stream", () => {

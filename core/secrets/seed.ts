@@ -3,7 +3,7 @@
  * @module
  */
 import { type Cipher, maskSecret, sha256Hex } from "./secrets.ts";
-import type { KeyRecord, Store } from "../store/mod.ts";
+import { byCreation, type KeyRecord, type Store } from "../store/mod.ts";
 
 /** What {@linkcode importSecrets} did. */
 export interface ImportResult {
@@ -97,7 +97,7 @@ export async function importSecrets(store: Store, options: ImportOptions): Promi
 
 /** Keys as every store lists them: by creation time, then id. */
 function inStoreOrder(keys: KeyRecord[]): KeyRecord[] {
-  return keys.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  return keys.sort(byCreation);
 }
 
 /** Web Crypto calls in flight at once: much faster than one by one, without flooding. */

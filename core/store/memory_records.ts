@@ -3,7 +3,13 @@
  * tokens or settings bumps one version, as the other backends do.
  * @module
  */
-import { type CooldownRecord, type KeyRecord, type TokenRecord, withEnabled } from "./records.ts";
+import {
+  byCreation,
+  type CooldownRecord,
+  type KeyRecord,
+  type TokenRecord,
+  withEnabled,
+} from "./records.ts";
 import type { Store } from "./store.ts";
 
 /** The store methods on records. */
@@ -139,6 +145,6 @@ function remove<T>(map: Map<string, T>, change: { id: string; version: { value: 
 
 function sorted<T extends { id: string; createdAt: number }>(map: Map<string, T>): T[] {
   return [...map.values()]
-    .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+    .sort(byCreation)
     .map((record) => structuredClone(record));
 }

@@ -21,6 +21,7 @@ export {
   type AuthThrottleEntry,
   type AuthThrottleState,
   type AuthThrottleWrite,
+  byCreation,
   type CooldownRecord,
   fieldDeltas,
   type KeyEnabling,

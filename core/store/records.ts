@@ -361,6 +361,20 @@ export interface AuthThrottleWrite {
 }
 
 /**
+ * The stores' order of keys and tokens: creation time, then id by code unit (no locale: ids are
+ * ASCII, and a locale comparison would load the runtime's collation data for nothing).
+ * @param a A record.
+ * @param b Another.
+ * @returns Negative when `a` comes first.
+ */
+export function byCreation(
+  a: { createdAt: number; id: string },
+  b: { createdAt: number; id: string },
+): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
  * A key record with its enabled flag set: disabling notes the reason and time, enabling drops
  * them. Every backend's `setKeyEnabled` and the rotation's background writer build records so.
  * @param record The stored record.

@@ -59,6 +59,7 @@ const FINISH = {
   native: /"finishReason"\s*:\s*"([A-Z_]+)"/g,
   openai: /"finish_reason"\s*:\s*"([a-z_]+)"/g,
 } as const;
+const FINISH_KEYS = { native: '"finishReason"', openai: '"finish_reason"' } as const;
 const ERROR = /"error"\s*:\s*\{\s*"code"\s*:/;
 const KEEP = 64;
 const MAX_PENDING = 256 * 1024;
@@ -125,7 +126,8 @@ class Tap implements UsageReader {
   #captured = "";
   #decoder = new TextDecoder();
   #pending = "";
-  #usage: Usage | null = null;
+  /** The latest complete usage object's text: parsed once, when the body ends. */
+  #usageText: string | null = null;
   #finishReason: string | null = null;
   #bytes = 0;
   #midStreamError = false;
@@ -163,7 +165,7 @@ class Tap implements UsageReader {
     if (this.#reported) return;
     this.#reported = true;
     this.#onDone({
-      usage: this.#usage,
+      usage: this.#usageText === null ? null : parseUsage(this.#usageText, this.#flavour),
       finishReason: this.#finishReason,
       bytes: this.#bytes,
       midStreamError: this.#midStreamError,
@@ -173,11 +175,14 @@ class Tap implements UsageReader {
   }
 
   #scan(text: string): void {
-    const finish = FINISH[this.#flavour];
-    finish.lastIndex = 0;
     const recent = this.#pending.slice(-KEEP) + text;
-    for (const match of recent.matchAll(finish)) this.#finishReason = match[1]!;
-    if (!this.#midStreamError && ERROR.test(recent)) this.#midStreamError = true;
+    // The patterns run only where their key is: most chunks carry neither.
+    if (recent.includes(FINISH_KEYS[this.#flavour])) {
+      for (const match of recent.matchAll(FINISH[this.#flavour])) this.#finishReason = match[1]!;
+    }
+    if (!this.#midStreamError && recent.includes('"error"') && ERROR.test(recent)) {
+      this.#midStreamError = true;
+    }
     this.#pending += text;
     this.#findUsage();
   }
@@ -202,8 +207,9 @@ class Tap implements UsageReader {
         this.#pending = this.#pending.slice(at + marker.length);
         continue;
       }
-      const parsed = parseUsage(object.text, this.#flavour);
-      if (parsed) this.#usage = parsed;
+      // Counts are cumulative, so only the last object matters; one that does not parse leaves
+      // the usage unknown rather than an earlier, smaller count.
+      this.#usageText = object.text;
       this.#pending = this.#pending.slice(object.end);
     }
   }

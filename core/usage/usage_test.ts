@@ -153,3 +153,20 @@ Deno.test("usageOf() skips a null usage and reads a later one", () => {
   assertEquals(usageOf('{"usage":null,"x":{"usage":{"total_tokens":4}}}', "openai")?.total, 4);
   assertEquals(usageOf('{"usage": null}', "openai"), null);
 });
+
+Deno.test("usageTap() leaves usage unknown when the last usage object does not parse, not an earlier count", async () => {
+  const broken = sse[1]!.replace('"totalTokenCount": 14}', '"totalTokenCount": 14,}');
+  const { out, result } = await tap("native", [sse[0]!, broken]);
+  assertEquals(out, sse[0]! + broken);
+  assertEquals(result.usage, null);
+  assertEquals(result.finishReason, "STOP");
+});
+
+Deno.test("usageTap() finds finish reasons and errors split across chunk boundaries", async () => {
+  const text = sse[1]! + 'data: {"error": {"code": 500, "message": "x"}}\r\n\r\n';
+  for (const at of [text.indexOf("finishReason") + 4, text.indexOf('"error"') + 3]) {
+    const { result } = await tap("native", [sse[0]!, text.slice(0, at), text.slice(at)]);
+    assertEquals(result.finishReason, "STOP", `split at ${at}`);
+    assertEquals(result.midStreamError, true, `split at ${at}`);
+  }
+});

@@ -86,3 +86,53 @@ Deno.test("pacificDay() answers from the days it keeps exactly as formatting the
     }
   }
 });
+
+/** Pacific wall-clock fields of a moment, from the runtime's time zone data. */
+function intlWallClock(): (epochMs: number) => { day: string; hour: number; minute: number } {
+  const format = new Intl.DateTimeFormat("en-CA", {
+    timeZone: "America/Los_Angeles",
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+  return (epochMs) => {
+    const parts: Record<string, string> = {};
+    for (const part of format.formatToParts(new Date(epochMs))) parts[part.type] = part.value;
+    return {
+      day: `${parts.year}-${parts.month}-${parts.day}`,
+      hour: Number(parts.hour),
+      minute: Number(parts.minute),
+    };
+  };
+}
+
+Deno.test("the daylight-saving rule agrees with the runtime's time zone data from 2007 to 2060", () => {
+  const wall = intlWallClock();
+  const start = Date.parse("2007-01-01T00:00:00Z");
+  const end = Date.parse("2060-01-01T00:00:00Z");
+  // Every 5 h 7 min 11 s, so the hours of the day drift through every value over the decades.
+  for (let t = start; t < end; t += 18_431_000) {
+    assertEquals(pacificDay(t), wall(t).day, new Date(t).toISOString());
+  }
+  for (let year = 2007; year < 2060; year++) {
+    // Each change of the clocks, to the millisecond: the days on both sides and the next midnight.
+    for (const month of [2, 10]) {
+      for (let day = 1; day <= 14; day++) {
+        const midnight = nextPacificMidnight(Date.UTC(year, month, day, 20));
+        const after = wall(midnight);
+        assertEquals([after.hour, after.minute], [0, 0], new Date(midnight).toISOString());
+        assertEquals(wall(midnight - 1).hour, 23, new Date(midnight - 1).toISOString());
+        for (let hour = 0; hour < 24; hour++) {
+          const t = midnight + hour * 3_600_000;
+          assertEquals(pacificDay(t - 1), wall(t - 1).day, new Date(t - 1).toISOString());
+          assertEquals(pacificDay(t), wall(t).day, new Date(t).toISOString());
+        }
+      }
+    }
+    const monthStart = nextPacificMonthStart(Date.UTC(year, 5, 15));
+    assertEquals(wall(monthStart), { day: `${year}-07-01`, hour: 0, minute: 0 });
+  }
+});

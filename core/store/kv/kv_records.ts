@@ -4,7 +4,13 @@
  * `["meta","cooldowns"]`, so other processes notice changes by reading one entry.
  * @module
  */
-import { type CooldownRecord, type KeyRecord, type Store, withEnabled } from "../mod.ts";
+import {
+  byCreation,
+  type CooldownRecord,
+  type KeyRecord,
+  type Store,
+  withEnabled,
+} from "../mod.ts";
 import type { KvDatabase, KvKey } from "./kv_database.ts";
 
 /** Bumped with every change of keys, tokens or settings. */
@@ -87,7 +93,7 @@ export async function listRecords<T extends { createdAt: number; id: string }>(
 ): Promise<T[]> {
   const out: T[] = [];
   for await (const entry of kv.list<T>({ prefix: [prefix] })) out.push(entry.value);
-  return out.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  return out.sort(byCreation);
 }
 
 async function insertRecord(kv: KvDatabase, key: KvKey, record: unknown): Promise<boolean> {
