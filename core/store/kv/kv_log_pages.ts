@@ -44,37 +44,48 @@ export function idTime(id: string): number {
  * Packs records into pages: sorted by id, cut at {@linkcode PAGE_BYTES} and whenever a record
  * started more than {@linkcode PAGE_SPAN_MS} after the page's first. The same records always
  * give the same pages, so a retried write overwrites what an earlier try left.
+ *
+ * A page's size is counted as V8 will store its JSON: one byte a character, or two for every
+ * character of the page once any record in it holds a character past U+00FF (the joined string
+ * is then two-byte throughout), so one wide character in a model name or a body cannot push a page
+ * of narrow records past Deno KV's limit.
  * @param records Records to store.
- * @returns Pages with their keys' ids.
+ * @returns Pages with their keys' ids and their serialized bytes, as V8 stores them.
  */
-export function packPages(records: LogRecord[]): { maxId: string; page: StoredPage }[] {
+export function packPages(
+  records: LogRecord[],
+): { maxId: string; page: StoredPage; bytes: number }[] {
   const sorted = records.slice().sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  const out: { maxId: string; page: StoredPage }[] = [];
+  const out: { maxId: string; page: StoredPage; bytes: number }[] = [];
   let parts: string[] = [];
-  let bytes = 0;
+  // Characters of the page's JSON so far (brackets and commas included), and whether any is wide.
+  let chars = 1;
+  let wide = false;
   let first = "";
   let firstTime = NaN;
   let last = "";
+  const size = (n: number, twoByte: boolean) => twoByte ? n * 2 : n;
   const close = () => {
     if (parts.length === 0) return;
-    out.push({ maxId: last, page: { n: parts.length, min: first, json: `[${parts.join(",")}]` } });
+    const page = { n: parts.length, min: first, json: `[${parts.join(",")}]` };
+    out.push({ maxId: last, page, bytes: size(chars + 1, wide) });
     parts = [];
-    bytes = 0;
+    chars = 1;
+    wide = false;
   };
   for (const record of sorted) {
     const json = JSON.stringify(record);
-    // V8 stores a string with any character past U+00FF at two bytes a character.
-    const size = /[\u0100-\uffff]/.test(json) ? json.length * 2 : json.length;
+    const recordWide = /[\u0100-\uffff]/.test(json);
     const start = idTime(record.id);
-    if (
-      parts.length > 0 && (bytes + size + 1 > PAGE_BYTES || !(start - firstTime <= PAGE_SPAN_MS))
-    ) close();
+    const grown = size(chars + json.length + 2, wide || recordWide);
+    if (parts.length > 0 && (grown > PAGE_BYTES || !(start - firstTime <= PAGE_SPAN_MS))) close();
     if (parts.length === 0) {
       first = record.id;
       firstTime = start;
     }
     parts.push(json);
-    bytes += size + 1;
+    chars += json.length + (parts.length > 1 ? 1 : 0);
+    wide ||= recordWide;
     last = record.id;
   }
   close();
@@ -90,10 +101,10 @@ export async function writePages(
   kv: KvDatabase,
   batch: { records: LogRecord[]; retentionMs: number },
 ): Promise<void> {
-  const mutations: Mutation[] = packPages(batch.records).map(({ maxId, page }) => {
+  const mutations: Mutation[] = packPages(batch.records).map(({ maxId, page, bytes }) => {
     const key = [PAGE_PREFIX, maxId];
     return {
-      bytes: page.json.length * (/[\u0100-\uffff]/.test(page.json) ? 2 : 1) + 64,
+      bytes: bytes + 64,
       keyBytes: keySize(key),
       apply: (op) => void op.set(key, page, { expireIn: batch.retentionMs }),
     };
