@@ -93,8 +93,11 @@ function pass(
   to.relay.reader.read(chunk);
 }
 
-/** First buffer of a stream's reads, bytes: room for a typical SSE event. */
-const FIRST_READ_BYTES = 8 * 1024;
+/**
+ * First buffer of a stream's reads, bytes: room for a typical SSE event (a few hundred bytes of
+ * text). Each held stream keeps one; an event that fills it makes the next buffer twice the size.
+ */
+const FIRST_READ_BYTES = 2 * 1024;
 /** Largest buffer of a stream's reads, bytes (the runtime's own read size). */
 const LARGEST_READ_BYTES = 64 * 1024;
 
