@@ -36,7 +36,12 @@ import { type FirstChunk, measureFirstChunk, renderFirstChunk } from "./_first_c
 import { measurePromises, type PromiseCounts, renderPromises } from "./_promises.ts";
 import { grownSites, renderReading } from "./_reading.ts";
 import { measureRssSteps, renderRssSteps } from "./_rss.ts";
-import { type LoadMemory, measureLoadMemory, renderLoadMemory } from "./_rss_load.ts";
+import {
+  type LoadMemory,
+  measureHeldMemory,
+  measureLoadMemory,
+  renderLoadMemory,
+} from "./_rss_load.ts";
 import type { RssStep } from "./rss_steps.ts";
 import { writeMarkedSection } from "./_sections.ts";
 import { buildRequest, productionEnv } from "./_targets.ts";
@@ -261,6 +266,7 @@ function render(
     allocations: Map<CostTarget, Allocations>;
     rss: RssStep[];
     loadMemory: LoadMemory[];
+    heldMemory: LoadMemory[];
     promises: PromiseCounts;
     firstChunk: FirstChunk[];
   },
@@ -292,7 +298,7 @@ function render(
     ...renderAllocations(runs.allocations),
     ...renderVariants(runs.costs, runs.allocations),
     ...renderRssSteps(runs.rss),
-    ...renderLoadMemory(runs.loadMemory),
+    ...renderLoadMemory(runs.loadMemory, runs.heldMemory),
     "### Samples by place",
     "",
     `Measured by \`${command}\` on ${new Date().toISOString()}: the bare passthrough and Gemini`,
@@ -327,6 +333,7 @@ if (import.meta.main) {
     const allocations = await measureAllocations(upstream, dir);
     const rss = await measureRssSteps(upstream.url, dir);
     const loadMemory = await measureLoadMemory(upstream, dir);
+    const heldMemory = await measureHeldMemory(dir);
     const promises = await measurePromises(upstream.url, dir);
     const firstChunk = await measureFirstChunk(upstream, dir);
     const bare = await profileServer("bare", upstream.url, dir);
@@ -334,7 +341,7 @@ if (import.meta.main) {
     const command = "deno run -A --unstable-kv bench/profile.ts --write";
     const section = render(
       compare(bare, ours),
-      { bare, ours, costs, allocations, rss, loadMemory, promises, firstChunk },
+      { bare, ours, costs, allocations, rss, loadMemory, heldMemory, promises, firstChunk },
       command,
     );
     console.log(section);

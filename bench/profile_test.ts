@@ -162,6 +162,10 @@ Deno.test("profile: the unmet targets are read from the run's own figures", () =
       loadMemory("floor", { rss: 200, file: 41, anon: 159, heap: [95, 54, 38, 23], external: 6 }),
       loadMemory("ours", { rss: 259, file: 47, anon: 212, heap: [142, 54, 83, 40], external: 7 }),
     ],
+    heldMemory: [
+      loadMemory("bare", { rss: 193, file: 37, anon: 156, heap: [26, 11, 13, 13], external: 1 }),
+      loadMemory("ours", { rss: 266, file: 46, anon: 220, heap: [101, 52, 44, 44], external: 5 }),
+    ],
     firstChunk: [
       { target: "bare", route: "native", p50Ms: 2.27, cpuUs: 2632, streams: 57 },
       { target: "ours", route: "native", p50Ms: 3.11, cpuUs: 8421, streams: 57 },
@@ -196,6 +200,7 @@ Deno.test("profile: the unmet targets are read from the run's own figures", () =
       "code and other heap spaces\n  +3.0 MB, pages mapped from files\n  +9.0 MB, external memory +4.0 MB",
       "native\n  allocations +6.0 MB",
       "leaves 15.0 MB live against\n  4.0 MB",
+      "open the RSS is 266.0 MB against 193.0 MB: the young generation\n  +41.0 MB, the old +31.0 MB, external memory\n  +4.0 MB and native allocations -15.0 MB.",
       "+0.84 ms (native) and -0.08 ms (OpenAI)",
       "spends 8.4 ms",
       "(OpenAI 11.8 ms)",
@@ -234,8 +239,16 @@ Deno.test("profile: memory under load is split into files, heap generations, ext
   const lines = renderLoadMemory([
     loadMemory("bare", { rss: 170, file: 38, anon: 132, heap: [72, 54, 16, 11], external: 3 }),
     loadMemory("ours", { rss: 259, file: 47, anon: 212, heap: [142, 54, 83, 40], external: 7 }),
+  ], [
+    {
+      ...loadMemory("bare", { rss: 1, file: 1, anon: 1, heap: [0, 0, 0, 0], external: 0 }),
+      rps: 1000,
+    },
   ]);
-  assertEquals(lines.filter((l) => l.startsWith("| ")), [
+  assertEquals(lines.filter((l) => l.startsWith("| streams completed")), [
+    "| streams completed | 1,000 |",
+  ]);
+  assertEquals(lines.filter((l) => l.startsWith("| ")).slice(0, 11), [
     "| | bare passthrough (`bench/bare_proxy.ts`) | Gemini Proxy, production environment |",
     "| req/s while read | 5,000 | 5,000 |",
     "| RSS | 170.0 MB | 259.0 MB |",
