@@ -284,3 +284,29 @@ Deno.test("tokens API creates, lists with usage, updates, rotates and deletes to
     const unauthenticated = await fetch(`${base}/admin/api/tokens`);
     assertEquals(await statusOf(unauthenticated), 401);
   }));
+
+Deno.test("a token named in any script is logged with the rest of its batch: served == logged", () =>
+  withHarness(async (h) => {
+    // One record with a character past U+00FF makes V8 store the whole page of records it is
+    // packed into at two bytes a character; Deno KV refused such a page ("Value too large") when
+    // pages were sized as if only that record were wide, and the batch stayed queued for good.
+    const name = "团队 🚀 Команда";
+    const wide = await createToken(h.proxy.url, { name });
+    const served = await Promise.all(
+      Array.from(
+        { length: 200 },
+        (_, i) =>
+          call(h.proxy.url, i === 100 ? wide.secret : TOKEN, { text: `hi ${i}` }).then(statusOf),
+      ),
+    );
+    assertEquals(served.filter((s) => s === 200).length, 200);
+    await h.proxy.gateway.settle();
+    const response = await fetch(`${h.proxy.url}/admin/api/logs?limit=500`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    const { logs } = await response.json() as { logs: { tokenName: string | null }[] };
+    assertEquals(logs.length, 200);
+    assertEquals(logs.filter((r) => r.tokenName === name).length, 1);
+    const health = await (await fetch(`${h.proxy.url}/healthz`)).json();
+    assertEquals([health.logs.written, health.logs.failing], [200, false]);
+  }));
