@@ -124,3 +124,51 @@ Deno.test("stripUsage() passes an oversized event through unread and an unfinish
   assertEquals(seen, [usage]);
   assertEquals(out.length <= pieces.length, true, "never more writes than chunks received");
 });
+
+Deno.test("stripUsage() cuts `usage: null` out of the bytes as the JSON reading would, whole or byte by byte", async () => {
+  // Each event with what comes out: the common one-line `usage: null` event is cut without
+  // decoding; anything else (escaped keys, two usages, counts, a cut-short object) is read as JSON.
+  const cases: [string, string | null][] = [
+    ['data: {"a":1,"usage":null}\n\n', 'data: {"a":1}\n\n'],
+    ['data: {"usage":null,"a":1}\n\n', 'data: {"a":1}\n\n'],
+    ['data: {"usage":null}\n\n', "data: {}\n\n"],
+    ['data:{ "a" : 1 , "usage" : null }\r\n\r\n', 'data:{ "a" : 1 }\r\n\r\n'],
+    [
+      'data: {"a":1 ,\t"usage":null\t, "b":[1,{"usage":null}],"c":"x"}\r\r',
+      'data: {"a":1 ,\t"b":[1,{"usage":null}],"c":"x"}\r\r',
+    ],
+    [
+      'data: {"choices":[{"delta":{"content":"\\"usage\\":null 团队 🚀"}}],"usage":null,"o":"c"}\n\n',
+      'data: {"choices":[{"delta":{"content":"\\"usage\\":null 团队 🚀"}}],"o":"c"}\n\n',
+    ],
+    [
+      'data: {"choices":[{"usage":null}],"o":"c"}\n\n',
+      'data: {"choices":[{"usage":null}],"o":"c"}\n\n',
+    ],
+    ['data: {"a":"\\\\","usage":null}\n\n', 'data: {"a":"\\\\"}\n\n'],
+    ['data: {"usage":null,"usage":null,"a":1}\n\n', 'data: {"a":1}\n\n'],
+    ['data: {"us\\u0061ge":null,"a":1}\n\n', 'data: {"us\\u0061ge":null,"a":1}\n\n'],
+    ['event: x\ndata: {"a":1,"usage":null}\n\n', 'event: x\ndata: {"a":1}\n\n'],
+    ['data: {"a":1,"usage":null\n\n', 'data: {"a":1\n\n'],
+    ['data: {"a":1,"usage":nul}\n\n', 'data: {"a":1,"usage":nul}\n\n'],
+    ['data: {"a":[1,"]"],"usage":null,"b":{"c":"}"}}\n\n', 'data: {"a":[1,"]"],"b":{"c":"}"}}\n\n'],
+    ['data: {"a":1,"usage":{"total_tokens":3}}\n\n', null],
+  ];
+  for (const [event, expected] of cases) {
+    const bytes = encoder.encode(event);
+    for (const pieces of [[bytes], [...bytes].map((b) => new Uint8Array([b]))]) {
+      const { out, seen } = await strip(pieces);
+      assertEquals(text(out), expected ?? "", `${event} in ${pieces.length} pieces`);
+      assertEquals(seen, expected === null ? [{ total_tokens: 3 }] : [], event);
+    }
+  }
+});
+
+Deno.test("stripUsage() keeps every other byte of an event as it came, invalid UTF-8 included", async () => {
+  const head = encoder.encode('data: {"choices":[{"delta":{"content":"');
+  const tail = encoder.encode('"}}],"usage":null}\n\n');
+  const event = new Uint8Array([...head, 0xff, 0xc3, ...tail]);
+  const { out } = await strip([event]);
+  const expected = new Uint8Array([...head, 0xff, 0xc3, ...encoder.encode('"}}]}\n\n')]);
+  assertEquals([...out.flatMap((p) => [...p])], [...expected]);
+});
