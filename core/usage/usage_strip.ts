@@ -6,8 +6,9 @@
  *
  * The stream is read event by event (events end at a blank line). Each event is passed on as soon
  * as its last byte has arrived; events without a `"usage"` key pass as the very bytes received.
- * The common event, one `data:` line whose JSON ends `"usage":null`, is cut in its bytes without
- * decoding it (less than half the cost per chunk); any other event with usage is read as JSON.
+ * The common event, one `data:` line whose JSON object has one top-level `"usage":null`, is cut in
+ * its bytes without decoding it (less than half the cost per chunk); any other event with usage is
+ * read as JSON.
  * An event that grows past a bound before it ends is passed through unread, so memory stays
  * bounded whatever upstream sends.
  * @module
