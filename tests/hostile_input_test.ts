@@ -255,3 +255,26 @@ Deno.test("hostile model names in OpenAI bodies get a 400 before any key is pick
     assertEquals(ok.status, 200);
     await ok.body?.cancel();
   }));
+
+Deno.test("a body that escapes to more than a log page is logged clipped, and logging goes on", () =>
+  withHarness(async (h) => {
+    // With LOG_BODIES=all the record keeps the body's first 8,192 characters; control characters
+    // are six characters each in JSON, and one wide character makes V8 store the whole record at
+    // two bytes a character: about 98 KB, past Deno KV's 64 KiB value limit. Such a record was
+    // refused, and its whole batch stayed queued for good.
+    const hostile = "团" + "\u0001".repeat(9000);
+    const response = await fetch(`${h.proxy.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": TOKEN, "content-type": "application/json" },
+      body: hostile,
+    });
+    await response.body?.cancel();
+    for (let i = 0; i < 20; i++) {
+      const ok = await h.generate();
+      await ok.body?.cancel();
+      assertEquals(ok.status, 200);
+    }
+    await h.proxy.gateway.settle();
+    const health = await (await fetch(`${h.proxy.url}/healthz`)).json();
+    assertEquals([health.logs.written, health.logs.queued, health.logs.failing], [21, 0, false]);
+  }, { LOG_BODIES: "all" }));

@@ -64,20 +64,18 @@ export function packPages(
   let first = "";
   let firstTime = NaN;
   let last = "";
-  const size = (n: number, twoByte: boolean) => twoByte ? n * 2 : n;
   const close = () => {
     if (parts.length === 0) return;
     const page = { n: parts.length, min: first, json: `[${parts.join(",")}]` };
-    out.push({ maxId: last, page, bytes: size(chars + 1, wide) });
+    out.push({ maxId: last, page, bytes: storedSize(chars + 1, wide) });
     parts = [];
     chars = 1;
     wide = false;
   };
   for (const record of sorted) {
-    const json = JSON.stringify(record);
-    const recordWide = /[\u0100-\uffff]/.test(json);
+    const { json, wide: recordWide } = fitted(record);
     const start = idTime(record.id);
-    const grown = size(chars + json.length + 2, wide || recordWide);
+    const grown = storedSize(chars + json.length + 2, wide || recordWide);
     if (parts.length > 0 && (grown > PAGE_BYTES || !(start - firstTime <= PAGE_SPAN_MS))) close();
     if (parts.length === 0) {
       first = record.id;
@@ -90,6 +88,46 @@ export function packPages(
   }
   close();
   return out;
+}
+
+/** The clipped bodies of a record that would not fit a page alone end with this. */
+export const CUT_TO_FIT = "... [cut to fit a log page]";
+
+/**
+ * A record's JSON, and whether V8 stores it at two bytes a character. A record that would not fit
+ * a page alone (kept bodies whose characters escape to six each in JSON, or hold a wide character
+ * that doubles the whole record) has its bodies clipped shorter until it fits: Deno KV would
+ * refuse the page, and the batch with it.
+ * @param record The record.
+ */
+function fitted(record: LogRecord): { json: string; wide: boolean } {
+  let json = JSON.stringify(record);
+  let wide = WIDE.test(json);
+  // A page of this record alone: its JSON in brackets.
+  for (let keep = LOG_BODY_CHARS; storedSize(json.length + 2, wide) > PAGE_BYTES && keep > 0;) {
+    keep = keep >= 64 ? Math.floor(keep / 2) : 0;
+    json = JSON.stringify({
+      ...record,
+      requestBody: clipBody(record.requestBody, keep),
+      responseBody: clipBody(record.responseBody, keep),
+    });
+    wide = WIDE.test(json);
+  }
+  return { json, wide };
+}
+
+/** Bytes V8 stores a string of `chars` characters in: two a character once any is wide. */
+function storedSize(chars: number, twoByte: boolean): number {
+  return twoByte ? chars * 2 : chars;
+}
+
+/** A character V8 cannot store in one byte. */
+const WIDE = /[\u0100-\uffff]/;
+/** Bodies are kept to 8,192 characters when logged; the first clip halves that. */
+const LOG_BODY_CHARS = 8192;
+
+function clipBody(body: string | undefined, keep: number): string | undefined {
+  return body === undefined || body.length <= keep ? body : body.slice(0, keep) + CUT_TO_FIT;
 }
 
 /**

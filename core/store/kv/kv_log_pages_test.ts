@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../../../tests/support/assert.ts";
 import { sampleLog } from "../../../tests/support/store_contract/mod.ts";
 import { idAt, type LogRecord } from "../mod.ts";
-import { countKvLogs, packPages, PAGE_BYTES, PAGE_SPAN_MS } from "./kv_log_pages.ts";
+import { countKvLogs, CUT_TO_FIT, packPages, PAGE_BYTES, PAGE_SPAN_MS } from "./kv_log_pages.ts";
 import { createKvStore } from "./kv_store.ts";
 
 const T0 = 1_700_000_000_000;
@@ -91,6 +91,29 @@ Deno.test("packPages() counts a whole page double once any of its records holds 
     await store.insertLogs(mixed, [], 60_000);
     assertEquals((await store.listLogs({}, 500)).logs.length, 300);
     assertEquals((await store.getLog(mixed[50]!.id))?.model, "models/\u4e00");
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("packPages() clips the bodies of a record too large for a page alone, and only those", async () => {
+  // 8,192 control characters are 49,152 characters of JSON; a wide one doubles the whole record.
+  const body = "\u4e00" + "\u0001".repeat(8191);
+  const [small, large] = records(2);
+  const huge = { ...large!, requestBody: body, responseBody: body };
+  const pages = packPages([{ ...small!, responseBody: "ok" }, huge]);
+  const stored = pages.flatMap((p) => JSON.parse(p.page.json) as LogRecord[]);
+  for (const { bytes } of pages) assert(bytes <= PAGE_BYTES, `a page of ${bytes} bytes`);
+  assertEquals(stored[0]!.responseBody, "ok");
+  for (const text of [stored[1]!.requestBody!, stored[1]!.responseBody!]) {
+    assert(text.endsWith(CUT_TO_FIT), text.slice(-40));
+    assert(body.startsWith(text.slice(0, -CUT_TO_FIT.length)), "a prefix of the body is kept");
+    assert(text.length > 1000, `${text.length} characters kept`);
+  }
+  const store = createKvStore(await Deno.openKv(":memory:"), { now: () => T0 });
+  try {
+    await store.insertLogs([huge], [], 60_000);
+    assert((await store.getLog(huge.id))?.requestBody?.endsWith(CUT_TO_FIT));
   } finally {
     await store.close();
   }
