@@ -1,11 +1,10 @@
 /**
  * What a server's resident memory under load is made of: each server runs alone under wrk at 256
- * connections on the native route (and, apart, with 1,000 streams held open), and during the
- * load its RSS is split from
- * `/proc/<pid>/status` (file-backed pages: the runtime's binary and the libraries it maps;
- * anonymous memory) and, over the inspector, the JavaScript heap the runtime has committed (by
- * space, with what the objects in it take), and V8's external memory (buffers held for
- * JavaScript). What anonymous memory is left is the runtime's native allocations: the HTTP
+ * connections on the native route (and, apart, with 1,000 streams held open), and during the load
+ * its RSS is split from `/proc/<pid>/status` (file-backed pages: the runtime's binary and the
+ * libraries it maps; anonymous memory) and, over the inspector, the JavaScript heap the runtime has
+ * committed (by space, with what the objects in it take), and V8's external memory (buffers held
+ * for JavaScript). What anonymous memory is left is the runtime's native allocations: the HTTP
  * server's and fetch's connections and buffers, the store's engine, allocator caches.
  * @module
  */
@@ -31,6 +30,7 @@ const READ_AFTER_MS = 6_000;
 /** One server's memory, in bytes, read under load. */
 export interface LoadMemory {
   target: CostTarget;
+  /** Req/s of the load; with streams held, the streams that completed. */
   rps: number;
   rss: number;
   /** Pages mapped from files (the runtime's binary, libraries). */

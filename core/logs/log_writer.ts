@@ -5,7 +5,10 @@
  *
  * A batch that fails is retried as it was (the same records, the same counters under the same
  * batch id), so a store that wrote part of it before failing ends up with each record once and
- * each counter added once.
+ * each counter added once. So a store must never refuse a batch for good, or that batch would hold
+ * the queue: each keeps every record within what it can take (the Deno KV store sizes pages as V8
+ * stores them and clips the bodies of a record too large for a page alone; the Supabase store
+ * slices requests by size and cleans what `jsonb` refuses).
  * @module
  */
 import type { Logger } from "./logger.ts";
