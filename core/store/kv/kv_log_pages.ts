@@ -104,7 +104,8 @@ function fitted(record: LogRecord): { json: string; wide: boolean } {
   let json = JSON.stringify(record);
   let wide = WIDE.test(json);
   // A page of this record alone: its JSON in brackets.
-  for (let keep = LOG_BODY_CHARS; storedSize(json.length + 2, wide) > PAGE_BYTES && keep > 0;) {
+  const longest = Math.max(record.requestBody?.length ?? 0, record.responseBody?.length ?? 0);
+  for (let keep = longest; storedSize(json.length + 2, wide) > PAGE_BYTES && keep > 0;) {
     keep = keep >= 64 ? Math.floor(keep / 2) : 0;
     json = JSON.stringify({
       ...record,
@@ -123,9 +124,6 @@ function storedSize(chars: number, twoByte: boolean): number {
 
 /** A character V8 cannot store in one byte. */
 const WIDE = /[\u0100-\uffff]/;
-/** Bodies are kept to 8,192 characters when logged; the first clip halves that. */
-const LOG_BODY_CHARS = 8192;
-
 function clipBody(body: string | undefined, keep: number): string | undefined {
   return body === undefined || body.length <= keep ? body : body.slice(0, keep) + CUT_TO_FIT;
 }
