@@ -13,7 +13,7 @@
  * bounded whatever upstream sends.
  * @module
  */
-import { type JsonMember, jsonMembers, withoutMember } from "../utils/mod.ts";
+import { type JsonMember, jsonMembers, jsonMembersInBytes, withoutMember } from "../utils/mod.ts";
 
 /** Longest event held to be read; longer ones pass through as they come. */
 const MAX_EVENT_BYTES = 1024 * 1024;
@@ -183,8 +183,7 @@ function rewriteEvent1(event: Uint8Array, onUsage: (usage: unknown) => void): Ui
 }
 
 const DATA = encoder.encode("data:");
-const [SPACE, TAB, QUOTE, BACKSLASH, COMMA, COLON] = [32, 9, 34, 92, 44, 58];
-const [OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = [123, 125, 91, 93];
+const SPACE = 32;
 const NULL = encoder.encode("null");
 
 /**
@@ -199,39 +198,26 @@ function withoutNullUsage(event: Uint8Array): Uint8Array | undefined {
   while (end < event.length && event[end] !== LF && event[end] !== CR) end++;
   for (let i = end; i < event.length; i++) if (event[i] !== LF && event[i] !== CR) return undefined;
   if (!bytesAt(event, 0, DATA)) return undefined;
-  let i = skipSpace(event, event[DATA.length] === SPACE ? DATA.length + 1 : DATA.length, end);
-  if (event[i] !== OPEN_BRACE) return undefined;
-  i = skipSpace(event, i + 1, end);
-  // Offsets of the members before, of, and after the usage member.
-  let previousEnd = -1;
-  let usage: { start: number; valueEnd: number } | null = null;
-  let nextStart = -1;
-  while (i < end && event[i] !== CLOSE_BRACE) {
-    const start = i;
-    const keyEnd = stringEnd(event, i, end);
-    if (keyEnd < 0) return undefined;
-    const isUsage = keyEnd - start === MARKER.length && bytesAt(event, start, MARKER);
-    i = skipSpace(event, keyEnd, end);
-    if (event[i] !== COLON) return undefined;
-    const valueStart = skipSpace(event, i + 1, end);
-    const valueEnd = valueEndAt(event, valueStart, end);
-    if (valueEnd < 0) return undefined;
-    if (isUsage) {
-      if (usage !== null || valueEnd - valueStart !== NULL.length) return undefined;
-      if (!bytesAt(event, valueStart, NULL)) return undefined;
-      usage = { start, valueEnd };
-    } else if (usage === null) previousEnd = valueEnd;
-    else if (nextStart < 0) nextStart = start;
-    i = skipSpace(event, valueEnd, end);
-    if (event[i] === COMMA) i = skipSpace(event, i + 1, end);
-    else if (event[i] !== CLOSE_BRACE) return undefined;
+  const from = event[DATA.length] === SPACE ? DATA.length + 1 : DATA.length;
+  const members = jsonMembersInBytes(event, from, end);
+  if (members === null || members.some((m) => m.escaped)) return undefined;
+  let at = -1;
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i]!;
+    if (m.keyEnd - m.start !== MARKER.length || !bytesAt(event, m.start, MARKER)) continue;
+    if (at >= 0) return undefined;
+    at = i;
   }
-  if (i >= end) return undefined;
-  if (usage === null) return event;
-  const [cutFrom, cutTo] = nextStart >= 0
-    ? [usage.start, nextStart]
-    : previousEnd >= 0
-    ? [previousEnd, usage.valueEnd]
+  if (at < 0) return event;
+  const usage = members[at]!;
+  if (usage.valueEnd - usage.valueStart !== NULL.length) return undefined;
+  if (!bytesAt(event, usage.valueStart, NULL)) return undefined;
+  const next = members[at + 1];
+  const previous = members[at - 1];
+  const [cutFrom, cutTo] = next
+    ? [usage.start, next.start]
+    : previous
+    ? [previous.valueEnd, usage.valueEnd]
     : [usage.start, usage.valueEnd];
   return join(event.subarray(0, cutFrom), event.subarray(cutTo));
 }
@@ -241,45 +227,6 @@ function bytesAt(bytes: Uint8Array, at: number, pattern: Uint8Array): boolean {
   if (at + pattern.length > bytes.length) return false;
   for (let j = 0; j < pattern.length; j++) if (bytes[at + j] !== pattern[j]) return false;
   return true;
-}
-
-function skipSpace(bytes: Uint8Array, i: number, end: number): number {
-  while (i < end && (bytes[i] === SPACE || bytes[i] === TAB)) i++;
-  return i;
-}
-
-/** Offset just past the string opening at `i`, or -1 when it does not close before `end`. */
-function stringEnd(bytes: Uint8Array, i: number, end: number): number {
-  if (bytes[i] !== QUOTE) return -1;
-  for (i++; i < end; i++) {
-    if (bytes[i] === BACKSLASH) i++;
-    else if (bytes[i] === QUOTE) return i + 1;
-  }
-  return -1;
-}
-
-/** Offset just past the value starting at `i`, or -1 when it does not end before `end`. */
-function valueEndAt(bytes: Uint8Array, i: number, end: number): number {
-  const first = bytes[i];
-  if (first === QUOTE) return stringEnd(bytes, i, end);
-  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
-    const start = i;
-    while (
-      i < end && bytes[i] !== COMMA && bytes[i] !== CLOSE_BRACE && bytes[i] !== CLOSE_BRACKET &&
-      bytes[i] !== SPACE && bytes[i] !== TAB
-    ) i++;
-    return i > start && i < end ? i : -1;
-  }
-  let depth = 0;
-  for (; i < end; i++) {
-    const b = bytes[i];
-    if (b === QUOTE) {
-      i = stringEnd(bytes, i, end) - 1;
-      if (i < 0) return -1;
-    } else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
-    else if ((b === CLOSE_BRACE || b === CLOSE_BRACKET) && --depth === 0) return i + 1;
-  }
-  return -1;
 }
 
 /**

@@ -42,6 +42,60 @@ export function jsonMembers(text: string, from = 0): JsonMember[] | null {
   return members;
 }
 
+/** One member of a JSON object in bytes, as offsets (see {@linkcode jsonMembersInBytes}). */
+export interface ByteMember {
+  /** Offset of the key's opening quote. */
+  start: number;
+  /** Offset just past the key's closing quote. */
+  keyEnd: number;
+  /** Whether the key holds an escape (its bytes are then not its name). */
+  escaped: boolean;
+  /** Offset of the value's first byte. */
+  valueStart: number;
+  /** Offset just past the value's last byte. */
+  valueEnd: number;
+}
+
+/**
+ * {@linkcode jsonMembers} for UTF-8 bytes that must not be decoded (a stream's chunks): the
+ * members of the object starting at `from`, top level only, within one line ending at `end`
+ * (whitespace is spaces and tabs). No byte of a multi-byte character is a quote, brace, bracket or
+ * backslash, so the offsets are those the text would give, counted in bytes. Stricter than the
+ * text version: null unless the object is well formed as far as its members go and closes before
+ * `end`.
+ * @param bytes The bytes.
+ * @param from Offset of the object (or spaces before it).
+ * @param end Offset where the line ends.
+ * @returns The members, or null.
+ */
+export function jsonMembersInBytes(
+  bytes: Uint8Array,
+  from: number,
+  end: number,
+): ByteMember[] | null {
+  let i = skipByteSpace(bytes, from, end);
+  if (bytes[i] !== OPEN_BRACE) return null;
+  i = skipByteSpace(bytes, i + 1, end);
+  const members: ByteMember[] = [];
+  while (i < end && bytes[i] !== CLOSE_BRACE) {
+    const start = i;
+    const keyEnd = byteStringEnd(bytes, i, end);
+    if (keyEnd < 0) return null;
+    let escaped = false;
+    for (let k = start + 1; k < keyEnd - 1 && !escaped; k++) escaped = bytes[k] === BACKSLASH;
+    i = skipByteSpace(bytes, keyEnd, end);
+    if (bytes[i] !== COLON) return null;
+    const valueStart = skipByteSpace(bytes, i + 1, end);
+    const valueEnd = byteValueEnd(bytes, valueStart, end);
+    if (valueEnd < 0) return null;
+    members.push({ start, keyEnd, escaped, valueStart, valueEnd });
+    i = skipByteSpace(bytes, valueEnd, end);
+    if (bytes[i] === COMMA) i = skipByteSpace(bytes, i + 1, end);
+    else if (bytes[i] !== CLOSE_BRACE) return null;
+  }
+  return i < end ? members : null;
+}
+
 /**
  * The text with every member named `key` removed from the top-level object, commas mended.
  * @param text Valid JSON text of an object.
@@ -132,4 +186,46 @@ function valueEndAt(text: string, i: number): number {
     else if ((c === 125 || c === 93) && --depth === 0) return i + 1;
   }
   return text.length;
+}
+
+const [SPACE, TAB, QUOTE, BACKSLASH, COMMA, COLON] = [32, 9, 34, 92, 44, 58];
+const [OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = [123, 125, 91, 93];
+
+function skipByteSpace(bytes: Uint8Array, i: number, end: number): number {
+  while (i < end && (bytes[i] === SPACE || bytes[i] === TAB)) i++;
+  return i;
+}
+
+/** {@linkcode stringEnd} in bytes: -1 when the string does not close before `end`. */
+function byteStringEnd(bytes: Uint8Array, i: number, end: number): number {
+  if (bytes[i] !== QUOTE) return -1;
+  for (i++; i < end; i++) {
+    if (bytes[i] === BACKSLASH) i++;
+    else if (bytes[i] === QUOTE) return i + 1;
+  }
+  return -1;
+}
+
+/** {@linkcode valueEndAt} in bytes: -1 when the value does not end before `end`. */
+function byteValueEnd(bytes: Uint8Array, i: number, end: number): number {
+  const first = bytes[i];
+  if (first === QUOTE) return byteStringEnd(bytes, i, end);
+  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
+    const start = i;
+    while (
+      i < end && bytes[i] !== COMMA && bytes[i] !== CLOSE_BRACE && bytes[i] !== CLOSE_BRACKET &&
+      bytes[i] !== SPACE && bytes[i] !== TAB
+    ) i++;
+    return i > start && i < end ? i : -1;
+  }
+  let depth = 0;
+  for (; i < end; i++) {
+    const b = bytes[i];
+    if (b === QUOTE) {
+      i = byteStringEnd(bytes, i, end) - 1;
+      if (i < 0) return -1;
+    } else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
+    else if ((b === CLOSE_BRACE || b === CLOSE_BRACKET) && --depth === 0) return i + 1;
+  }
+  return -1;
 }

@@ -12,8 +12,10 @@
  */
 export { deadline, timeBudget } from "./deadlines.ts";
 export {
+  type ByteMember,
   type JsonMember,
   jsonMembers,
+  jsonMembersInBytes,
   withFirstMember,
   withoutMember,
   withValue,
