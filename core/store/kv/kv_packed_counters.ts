@@ -43,17 +43,16 @@ export interface PackedCountersOptions {
   segment?: string;
 }
 
-/** Some of a row's counters, in one part. A row whose part filled up goes on in another. */
-interface Fragment {
-  labels: string[];
-  fields: Map<string, number>;
-  part: Part;
-  /** The row's continuation in a later part, once this part had no room for a new field. */
-  next: Fragment | null;
-}
+/**
+ * Past this many fields a fragment indexes them in a map; below, a scan of its cells is faster
+ * and costs no memory (most rows hold a handful of counters).
+ */
+const SCANNED_FIELDS = 16;
 
 interface Part {
   index: number;
+  /** Labels per row (the same for every row of a writer). */
+  labelCount: number;
   fragments: Fragment[];
   /** Upper bound of the part's JSON size, bytes. */
   bytes: number;
@@ -63,35 +62,52 @@ interface Part {
 interface Scope {
   key: ScopePart[];
   segment: string;
-  rows: Map<string, PackedRow>;
+  rows: Map<string, Fragment>;
   parts: Part[];
   touchedAt: number;
 }
 
 /** One row of a writer's totals: its labels in a scope (see {@linkcode PackedCounters.row}). */
-export class PackedRow {
-  #scope: Scope;
-  #first: Fragment;
-
-  /** @internal */
-  constructor(scope: Scope, first: Fragment) {
-    this.#scope = scope;
-    this.#first = first;
-  }
-
+export interface PackedRow {
   /**
    * Adds to one of the row's counters. Nothing for zero, less, or a value that is not finite.
    * @param field The counter's name (clipped to {@linkcode MAX_LABEL_CHARS}).
    * @param value The amount.
    */
+  add(field: string, value: number): void;
+}
+
+/**
+ * Some of a row's counters, in one part, kept as the part stores them: `cells` is the row's
+ * JSON array, `[...labels, field, value, field, value, ...]`, so writing a part copies nothing.
+ * A row whose part filled up goes on in another fragment, under the same labels.
+ */
+class Fragment implements PackedRow {
+  readonly #scope: Scope;
+  readonly cells: (string | number)[];
+  readonly part: Part;
+  /** The row's continuation in a later part, once this part had no room for a new field. */
+  next: Fragment | null = null;
+  /** Cell index of each field's name, once there are more than {@linkcode SCANNED_FIELDS}. */
+  #index: Map<string, number> | null = null;
+
+  constructor(scope: Scope, labels: string[], part: Part) {
+    this.#scope = scope;
+    this.cells = labels;
+    this.part = part;
+  }
+
   add(field: string, value: number): void {
-    if (!(value > 0) || !Number.isFinite(value)) return;
-    const name = clip(field);
-    let f = this.#first;
+    if (value > 0 && Number.isFinite(value)) Fragment.#addTo(this, clip(field), value);
+  }
+
+  /** Adds to a row's field where it is, or appends it to the row's last fragment. */
+  static #addTo(first: Fragment, name: string, value: number): void {
+    let f = first;
     for (;;) {
-      const held = f.fields.get(name);
-      if (held !== undefined) {
-        f.fields.set(name, held + value);
+      const at = f.#find(name);
+      if (at >= 0) {
+        f.cells[at + 1] = (f.cells[at + 1] as number) + value;
         f.part.dirty = true;
         return;
       }
@@ -101,11 +117,31 @@ export class PackedRow {
     const cost = jsonBytes(name) + NUMBER_BYTES;
     if (f.part.bytes + cost > PART_BYTES) {
       // The part is full: the row goes on in the open part, under the same labels.
-      f = f.next = place(this.#scope, f.labels);
+      f = f.next = place(first.#scope, first.cells.slice(0, first.part.labelCount) as string[]);
     }
-    f.fields.set(name, value);
+    f.#append(name, value);
     f.part.bytes += cost;
     f.part.dirty = true;
+  }
+
+  /** The cell index of a field's name in this fragment, or -1. */
+  #find(name: string): number {
+    if (this.#index) return this.#index.get(name) ?? -1;
+    const cells = this.cells;
+    for (let i = this.part.labelCount; i < cells.length; i += 2) if (cells[i] === name) return i;
+    return -1;
+  }
+
+  #append(name: string, value: number): void {
+    const at = this.cells.length;
+    this.cells.push(name, value);
+    if (this.#index) this.#index.set(name, at);
+    else if ((at - this.part.labelCount) / 2 >= SCANNED_FIELDS) {
+      this.#index = new Map();
+      for (let i = this.part.labelCount; i < this.cells.length; i += 2) {
+        this.#index.set(this.cells[i] as string, i);
+      }
+    }
   }
 }
 
@@ -161,11 +197,7 @@ export class PackedCounters {
     // Rows are held by their clipped labels: a huge label costs no more memory than a short one.
     if (id.length > MAX_LABEL_CHARS) id = labels.map(clip).join("\u0000");
     let row = s.rows.get(id);
-    if (!row) {
-      const clipped = labels.map(clip);
-      row = new PackedRow(s, place(s, clipped));
-      s.rows.set(id, row);
-    }
+    if (!row) s.rows.set(id, row = place(s, labels.map(clip)));
     return row;
   }
 
@@ -272,16 +304,25 @@ export async function readPacked(
   }
 }
 
-/** A new fragment for a row, in the scope's open part, or in a new part when that is full. */
+/**
+ * A new fragment for a row, in the scope's open part, or in a new part when that is full.
+ * @param labels The row's labels (clipped), owned by the fragment from now on.
+ */
 function place(scope: Scope, labels: string[]): Fragment {
   // The labels as JSON (`["k1","gemini","t1"]`) and the comma before the row.
   const bytes = utf8Bytes(JSON.stringify(labels)) + 1;
   let part = scope.parts.at(-1);
   if (!part || part.bytes + bytes > PART_BYTES) {
-    part = { index: scope.parts.length, fragments: [], bytes: PART_OVERHEAD, dirty: true };
+    part = {
+      index: scope.parts.length,
+      labelCount: labels.length,
+      fragments: [],
+      bytes: PART_OVERHEAD,
+      dirty: true,
+    };
     scope.parts.push(part);
   }
-  const fragment: Fragment = { labels, fields: new Map(), part, next: null };
+  const fragment = new Fragment(scope, labels, part);
   part.fragments.push(fragment);
   part.bytes += bytes;
   part.dirty = true;
@@ -293,15 +334,11 @@ const PART_OVERHEAD = 32;
 
 /** A part as stored: `{"n": labels per row, "rows": [[...labels, field, value, ...], ...]}`. */
 function encodePart(part: Part): Uint8Array {
-  const rows: (string | number)[][] = [];
-  for (const fragment of part.fragments) {
-    const row: (string | number)[] = fragment.labels.slice();
-    for (const [field, value] of fragment.fields) row.push(field, value);
-    rows.push(row);
-  }
-  const n = part.fragments[0]?.labels.length ?? 0;
-  return new TextEncoder().encode(JSON.stringify({ n, rows }));
+  const rows = part.fragments.map((fragment) => fragment.cells);
+  return encoder.encode(JSON.stringify({ n: part.labelCount, rows }));
 }
+
+const encoder = new TextEncoder();
 
 /** The UTF-8 bytes of well-formed text (JSON as `JSON.stringify` writes it: no lone surrogate). */
 function utf8Bytes(text: string): number {

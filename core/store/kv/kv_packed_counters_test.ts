@@ -271,3 +271,25 @@ Deno.test("packed counters: rows with no labels are stored as valid JSON", () =>
     await c.write();
     assertEquals([...(await totals(kv, "p"))], [["w|", { requests: 3, tokens: 4 }]]);
   }));
+
+Deno.test("packed counters: fields add up the same whether a row scans or indexes them", () =>
+  withKv(async (kv) => {
+    const c = new PackedCounters(kv, { prefix: "p", now: () => 0 });
+    const expected: Record<string, number> = {};
+    // 1 to 40 fields: rows cross the point where a row indexes its fields while they are added
+    // to, each field added to again after later ones came.
+    for (let width = 1; width <= 40; width++) {
+      for (let round = 1; round <= 3; round++) {
+        for (let f = 0; f < width; f++) {
+          c.row(["m", 0], [`w${width}`]).add(`f${f}`, round * (f + 1));
+        }
+      }
+    }
+    await c.write();
+    const rows = await totals(kv, "p");
+    for (let width = 1; width <= 40; width++) {
+      for (let f = 0; f < width; f++) expected[`f${f}`] = 6 * (f + 1);
+      for (const f in expected) if (Number(f.slice(1)) >= width) delete expected[f];
+      assertEquals(rows.get(`m/0|w${width}`), expected, `${width} fields`);
+    }
+  }));
