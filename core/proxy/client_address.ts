@@ -87,6 +87,17 @@ export function clientResolver(peerOf: PeerOf, trustHops: () => number): ClientO
  * @param value `203.0.113.9`, `203.0.113.9:443`, `[2001:db8::1]:443`, `::ffff:1.2.3.4`...
  */
 export function cleanAddress(value: string): string | null {
+  // Most requests come from the address the one before came from: that answer is kept.
+  if (value === lastCleaned.value) return lastCleaned.address;
+  const address = parseAddress(value);
+  lastCleaned = { value, address };
+  return address;
+}
+
+/** The last address {@linkcode cleanAddress} was given, and its answer. */
+let lastCleaned: { value: string | null; address: string | null } = { value: null, address: null };
+
+function parseAddress(value: string): string | null {
   let v = value.trim().slice(0, MAX_ADDRESS);
   const bracketed = v.match(/^\[([0-9a-f:.]+)(?:%[\w.-]+)?\](?::\d+)?$/i);
   if (bracketed) v = bracketed[1]!;

@@ -35,3 +35,18 @@ Deno.test("maskAddress() keeps the /24 of IPv4 and the /48 of IPv6", () => {
   assertEquals(maskAddress("::1"), "0:0:0::/48");
   assertEquals(maskAddress(null), null);
 });
+
+Deno.test("cleanAddress() answers each value for itself, the same value twice in a row included", () => {
+  const values: [string, string | null][] = [
+    ["203.0.113.9:443", "203.0.113.9"],
+    ["203.0.113.9:443", "203.0.113.9"],
+    ["not an address", null],
+    ["not an address", null],
+    ["[2001:DB8::1]:443", "2001:db8::1"],
+    ["203.0.113.9:443", "203.0.113.9"],
+    ["999.1.1.1", null],
+    ["203.0.113.10", "203.0.113.10"],
+    ["999.1.1.1", null],
+  ];
+  for (const [value, expected] of values) assertEquals(cleanAddress(value), expected, value);
+});

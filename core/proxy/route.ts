@@ -55,58 +55,70 @@ export function classifyRoute(
   pathname: string,
   query: readonly QueryParam[],
 ): ProxyRoute | null {
-  const path = pathname.replace(/^\/{2,}/, "/");
-  const base = (kind: ProxyRoute["kind"], version: string, extra: Partial<ProxyRoute>) =>
-    route(kind, { path, version, query, ...extra });
-  const segments = path.split("/").slice(1);
-  const first = segments[0] ?? "";
+  const path = pathname.startsWith("//") ? pathname.replace(/^\/{2,}/, "/") : pathname;
+  const segments = path.split("/");
+  // segments[0] is the empty text before the leading slash.
+  const first = segments[1] ?? "";
 
-  if (first === "ws" && segments.length >= 2 && segments[1]?.startsWith("google.ai.")) {
-    const version = segments[1].match(/generativelanguage\.(v1\w*)\./)?.[1] ?? "v1beta";
-    const method = segments[1].split(".").at(-1) ?? "live";
-    return base("live", version, { method, stream: true });
+  if (first === "ws" && segments.length >= 3 && segments[2]!.startsWith("google.ai.")) {
+    const version = segments[2]!.match(/generativelanguage\.(v1\w*)\./)?.[1] ?? "v1beta";
+    const method = segments[2]!.split(".").at(-1) ?? "live";
+    return route("live", path, version, query, { method, stream: true });
   }
   if (first === "upload") {
-    const version = segments[1] ?? "";
+    const version = segments[2] ?? "";
     if (!VERSION.test(version)) return null;
     const uploadId = query.find((p) => p.name === "upload_id")?.value;
-    if (uploadId) return base("upload_chunk", version, { method: "upload", uploadId });
-    return base("upload", version, { method: "upload" });
+    if (uploadId) {
+      return route("upload_chunk", path, version, query, { method: "upload", uploadId });
+    }
+    return route("upload", path, version, query, { method: "upload" });
   }
   if (!VERSION.test(first)) return null;
-  if (segments[1] === "openai") {
-    const rest = segments.slice(2).join("/");
-    return base("openai", first, { method: rest || "openai" });
+  // Everything after the version: `models/gemini-2.5-flash:generateContent`, `openai/chat/...`.
+  const rest = segments.length > 2 ? path.slice(first.length + 2) : "";
+  if (segments[2] === "openai") {
+    return route("openai", path, first, query, { method: rest.slice(7) || "openai" });
   }
 
   let model: string | null = null;
-  let method = segments.slice(1).join("/").split(":")[0] || "root";
+  const restColon = rest.indexOf(":");
+  let method = (restColon >= 0 ? rest.slice(0, restColon) : rest) || "root";
   const colon = path.lastIndexOf(":");
-  const tail = colon > 0 ? path.slice(colon + 1) : "";
-  if (tail && !tail.includes("/")) method = tail;
+  if (colon > 0 && colon < path.length - 1 && path.indexOf("/", colon) < 0) {
+    method = path.slice(colon + 1);
+  }
   const resources: string[] = [];
-  const collection = segments[1] ?? "";
-  const name = (segments[2] ?? "").split(":")[0] ?? "";
+  const collection = segments[2] ?? "";
+  const named = segments[3] ?? "";
+  const nameColon = named.indexOf(":");
+  const name = nameColon >= 0 ? named.slice(0, nameColon) : named;
   if (collection === "models" || collection === "dynamic") {
     model = name ? checkModelId(decodeSegment(name)) : null;
     // models/{m}/operations/{id}: long-running predictions belong to a key's project.
-    if (segments[3] === "operations" && segments[4]) {
-      resources.push(`${collection}/${name}/operations/${segments[4]}`);
+    if (segments[4] === "operations" && segments[5]) {
+      resources.push(`${collection}/${name}/operations/${segments[5]}`);
     }
   } else if (RESOURCE_COLLECTIONS.has(collection) && name) {
     resources.push(`${collection}/${name}`);
     if (collection === "tunedModels") model = checkModelId(decodeSegment(name));
   }
-  return base("native", first, {
+  return {
+    kind: "native",
+    path,
+    version: first,
     model,
     method,
     stream: method === "streamGenerateContent",
+    uploadId: null,
     resources,
-  });
+    query,
+  };
 }
 
 /** A path segment decoded; one with a malformed escape stays as it came (and fails the grammar). */
 function decodeSegment(segment: string): string {
+  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -114,19 +126,23 @@ function decodeSegment(segment: string): string {
   }
 }
 
-/** A route of a kind, with the defaults of every field the path does not set. */
+/** A route of a kind other than `native`, with the defaults of every field its path does not set. */
 function route(
   kind: ProxyRoute["kind"],
-  fields: Partial<ProxyRoute> & { path: string; version: string },
+  path: string,
+  version: string,
+  query: readonly QueryParam[],
+  fields: { method: string; stream?: boolean; uploadId?: string },
 ): ProxyRoute {
   return {
     kind,
+    path,
+    version,
     model: null,
-    method: kind,
-    stream: false,
-    uploadId: null,
+    method: fields.method,
+    stream: fields.stream ?? false,
+    uploadId: fields.uploadId ?? null,
     resources: [],
-    query: [],
-    ...fields,
+    query,
   };
 }
