@@ -4,11 +4,20 @@
  */
 import { ROOT } from "./_process.ts";
 
+/**
+ * The first seconds of each target's warm-up, in the main phase, are kept as its cold start:
+ * what a fresh process serves while its JIT is still compiling.
+ */
+export const COLD_S = 4;
+
 /** Options of one run, from the command line. */
 export interface BenchOptions {
   /** wrk seconds per cell. */
   durationS: number;
-  /** wrk seconds of warm-up per target before its cells. */
+  /**
+   * wrk seconds of warm-up per target before its cells: long enough for the JIT to compile the
+   * hot path (a cold process serves less while it does; see {@linkcode COLD_S}).
+   */
   warmupS: number;
   /** Connection levels. */
   connections: number[];
@@ -92,7 +101,7 @@ export function parseOptions(args: string[]): BenchOptions {
   const options: BenchOptions = {
     // 4 s cells keep the default run (every phase) near 8 minutes on a 2-core machine.
     durationS: quick ? 1 : 4,
-    warmupS: 1,
+    warmupS: quick ? 1 : 10,
     connections: [1, 32, 256],
     delays: quick ? [0] : [0, 50],
     streamConcurrency: 16,

@@ -14,7 +14,7 @@ import {
   tail,
   verify,
 } from "./_measure.ts";
-import { type BenchOptions, MAIN_KEYS, STREAM_CHUNKS } from "./_options.ts";
+import { type BenchOptions, COLD_S, MAIN_KEYS, STREAM_CHUNKS } from "./_options.ts";
 import { readMemory, resetPeak, type Server, spawnServer } from "./_process.ts";
 import { readCounts } from "./_phases_idle.ts";
 import type { BenchResults, ScaleCell } from "./_results.ts";
@@ -111,11 +111,25 @@ export async function runDelayPhase(
       targets.splice(targets.indexOf(target), 1);
     }
 
+    // Each process warms up on its first route only: that is its cold start.
+    const warmed = new Set<Server | null>();
     for (const target of targets) {
-      await runWrk(buildRequest(target.endpoint, target.route, false), {
-        connections: 32,
-        seconds: options.warmupS,
-      });
+      const request = buildRequest(target.endpoint, target.route, false);
+      let seconds = options.warmupS;
+      if (!warmed.has(target.server) && seconds > COLD_S) {
+        const cold = await runWrk(request, { connections: 32, seconds: COLD_S });
+        results.cold.push({
+          delayMs,
+          route: target.route,
+          target: target.kind,
+          seconds: COLD_S,
+          rps: cold.rps,
+          p99Ms: cold.p99Ms,
+        });
+        seconds -= COLD_S;
+      }
+      warmed.add(target.server);
+      await runWrk(request, { connections: 32, seconds });
     }
     // Concurrency outermost: the cells compared with each other run close together in time.
     for (const connections of options.connections) {

@@ -66,7 +66,7 @@ export function renderReport(r: BenchResults): string {
         ? `\`@portkey-ai/gateway@${r.portkey.version}\``
         : `not run (${r.portkey.skipped})`
     }`,
-    `- Load: wrk, ${r.durationS} s per cell after a warm-up, at ${
+    `- Load: wrk, ${r.durationS} s per cell after a warm-up of ${r.warmupS ?? 1} s per target, at ${
       r.connections.join(", ")
     } connections (2 threads at most); upstream delays ${r.delays.join(" and ")} ms`,
     ...mergedRuns(r),
@@ -106,6 +106,7 @@ export function renderReport(r: BenchResults): string {
   for (const delay of r.delays) {
     out.push(`### Upstream delay ${delay} ms`, "", ...cellsTable(r, delay), "");
   }
+  if (r.cold.length > 0) out.push("### Cold start", "", ...coldTable(r), "");
   out.push("## Streaming", "", ...streamsTable(r), "");
   out.push("## Scaling", "", ...scalingTable(r), "", ...idleReadsText(r));
   if (r.pickKey) out.push(...pickKeyTable(r), "");
@@ -195,6 +196,32 @@ function cellsTable(r: BenchResults, delay: number): string[] {
         ]));
       }
     }
+  }
+  return rows;
+}
+
+/** Each process's first seconds of load against its cell at 32 connections once warm. */
+function coldTable(r: BenchResults): string[] {
+  const rows = [
+    `Every server is a fresh process; the cells above come after ${
+      r.warmupS ?? 1
+    } s of warm-up per target at 32 connections, so they show each server once its JIT has compiled its hot path. The first seconds of that warm-up, right after start-up, are a cold process's figures: what a newly started instance (a fresh isolate on an edge platform, say) serves while it compiles.`,
+    "",
+    "| upstream delay | route | target | first seconds after start-up | req/s | p99 | warm, 32 connections: req/s | cold / warm |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  for (const x of r.cold) {
+    const warm = cell(r, x.delayMs, x.route, x.target, 32);
+    rows.push(tableRow([
+      `${x.delayMs} ms`,
+      x.route,
+      TARGET_LABELS[x.target],
+      `${x.seconds} s`,
+      int(x.rps),
+      ms(x.p99Ms),
+      warm ? int(warm.wrk.rps) : "-",
+      warm ? pct(x.rps / warm.wrk.rps) : "-",
+    ]));
   }
   return rows;
 }

@@ -305,6 +305,22 @@ export interface MergedRun {
   phases: string[];
 }
 
+/** A target's first seconds of load, at 32 connections, right after start-up. */
+export interface ColdCell {
+  /** Upstream delay, ms. */
+  delayMs: number;
+  /** Route. */
+  route: Route;
+  /** Target. */
+  target: TargetKind;
+  /** How long, s. */
+  seconds: number;
+  /** Requests per second over it. */
+  rps: number;
+  /** p99 latency over it, ms. */
+  p99Ms: number;
+}
+
 /** Everything one run produced. */
 export interface BenchResults {
   /** When the run started. */
@@ -317,6 +333,8 @@ export interface BenchResults {
   machine: MachineInfo;
   /** wrk seconds per cell. */
   durationS: number;
+  /** wrk seconds of warm-up per target before its cells (absent in older results: 1). */
+  warmupS?: number;
   /** Connections used per cell. */
   connections: number[];
   /** Upstream delays used. */
@@ -341,6 +359,8 @@ export interface BenchResults {
   idleReads?: IdleReads | null;
   /** RSS of each server right after start, before any load, MB. */
   idle: { delayMs: number; target: TargetKind; rssMb: number }[];
+  /** Each target's first seconds of load after start-up (the start of its warm-up). */
+  cold: ColdCell[];
   /** Key-pick micro benchmark. */
   pickKey: PickKeyResult | null;
   /** The seeded store behind the log-volume and stats rows. */
