@@ -23,6 +23,14 @@ const PRUNE_LIMIT = 500;
 /** How often a store prunes, ms. */
 const PRUNE_INTERVAL_MS = 60_000;
 
+/**
+ * Resolves once the tasks already queued (requests among them) have run: long store work yields
+ * with it, so no request waits behind a whole batch.
+ */
+export function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** One mutation of a batch and its approximate size. */
 export interface Mutation {
   /** Bytes it adds to a commit. */
@@ -37,9 +45,16 @@ export interface Mutation {
  * Commits mutations in as few atomic operations as Deno KV's limits allow.
  * @param kv The database.
  * @param mutations What to write.
+ * @param options `maxBytes`: a smaller size per commit than {@linkcode MAX_BATCH_BYTES} (each
+ * commit's values are serialized at once, holding up everything else meanwhile).
  * @throws {Error} When KV refuses a commit.
  */
-export async function commitInBatches(kv: KvDatabase, mutations: Iterable<Mutation>) {
+export async function commitInBatches(
+  kv: KvDatabase,
+  mutations: Iterable<Mutation>,
+  options: { maxBytes?: number } = {},
+) {
+  const maxBytes = Math.min(options.maxBytes ?? MAX_BATCH_BYTES, MAX_BATCH_BYTES);
   let op = kv.atomic();
   let count = 0;
   let bytes = 0;
@@ -47,7 +62,7 @@ export async function commitInBatches(kv: KvDatabase, mutations: Iterable<Mutati
   for (const mutation of mutations) {
     const k = mutation.keyBytes ?? SUM_BYTES;
     if (
-      count > 0 && (count + 1 > MAX_MUTATIONS || bytes + mutation.bytes > MAX_BATCH_BYTES ||
+      count > 0 && (count + 1 > MAX_MUTATIONS || bytes + mutation.bytes > maxBytes ||
         keyBytes + k > MAX_KEY_BYTES)
     ) {
       await commitOrThrow(op);

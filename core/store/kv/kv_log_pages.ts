@@ -8,7 +8,7 @@
  * @module
  */
 import { idAt, type LogFilter, type LogPage, type LogRecord, matchesLog } from "../mod.ts";
-import { commitInBatches, keySize, type Mutation } from "./kv_batch.ts";
+import { commitInBatches, keySize, type Mutation, nextTask } from "./kv_batch.ts";
 import type { KvDatabase, KvEntry, KvListSelector } from "./kv_database.ts";
 
 /** Records started further apart than this go to different pages (bounds a read's look-ahead). */
@@ -54,9 +54,23 @@ export function idTime(id: string): number {
  */
 export function packPages(
   records: LogRecord[],
-): { maxId: string; page: StoredPage; bytes: number }[] {
+): PackedPage[] {
+  return [...pagesOf(records)];
+}
+
+/** A page as {@linkcode packPages} makes it. */
+export interface PackedPage {
+  /** The id of its newest record: its key. */
+  maxId: string;
+  /** What is stored. */
+  page: StoredPage;
+  /** Its serialized bytes, as V8 stores them. */
+  bytes: number;
+}
+
+/** The pages of {@linkcode packPages}, each made when it is reached. */
+function* pagesOf(records: LogRecord[]): Generator<PackedPage> {
   const sorted = records.slice().sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  const out: { maxId: string; page: StoredPage; bytes: number }[] = [];
   let parts: string[] = [];
   // Characters of the page's JSON so far (brackets and commas included), and whether any is wide.
   let chars = 1;
@@ -64,19 +78,16 @@ export function packPages(
   let first = "";
   let firstTime = NaN;
   let last = "";
-  const close = () => {
-    if (parts.length === 0) return;
-    const page = { n: parts.length, min: first, json: `[${parts.join(",")}]` };
-    out.push({ maxId: last, page, bytes: storedSize(chars + 1, wide) });
-    parts = [];
-    chars = 1;
-    wide = false;
-  };
   for (const record of sorted) {
     const { json, wide: recordWide } = fitted(record);
     const start = idTime(record.id);
     const grown = storedSize(chars + json.length + 2, wide || recordWide);
-    if (parts.length > 0 && (grown > PAGE_BYTES || !(start - firstTime <= PAGE_SPAN_MS))) close();
+    if (parts.length > 0 && (grown > PAGE_BYTES || !(start - firstTime <= PAGE_SPAN_MS))) {
+      yield closed(parts, { first, last, bytes: storedSize(chars + 1, wide) });
+      parts = [];
+      chars = 1;
+      wide = false;
+    }
     if (parts.length === 0) {
       first = record.id;
       firstTime = start;
@@ -86,8 +97,19 @@ export function packPages(
     wide ||= recordWide;
     last = record.id;
   }
-  close();
-  return out;
+  if (parts.length > 0) yield closed(parts, { first, last, bytes: storedSize(chars + 1, wide) });
+}
+
+/** A page of records' JSON texts, oldest first. */
+function closed(
+  parts: string[],
+  at: { first: string; last: string; bytes: number },
+): PackedPage {
+  return {
+    maxId: at.last,
+    page: { n: parts.length, min: at.first, json: `[${parts.join(",")}]` },
+    bytes: at.bytes,
+  };
 }
 
 /** The clipped bodies of a record that would not fit a page alone end with this. */
@@ -137,16 +159,24 @@ export async function writePages(
   kv: KvDatabase,
   batch: { records: LogRecord[]; retentionMs: number },
 ): Promise<void> {
-  const mutations: Mutation[] = packPages(batch.records).map(({ maxId, page, bytes }) => {
+  const mutations: Mutation[] = [];
+  for (const { maxId, page, bytes } of pagesOf(batch.records)) {
+    // A batch is packed a page at a time, requests served in between: hundreds of records in
+    // one go would hold every request up for a millisecond or more.
+    if (mutations.length > 0) await nextTask();
     const key = [PAGE_PREFIX, maxId];
-    return {
+    mutations.push({
       bytes: bytes + 64,
       keyBytes: keySize(key),
       apply: (op) => void op.set(key, page, { expireIn: batch.retentionMs }),
-    };
-  });
-  await commitInBatches(kv, mutations);
+    });
+  }
+  // A few pages per commit: a commit's values are serialized in one go too.
+  await commitInBatches(kv, mutations, { maxBytes: PAGES_PER_COMMIT * (PAGE_BYTES + 1024) });
 }
+
+/** Pages per commit, at most. */
+const PAGES_PER_COMMIT = 2;
 
 /** A page as read: its key's id and its records, oldest first. */
 interface ReadPage {

@@ -1,7 +1,14 @@
 import { assert, assertEquals } from "../../../tests/support/assert.ts";
 import { sampleLog } from "../../../tests/support/store_contract/mod.ts";
 import { idAt, type LogRecord } from "../mod.ts";
-import { countKvLogs, CUT_TO_FIT, packPages, PAGE_BYTES, PAGE_SPAN_MS } from "./kv_log_pages.ts";
+import {
+  countKvLogs,
+  CUT_TO_FIT,
+  packPages,
+  PAGE_BYTES,
+  PAGE_SPAN_MS,
+  writePages,
+} from "./kv_log_pages.ts";
 import { createKvStore } from "./kv_store.ts";
 
 const T0 = 1_700_000_000_000;
@@ -116,5 +123,46 @@ Deno.test("packPages() clips the bodies of a record too large for a page alone, 
     assert((await store.getLog(huge.id))?.requestBody?.endsWith(CUT_TO_FIT));
   } finally {
     await store.close();
+  }
+});
+
+Deno.test("writePages() packs a batch a page at a time, other tasks running in between, and commits a few pages at once", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const batch = records(500, { responseBody: "x".repeat(400) });
+    const pages = packPages(batch).length;
+    assert(pages >= 6, `${pages} pages`);
+    // Tasks queued while the batch is written: with the batch packed in one go, none would run
+    // before the first commit.
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    const commits: { sets: number; ticks: number }[] = [];
+    const atomic = kv.atomic.bind(kv);
+    kv.atomic = () => {
+      const op = atomic();
+      const commit = op.commit.bind(op);
+      const set = op.set.bind(op);
+      const made = { sets: 0, ticks: -1 };
+      op.set = (...args) => {
+        made.sets++;
+        return set(...args);
+      };
+      op.commit = () => {
+        made.ticks = ticks;
+        commits.push(made);
+        return commit();
+      };
+      return op;
+    };
+    await writePages(kv, { records: batch, retentionMs: 60_000 });
+    clearInterval(ticker);
+    assert(commits[0]!.ticks >= 1, `${commits[0]!.ticks} tasks ran while the batch was packed`);
+    assertEquals(commits.map((c) => c.sets), [
+      ...Array(Math.floor(pages / 2)).fill(2),
+      ...(pages % 2 ? [1] : []),
+    ]);
+    assertEquals(await countKvLogs(kv), 500);
+  } finally {
+    kv.close();
   }
 });

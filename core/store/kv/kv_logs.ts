@@ -20,7 +20,7 @@ import {
 } from "../mod.ts";
 import { writeAggregates } from "./kv_aggregates.ts";
 import { PackedCounters, readPacked } from "./kv_packed_counters.ts";
-import { collect, createPruner } from "./kv_batch.ts";
+import { collect, createPruner, nextTask } from "./kv_batch.ts";
 import type { KvDatabase, KvListSelector, KvU64 } from "./kv_database.ts";
 import { getPagedLog, listPagedLogs, writePages } from "./kv_log_pages.ts";
 
@@ -69,7 +69,7 @@ export function createKvLogs(kv: KvDatabase, now: () => number): KvLogs {
     if (!added.includes(batch.id)) {
       for (let i = 0; i < batch.rows.length; i++) {
         // Thousands of keys' rows are added a slice at a time, requests served in between.
-        if (i > 0 && i % ROWS_PER_SLICE === 0) await new Promise((r) => setTimeout(r, 0));
+        if (i > 0 && i % ROWS_PER_SLICE === 0) await nextTask();
         const r = batch.rows[i]!;
         if (isRollup(r)) continue;
         const row = packed.row([r.granularity, r.bucket], [r.keyId, r.model, r.tokenId]);

@@ -293,3 +293,43 @@ Deno.test("packed counters: fields add up the same whether a row scans or indexe
       assertEquals(rows.get(`m/0|w${width}`), expected, `${width} fields`);
     }
   }));
+
+Deno.test("packed counters: a write encodes one part at a time, other tasks running in between, and commits a few parts at once", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const c = new PackedCounters(kv, { prefix: "p", now: () => 0 });
+    for (let i = 0; i < 10_000; i++) {
+      c.row(["d", 0], [`k_${String(i).padStart(16, "0")}`, "gemini-2.5-flash"]).add("requests", 1);
+    }
+    const parts = c.dirtyParts;
+    assert(parts >= 5, `${parts} parts`);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    const commits: { sets: number; ticks: number }[] = [];
+    const atomic = kv.atomic.bind(kv);
+    kv.atomic = () => {
+      const op = atomic();
+      const commit = op.commit.bind(op);
+      const set = op.set.bind(op);
+      const made = { sets: 0, ticks: -1 };
+      op.set = (...args) => {
+        made.sets++;
+        return set(...args);
+      };
+      op.commit = () => {
+        made.ticks = ticks;
+        commits.push(made);
+        return commit();
+      };
+      return op;
+    };
+    await c.write();
+    clearInterval(ticker);
+    assert(commits[0]!.ticks >= 1, `${commits[0]!.ticks} tasks ran while the parts were encoded`);
+    assertEquals(commits.reduce((n, x) => n + x.sets, 0), parts);
+    for (const x of commits) assert(x.sets <= 2, `${x.sets} parts in one commit`);
+    assertEquals((await totals(kv, "p")).size, 10_000);
+  } finally {
+    kv.close();
+  }
+});
