@@ -63,24 +63,34 @@ export function classifyRoute(
   if (first === "ws" && segments.length >= 3 && segments[2]!.startsWith("google.ai.")) {
     const version = segments[2]!.match(/generativelanguage\.(v1\w*)\./)?.[1] ?? "v1beta";
     const method = segments[2]!.split(".").at(-1) ?? "live";
-    return route("live", path, version, query, { method, stream: true });
+    return route("live", { path, version, query }, { method, stream: true });
   }
   if (first === "upload") {
     const version = segments[2] ?? "";
     if (!VERSION.test(version)) return null;
     const uploadId = query.find((p) => p.name === "upload_id")?.value;
-    if (uploadId) {
-      return route("upload_chunk", path, version, query, { method: "upload", uploadId });
-    }
-    return route("upload", path, version, query, { method: "upload" });
+    const at = { path, version, query };
+    if (uploadId) return route("upload_chunk", at, { method: "upload", uploadId });
+    return route("upload", at, { method: "upload" });
   }
   if (!VERSION.test(first)) return null;
   // Everything after the version: `models/gemini-2.5-flash:generateContent`, `openai/chat/...`.
   const rest = segments.length > 2 ? path.slice(first.length + 2) : "";
   if (segments[2] === "openai") {
-    return route("openai", path, first, query, { method: rest.slice(7) || "openai" });
+    return route("openai", { path, version: first, query }, { method: rest.slice(7) || "openai" });
   }
+  return nativeRoute({ path, segments, rest, query });
+}
 
+/** A native REST route: its method, and the model or resources its path names. */
+function nativeRoute(
+  { path, segments, rest, query }: {
+    path: string;
+    segments: string[];
+    rest: string;
+    query: readonly QueryParam[];
+  },
+): ProxyRoute {
   let model: string | null = null;
   const restColon = rest.indexOf(":");
   let method = (restColon >= 0 ? rest.slice(0, restColon) : rest) || "root";
@@ -106,7 +116,7 @@ export function classifyRoute(
   return {
     kind: "native",
     path,
-    version: first,
+    version: segments[1]!,
     model,
     method,
     stream: method === "streamGenerateContent",
@@ -129,9 +139,7 @@ function decodeSegment(segment: string): string {
 /** A route of a kind other than `native`, with the defaults of every field its path does not set. */
 function route(
   kind: ProxyRoute["kind"],
-  path: string,
-  version: string,
-  query: readonly QueryParam[],
+  { path, version, query }: { path: string; version: string; query: readonly QueryParam[] },
   fields: { method: string; stream?: boolean; uploadId?: string },
 ): ProxyRoute {
   return {
