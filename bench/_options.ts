@@ -99,7 +99,8 @@ export const MAIN_KEYS = 20;
 export function parseOptions(args: string[]): BenchOptions {
   const quick = args.includes("--quick");
   const options: BenchOptions = {
-    // 4 s cells keep the default run (every phase) near 8 minutes on a 2-core machine.
+    // 4 s cells, each target warmed up for 10 s first, keep the default run (every phase) near 15
+    // minutes on a 2-core machine.
     durationS: quick ? 1 : 4,
     warmupS: quick ? 1 : 10,
     connections: [1, 32, 256],

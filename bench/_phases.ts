@@ -111,7 +111,8 @@ export async function runDelayPhase(
       targets.splice(targets.indexOf(target), 1);
     }
 
-    // Each process warms up on its first route only: that is its cold start.
+    // A process's cold start is the start of its first route's warm-up (one serving both routes
+    // starts cold once).
     const warmed = new Set<Server | null>();
     for (const target of targets) {
       const request = buildRequest(target.endpoint, target.route, false);
