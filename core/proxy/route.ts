@@ -74,10 +74,13 @@ export function classifyRoute(
     return route("upload", at, { method: "upload" });
   }
   if (!VERSION.test(first)) return null;
-  // Everything after the version: `models/gemini-2.5-flash:generateContent`, `openai/chat/...`.
+  // Everything after the version (a URL path starts with `/`):
+  // `models/gemini-2.5-flash:generateContent`, `openai/chat/completions`.
   const rest = segments.length > 2 ? path.slice(first.length + 2) : "";
   if (segments[2] === "openai") {
-    return route("openai", { path, version: first, query }, { method: rest.slice(7) || "openai" });
+    return route("openai", { path, version: first, query }, {
+      method: rest.slice("openai/".length) || "openai",
+    });
   }
   return nativeRoute({ path, segments, rest, query });
 }
