@@ -88,14 +88,16 @@ export function clientResolver(peerOf: PeerOf, trustHops: () => number): ClientO
  */
 export function cleanAddress(value: string): string | null {
   // Most requests come from the address the one before came from: that answer is kept.
-  if (value === lastCleaned.value) return lastCleaned.address;
-  const address = parseAddress(value);
-  lastCleaned = { value, address };
-  return address;
+  if (value !== lastValue) {
+    lastAddress = parseAddress(value);
+    lastValue = value;
+  }
+  return lastAddress;
 }
 
 /** The last address {@linkcode cleanAddress} was given, and its answer. */
-let lastCleaned: { value: string | null; address: string | null } = { value: null, address: null };
+let lastValue: string | null = null;
+let lastAddress: string | null = null;
 
 function parseAddress(value: string): string | null {
   let v = value.trim().slice(0, MAX_ADDRESS);
