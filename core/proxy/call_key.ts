@@ -7,7 +7,7 @@ import type { ActiveKey } from "../rotation/mod.ts";
 import type { AttemptRecord } from "../store/mod.ts";
 import { timeBudget } from "../utils/mod.ts";
 import type { FailoverState, ReadExchange } from "./exchange.ts";
-import { type Attempt, callUpstream } from "./upstream_call.ts";
+import type { Attempt, UpstreamCall } from "./upstream_call.ts";
 
 /** A try and the attempt it added to the record. */
 export interface Trial {
@@ -19,25 +19,32 @@ export interface Trial {
   attempt: AttemptRecord;
 }
 
+/** One upstream call on a key, with the time it started. */
+export interface KeyCall extends UpstreamCall {
+  /** When the try started (epoch ms). */
+  started: number;
+}
+
 /**
- * Sends the request with a key, counting the use.
+ * Starts a try on a key: counts the use, marks the key tried, and builds the call within what is
+ * left of the request's wait for headers. The failover loop awaits {@linkcode callUpstream} on it
+ * itself, then notes the outcome with {@linkcode noteAttempt}: no promise of its own per request.
  * @param exchange The request, its body read.
  * @param turn The key and the failover state (tried keys, wait for headers).
- * @returns The try.
- * @throws {HttpError} 413 when a streamed body passes the limit.
+ * @returns The call to send.
  */
-export async function callKey(
+export function keyCall(
   exchange: ReadExchange,
   turn: { key: ActiveKey; state: FailoverState },
-): Promise<Trial> {
-  const { app, model, record } = exchange;
+): KeyCall {
+  const { app, model } = exchange;
   const { key, state } = turn;
   if (exchange.pinned) app.caps.force(key, model);
   state.tried.add(key.id);
   app.poolSync.countUse(key, model);
   const started = app.now();
   state.headersLeft ??= timeBudget(app.config.upstreamTimeoutMs);
-  const outcome = await callUpstream({
+  return {
     request: exchange.request,
     route: exchange.route,
     target: state.target,
@@ -46,7 +53,20 @@ export async function callKey(
     config: app.config,
     fetch: app.fetch,
     timeoutMs: state.headersLeft(),
-  });
+    started,
+  };
+}
+
+/**
+ * Notes a try's outcome on the record: the key used and an attempt.
+ * @param exchange The request.
+ * @param call The call made.
+ * @param outcome What it got.
+ * @returns The try.
+ */
+export function noteAttempt(exchange: ReadExchange, call: KeyCall, outcome: Attempt): Trial {
+  const { app, record } = exchange;
+  const { key, started } = call;
   record.keyId = key.id;
   record.keyMasked = key.record.masked;
   const attempt: AttemptRecord = {

@@ -5,13 +5,13 @@
  * @module
  */
 import { isKeyVerdict } from "../rotation/mod.ts";
-import { callKey } from "./call_key.ts";
+import { keyCall, noteAttempt } from "./call_key.ts";
 import { upstreamSearch } from "./credentials.ts";
 import { finishError } from "./error_answer.ts";
 import type { FailoverState, ReadExchange } from "./exchange.ts";
 import { judge } from "./judge.ts";
 import { noKey, pickKey } from "./pick_key.ts";
-import { rebuild } from "./upstream_call.ts";
+import { callUpstream, rebuild } from "./upstream_call.ts";
 
 /**
  * Tries keys in turn until one answers.
@@ -26,10 +26,12 @@ export async function failover(exchange: ReadExchange): Promise<Response> {
     const picking = pickKey(exchange, state);
     const key = picking instanceof Promise ? await picking : picking;
     if (!key) break;
-    const trial = await callKey(exchange, { key, state });
+    const call = keyCall(exchange, { key, state });
+    const trial = noteAttempt(exchange, call, await callUpstream(call));
     state.last = trial.outcome;
-    const judgement = await judge(exchange, { ...trial, number, state });
-    if ("answer" in judgement) return judgement.answer;
+    const judging = judge(exchange, { ...trial, number, state });
+    const judgement = judging instanceof Promise ? await judging : judging;
+    if (judgement instanceof Response) return judgement;
     if (judgement.backoffMs !== undefined) await exchange.app.sleep(judgement.backoffMs);
   }
   return await exhausted(exchange, state);

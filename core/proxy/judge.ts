@@ -16,8 +16,11 @@ import { relay } from "./relay.ts";
 import { relayOut } from "./relay_out.ts";
 import { type Attempt, rebuild } from "./upstream_call.ts";
 
-/** What the failover loop does next: answer the client, or try another key after a wait. */
-export type Judgement = { answer: Response } | { backoffMs?: number };
+/**
+ * What the failover loop does next: answer the client (the answer itself), or try another key
+ * after a wait.
+ */
+export type Judgement = Response | { backoffMs?: number };
 
 /** A try to judge, and where it stands in the loop. */
 export interface Judged extends Trial {
@@ -31,17 +34,16 @@ export interface Judged extends Trial {
  * Judges a try.
  * @param exchange The request, its body read.
  * @param trial The try, its number and the loop's state.
- * @returns The answer for the client, or the wait before the next try.
+ * @returns The answer for the client, or the wait before the next try: at once when no more
+ *   reading is needed (a stream, a failure), else a promise.
  * @throws {HttpError} When the try's failure ends the request (a client that left, a body that
  *   cannot be sent again, a pinned key Google retired).
  */
-export function judge(exchange: ReadExchange, trial: Judged): Promise<Judgement> {
+export function judge(exchange: ReadExchange, trial: Judged): Judgement | Promise<Judgement> {
   const { outcome } = trial;
   if (outcome.kind === "response") {
     exchange.record.ttfbMs = exchange.app.now() - exchange.record.time;
-    if (outcome.response.status < 400) {
-      return served(exchange, trial).then((answer) => ({ answer }));
-    }
+    if (outcome.response.status < 400) return served(exchange, trial);
     return judgeError(exchange, { ...trial, response: outcome.response });
   }
   return judgeFailure(exchange, trial, outcome);
@@ -52,18 +54,18 @@ function judgeFailure(
   exchange: ReadExchange,
   trial: Judged,
   outcome: Extract<Attempt, { kind: "failed" }>,
-): Promise<Judgement> {
+): Judgement {
   const { app, record, body, pinned } = exchange;
   record.errorClass = outcome.verdict.errorClass;
   trial.state.lastVerdict = outcome.verdict;
-  if (exchange.request.signal.aborted) return Promise.reject(outcome.error);
+  if (exchange.request.signal.aborted) throw outcome.error;
   trial.state.transient.push({ key: trial.key, status: 0, verdict: outcome.verdict });
-  if (!body.replayable || pinned) return Promise.reject(outcome.error);
-  return Promise.resolve({ backoffMs: app.config.retryBackoffMs * trial.number });
+  if (!body.replayable || pinned) throw outcome.error;
+  return { backoffMs: app.config.retryBackoffMs * trial.number };
 }
 
 /** An answer under 400: the key is healthy, the model confirmed, the answer relayed. */
-function served(exchange: ReadExchange, trial: Judged): Promise<Response> {
+function served(exchange: ReadExchange, trial: Judged): Response | Promise<Response> {
   const { app, model, record } = exchange;
   const response = (trial.outcome as { response: Response }).response;
   if (model !== null && response.ok) app.models.confirm(model);
@@ -93,7 +95,7 @@ async function judgeError(
   state.lastVerdict = verdict;
   if (verdict.errorClass === "location") {
     const answer = await relayOut(exchange, "location");
-    if (answer) return { answer };
+    if (answer) return answer;
   }
   if (verdict.action === "disable" && (!body.replayable || pinned)) {
     record.errorClass = verdict.errorClass;
@@ -102,9 +104,7 @@ async function judgeError(
       : noKey(app, model);
   }
   if (verdict.action === "pass" || !body.replayable || pinned) {
-    return {
-      answer: finishError(exchange, { response: read, text, errorClass: verdict.errorClass }),
-    };
+    return finishError(exchange, { response: read, text, errorClass: verdict.errorClass });
   }
   app.logger.log("info", "failing over", {
     key: key.record.masked,

@@ -32,7 +32,7 @@ import { failover } from "./failover.ts";
 import { askForUsage } from "./include_usage.ts";
 import { openLive } from "./live.ts";
 import { pinResources } from "./pin.ts";
-import { readBody } from "./read_body.ts";
+import { readBody, withBody } from "./read_body.ts";
 import { relayOut } from "./relay_out.ts";
 import { createRequestLog } from "./request_log.ts";
 import { checkPath, readQuery } from "./request_url.ts";
@@ -50,18 +50,13 @@ export function createProxyHandler(
   deps: ProxyDeps,
 ): (request: Request, client?: string | null) => Promise<Response> {
   const app = proxyApp(deps);
-  return async function proxyHandler(
-    request: Request,
-    client?: string | null,
-  ): Promise<Response> {
+  // Not an async function: one `then` is the only promise this layer adds per request.
+  return function proxyHandler(request: Request, client?: string | null): Promise<Response> {
     const exchange = begin(app, { request, client });
-    try {
-      const response = await serve(exchange);
+    return serve(exchange).then((response) => {
       setHeader(response, { name: "x-request-id", value: exchange.record.id });
       return response;
-    } catch (error) {
-      return answerError(exchange, error);
-    }
+    }, (error) => answerError(exchange, error));
   };
 }
 
@@ -119,7 +114,7 @@ async function serve(exchange: ProxyExchange): Promise<Response> {
   const authenticating = authenticate(exchange);
   if (authenticating) await authenticating;
   if (exchange.route.kind === "live") return await openLive(exchange);
-  const read = await readBody(exchange);
+  const read = withBody(exchange, await readBody(exchange));
   const admitting = admit(read, read.body);
   if (admitting) await admitting;
   const pinning = pinResources(read);

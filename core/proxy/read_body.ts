@@ -5,18 +5,19 @@
  */
 import type { ProxyExchange, ReadExchange } from "./exchange.ts";
 import { bodyModel } from "./model_id.ts";
-import { prepareBody } from "./request_body.ts";
+import { prepareBody, type PreparedBody } from "./request_body.ts";
 
 /**
- * Reads the body and notes its model, size and streaming on the record.
+ * Reads the body as it will go upstream. The stage is two calls, so that the one promise per
+ * request is the read's own: `withBody(exchange, await readBody(exchange))`.
  * @param exchange The request.
- * @returns The request with its body.
- * @throws {HttpError} 413 over `MAX_BODY_BYTES`, 408 when it trickles, 400 for bad JSON or model.
+ * @returns The prepared body.
+ * @throws {HttpError} 413 over `MAX_BODY_BYTES`, 408 when it trickles, 400 for bad JSON.
  */
-export async function readBody(exchange: ProxyExchange): Promise<ReadExchange> {
-  const { app, request, route, record } = exchange;
+export function readBody(exchange: ProxyExchange): Promise<PreparedBody> {
+  const { app, request, route } = exchange;
   const { config } = app;
-  const body = await prepareBody(request, {
+  return prepareBody(request, {
     maxBodyBytes: config.maxBodyBytes,
     // A relay's body is signed: it is read whole to be checked before anything is sent.
     maxBufferedBytes: exchange.relayed ? config.maxBodyBytes : config.maxBufferedBytes,
@@ -24,6 +25,18 @@ export async function readBody(exchange: ProxyExchange): Promise<ReadExchange> {
     requireJson: route.kind === "openai" && request.method === "POST" &&
       !(request.headers.get("content-type") ?? "").startsWith("multipart/"),
   });
+}
+
+/**
+ * Notes the body's model, size and streaming on the record.
+ * @param exchange The request.
+ * @param body Its body, read by {@linkcode readBody}.
+ * @returns The request with its body.
+ * @throws {HttpError} 400 for a model name the body gives that is not one.
+ */
+export function withBody(exchange: ProxyExchange, body: PreparedBody): ReadExchange {
+  const { app, route, record } = exchange;
+  const { config } = app;
   const model = route.model ?? bodyModel(body.json, route.kind);
   record.model = model;
   record.bytesIn = body.bytes();

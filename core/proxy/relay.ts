@@ -20,12 +20,13 @@ const encoder = new TextEncoder();
  * Relays an upstream answer under 400 to the client.
  * @param exchange The request, its body read.
  * @param answer The key that got it and upstream's response.
- * @returns The response for the client; the record completes when its last byte has passed.
+ * @returns The response for the client (a promise when it must be read or pinned first); the
+ *   record completes when its last byte has passed.
  */
 export function relay(
   exchange: ReadExchange,
   answer: { key: ActiveKey; upstream: Response },
-): Promise<Response> {
+): Response | Promise<Response> {
   const { route } = exchange;
   const { key, upstream } = answer;
   const headers = clientHeaders(upstream.headers);
@@ -42,7 +43,7 @@ function relayWith(
   exchange: ReadExchange,
   answer: { key: ActiveKey; upstream: Response },
   headers: HeaderList,
-): Promise<Response> {
+): Response | Promise<Response> {
   const { app, request, route, record, model } = exchange;
   const { key, upstream } = answer;
   if (upstream.ok && createsResource(exchange, headers)) {
