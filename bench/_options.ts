@@ -59,8 +59,8 @@ export interface BenchOptions {
 
 /**
  * Every phase, in the order a run takes them: `pickkey` (key-pick micro benchmark), `main` (every
- * target at every delay), `scaling` (10 vs 10,000 keys), `idle_reads` (store reads of an idle
- * proxy, scaled to a minute), `logvolume` (empty store vs seeded
+ * target at every delay), `scaling` (10 vs 10,000 keys; it brings `idle_reads` along),
+ * `idle_reads` (store reads of an idle proxy, scaled to a minute), `logvolume` (empty store vs seeded
  * logs), `stats` (stats API on the seeded store), `logged` (a fixed request count, served vs
  * logged), `hold` (many streams held open), `invented_models` (RSS and /metrics growth from
  * distinct invented model names), `soak` (a long run at the benchmark's rate), `limits` (a limited
@@ -147,6 +147,9 @@ export function parseOptions(args: string[]): BenchOptions {
       if (unknown.length > 0) {
         throw new Error(`Unknown phase "${unknown[0]}" (known: ${PHASES.join(", ")})`);
       }
+      // The scaling rows and the idle reads answer one question (what a big, quiet pool costs):
+      // `--only=scaling` reports both.
+      if (options.only.has("scaling")) options.only.add("idle_reads");
     } else if (name === "--render") options.render = value();
     else {
       throw new Error(

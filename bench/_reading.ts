@@ -62,6 +62,7 @@ export function renderReading(f: ProfileFigures): string[] {
   return [
     "### The unmet targets, read against this profile",
     "",
+    ...readCeiling(f),
     `- **Throughput, p99, 256 connections, Portkey.** Gemini Proxy spends ${us(ours)} of CPU per`,
     `  request on the native route, ${(ours / bare).toFixed(2)}x the bare passthrough's ${
       us(bare)
@@ -101,6 +102,34 @@ export function renderReading(f: ProfileFigures): string[] {
     ...readRss(f),
     ...readFirstChunk(f.firstChunk),
     "",
+  ];
+}
+
+/**
+ * The ceiling paragraph: what share of the bare passthrough's req/s the floor itself serves (the
+ * most any proxy doing the product's runtime work can reach here), and Gemini Proxy's share of
+ * the floor's.
+ */
+function readCeiling(f: ProfileFigures): string[] {
+  const rps = (t: CostTarget) => f.costs.find((c) => c.route === "native" && c.target === t)!.rps;
+  const at256 = (t: CostTarget) => f.loadMemory.find((m) => m.target === t)!.rps;
+  const n = (x: number) => Math.round(x).toLocaleString("en-US");
+  const pct = (a: number, b: number) => `${Math.round((100 * a) / b)}%`;
+  const [bare, floor, ours] = [rps("bare"), rps("floor"), rps("ours")];
+  const [bare256, floor256, ours256] = [at256("bare"), at256("floor"), at256("ours")];
+  return [
+    "- **What the runtime work alone leaves.** The floor reads both bodies whole (to replay a",
+    "  request on another key, to read an answer's usage), rebuilds the headers, links the abort",
+    "  and writes a record per request, and runs none of the proxy's logic. At 32 connections it",
+    `  served ${n(floor)} req/s against the bare passthrough's ${n(bare)} (${
+      pct(floor, bare)
+    }; see`,
+    `  CPU per request); at 256 connections ${n(floor256)} against ${n(bare256)}`,
+    `  (${pct(floor256, bare256)}; see Resident memory under load). A throughput target above`,
+    "  those shares is out of reach on this runtime and machine for any proxy that must replay",
+    `  requests and read usage, before any logic of its own. Gemini Proxy served ${n(ours)} req/s,`,
+    `  ${pct(ours, floor)} of the floor's, at 32 connections and ${n(ours256)},`,
+    `  ${pct(ours256, floor256)}, at 256: that share is its own code, read below.`,
   ];
 }
 
