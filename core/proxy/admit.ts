@@ -20,7 +20,7 @@ export function admit(exchange: ProxyExchange, body?: PreparedBody): Promise<voi
   const admitted = body === undefined ? { bytes: 0 } : {
     bytes: body.replayable
       ? body.bytes()
-      : declaredLength(exchange.request) || app.config.maxBodyBytes,
+      : declaredLength(exchange.headers) || app.config.maxBodyBytes,
     json: body.json,
     text: body.text,
   };

@@ -6,6 +6,8 @@
 import type { TokenRecord } from "../store/mod.ts";
 import type { ProxyExchange } from "./exchange.ts";
 import { clientCredential } from "./credentials.ts";
+import { listedHeader } from "./headers.ts";
+import { RELAY_HEADER } from "./regional_relay.ts";
 import { pinUploadSession } from "./pin.ts";
 import { refuseCredentialMinting } from "./refused_routes.ts";
 import { noteToken } from "./request_log.ts";
@@ -36,10 +38,12 @@ export function authenticate(exchange: ProxyExchange): Promise<void> | undefined
 
 /** Who is asking, on a fresh snapshot. */
 function identify(exchange: ProxyExchange): Promise<void> | undefined {
-  const { app, request, route } = exchange;
-  const credential = clientCredential(request.headers, route.query);
+  const { app, request, route, headers } = exchange;
+  const credential = clientCredential(headers, route.query);
   if (route.kind === "upload_chunk" && route.uploadId) return identifyChunk(exchange, credential);
-  const relaying = app.relay?.accept(request, route.path, exchange.url.search) ?? null;
+  const relaying = listedHeader(headers, RELAY_HEADER) === null
+    ? null
+    : app.relay?.accept(request, route.path, exchange.url.search) ?? null;
   if (relaying) {
     return relaying.then((relayed) => {
       exchange.relayed = relayed;

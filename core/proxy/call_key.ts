@@ -46,6 +46,7 @@ export function keyCall(
   state.headersLeft ??= timeBudget(app.config.upstreamTimeoutMs);
   return {
     request: exchange.request,
+    headers: exchange.headers,
     route: exchange.route,
     target: state.target,
     key,

@@ -3,6 +3,7 @@
  * that carry an `Origin` marked readable. Requests without `Origin` (servers, SDKs) pay nothing.
  * @module
  */
+import { type HeaderList, listedHeader } from "./headers.ts";
 
 /** Headers browser clients may read from proxied responses. */
 const EXPOSED = [
@@ -43,7 +44,19 @@ export function isPreflight(request: Request): boolean {
  * @param response The response about to be sent (its headers must be mutable).
  */
 export function allowOrigin(request: Request, response: Response): Response {
-  if (!request.headers.has("origin")) return response;
+  return request.headers.has("origin") ? markReadable(response) : response;
+}
+
+/**
+ * {@linkcode allowOrigin} on headers already read (`readHeaders`).
+ * @param headers The client request's headers.
+ * @param response The response about to be sent.
+ */
+export function allowListedOrigin(headers: HeaderList, response: Response): Response {
+  return listedHeader(headers, "origin") === null ? response : markReadable(response);
+}
+
+function markReadable(response: Response): Response {
   try {
     response.headers.set("access-control-allow-origin", "*");
     response.headers.set("access-control-expose-headers", EXPOSED);

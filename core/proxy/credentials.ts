@@ -10,6 +10,7 @@
  * @module
  */
 import { HttpError } from "../errors.ts";
+import { type HeaderList, listedHeader } from "./headers.ts";
 import { clipped, type QueryParam } from "./request_url.ts";
 
 /** Query parameter names that carry the proxy token. */
@@ -40,16 +41,19 @@ export function credentialParam(name: string): "token" | "refused" | null {
  * @throws {HttpError} 400 when two places carry different values, or a query parameter looks
  * like a credential without being the proxy token's place.
  */
-export function clientCredential(headers: Headers, query: readonly QueryParam[]): string | null {
+export function clientCredential(
+  headers: HeaderList,
+  query: readonly QueryParam[],
+): string | null {
   const found = new Set<string>();
-  const header = headers.get("x-goog-api-key")?.trim();
+  const header = listedHeader(headers, "x-goog-api-key")?.trim();
   if (header) found.add(header);
   for (const { name, value } of query) {
     const kind = credentialParam(name);
     if (kind === "refused") throw refusedParam(name);
     if (kind === "token" && value.trim()) found.add(value.trim());
   }
-  const auth = headers.get("authorization")?.trim();
+  const auth = listedHeader(headers, "authorization")?.trim();
   const bearer = auth?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
   if (bearer) found.add(bearer);
   if (found.size > 1) {

@@ -1,25 +1,35 @@
 import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { clientCredential, credentialParam, upstreamSearch } from "./credentials.ts";
+import { readHeaders } from "./headers.ts";
 import { readQuery } from "./request_url.ts";
 
 const q = readQuery;
 
 Deno.test("clientCredential() finds the token in the header, the query or a bearer", () => {
   const none = q("");
-  assertEquals(clientCredential(new Headers({ "x-goog-api-key": "gp-a" }), none), "gp-a");
-  assertEquals(clientCredential(new Headers(), q("key=gp-b")), "gp-b");
-  assertEquals(clientCredential(new Headers({ authorization: "Bearer gp-c" }), none), "gp-c");
-  assertEquals(clientCredential(new Headers(), none), null);
+  assertEquals(
+    clientCredential(readHeaders(new Headers({ "x-goog-api-key": "gp-a" })), none),
+    "gp-a",
+  );
+  assertEquals(clientCredential(readHeaders(new Headers()), q("key=gp-b")), "gp-b");
+  assertEquals(
+    clientCredential(readHeaders(new Headers({ authorization: "Bearer gp-c" })), none),
+    "gp-c",
+  );
+  assertEquals(clientCredential(readHeaders(new Headers()), none), null);
 });
 
 Deno.test("clientCredential() accepts the same token in every place but not different ones", () => {
   const same = new Headers({ "x-goog-api-key": "gp-a", authorization: "Bearer gp-a" });
-  assertEquals(clientCredential(same, q("key=gp-a")), "gp-a");
+  assertEquals(clientCredential(readHeaders(same), q("key=gp-a")), "gp-a");
   assertThrows(
-    () => clientCredential(new Headers({ "x-goog-api-key": "gp-a" }), q("key=gp-b")),
+    () => clientCredential(readHeaders(new Headers({ "x-goog-api-key": "gp-a" })), q("key=gp-b")),
     "different credentials",
   );
-  assertThrows(() => clientCredential(new Headers(), q("key=gp-a&%6Bey=gp-b")), "different");
+  assertThrows(
+    () => clientCredential(readHeaders(new Headers()), q("key=gp-a&%6Bey=gp-b")),
+    "different",
+  );
 });
 
 Deno.test("clientCredential() reads the token from every encoding of the key parameter", () => {
@@ -37,7 +47,7 @@ Deno.test("clientCredential() reads the token from every encoding of the key par
       "key=&%6Bey=gp-a",
     ]
   ) {
-    assertEquals(clientCredential(new Headers(), q(query)), "gp-a", query);
+    assertEquals(clientCredential(readHeaders(new Headers()), q(query)), "gp-a", query);
   }
 });
 
@@ -57,7 +67,10 @@ Deno.test("clientCredential() refuses names that only resemble key, and OAuth pa
       "ACCESS_TOKEN=x",
     ]
   ) {
-    const error = assertThrows(() => clientCredential(new Headers(), q(query)), "credential");
+    const error = assertThrows(
+      () => clientCredential(readHeaders(new Headers()), q(query)),
+      "credential",
+    );
     assertEquals((error as { code?: number }).code, 400, query);
   }
   assertEquals(credentialParam("monkey"), null);

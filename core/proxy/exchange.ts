@@ -20,6 +20,7 @@ import type {
 } from "../rotation/mod.ts";
 import type { LogRecord, TokenRecord } from "../store/mod.ts";
 import type { RegionalRelay, RelayCaller } from "./regional_relay.ts";
+import type { HeaderList } from "./headers.ts";
 import type { PreparedBody } from "./request_body.ts";
 import type { RequestLog } from "./request_log.ts";
 import type { ProxyRoute } from "./route.ts";
@@ -93,6 +94,8 @@ export interface ProxyExchange {
   request: Request;
   /** Its URL, parsed once. */
   url: URL;
+  /** Its headers, read once (`readHeaders`): every stage looks here, not at `request.headers`. */
+  headers: HeaderList;
   /** The kind of Gemini call its path makes. */
   route: ProxyRoute;
   /** The record that follows it to the log. */

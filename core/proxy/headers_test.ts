@@ -1,5 +1,11 @@
 import { assertEquals } from "../../tests/support/assert.ts";
-import { clientHeaders, listedHeader, setListedHeader, upstreamHeaders } from "./headers.ts";
+import {
+  clientHeaders,
+  listedHeader,
+  readHeaders,
+  setListedHeader,
+  upstreamHeaders,
+} from "./headers.ts";
 
 Deno.test("upstreamHeaders() swaps credentials and drops hop-by-hop and client-only headers", () => {
   const incoming = new Headers({
@@ -16,7 +22,7 @@ Deno.test("upstreamHeaders() swaps credentials and drops hop-by-hop and client-o
     "x-goog-upload-protocol": "resumable",
     "content-type": "application/json",
   });
-  const native = new Headers(upstreamHeaders(incoming, {
+  const native = new Headers(upstreamHeaders(readHeaders(incoming), {
     apiKey: "AIzaFAKE",
     bearer: false,
     cfAigToken: undefined,
@@ -40,7 +46,7 @@ Deno.test("upstreamHeaders() swaps credentials and drops hop-by-hop and client-o
   assertEquals(native.get("x-goog-upload-protocol"), "resumable");
 
   const openai = new Headers(
-    upstreamHeaders(incoming, { apiKey: "AIzaFAKE", bearer: true, cfAigToken: "cf" }),
+    upstreamHeaders(readHeaders(incoming), { apiKey: "AIzaFAKE", bearer: true, cfAigToken: "cf" }),
   );
   assertEquals(openai.get("authorization"), "Bearer AIzaFAKE");
   assertEquals(openai.get("x-goog-api-key"), null);
@@ -61,6 +67,19 @@ Deno.test("clientHeaders() drops encoding headers of a body fetch already decode
   assertEquals(listedHeader(decoded, "content-type"), "application/json");
   const plain = clientHeaders(new Headers({ "content-length": "42" }));
   assertEquals(listedHeader(plain, "content-length"), "42");
+  // Whatever order upstream sent them in.
+  const reversed = clientHeaders(
+    new Headers([["Content-Length", "42"], ["X-Other", "1"], ["Content-Encoding", "br"]]),
+  );
+  assertEquals(reversed, [["x-other", "1"]]);
+});
+
+Deno.test("readHeaders() reads names lower-case, once each, sorted, repeated values joined", () => {
+  const list = readHeaders(
+    new Headers([["X-Goog-Api-Key", "a"], ["Accept", "x"], ["x-goog-api-key", "b"]]),
+  );
+  assertEquals(list, [["accept", "x"], ["x-goog-api-key", "a, b"]]);
+  assertEquals(listedHeader(list, "x-goog-api-key"), "a, b");
 });
 
 Deno.test("clientHeaders() lists each name once, lower-case, repeated headers joined, cookies and hop-by-hop dropped", () => {
@@ -101,7 +120,11 @@ Deno.test("upstreamHeaders(): hostile client headers never add a credential or r
   incoming.append("Cookie", "a=1");
   incoming.append("x-stainless-retry-count", "9");
   for (let i = 0; i < 2000; i++) incoming.append(`x-flood-${i}`, "v".repeat(64));
-  const list = upstreamHeaders(incoming, { apiKey: "AIzaFAKE", bearer: false, cfAigToken: "cf" });
+  const list = upstreamHeaders(readHeaders(incoming), {
+    apiKey: "AIzaFAKE",
+    bearer: false,
+    cfAigToken: "cf",
+  });
   const credentials = list.filter(([name]) =>
     name === "x-goog-api-key" || name === "authorization" || name === "cf-aig-authorization"
   );

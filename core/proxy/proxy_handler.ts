@@ -26,9 +26,11 @@
 import { HttpError } from "../errors.ts";
 import { admit } from "./admit.ts";
 import { authenticate } from "./authenticate.ts";
+import { allowListedOrigin } from "./cors.ts";
 import { answerError, setHeader } from "./error_answer.ts";
 import type { ProxyApp, ProxyDeps, ProxyExchange, ReadExchange } from "./exchange.ts";
 import { failover } from "./failover.ts";
+import { listedHeader, readHeaders } from "./headers.ts";
 import { askForUsage } from "./include_usage.ts";
 import { openLive } from "./live.ts";
 import { pinResources } from "./pin.ts";
@@ -43,7 +45,8 @@ import { createTokenAccounting } from "./token_accounting.ts";
 /**
  * Creates the handler for every Gemini API path.
  * @param deps Injected configuration, state and I/O.
- * @returns A function from a client request to the response relayed from upstream.
+ * @returns A function from a client request to the response relayed from upstream, with its
+ *   `x-request-id` and, for a browser's request, its CORS headers.
  * @throws {HttpError} 404 (thrown by the handler) for a path outside the Gemini API.
  */
 export function createProxyHandler(
@@ -55,8 +58,8 @@ export function createProxyHandler(
     const exchange = begin(app, { request, client });
     return serve(exchange).then((response) => {
       setHeader(response, { name: "x-request-id", value: exchange.record.id });
-      return response;
-    }, (error) => answerError(exchange, error));
+      return allowListedOrigin(exchange.headers, response);
+    }, (error) => allowListedOrigin(exchange.headers, answerError(exchange, error)));
   };
 }
 
@@ -91,12 +94,17 @@ function begin(
   if (!route) {
     throw new HttpError(404, `Path "${url.pathname}" is not part of the Gemini API`);
   }
+  const headers = readHeaders(request.headers);
   return {
     app,
     request,
     url,
+    headers,
     route,
-    record: app.log.begin(request, route, arrival.client),
+    record: app.log.begin(request, route, {
+      client: arrival.client,
+      userAgent: listedHeader(headers, "user-agent"),
+    }),
     token: null,
     relayed: null,
     pinned: null,

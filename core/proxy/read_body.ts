@@ -4,6 +4,7 @@
  * @module
  */
 import type { ProxyExchange, ReadExchange } from "./exchange.ts";
+import { listedHeader } from "./headers.ts";
 import { bodyModel } from "./model_id.ts";
 import { prepareBody, type PreparedBody } from "./request_body.ts";
 
@@ -15,15 +16,16 @@ import { prepareBody, type PreparedBody } from "./request_body.ts";
  * @throws {HttpError} 413 over `MAX_BODY_BYTES`, 408 when it trickles, 400 for bad JSON.
  */
 export function readBody(exchange: ProxyExchange): Promise<PreparedBody> {
-  const { app, request, route } = exchange;
+  const { app, request, route, headers } = exchange;
   const { config } = app;
   return prepareBody(request, {
+    headers,
     maxBodyBytes: config.maxBodyBytes,
     // A relay's body is signed: it is read whole to be checked before anything is sent.
     maxBufferedBytes: exchange.relayed ? config.maxBodyBytes : config.maxBufferedBytes,
     bodyTimeoutMs: config.bodyTimeoutMs,
     requireJson: route.kind === "openai" && request.method === "POST" &&
-      !(request.headers.get("content-type") ?? "").startsWith("multipart/"),
+      !(listedHeader(headers, "content-type") ?? "").startsWith("multipart/"),
   });
 }
 

@@ -6,6 +6,7 @@
 import { HttpError } from "../errors.ts";
 import { limitBody } from "./body_limit.ts";
 import { deadline } from "../utils/mod.ts";
+import { type HeaderList, listedHeader, readHeaders } from "./headers.ts";
 
 /** The body as the proxy will send it upstream. */
 export interface PreparedBody {
@@ -33,14 +34,16 @@ export interface PrepareOptions {
   requireJson: boolean;
   /** Longest wait for a buffered body to arrive, ms (default 60 s). */
   bodyTimeoutMs?: number;
+  /** The request's headers, read once (`readHeaders`); default: read from the request. */
+  headers?: HeaderList;
 }
 
 /**
  * The body length the client declared (`content-length`), 0 when it declared none.
- * @param request The client request.
+ * @param headers The client request's headers (`readHeaders`).
  */
-export function declaredLength(request: Request): number {
-  return Number(request.headers.get("content-length") ?? "0");
+export function declaredLength(headers: HeaderList): number {
+  return Number(listedHeader(headers, "content-length") ?? "0");
 }
 
 /** Deepest JSON nesting accepted in bodies the proxy parses (Google's own limit is about 100). */
@@ -69,7 +72,8 @@ export async function prepareBody(
       bytes: () => 0,
     };
   }
-  const declared = request.headers.get("content-length");
+  const headers = options.headers ?? readHeaders(request.headers);
+  const declared = listedHeader(headers, "content-length");
   const length = declared === null ? null : Number(declared);
   const small = length !== null && Number.isFinite(length) && length <= options.maxBufferedBytes;
   if (!small && !options.requireJson) {
@@ -90,7 +94,7 @@ export async function prepareBody(
     ? await withTimeout(request.bytes() as Promise<Uint8Array<ArrayBuffer>>, timeoutMs)
     : await readAll(request.body, { limit: options.maxBodyBytes, timeoutMs });
   const { json, text } = parseBody(bytes, {
-    type: request.headers.get("content-type") ?? "",
+    type: listedHeader(headers, "content-type") ?? "",
     requireJson: options.requireJson,
   });
   return {

@@ -37,9 +37,14 @@ export interface RequestLogOptions {
 export interface RequestLog {
   /**
    * A fresh record for a request on a route, with the client's address as `clientAddressOf`
-   * resolved it (the one the sign-in throttle counts by), when there is one.
+   * resolved it (the one the sign-in throttle counts by), when there is one, and its user agent
+   * (read from the request when not given).
    */
-  begin(request: Request, route: ProxyRoute, client?: string | null): LogRecord;
+  begin(
+    request: Request,
+    route: ProxyRoute,
+    arrival?: { client?: string | null | undefined; userAgent?: string | null },
+  ): LogRecord;
   /** Completes a record and hands it on; later calls for the same record do nothing. */
   finish(record: LogRecord, result: Partial<TapResult>): void;
   /** A body as kept in logs: bounded and with secrets masked. */
@@ -47,19 +52,32 @@ export interface RequestLog {
 }
 
 /**
+ * Marks a finished record: a slot on the record rather than a weak set, whose entry per request
+ * would cost a hash insert and, for the garbage collector, an ephemeron to trace. Symbol keys
+ * are left out of JSON and structured clones, so no store ever sees it.
+ */
+const FINISHED = Symbol("finished");
+type Finishable = LogRecord & { [FINISHED]?: true };
+
+/**
  * Creates the record builder.
  * @param options Configuration, clock, logger and the hand-off.
  */
 export function createRequestLog(options: RequestLogOptions): RequestLog {
-  const finished = new WeakSet<LogRecord>();
   return {
-    begin(request, route, client) {
+    begin(request, route, arrival) {
       options.inFlight?.begin();
-      return newRecord(options, { request, route, client });
+      return newRecord(options, {
+        request,
+        route,
+        client: arrival?.client,
+        userAgent: arrival?.userAgent,
+      });
     },
     finish(record, result) {
-      if (finished.has(record)) return;
-      finished.add(record);
+      const tracked = record as Finishable;
+      if (tracked[FINISHED]) return;
+      tracked[FINISHED] = true;
       complete(record, { result, now: options.now() });
       try {
         options.onFinish?.(record);
@@ -81,7 +99,12 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
 /** A record for a request that has just arrived. */
 function newRecord(
   options: RequestLogOptions,
-  arrival: { request: Request; route: ProxyRoute; client: string | null | undefined },
+  arrival: {
+    request: Request;
+    route: ProxyRoute;
+    client: string | null | undefined;
+    userAgent: string | null | undefined;
+  },
 ): LogRecord {
   const { request, route } = arrival;
   const { config } = options;
@@ -110,7 +133,9 @@ function newRecord(
     finishReason: null,
     truncated: false,
     region: options.regionOf?.(request) ?? config.region ?? null,
-    userAgent: request.headers.get("user-agent"),
+    userAgent: arrival.userAgent === undefined
+      ? request.headers.get("user-agent")
+      : arrival.userAgent,
     client: arrival.client ?? null,
   };
 }

@@ -37,10 +37,10 @@ export function screen(exchange: ProxyExchange): void {
       "Encoded slashes, backslashes and dot segments are not allowed in paths",
     );
   }
-  if (headerBytes(request.headers) > config.maxHeaderBytes) {
+  if (headerBytes(exchange.headers) > config.maxHeaderBytes) {
     throw new HttpError(431, `Request headers exceed ${config.maxHeaderBytes} bytes`);
   }
-  const declared = declaredLength(request);
+  const declared = declaredLength(exchange.headers);
   if (declared > config.maxBodyBytes) {
     throw new HttpError(413, `Request body of ${declared} bytes exceeds ${config.maxBodyBytes}`);
   }

@@ -45,6 +45,17 @@ export interface TokenAccounting {
 }
 
 /**
+ * The token and reservations of an admitted request, kept on its record until the record is
+ * finished: a slot rather than a weak map, whose entry per request would cost hash work and, for
+ * the garbage collector, an ephemeron to trace. Symbol keys are left out of JSON and structured
+ * clones, so no store ever sees it.
+ */
+const ADMITTED = Symbol("admitted");
+type Admitted = LogRecord & {
+  [ADMITTED]?: { token: TokenRecord; reservedMicros: number; admission: Admission } | undefined;
+};
+
+/**
  * Creates the accounting.
  * @param tokens The token gate.
  * @param prices The current model prices.
@@ -53,11 +64,6 @@ export function createTokenAccounting(
   tokens: TokenQuota,
   prices: () => CompiledPrices,
 ): TokenAccounting {
-  /** The token and reservations of each admitted request, until its record is finished. */
-  const admitted = new WeakMap<
-    LogRecord,
-    { token: TokenRecord; reservedMicros: number; admission: Admission }
-  >();
   return {
     admit({ token, record, kind, body }) {
       const request = {
@@ -85,17 +91,17 @@ export function createTokenAccounting(
       const reservedMicros = reserveMicros ?? 0;
       if (admitting instanceof Promise) {
         return admitting.then((admission) => {
-          admitted.set(record, { token, reservedMicros, admission });
+          (record as Admitted)[ADMITTED] = { token, reservedMicros, admission };
         });
       }
-      admitted.set(record, { token, reservedMicros, admission: admitting });
+      (record as Admitted)[ADMITTED] = { token, reservedMicros, admission: admitting };
     },
     account(record) {
       const cost = recordCost(record, prices());
       Object.assign(record, cost);
-      const entry = admitted.get(record);
+      const entry = (record as Admitted)[ADMITTED];
       if (!entry) return;
-      admitted.delete(record);
+      (record as Admitted)[ADMITTED] = undefined;
       const settled = settlement(record, cost, entry.reservedMicros);
       entry.admission.settle(record.usage, {
         costMicros: settled.micros,

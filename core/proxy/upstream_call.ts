@@ -7,7 +7,7 @@ import { type ActiveKey, classifyFailure, type Verdict } from "../rotation/mod.t
 import type { Config } from "../config/mod.ts";
 import { deadline } from "../utils/mod.ts";
 import { HttpError } from "../errors.ts";
-import { clientHeaders, upstreamHeaders } from "./headers.ts";
+import { clientHeaders, type HeaderList, upstreamHeaders } from "./headers.ts";
 import type { PreparedBody } from "./request_body.ts";
 import type { ProxyRoute } from "./route.ts";
 
@@ -18,8 +18,10 @@ export type Attempt =
 
 /** One call of {@linkcode callUpstream}. */
 export interface UpstreamCall {
-  /** The client request (for method, headers and abort signal). */
+  /** The client request (for method and abort signal). */
   request: Request;
+  /** Its headers, read once (`readHeaders`). */
+  headers: HeaderList;
   /** Its route. */
   route: ProxyRoute;
   /** Full upstream URL. */
@@ -46,7 +48,7 @@ export interface UpstreamCall {
  */
 export async function callUpstream(call: UpstreamCall): Promise<Attempt> {
   const { config, request, body } = call;
-  const headers = upstreamHeaders(request.headers, {
+  const headers = upstreamHeaders(call.headers, {
     apiKey: call.key.value,
     bearer: call.route.kind === "openai",
     cfAigToken: config.cfAigToken,
