@@ -125,19 +125,13 @@ function add(map: Map<string, number>, labels: string, value: number): void {
 /** Counts one finished request. */
 function observe(series: Series, finished: { record: LogRecord; model: string }): void {
   const { record, model } = finished;
-  add(
-    series.requests,
-    cachedLabels(
-      `${record.status}|${model}|${record.flavour}`,
-      () => labels({ status: String(record.status), model, flavour: record.flavour }),
-    ),
-    1,
-  );
+  const named = modelLabels(model);
+  add(series.requests, requestLabels(named, record), 1);
   if (record.errorClass) add(series.errors, labels({ class: record.errorClass }), 1);
-  if (record.usage) observeTokens(series, { usage: record.usage, model });
+  if (record.usage) observeTokens(series, { usage: record.usage, named });
   if (record.usageUnknown) add(series.usageUnknown, labels({ flavour: record.flavour }), 1);
   if (record.costMicros || record.costUnknown) {
-    const l = cachedLabels(`m|${model}`, () => labels({ model }));
+    const l = named.model;
     if (record.costMicros) add(series.cost, l, record.costMicros);
     if (record.costUnknown) add(series.costUnknown, l, 1);
   }
@@ -151,24 +145,23 @@ function observe(series: Series, finished: { record: LogRecord; model: string })
       : "relayed";
     add(series.relays, labels({ reason: record.relayReason, outcome }), 1);
   }
-  if (record.ttfbMs !== null) observeLatency(series, { ttfbMs: record.ttfbMs, model });
+  if (record.ttfbMs !== null) observeLatency(series, { ttfbMs: record.ttfbMs, named });
 }
 
-function observeTokens(series: Series, counted: { usage: Usage; model: string }): void {
-  const { usage, model } = counted;
-  for (const kind of ["prompt", "candidates", "thoughts", "cached", "total"] as const) {
+const TOKEN_KINDS = ["prompt", "candidates", "thoughts", "cached", "total"] as const;
+
+function observeTokens(series: Series, counted: { usage: Usage; named: ModelLabels }): void {
+  const { usage, named } = counted;
+  for (let i = 0; i < TOKEN_KINDS.length; i++) {
+    const kind = TOKEN_KINDS[i]!;
     if (usage[kind] > 0) {
-      add(
-        series.tokens,
-        cachedLabels(`t|${kind}|${model}`, () => labels({ kind, model })),
-        usage[kind],
-      );
+      add(series.tokens, named.tokens[i] ??= labels({ kind, model: named.name }), usage[kind]);
     }
   }
 }
 
-function observeLatency(series: Series, timed: { ttfbMs: number; model: string }): void {
-  const l = cachedLabels(`m|${timed.model}`, () => labels({ model: timed.model }));
+function observeLatency(series: Series, timed: { ttfbMs: number; named: ModelLabels }): void {
+  const l = timed.named.model;
   const counts = series.latency.get(l) ?? SECONDS.map(() => 0).concat(0);
   const s = timed.ttfbMs / 1000;
   const i = SECONDS.findIndex((bound) => s <= bound);
@@ -254,14 +247,47 @@ function renderKeys(out: string[], state: MetricsState): void {
   }
 }
 
-/** Label strings by a short key: building them per request costs more than looking them up. */
-const labelCache = new Map<string, string>();
+/**
+ * The label sets a model's series use, built once per model name: a request looks them up with
+ * one map lookup by the name, with no key string built per request.
+ */
+interface ModelLabels {
+  /** The model name as labelled. */
+  name: string;
+  /** `{model="..."}`. */
+  model: string;
+  /** `{kind="...",model="..."}`, by index in `TOKEN_KINDS`. */
+  tokens: (string | undefined)[];
+  /** `{status="...",model="...",flavour="..."}`, by status, then flavour. */
+  requests: Map<number, Map<string, string>>;
+}
 
-function cachedLabels(key: string, build: () => string): string {
-  let value = labelCache.get(key);
-  if (value === undefined) {
+/** Label sets by model name: building them per request costs more than looking them up. */
+const labelCache = new Map<string, ModelLabels>();
+
+function modelLabels(model: string): ModelLabels {
+  let named = labelCache.get(model);
+  if (named === undefined) {
+    // Bounded against floods of invented names (model names are folded before they get here).
     if (labelCache.size > 10_000) labelCache.clear();
-    labelCache.set(key, value = build());
+    labelCache.set(
+      model,
+      named = { name: model, model: labels({ model }), tokens: [], requests: new Map() },
+    );
+  }
+  return named;
+}
+
+function requestLabels(named: ModelLabels, record: LogRecord): string {
+  let byFlavour = named.requests.get(record.status);
+  if (byFlavour === undefined) named.requests.set(record.status, byFlavour = new Map());
+  let value = byFlavour.get(record.flavour);
+  if (value === undefined) {
+    const status = String(record.status);
+    byFlavour.set(
+      record.flavour,
+      value = labels({ status, model: named.name, flavour: record.flavour }),
+    );
   }
   return value;
 }

@@ -108,6 +108,8 @@ export interface ProxyExchange {
   pinned: PinnedKey | null;
   /** The model asked for: the path's, until the body is read. */
   model: string | null;
+  /** Whether the answer's headers already carry `x-request-id` (the relay puts it in). */
+  idSent: boolean;
 }
 
 /** An exchange whose body has been read (`readBody`). */

@@ -57,7 +57,9 @@ export function createProxyHandler(
   return function proxyHandler(request: Request, client?: string | null): Promise<Response> {
     const exchange = begin(app, { request, client });
     return serve(exchange).then((response) => {
-      setHeader(response, { name: "x-request-id", value: exchange.record.id });
+      if (!exchange.idSent) {
+        setHeader(response, { name: "x-request-id", value: exchange.record.id });
+      }
       return allowListedOrigin(exchange.headers, response);
     }, (error) => allowListedOrigin(exchange.headers, answerError(exchange, error)));
   };
@@ -109,6 +111,7 @@ function begin(
     relayed: null,
     pinned: null,
     model: route.model,
+    idSent: false,
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { type ActiveKey, createdResources } from "../rotation/mod.ts";
 import type { ReadExchange } from "./exchange.ts";
-import { clientHeaders, type HeaderList, listedHeader } from "./headers.ts";
+import { clientHeaders, type HeaderList, listedHeader, setListedHeader } from "./headers.ts";
 import { respond } from "./respond.ts";
 import { rewriteUploadUrl, UPLOAD_SESSION_TTL_MS } from "./uploads.ts";
 
@@ -30,6 +30,10 @@ export function relay(
   const { route } = exchange;
   const { key, upstream } = answer;
   const headers = clientHeaders(upstream.headers);
+  // In the list the answer is built from (in place of any upstream sent): no `Headers.set` on
+  // the answer afterwards.
+  setListedHeader(headers, "x-request-id", exchange.record.id);
+  exchange.idSent = true;
   if (route.kind === "upload" || route.kind === "upload_chunk") {
     return rememberUploadSession(exchange, { key, headers }).then(() =>
       relayWith(exchange, answer, headers)

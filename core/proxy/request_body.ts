@@ -62,16 +62,7 @@ export async function prepareBody(
   request: Request,
   options: PrepareOptions,
 ): Promise<PreparedBody> {
-  if (!request.body) {
-    return {
-      body: null,
-      replayable: true,
-      json: undefined,
-      text: null,
-      exceeded: () => false,
-      bytes: () => 0,
-    };
-  }
+  if (!request.body) return new BufferedBody(null, undefined, null);
   const headers = options.headers ?? readHeaders(request.headers);
   const declared = listedHeader(headers, "content-length");
   const length = declared === null ? null : Number(declared);
@@ -97,14 +88,25 @@ export async function prepareBody(
     type: listedHeader(headers, "content-type") ?? "",
     requireJson: options.requireJson,
   });
-  return {
-    body: bytes,
-    replayable: true,
-    json,
-    text,
-    exceeded: () => false,
-    bytes: () => bytes.byteLength,
-  };
+  return new BufferedBody(bytes, json, text);
+}
+
+/** A body read whole (or none): replayable, never over its limit. A class, so no closures. */
+class BufferedBody implements PreparedBody {
+  readonly replayable = true;
+  constructor(
+    readonly body: Uint8Array<ArrayBuffer> | null,
+    readonly json: unknown,
+    readonly text: string | null,
+  ) {}
+
+  exceeded(): boolean {
+    return false;
+  }
+
+  bytes(): number {
+    return this.body === null ? 0 : this.body.byteLength;
+  }
 }
 
 /** A buffered body as text (JSON, or no type) and, when JSON is required, parsed. */
