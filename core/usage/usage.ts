@@ -60,6 +60,11 @@ const FINISH = {
   openai: /"finish_reason"\s*:\s*"([a-z_]+)"/g,
 } as const;
 const FINISH_KEYS = { native: '"finishReason"', openai: '"finish_reason"' } as const;
+/** {@linkcode FINISH}, matched only where a key starts. */
+const FINISH_AT = {
+  native: new RegExp(FINISH.native.source, "y"),
+  openai: new RegExp(FINISH.openai.source, "y"),
+} as const;
 const ERROR = /"error"\s*:\s*\{\s*"code"\s*:/;
 const KEEP = 64;
 const MAX_PENDING = 256 * 1024;
@@ -332,7 +337,19 @@ function audioTokens(details: unknown): number {
  * @param flavour `native` or `openai`.
  */
 export function finishReasonOf(text: string, flavour: "native" | "openai"): string | null {
-  let reason: string | null = null;
-  for (const match of text.matchAll(FINISH[flavour])) reason = match[1]!;
-  return reason;
+  // From the end, key by key: the answer's last bytes hold its finish reason, so the whole body
+  // is not run through the pattern. Matches cannot overlap (a reason holds no quote), so the last
+  // key that matches is the last match.
+  const key = FINISH_KEYS[flavour];
+  const pattern = FINISH_AT[flavour];
+  for (
+    let at = text.lastIndexOf(key);
+    at >= 0;
+    at = at === 0 ? -1 : text.lastIndexOf(key, at - 1)
+  ) {
+    pattern.lastIndex = at;
+    const match = pattern.exec(text);
+    if (match) return match[1]!;
+  }
+  return null;
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import { type TapResult, usageOf, usageTap } from "./usage.ts";
+import { finishReasonOf, type TapResult, usageOf, usageTap } from "./usage.ts";
 
 const encoder = new TextEncoder();
 
@@ -169,4 +169,59 @@ Deno.test("usageTap() finds finish reasons and errors split across chunk boundar
     assertEquals(result.finishReason, "STOP", `split at ${at}`);
     assertEquals(result.midStreamError, true, `split at ${at}`);
   }
+});
+
+Deno.test("finishReasonOf() gives the last finish reason of a whole answer, read from the end", () => {
+  const body = JSON.stringify({
+    candidates: [{ finishReason: "MAX_TOKENS" }, { finishReason: "STOP" }],
+    usageMetadata: { totalTokenCount: 3 },
+  });
+  assertEquals(finishReasonOf(body, "native"), "STOP");
+  assertEquals(finishReasonOf('{"finishReason":"SAFETY"}', "native"), "SAFETY");
+  // A later key whose value is not a reason is passed over, not taken.
+  assertEquals(finishReasonOf('"finishReason": "STOP", "finishReason": null', "native"), "STOP");
+  assertEquals(finishReasonOf('"finishReason"', "native"), null);
+  assertEquals(finishReasonOf("", "native"), null);
+  assertEquals(finishReasonOf('{"choices":[{"finish_reason":"length"}]}', "openai"), "length");
+  assertEquals(finishReasonOf('{"finishReason":"STOP"}', "openai"), null);
+});
+
+Deno.test("finishReasonOf() agrees with a scan of every match, on random and hostile answers", () => {
+  const every = (text: string, flavour: "native" | "openai") => {
+    const pattern = flavour === "native"
+      ? /"finishReason"\s*:\s*"([A-Z_]+)"/g
+      : /"finish_reason"\s*:\s*"([a-z_]+)"/g;
+    let reason: string | null = null;
+    for (const match of text.matchAll(pattern)) reason = match[1]!;
+    return reason;
+  };
+  const pieces = [
+    '"finishReason"',
+    '"finish_reason"',
+    ":",
+    " ",
+    '"STOP"',
+    '"stop"',
+    '"',
+    "null",
+    "STOP",
+    "\\",
+    "{",
+    "}",
+    ",",
+    "\n",
+    '"\u00e9"',
+  ];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < 5_000; i++) {
+    const length = Math.floor(next() * 24);
+    const text = Array.from({ length }, () => pieces[Math.floor(next() * pieces.length)]).join("");
+    for (const flavour of ["native", "openai"] as const) {
+      assertEquals(finishReasonOf(text, flavour), every(text, flavour), text);
+    }
+  }
+  const flood = '"finishReason":'.repeat(50_000);
+  assertEquals(finishReasonOf(flood + '"STOP"', "native"), "STOP");
+  assertEquals(finishReasonOf(flood, "native"), null);
 });
