@@ -15,7 +15,7 @@ const ROUTES: Route[] = ["native", "openai"];
 const ROUNDS = 3;
 const SECONDS = 4;
 /** SSE events in each of the fake upstream's streams. */
-const EVENTS = 20;
+export const EVENTS = 20;
 
 /** One server's first chunk on one route. */
 export interface FirstChunk {

@@ -230,6 +230,7 @@ Deno.test("profile: the unmet targets are read from the run's own figures", () =
       "spends 8.4 ms",
       "(OpenAI 11.8 ms)",
       "2.6 ms (2.2 ms)",
+      "each of\n  the 20 chunks of a stream passes through",
     ]
   ) assert(lines.includes(part), `${part} in:\n${lines}`);
 });
