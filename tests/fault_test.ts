@@ -8,7 +8,7 @@ import { createMemoryStore } from "../core/store/memory_store.ts";
 import type { Store } from "../core/store/mod.ts";
 import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
 import { startFakeUpstream } from "./support/fake_upstream/mod.ts";
-import { fakeKeys, generate, startHarness, TOKEN } from "./support/harness.ts";
+import { generate, memoryAppEnv, startHarness, TOKEN } from "./support/harness.ts";
 import { leaveHeldStream } from "./support/leave_stream.ts";
 import { tailLogs } from "./support/log_tail.ts";
 
@@ -160,13 +160,7 @@ Deno.test("a failing store leaves the proxy serving from memory, health degraded
       };
     },
   });
-  const config = parseConfig({
-    UPSTREAM_URL: fake.url,
-    GEMINI_API_KEYS: fakeKeys(2).join(","),
-    PROXY_TOKENS: TOKEN,
-    SECRET_KEY: "test-secret-key-0123456789",
-    STORE: "memory",
-  });
+  const config = parseConfig(memoryAppEnv(fake.url));
   const gateway = await createApp({ config, store, logSink: () => {} });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, gateway.fetch);
   const url = `http://127.0.0.1:${server.addr.port}`;

@@ -13,20 +13,14 @@ import { parseConfig } from "../core/config/config.ts";
 import { createMemoryStore } from "../core/store/memory_store.ts";
 import { assertEquals } from "./support/assert.ts";
 import { startFakeUpstream } from "./support/fake_upstream/mod.ts";
-import { fakeKeys, TOKEN } from "./support/harness.ts";
+import { memoryAppEnv, TOKEN } from "./support/harness.ts";
 
 type Counts = Record<"get" | "has" | "forEach" | "iterate", number>;
 
 /** Counts the calls made on served requests' headers while `run` runs. */
 async function countHeaderReads(run: (url: string) => Promise<void>): Promise<Counts> {
   const fake = await startFakeUpstream();
-  const config = parseConfig({
-    UPSTREAM_URL: fake.url,
-    GEMINI_API_KEYS: fakeKeys(2).join(","),
-    PROXY_TOKENS: TOKEN,
-    SECRET_KEY: "test-secret-key-0123456789",
-    STORE: "memory",
-  });
+  const config = parseConfig(memoryAppEnv(fake.url));
   const gateway = await createApp({ config, store: createMemoryStore(), logSink: () => {} });
   const served = new WeakSet<Headers>();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request, info) => {

@@ -15,6 +15,26 @@ export const TOKEN = "gp-TEST-harness-token-0001";
 /** The secret every harness proxy uses, so processes can share a KV file. */
 export const SECRET = "test-secret-key-0123456789";
 
+/**
+ * The environment of an app built in the test's own process (`createApp`) on a memory store: two
+ * fake keys, the harness token and secret, and `extra` on top.
+ * @param upstreamUrl The fake upstream.
+ * @param extra More variables.
+ */
+export function memoryAppEnv(
+  upstreamUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    UPSTREAM_URL: upstreamUrl,
+    GEMINI_API_KEYS: fakeKeys(2).join(","),
+    PROXY_TOKENS: TOKEN,
+    SECRET_KEY: SECRET,
+    STORE: "memory",
+    ...extra,
+  };
+}
+
 /** `n` obviously fake keys. */
 export function fakeKeys(n: number): string[] {
   return Array.from(
