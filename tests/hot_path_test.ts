@@ -106,3 +106,34 @@ Deno.test("hot path: a streamed and an OpenAI request's headers are read once ea
   });
   assertEquals(counts, { ...ONCE, forEach: 2 });
 });
+
+Deno.test("hot path: hostile headers are read once too, and none is echoed", async () => {
+  const counts = await countHeaderReads(async (url) => {
+    const generate = (headers: Record<string, string>) =>
+      fetch(`${url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(PROMPT),
+      });
+    // A flood of distinct names (the runtime's HTTP server refuses past 100 headers), under the
+    // size limit: served, CORS for any origin value.
+    const flood = Object.fromEntries(
+      Array.from({ length: 90 }, (_, i) => [`x-flood-${i}`, `v${i}`]),
+    );
+    const origin = "https://evil.example/" + "%2F".repeat(200);
+    const ok = await generate({ ...flood, "x-goog-api-key": TOKEN, origin });
+    assertEquals(ok.status, 200);
+    assertEquals(ok.headers.get("access-control-allow-origin"), "*");
+    assertEquals((await ok.text()).includes("evil.example"), false);
+    // The credential header twice, two values: joined, refused, neither echoed.
+    const twice = await generate({ "x-goog-api-key": "gp-first-secret-value, gp-second-value" });
+    assertEquals(twice.status, 401);
+    const text = await twice.text();
+    assertEquals(text.includes("gp-first") || text.includes("gp-second"), false);
+    // Over the header size limit: refused before anything else reads them.
+    const huge = await generate({ "x-goog-api-key": TOKEN, "x-big": "a".repeat(40_000) });
+    assertEquals(huge.status, 431);
+    await huge.body?.cancel();
+  });
+  assertEquals(counts, { ...ONCE, forEach: 3 });
+});

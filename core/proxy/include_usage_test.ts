@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { HttpError } from "../errors.ts";
+import { readHeaders } from "./headers.ts";
 import { askForUsage, includeUsage } from "./include_usage.ts";
 import { prepareBody } from "./request_body.ts";
 import { readQuery } from "./request_url.ts";
@@ -65,17 +66,22 @@ Deno.test("askForUsage() rewrites only buffered streamed chat completions", asyn
   const chat = classifyRoute("/v1beta/openai/chat/completions", readQuery(""))!;
   const embeddings = classifyRoute("/v1beta/openai/embeddings", readQuery(""))!;
   const text = '{"model":"m","stream":true,"messages":[]}';
-  const prepare = () =>
-    prepareBody(
-      new Request("http://x/", {
-        method: "POST",
-        body: text,
-        headers: { "content-type": "application/json", "content-length": String(text.length) },
-      }),
-      { maxBodyBytes: 1000, maxBufferedBytes: 1000, requireJson: true },
-    );
+  const prepare = () => {
+    const request = new Request("http://x/", {
+      method: "POST",
+      body: text,
+      headers: { "content-type": "application/json", "content-length": String(text.length) },
+    });
+    return prepareBody(request, {
+      maxBodyBytes: 1000,
+      maxBufferedBytes: 1000,
+      requireJson: true,
+      headers: readHeaders(request.headers),
+    });
+  };
   const body = await prepare();
   assertEquals(askForUsage(chat, "POST", body), true);
+  assertEquals(body.bytes(), text.length, "the size the client sent, not the rewritten one");
   assertEquals(
     new TextDecoder().decode(body.body as Uint8Array),
     '{"stream_options":{"include_usage":true},"model":"m","stream":true,"messages":[]}',
@@ -86,7 +92,7 @@ Deno.test("askForUsage() rewrites only buffered streamed chat completions", asyn
   assertEquals(new TextDecoder().decode(other.body as Uint8Array), text);
   const dup = await prepareBody(
     new Request("http://x/", { method: "POST", body: '{"stream":true,"stream":true}' }),
-    { maxBodyBytes: 1000, maxBufferedBytes: 1000, requireJson: true },
+    { maxBodyBytes: 1000, maxBufferedBytes: 1000, requireJson: true, headers: [] },
   );
   assertThrows(() => askForUsage(chat, "POST", dup), '"stream" appears twice');
 });

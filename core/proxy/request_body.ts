@@ -6,7 +6,7 @@
 import { HttpError } from "../errors.ts";
 import { limitBody } from "./body_limit.ts";
 import { deadline } from "../utils/mod.ts";
-import { type HeaderList, listedHeader, readHeaders } from "./headers.ts";
+import { type HeaderList, listedHeader } from "./headers.ts";
 
 /** The body as the proxy will send it upstream. */
 export interface PreparedBody {
@@ -34,8 +34,8 @@ export interface PrepareOptions {
   requireJson: boolean;
   /** Longest wait for a buffered body to arrive, ms (default 60 s). */
   bodyTimeoutMs?: number;
-  /** The request's headers, read once (`readHeaders`); default: read from the request. */
-  headers?: HeaderList;
+  /** The request's headers, read once (`readHeaders`). */
+  headers: HeaderList;
 }
 
 /**
@@ -63,7 +63,7 @@ export async function prepareBody(
   options: PrepareOptions,
 ): Promise<PreparedBody> {
   if (!request.body) return new BufferedBody(null, undefined, null);
-  const headers = options.headers ?? readHeaders(request.headers);
+  const { headers } = options;
   const declared = listedHeader(headers, "content-length");
   const length = declared === null ? null : Number(declared);
   const small = length !== null && Number.isFinite(length) && length <= options.maxBufferedBytes;
@@ -91,21 +91,28 @@ export async function prepareBody(
   return new BufferedBody(bytes, json, text);
 }
 
-/** A body read whole (or none): replayable, never over its limit. A class, so no closures. */
+/**
+ * A body read whole (or none): replayable, never over its limit. A class, so no closures per
+ * request. `body` may be rewritten before it is sent (`askForUsage`); `bytes()` stays the size
+ * the client sent.
+ */
 class BufferedBody implements PreparedBody {
   readonly replayable = true;
+  readonly #size: number;
   constructor(
-    readonly body: Uint8Array<ArrayBuffer> | null,
+    public body: Uint8Array<ArrayBuffer> | null,
     readonly json: unknown,
     readonly text: string | null,
-  ) {}
+  ) {
+    this.#size = body === null ? 0 : body.byteLength;
+  }
 
   exceeded(): boolean {
     return false;
   }
 
   bytes(): number {
-    return this.body === null ? 0 : this.body.byteLength;
+    return this.#size;
   }
 }
 

@@ -37,13 +37,12 @@ export interface RequestLogOptions {
 export interface RequestLog {
   /**
    * A fresh record for a request on a route, with the client's address as `clientAddressOf`
-   * resolved it (the one the sign-in throttle counts by), when there is one, and its user agent
-   * (read from the request when not given).
+   * resolved it (the one the sign-in throttle counts by), when there is one, and its user agent.
    */
   begin(
     request: Request,
     route: ProxyRoute,
-    arrival?: { client?: string | null | undefined; userAgent?: string | null },
+    arrival: { client: string | null | undefined; userAgent: string | null },
   ): LogRecord;
   /** Completes a record and hands it on; later calls for the same record do nothing. */
   finish(record: LogRecord, result: Partial<TapResult>): void;
@@ -70,8 +69,8 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
       return newRecord(options, {
         request,
         route,
-        client: arrival?.client,
-        userAgent: arrival?.userAgent,
+        client: arrival.client,
+        userAgent: arrival.userAgent,
       });
     },
     finish(record, result) {
@@ -103,7 +102,7 @@ function newRecord(
     request: Request;
     route: ProxyRoute;
     client: string | null | undefined;
-    userAgent: string | null | undefined;
+    userAgent: string | null;
   },
 ): LogRecord {
   const { request, route } = arrival;
@@ -133,9 +132,7 @@ function newRecord(
     finishReason: null,
     truncated: false,
     region: options.regionOf?.(request) ?? config.region ?? null,
-    userAgent: arrival.userAgent === undefined
-      ? request.headers.get("user-agent")
-      : arrival.userAgent,
+    userAgent: arrival.userAgent,
     client: arrival.client ?? null,
   };
 }
